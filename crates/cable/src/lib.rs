@@ -1,0 +1,1 @@
+//! Virtual cables: Ethernet frames in versioned UDP envelopes, link state, counters, pcapng capture

@@ -1,0 +1,1 @@
+//! The vnet command line: up/down/status, exec, link, show, capture, bench

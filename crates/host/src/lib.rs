@@ -1,0 +1,1 @@
+//! vnet-host: an end host with ping, traceroute, arp and ip apps

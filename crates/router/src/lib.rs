@@ -1,0 +1,1 @@
+//! vnet-router: an IPv4 router device

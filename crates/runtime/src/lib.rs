@@ -1,0 +1,1 @@
+//! Device runtime: config, interfaces wired to cables, event loop, admin API, shutdown

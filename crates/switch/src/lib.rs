@@ -1,0 +1,1 @@
+//! vnet-switch: a learning Ethernet switch device

@@ -1,0 +1,1 @@
+//! Tracing setup for vnet devices and tools

@@ -1,0 +1,1 @@
+//! Topology files: parse, validate with file/line/field errors, render per-device configs

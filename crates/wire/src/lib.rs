@@ -1,0 +1,1 @@
+//! Sans-IO packet codecs: Ethernet+FCS, ARP, IPv4, ICMP, UDP
