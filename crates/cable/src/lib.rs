@@ -1,1 +1,22 @@
-//! Virtual cables: Ethernet frames in versioned UDP envelopes, link state, counters, pcapng capture
+//! Virtual cables: point-to-point UDP tunnels that carry Ethernet frames
+//! (with FCS) inside a small versioned envelope.
+//!
+//! * [`envelope`]: the byte-exact header format.
+//! * [`end`]: a cable end bound to a UDP socket, accepting only its peer.
+//! * [`link`]: administrative up/down per direction.
+//! * [`counters`]: per-interface counters, drops by reason.
+//! * [`capture`] and [`pcapng`]: taps that write Wireshark-readable captures.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod capture;
+pub mod counters;
+pub mod end;
+pub mod envelope;
+pub mod link;
+pub mod pcapng;
+
+pub use counters::{CountersSnapshot, DropReason, InterfaceCounters};
+pub use end::{CableEnd, Received};
+pub use envelope::{Envelope, TraceContext};
+pub use link::{Direction, LinkStatus};

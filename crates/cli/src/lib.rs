@@ -1,1 +1,156 @@
-//! The vnet command line: up/down/status, exec, link, show, capture, bench
+//! The `vnet` command line.
+//!
+//! `vnet up` starts a lab (one OS process per device), `vnet exec` runs an
+//! application on a host, `vnet link` cuts and restores cables, `vnet show`
+//! prints a device's tables, `vnet capture` records pcapng, `vnet status`
+//! and `vnet down` manage the lab. Everything talks to the devices' admin
+//! APIs, whose addresses `vnet up` records in the run directory.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod client;
+mod commands;
+mod plan;
+mod procs;
+pub mod state;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use vnet_cable::Direction;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "vnet",
+    version,
+    about = "A virtual network of real processes: hosts, switches and routers over UDP cables",
+    after_help = "Start with `vnet up` (the default lab, configs/lab.toml), then e.g.\n  vnet exec client -- ping -c 3 10.0.3.10\n  vnet exec client -- traceroute 10.0.3.10\n  vnet show sw1 mac\n  vnet down"
+)]
+struct Cli {
+    /// Where the running lab keeps its state, configs and logs.
+    #[arg(long, global = true, env = "VNET_RUN_DIR", default_value = ".vnet")]
+    run_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start a lab: one process per device; returns when every device answers.
+    Up {
+        /// Topology file.
+        #[arg(default_value = "configs/lab.toml")]
+        topology: PathBuf,
+        /// Seconds to wait for every device's admin API.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
+    /// Stop the running lab (SIGTERM, then SIGKILL after 5 s).
+    Down,
+    /// Show every device: process, admin API, interfaces and counters.
+    Status {
+        /// Print the raw JSON of every device.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run an application on a device, e.g. `vnet exec client -- ping -c 3 10.0.3.10`.
+    #[command(trailing_var_arg = true)]
+    Exec {
+        /// Device name.
+        device: String,
+        /// Application and arguments.
+        #[arg(required = true, allow_hyphen_values = true)]
+        argv: Vec<String>,
+    },
+    /// Bring a cable end down or up: `vnet link down r2:eth1`.
+    Link {
+        /// `down` or `up`.
+        #[arg(value_parser = ["down", "up"])]
+        state: String,
+        /// DEVICE:INTERFACE.
+        port: String,
+        /// Which direction of that end.
+        #[arg(long, default_value = "both")]
+        direction: Direction,
+    },
+    /// Print a device's table: `vnet show sw1 mac`, `vnet show r1 routes`.
+    Show {
+        /// Device name.
+        device: String,
+        /// Table name (omit to list them).
+        table: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Capture an interface to a pcapng file (Ctrl-C to stop).
+    Capture {
+        /// DEVICE:INTERFACE.
+        port: String,
+        /// Output file.
+        #[arg(short = 'w', long = "write")]
+        file: PathBuf,
+        /// Stop after this many frames.
+        #[arg(short = 'c', long)]
+        count: Option<u64>,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        seconds: Option<f64>,
+    },
+    /// Benchmarks (not tests): `vnet bench forward`.
+    Bench {
+        #[command(subcommand)]
+        what: commands::bench::BenchCommand,
+    },
+    /// Run one device in this process (used by `vnet up` when the device
+    /// binaries are not installed beside `vnet`).
+    #[command(hide = true)]
+    Device {
+        /// Device kind.
+        kind: String,
+        /// Device config file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+/// Entry point of the `vnet` binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Device { kind, config } = &cli.command {
+        return commands::device::run(kind, config);
+    }
+    vnet_telemetry::init("vnet", "warn");
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        let run_dir = cli.run_dir;
+        match cli.command {
+            Command::Up { topology, timeout } => commands::up::run(&run_dir, &topology, timeout).await,
+            Command::Down => commands::down::run(&run_dir).await,
+            Command::Status { json } => commands::status::run(&run_dir, json).await,
+            Command::Exec { device, argv } => commands::exec::run(&run_dir, &device, argv).await,
+            Command::Link { state, port, direction } => {
+                commands::link::run(&run_dir, &port, state == "up", direction).await
+            }
+            Command::Show { device, table, json } => commands::show::run(&run_dir, &device, table.as_deref(), json).await,
+            Command::Capture { port, file, count, seconds } => {
+                commands::capture::run(&run_dir, &port, &file, count, seconds).await
+            }
+            Command::Bench { what } => commands::bench::run(what).await,
+            Command::Device { .. } => unreachable!("handled above"),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,81 @@
-//! vnet-host: an end host with ping, traceroute, arp and ip apps
+//! `vnet-host`: an end host. Its stack is the shared sans-IO [`NetStack`]
+//! with forwarding off; applications run inside the process through
+//! `vnet exec HOST -- APP ARGS…`:
+//!
+//! | app | what it does |
+//! |---|---|
+//! | `ping [-c N] [-s SIZE] [-t TTL] [-i SECS] [-W SECS] [-M do\|dont] DEST` | ICMP echo, output as iputils `ping` |
+//! | `traceroute [-m MAX] [-q N] [-w SECS] DEST` | UDP probes with rising TTL, output as Linux `traceroute` |
+//! | `arp` | the ARP cache, as `arp -n` |
+//! | `ip addr` / `ip route` | addresses and routes, as iproute2 |
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod apps;
+mod sockets;
+
+use std::process::ExitCode;
+use vnet_runtime::api::Table;
+use vnet_runtime::stack_tables::{STACK_TABLES, build_stack, stack_table};
+use vnet_runtime::{Device, DeviceKind, DeviceSpec};
+use vnet_stack::time::Instant;
+use vnet_stack::{NetStack, Transmit};
+
+/// The kind this crate runs.
+pub const KIND: DeviceKind = DeviceKind::Host;
+
+/// The host device.
+pub struct Host {
+    stack: NetStack,
+}
+
+impl Host {
+    /// The host's network stack.
+    pub fn stack(&mut self) -> &mut NetStack {
+        &mut self.stack
+    }
+}
+
+impl Device for Host {
+    fn on_frame(&mut self, now: Instant, port: usize, frame: &mut [u8], tx: &mut dyn Transmit) {
+        self.stack.receive(now, port, frame, tx);
+    }
+
+    fn poll(&mut self, now: Instant, tx: &mut dyn Transmit) {
+        self.stack.poll(now, tx);
+    }
+
+    fn poll_at(&self) -> Option<Instant> {
+        self.stack.poll_at()
+    }
+
+    fn tables(&self) -> Vec<&'static str> {
+        STACK_TABLES.to_vec()
+    }
+
+    fn table(&self, now: Instant, name: &str) -> Option<Table> {
+        stack_table(&self.stack, now, name)
+    }
+
+    fn counters(&self) -> serde_json::Value {
+        serde_json::to_value(self.stack.counters()).unwrap_or_default()
+    }
+}
+
+/// How the runtime builds a host.
+pub fn spec() -> DeviceSpec<Host> {
+    DeviceSpec {
+        kind: KIND,
+        build: |config| {
+            Ok(Host {
+                stack: build_stack(config, false)?,
+            })
+        },
+        exec: Some(apps::exec),
+    }
+}
+
+/// The `vnet-host` binary.
+pub fn main() -> ExitCode {
+    vnet_runtime::device_main(spec())
+}

@@ -1,1 +1,69 @@
-//! vnet-router: an IPv4 router device
+//! `vnet-router`: an IPv4 router (RFC 1812).
+//!
+//! The forwarding logic is the shared sans-IO [`NetStack`] with forwarding
+//! on: longest-prefix match over connected and static routes, TTL decrement
+//! with ICMP Time Exceeded, ICMP Net/Host Unreachable, fragmentation to a
+//! smaller egress MTU or ICMP Fragmentation Needed when DF is set, ARP with
+//! a bounded queue of packets waiting for resolution. This crate only wires
+//! it to the runtime and exposes its tables.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::process::ExitCode;
+use vnet_runtime::api::Table;
+use vnet_runtime::stack_tables::{STACK_TABLES, build_stack, stack_table};
+use vnet_runtime::{Device, DeviceKind, DeviceSpec};
+use vnet_stack::time::Instant;
+use vnet_stack::{NetStack, Transmit};
+
+/// The kind this crate runs.
+pub const KIND: DeviceKind = DeviceKind::Router;
+
+/// The router device.
+pub struct Router {
+    stack: NetStack,
+}
+
+impl Device for Router {
+    fn on_frame(&mut self, now: Instant, port: usize, frame: &mut [u8], tx: &mut dyn Transmit) {
+        self.stack.receive(now, port, frame, tx);
+    }
+
+    fn poll(&mut self, now: Instant, tx: &mut dyn Transmit) {
+        self.stack.poll(now, tx);
+    }
+
+    fn poll_at(&self) -> Option<Instant> {
+        self.stack.poll_at()
+    }
+
+    fn tables(&self) -> Vec<&'static str> {
+        STACK_TABLES.to_vec()
+    }
+
+    fn table(&self, now: Instant, name: &str) -> Option<Table> {
+        stack_table(&self.stack, now, name)
+    }
+
+    fn counters(&self) -> serde_json::Value {
+        serde_json::to_value(self.stack.counters()).unwrap_or_default()
+    }
+}
+
+/// How the runtime builds a router.
+pub fn spec() -> DeviceSpec<Router> {
+    DeviceSpec {
+        kind: KIND,
+        build: |config| {
+            Ok(Router {
+                stack: build_stack(config, true)?,
+            })
+        },
+        exec: None,
+    }
+}
+
+/// The `vnet-router` binary.
+pub fn main() -> ExitCode {
+    vnet_runtime::device_main(spec())
+}

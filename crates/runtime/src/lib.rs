@@ -1,1 +1,30 @@
-//! Device runtime: config, interfaces wired to cables, event loop, admin API, shutdown
+//! The device runtime: everything a vnet device process does besides its own
+//! protocol logic.
+//!
+//! A device crate implements [`Device`] (sans-IO: frames in, frames out,
+//! time passed in) and hands a [`DeviceSpec`] to [`device_main`]. The
+//! runtime then loads the configuration, binds one cable end per interface,
+//! runs the receive loops and the timer, serves the admin API (status,
+//! counters, tables, link up/down, captures, exec) and shuts down cleanly on
+//! SIGINT/SIGTERM.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod api;
+mod admin;
+mod capture;
+mod clock;
+mod device;
+mod exec;
+mod handle;
+mod main_entry;
+pub mod stack_tables;
+mod event_loop;
+
+pub use clock::Clock;
+pub use device::{Device, DeviceSpec, ExecFn, ExecFuture};
+pub use exec::{Disconnected, ExecOutput};
+pub use handle::DeviceHandle;
+pub use main_entry::{device_main, device_main_with_args};
+pub use event_loop::run;
+pub use vnet_topology::device::{DeviceConfig, DeviceKind, InterfaceConfig};

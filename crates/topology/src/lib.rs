@@ -1,1 +1,20 @@
-//! Topology files: parse, validate with file/line/field errors, render per-device configs
+//! Topology files and device configuration.
+//!
+//! * [`lab`]: the topology file (`configs/*.toml`): devices and links,
+//!   parsed with source spans so every error names the file, the line and
+//!   the field, and validated before anything starts.
+//! * [`device`]: the per-device configuration schema that `vnet up` renders
+//!   and every device binary loads (with the `config` crate and `VNET__…`
+//!   environment overrides).
+//! * [`render`]: turns a validated lab into one [`device::DeviceConfig`] per
+//!   device, given an address plan for cables and admin APIs.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod device;
+pub mod lab;
+pub mod render;
+mod serde_text;
+
+pub use device::{DeviceConfig, DeviceKind};
+pub use lab::{Lab, TopologyError};

@@ -1,0 +1,227 @@
+//! One end of a cable: a UDP socket that exchanges enveloped Ethernet frames
+//! with exactly one peer.
+
+use crate::capture::CaptureTap;
+use crate::counters::{DropReason, InterfaceCounters};
+use crate::envelope::{Envelope, MAX_HEADER_LEN, TraceContext};
+use crate::link::{Direction, LinkState, LinkStatus};
+use crate::pcapng::CaptureDirection;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::net::UdpSocket;
+use vnet_wire::ethernet::{self, FCS_LEN, MIN_FRAME_LEN};
+
+/// Largest Ethernet frame a cable carries, without FCS: a 9000-byte jumbo
+/// payload plus the 14-byte header.
+pub const MAX_FRAME_LEN: usize = 9000 + ethernet::HEADER_LEN;
+/// Largest datagram a cable sends: envelope, frame and FCS.
+pub const MAX_DATAGRAM_LEN: usize = MAX_HEADER_LEN + MAX_FRAME_LEN + FCS_LEN;
+/// Size of the receive buffer a caller should pass to [`CableEnd::recv`]:
+/// larger than any valid datagram so oversize ones are detected, not truncated.
+pub const RECV_BUFFER_LEN: usize = 16 * 1024;
+
+/// A frame accepted by [`CableEnd::recv`].
+#[derive(Debug)]
+pub struct Received<'b> {
+    /// The Ethernet frame without its FCS (already verified), mutable so a
+    /// device can forward it in place.
+    pub frame: &'b mut [u8],
+    /// Trace context that travelled with the frame.
+    pub trace: Option<TraceContext>,
+}
+
+/// One end of a point-to-point cable.
+#[derive(Debug)]
+pub struct CableEnd {
+    name: String,
+    socket: UdpSocket,
+    peer: SocketAddr,
+    link: LinkState,
+    counters: InterfaceCounters,
+    capture: CaptureTap,
+    /// Next sequence number to send (u32 on the wire; kept wider to avoid CAS).
+    tx_seq: AtomicU64,
+    /// Next sequence number expected from the peer, plus one (0 = none yet).
+    rx_next_seq: AtomicU64,
+}
+
+impl CableEnd {
+    /// Binds `local` and accepts frames only from `peer`.
+    pub async fn bind(name: &str, local: SocketAddr, peer: SocketAddr) -> io::Result<CableEnd> {
+        let socket = UdpSocket::bind(local).await.map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("interface {name}: cannot bind cable socket {local}: {e}"),
+            )
+        })?;
+        Ok(CableEnd {
+            name: name.to_string(),
+            socket,
+            peer,
+            link: LinkState::default(),
+            counters: InterfaceCounters::default(),
+            capture: CaptureTap::default(),
+            tx_seq: AtomicU64::new(0),
+            rx_next_seq: AtomicU64::new(0),
+        })
+    }
+
+    /// Interface name of this end (e.g. `eth0`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Address the socket is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+
+    /// The only address frames are accepted from and sent to.
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// Live counters.
+    pub fn counters(&self) -> &InterfaceCounters {
+        &self.counters
+    }
+
+    /// Capture subscriptions of this end.
+    pub fn capture(&self) -> &CaptureTap {
+        &self.capture
+    }
+
+    /// Current link state.
+    pub fn link_status(&self) -> LinkStatus {
+        self.link.status()
+    }
+
+    /// Brings `direction` up or down; logs the change once (old → new).
+    pub fn set_link(&self, direction: Direction, up: bool) -> LinkStatus {
+        let before = self.link.set(direction, up);
+        let after = self.link.status();
+        if before != after {
+            tracing::info!(
+                interface = %self.name,
+                %direction,
+                old = %describe(before),
+                new = %describe(after),
+                "link state changed"
+            );
+        }
+        after
+    }
+
+    /// Waits for the next valid frame. Datagrams from other sources, bad
+    /// envelopes, bad FCS and frames arriving while the inbound direction is
+    /// down are dropped and counted here; they never reach the device.
+    /// `buf` should be [`RECV_BUFFER_LEN`] bytes.
+    pub async fn recv<'b>(&self, buf: &'b mut [u8]) -> io::Result<Received<'b>> {
+        loop {
+            let (len, from) = match self.socket.recv_from(buf).await {
+                Ok(ok) => ok,
+                // A previous send to a closed peer port can surface here on
+                // some systems; it says nothing about this datagram.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
+                Err(e) => return Err(e),
+            };
+            if from != self.peer {
+                self.counters.drop_frame(DropReason::ForeignSource);
+                tracing::debug!(interface = %self.name, %from, peer = %self.peer, "dropped datagram from foreign source");
+                continue;
+            }
+            if len > MAX_DATAGRAM_LEN {
+                self.counters.drop_frame(DropReason::Oversize);
+                continue;
+            }
+            let (envelope, offset) = match Envelope::decode(&buf[..len]) {
+                Ok(ok) => ok,
+                Err(e) => {
+                    self.counters.drop_frame(DropReason::BadEnvelope);
+                    tracing::debug!(interface = %self.name, error = %e, "dropped datagram with bad envelope");
+                    continue;
+                }
+            };
+            if !self.link.rx_up() {
+                self.counters.drop_frame(DropReason::LinkDownIn);
+                continue;
+            }
+            self.track_sequence(envelope.seq);
+            let wire = &buf[offset..len];
+            if let Err(e) = ethernet::check_fcs(wire) {
+                self.counters.drop_frame(DropReason::BadFcs);
+                tracing::debug!(interface = %self.name, error = %e, "dropped frame with bad FCS");
+                continue;
+            }
+            self.counters.count_in(wire.len());
+            self.capture
+                .emit(CaptureDirection::Inbound, wire, &self.counters);
+            let frame_len = wire.len() - FCS_LEN;
+            return Ok(Received {
+                frame: &mut buf[offset..offset + frame_len],
+                trace: envelope.trace,
+            });
+        }
+    }
+
+    fn track_sequence(&self, seq: u32) {
+        // rx_next_seq holds (next expected seq) + 1 so that 0 can mean "nothing seen yet".
+        let previous = self.rx_next_seq.swap(u64::from(seq.wrapping_add(1)) + 1, Ordering::Relaxed);
+        if previous != 0 && (previous - 1) as u32 != seq {
+            self.counters.seq_gaps.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Sends one frame (without FCS; padding and FCS are added here) to the
+    /// peer. Never blocks: a full socket queue drops the frame and counts it.
+    pub fn send(&self, frame: &[u8], trace: Option<&TraceContext>) {
+        if !self.link.tx_up() {
+            self.counters.drop_frame(DropReason::LinkDownOut);
+            return;
+        }
+        if frame.len() > MAX_FRAME_LEN || frame.len() < ethernet::HEADER_LEN {
+            self.counters.drop_frame(DropReason::Oversize);
+            tracing::warn!(interface = %self.name, len = frame.len(), "refused to send a frame of invalid length");
+            return;
+        }
+        let mut datagram = [0u8; MAX_DATAGRAM_LEN];
+        let seq = self.tx_seq.fetch_add(1, Ordering::Relaxed) as u32;
+        let header_len = Envelope {
+            seq,
+            trace: trace.copied(),
+        }
+        .encode(&mut datagram);
+        datagram[header_len..header_len + frame.len()].copy_from_slice(frame);
+        let wire_len = ethernet::pad_and_append_fcs(&mut datagram[header_len..], frame.len());
+        let total = header_len + wire_len;
+        match self.socket.try_send_to(&datagram[..total], self.peer) {
+            Ok(_) => {
+                self.counters.count_out(wire_len);
+                self.capture.emit(
+                    CaptureDirection::Outbound,
+                    &datagram[header_len..total],
+                    &self.counters,
+                );
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.counters.drop_frame(DropReason::QueueFull);
+            }
+            Err(e) => {
+                self.counters.drop_frame(DropReason::SendError);
+                tracing::debug!(interface = %self.name, error = %e, "send failed");
+            }
+        }
+    }
+
+    /// Minimum frame length on the wire before the FCS (frames are padded to it).
+    pub const MIN_FRAME_LEN: usize = MIN_FRAME_LEN;
+}
+
+fn describe(status: LinkStatus) -> String {
+    format!(
+        "in {} / out {}",
+        if status.rx_up { "up" } else { "down" },
+        if status.tx_up { "up" } else { "down" }
+    )
+}

@@ -1,0 +1,49 @@
+//! `vnet exec DEVICE -- APP ARGS…`: run an application on a device and
+//! stream its output; the exit code is the application's.
+
+use crate::client;
+use crate::state::LabState;
+use anyhow::Context;
+use futures_util::StreamExt;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use vnet_runtime::api::{ExecEvent, ExecRequest};
+
+/// Runs `argv` on `device`.
+pub async fn run(run_dir: &Path, device: &str, argv: Vec<String>) -> anyhow::Result<ExitCode> {
+    let state = LabState::require(run_dir)?;
+    let d = state.device(device)?;
+    let response = client::http()
+        .post(client::url(d.admin, "/exec"))
+        .json(&ExecRequest { argv })
+        .send()
+        .await
+        .with_context(|| format!("{device}: admin API at {} does not answer (is the lab up? try `vnet status`)", d.admin))?;
+    let response = client::check(device, response).await?;
+    let mut body = response.bytes_stream();
+    let mut pending: Vec<u8> = Vec::new();
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.with_context(|| format!("{device}: connection lost while the application ran"))?;
+        pending.extend_from_slice(&chunk);
+        while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=pos).collect();
+            let event: ExecEvent = serde_json::from_slice(&line)
+                .with_context(|| format!("{device}: malformed exec event {:?}", String::from_utf8_lossy(&line)))?;
+            match event {
+                ExecEvent::Out(text) => {
+                    let mut out = stdout.lock();
+                    let _ = writeln!(out, "{text}");
+                    let _ = out.flush();
+                }
+                ExecEvent::Err(text) => {
+                    let _ = writeln!(stderr.lock(), "{text}");
+                }
+                ExecEvent::Exit(code) => return Ok(ExitCode::from(code.clamp(0, 255) as u8)),
+            }
+        }
+    }
+    anyhow::bail!("{device}: the application's output ended without an exit code (device stopped?)")
+}

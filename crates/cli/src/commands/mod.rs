@@ -1,0 +1,11 @@
+//! One module per `vnet` subcommand.
+
+pub mod bench;
+pub mod capture;
+pub mod device;
+pub mod down;
+pub mod exec;
+pub mod link;
+pub mod show;
+pub mod status;
+pub mod up;

@@ -1,0 +1,85 @@
+//! Starting and stopping device processes.
+
+use anyhow::Context;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use vnet_topology::DeviceKind;
+
+/// How a device kind is started: its own binary beside `vnet` when present
+/// and not older than `vnet` itself, otherwise `vnet device KIND`.
+pub fn device_command(kind: DeviceKind, config: &Path) -> anyhow::Result<Command> {
+    let me = std::env::current_exe().context("locating the vnet executable")?;
+    let sibling = me.with_file_name(kind.binary_name());
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let use_sibling = match (modified(&sibling), modified(&me)) {
+        (Some(s), Some(m)) => s >= m,
+        _ => false,
+    };
+    let mut cmd = if use_sibling {
+        Command::new(&sibling)
+    } else {
+        let mut c = Command::new(&me);
+        c.arg("device").arg(kind.as_str());
+        c
+    };
+    cmd.arg("--config").arg(config);
+    Ok(cmd)
+}
+
+/// Starts a device detached from the terminal's process group (Ctrl-C in the
+/// shell does not reach it), with its output appended to `log`.
+pub fn spawn(mut cmd: Command, log: &PathBuf) -> anyhow::Result<u32> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .with_context(|| format!("opening log {}", log.display()))?;
+    let err = file.try_clone()?;
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(file)
+        .stderr(err)
+        .process_group(0)
+        .spawn()
+        .with_context(|| format!("starting {:?}", cmd.get_program()))?;
+    Ok(child.id())
+}
+
+/// Whether process `pid` is alive and is the device started with `config`
+/// (guards against a recycled pid).
+pub fn is_our_device(pid: u32, config: &Path) -> bool {
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // A zombie (state Z) has exited; it only waits to be reaped.
+        if stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')) {
+            return false;
+        }
+    }
+    let needle = config.as_os_str().as_encoded_bytes();
+    cmdline.windows(needle.len().max(1)).any(|w| w == needle)
+}
+
+/// Stops `pid`: SIGTERM, then SIGKILL if it is still there after `grace`.
+/// Returns true if it had to be killed.
+pub fn stop(pid: u32, config: &Path, grace: Duration) -> bool {
+    let target = Pid::from_raw(pid as i32);
+    if !is_our_device(pid, config) {
+        return false;
+    }
+    let _ = kill(target, Signal::SIGTERM);
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if !is_our_device(pid, config) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = kill(target, Signal::SIGKILL);
+    true
+}

@@ -1,0 +1,102 @@
+//! The run directory: rendered configs, logs and the state of a running lab.
+//!
+//! ```text
+//! <run-dir>/state.json          which devices run, their pids and admin addresses
+//! <run-dir>/configs/<dev>.toml  each device's rendered configuration
+//! <run-dir>/logs/<dev>.log      each device's standard error (its tracing log)
+//! ```
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// One running device.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeviceState {
+    /// Device name.
+    pub name: String,
+    /// Device kind.
+    pub kind: String,
+    /// OS process id.
+    pub pid: u32,
+    /// Admin API address.
+    pub admin: SocketAddr,
+    /// Rendered configuration file.
+    pub config: PathBuf,
+    /// Log file.
+    pub log: PathBuf,
+}
+
+/// A running lab.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LabState {
+    /// Lab name.
+    pub lab: String,
+    /// Topology file it was started from.
+    pub topology: PathBuf,
+    /// Devices, sorted by name.
+    pub devices: Vec<DeviceState>,
+}
+
+impl LabState {
+    /// The state file inside `run_dir`.
+    pub fn path(run_dir: &Path) -> PathBuf {
+        run_dir.join("state.json")
+    }
+
+    /// Reads the state of the lab running from `run_dir`, if any.
+    pub fn read(run_dir: &Path) -> anyhow::Result<Option<LabState>> {
+        let path = LabState::path(run_dir);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let state = serde_json::from_str(&text)
+                    .with_context(|| format!("{} is not a valid lab state file", path.display()))?;
+                Ok(Some(state))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    /// Reads the state or explains how to start a lab.
+    pub fn require(run_dir: &Path) -> anyhow::Result<LabState> {
+        match LabState::read(run_dir)? {
+            Some(state) => Ok(state),
+            None => bail!(
+                "no lab is running from {} (no state.json); start one with `vnet up`, or pass --run-dir",
+                run_dir.display()
+            ),
+        }
+    }
+
+    /// Writes the state file atomically.
+    pub fn write(&self, run_dir: &Path) -> anyhow::Result<()> {
+        let path = LabState::path(run_dir);
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        Ok(())
+    }
+
+    /// The device named `name`, or an error listing the devices.
+    pub fn device(&self, name: &str) -> anyhow::Result<&DeviceState> {
+        self.devices.iter().find(|d| d.name == name).ok_or_else(|| {
+            let names: Vec<_> = self.devices.iter().map(|d| d.name.as_str()).collect();
+            anyhow::anyhow!(
+                "no device named {name:?} in lab {}; devices: {}",
+                self.lab,
+                names.join(", ")
+            )
+        })
+    }
+}
+
+/// Splits `DEVICE:IFACE`.
+pub fn split_port(text: &str) -> anyhow::Result<(&str, &str)> {
+    match text.split_once(':') {
+        Some((d, i)) if !d.is_empty() && !i.is_empty() => Ok((d, i)),
+        _ => bail!("{text:?} should be DEVICE:INTERFACE, e.g. r2:eth1"),
+    }
+}

@@ -1,0 +1,140 @@
+//! The admin API's JSON types, shared by devices and the `vnet` CLI.
+//!
+//! | method | path | body / query | answer |
+//! |---|---|---|---|
+//! | GET | `/health` | | `ok` |
+//! | GET | `/status` | | [`DeviceStatus`] |
+//! | GET | `/tables` | | list of table names |
+//! | GET | `/tables/{name}` | | [`Table`] |
+//! | POST | `/links/{iface}/{up\|down}` | `?direction=in\|out\|both` | [`InterfaceStatus`] |
+//! | GET | `/capture/{iface}` | `?count=N&seconds=S` | a pcapng stream |
+//! | POST | `/exec` | [`ExecRequest`] | NDJSON stream of [`ExecEvent`] |
+//!
+//! Errors come back with a 4xx/5xx status and an [`ApiError`] body.
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use vnet_cable::{CountersSnapshot, LinkStatus};
+
+/// `GET /status`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeviceStatus {
+    /// Device name.
+    pub name: String,
+    /// Device kind.
+    pub kind: String,
+    /// OS process id.
+    pub pid: u32,
+    /// Milliseconds since start.
+    pub uptime_ms: u64,
+    /// Interfaces in port order.
+    pub interfaces: Vec<InterfaceStatus>,
+    /// Device-level counters.
+    pub device: serde_json::Value,
+    /// Tables `vnet show` can print.
+    pub tables: Vec<String>,
+}
+
+/// One interface in [`DeviceStatus`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InterfaceStatus {
+    /// Name (`eth0`).
+    pub name: String,
+    /// MAC address.
+    pub mac: String,
+    /// IPv4 address/prefix, if any.
+    pub address: Option<String>,
+    /// IP MTU.
+    pub mtu: u16,
+    /// Local cable socket.
+    pub local: SocketAddr,
+    /// Peer cable socket.
+    pub peer: SocketAddr,
+    /// Administrative state per direction.
+    pub link: LinkStatus,
+    /// Counters.
+    pub counters: CountersSnapshot,
+    /// Live capture subscribers.
+    pub captures: usize,
+}
+
+/// A table for `vnet show`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Table {
+    /// Column headings.
+    pub columns: Vec<String>,
+    /// Rows of cells, as text.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with these column headings and no rows.
+    pub fn new(columns: &[&str]) -> Table {
+        Table {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Appends a row.
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// Renders aligned columns, as `vnet show` prints them.
+    pub fn render(&self) -> String {
+        let mut widths: Vec<usize> = self.columns.iter().map(|c| c.len()).collect();
+        for row in &self.rows {
+            for (i, cell) in row.iter().enumerate() {
+                if i < widths.len() {
+                    widths[i] = widths[i].max(cell.len());
+                }
+            }
+        }
+        let line = |cells: &[String]| {
+            let mut out = String::new();
+            for (i, cell) in cells.iter().enumerate() {
+                let width = widths.get(i).copied().unwrap_or(0);
+                if i + 1 == cells.len() {
+                    out.push_str(cell);
+                } else {
+                    out.push_str(&format!("{cell:<width$}  "));
+                }
+            }
+            out.trim_end().to_string()
+        };
+        let mut out = line(&self.columns);
+        out.push('\n');
+        for row in &self.rows {
+            out.push_str(&line(row));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// `POST /exec` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExecRequest {
+    /// Program and arguments, e.g. `["ping", "-c", "3", "10.0.3.10"]`.
+    pub argv: Vec<String>,
+}
+
+/// One line of the `POST /exec` stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecEvent {
+    /// A line of standard output.
+    Out(String),
+    /// A line of standard error.
+    Err(String),
+    /// The application finished with this exit code (last event).
+    Exit(i32),
+}
+
+/// Error body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiError {
+    /// What went wrong.
+    pub error: String,
+}

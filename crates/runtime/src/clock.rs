@@ -1,0 +1,30 @@
+//! The bridge between the runtime's clock and the stack's notion of time.
+
+use std::time::Duration;
+use vnet_stack::time::Instant;
+
+/// Maps tokio time to the sans-IO [`Instant`] (microseconds since the
+/// device started), so protocol code never reads a clock itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    start: tokio::time::Instant,
+}
+
+impl Clock {
+    /// A clock whose zero is now.
+    pub fn start() -> Clock {
+        Clock {
+            start: tokio::time::Instant::now(),
+        }
+    }
+
+    /// The current stack time.
+    pub fn now(&self) -> Instant {
+        Instant::from_micros(self.start.elapsed().as_micros() as u64)
+    }
+
+    /// The tokio instant of stack time `at`.
+    pub fn to_tokio(&self, at: Instant) -> tokio::time::Instant {
+        self.start + Duration::from_micros(at.total_micros())
+    }
+}

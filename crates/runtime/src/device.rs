@@ -1,0 +1,49 @@
+//! What a device implements.
+
+use crate::api::Table;
+use crate::exec::ExecOutput;
+use crate::handle::DeviceHandle;
+use std::future::Future;
+use std::pin::Pin;
+use vnet_stack::Transmit;
+use vnet_stack::time::Instant;
+use vnet_topology::device::{DeviceConfig, DeviceKind};
+
+/// The protocol logic of one device, driven by the runtime. All methods are
+/// synchronous and must not block: they run under the device lock on the
+/// forwarding path.
+pub trait Device: Send + 'static {
+    /// A frame (FCS already checked and removed) arrived on `port`. The
+    /// buffer may be modified and transmitted in place.
+    fn on_frame(&mut self, now: Instant, port: usize, frame: &mut [u8], tx: &mut dyn Transmit);
+    /// Timers: called at or after [`Device::poll_at`].
+    fn poll(&mut self, now: Instant, tx: &mut dyn Transmit);
+    /// When [`Device::poll`] next needs to run.
+    fn poll_at(&self) -> Option<Instant>;
+    /// Names of the tables `vnet show` can print (`mac`, `arp`, `routes`).
+    fn tables(&self) -> Vec<&'static str>;
+    /// One table, or `None` if the name is unknown.
+    fn table(&self, now: Instant, name: &str) -> Option<Table>;
+    /// Device-level counters as JSON.
+    fn counters(&self) -> serde_json::Value;
+    /// A port's link was brought up or down administratively.
+    fn link_changed(&mut self, now: Instant, port: usize, up: bool) {
+        let _ = (now, port, up);
+    }
+}
+
+/// The future an exec'd application returns: its exit code.
+pub type ExecFuture = Pin<Box<dyn Future<Output = i32> + Send>>;
+
+/// Runs an application (`ping`, `traceroute`, …) inside the device.
+pub type ExecFn<D> = fn(DeviceHandle<D>, Vec<String>, ExecOutput) -> ExecFuture;
+
+/// How to build and drive one kind of device.
+pub struct DeviceSpec<D: Device> {
+    /// The kind this spec runs; the config's kind must match.
+    pub kind: DeviceKind,
+    /// Builds the device from its configuration.
+    pub build: fn(&DeviceConfig) -> anyhow::Result<D>,
+    /// Applications available through `vnet exec`, if any.
+    pub exec: Option<ExecFn<D>>,
+}

@@ -1,0 +1,123 @@
+//! Running a device: cable receive loops, the timer, the admin API.
+
+use crate::admin;
+use crate::capture;
+use crate::clock::Clock;
+use crate::device::{Device, DeviceSpec};
+use crate::handle::{DeviceHandle, Shared};
+use anyhow::{Context, bail};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use vnet_cable::CableEnd;
+use vnet_cable::end::RECV_BUFFER_LEN;
+use vnet_topology::device::DeviceConfig;
+
+/// How long shutdown waits for open admin connections (exec, capture) to end.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+
+/// Runs a device until `shutdown` is cancelled.
+pub async fn run<D: Device>(
+    config: DeviceConfig,
+    spec: &DeviceSpec<D>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    if config.kind != spec.kind {
+        bail!(
+            "config {} is for a {}, but this binary runs a {}",
+            config.name,
+            config.kind,
+            spec.kind
+        );
+    }
+    let device = (spec.build)(&config)
+        .with_context(|| format!("building {} {}", config.kind, config.name))?;
+    let mut ports = Vec::with_capacity(config.interfaces.len());
+    for iface in &config.interfaces {
+        ports.push(Arc::new(CableEnd::bind(&iface.name, iface.local, iface.peer).await?));
+    }
+    let listener = tokio::net::TcpListener::bind(config.admin)
+        .await
+        .with_context(|| format!("binding the admin API on {}", config.admin))?;
+    let admin_addr = listener.local_addr()?;
+    let shared = Arc::new(Shared {
+        device: Mutex::new(device),
+        ports,
+        clock: Clock::start(),
+        config,
+        timer: Notify::new(),
+        armed: AtomicU64::new(u64::MAX),
+    });
+
+    let mut tasks = Vec::new();
+    if let Some(dir) = shared.config.capture_dir.clone() {
+        tasks.extend(capture::start_capture_dir(&shared.config.name, &shared.ports, &dir, shutdown.clone()).await?);
+    }
+    for port in 0..shared.ports.len() {
+        tasks.push(tokio::spawn(receive_loop(Arc::clone(&shared), port, shutdown.clone())));
+    }
+    tasks.push(tokio::spawn(timer_loop(Arc::clone(&shared), shutdown.clone())));
+    let handle = DeviceHandle {
+        shared: Arc::clone(&shared),
+    };
+    let server = tokio::spawn(admin::serve(listener, handle, spec.exec, shutdown.clone()));
+    tracing::info!(
+        device = %shared.config.name,
+        kind = %shared.config.kind,
+        admin = %admin_addr,
+        interfaces = shared.ports.len(),
+        "device up"
+    );
+
+    shutdown.cancelled().await;
+    tracing::info!(device = %shared.config.name, "shutting down");
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, server).await;
+    for task in tasks {
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, task).await;
+    }
+    Ok(())
+}
+
+async fn receive_loop<D: Device>(shared: Arc<Shared<D>>, port: usize, shutdown: CancellationToken) {
+    let mut buf = vec![0u8; RECV_BUFFER_LEN];
+    let end = Arc::clone(&shared.ports[port]);
+    loop {
+        let received = tokio::select! {
+            r = end.recv(&mut buf) => r,
+            _ = shutdown.cancelled() => return,
+        };
+        match received {
+            Ok(rx) => {
+                let trace = rx.trace;
+                shared.with(trace, |device, now, tx| device.on_frame(now, port, rx.frame, tx));
+            }
+            Err(e) => {
+                tracing::warn!(interface = end.name(), error = %e, "cable receive failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+async fn timer_loop<D: Device>(shared: Arc<Shared<D>>, shutdown: CancellationToken) {
+    loop {
+        let deadline = shared.lock().poll_at();
+        shared.armed.store(
+            deadline.map(|d| d.total_micros()).unwrap_or(u64::MAX),
+            Ordering::Release,
+        );
+        let sleep = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(shared.clock.to_tokio(at)).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = sleep => shared.with(None, |device, now, tx| device.poll(now, tx)),
+            _ = shared.timer.notified() => {}
+            _ = shutdown.cancelled() => return,
+        }
+    }
+}

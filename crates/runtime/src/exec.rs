@@ -1,0 +1,49 @@
+//! The output side of `vnet exec`: an application writes lines, the admin
+//! API streams them to the client as NDJSON events.
+
+use crate::api::ExecEvent;
+use tokio::sync::mpsc;
+
+/// The client went away; the application should stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the exec client disconnected")]
+pub struct Disconnected;
+
+/// Where an exec'd application writes its output.
+#[derive(Debug, Clone)]
+pub struct ExecOutput {
+    tx: mpsc::Sender<ExecEvent>,
+}
+
+impl ExecOutput {
+    /// An output and the receiver the admin API streams from.
+    pub fn channel(capacity: usize) -> (ExecOutput, mpsc::Receiver<ExecEvent>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        (ExecOutput { tx }, rx)
+    }
+
+    /// Writes one line of standard output.
+    pub async fn line(&self, text: impl Into<String>) -> Result<(), Disconnected> {
+        self.tx
+            .send(ExecEvent::Out(text.into()))
+            .await
+            .map_err(|_| Disconnected)
+    }
+
+    /// Writes one line of standard error.
+    pub async fn error(&self, text: impl Into<String>) -> Result<(), Disconnected> {
+        self.tx
+            .send(ExecEvent::Err(text.into()))
+            .await
+            .map_err(|_| Disconnected)
+    }
+
+    /// Resolves when the client has gone away.
+    pub async fn closed(&self) {
+        self.tx.closed().await
+    }
+
+    pub(crate) async fn exit(&self, code: i32) {
+        let _ = self.tx.send(ExecEvent::Exit(code)).await;
+    }
+}

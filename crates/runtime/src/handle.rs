@@ -1,0 +1,97 @@
+//! The shared state of a running device and the handle applications use.
+
+use crate::clock::Clock;
+use crate::device::Device;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::Notify;
+use vnet_cable::{CableEnd, TraceContext};
+use vnet_stack::Transmit;
+use vnet_stack::time::Instant;
+use vnet_topology::device::DeviceConfig;
+
+pub(crate) struct Shared<D> {
+    pub(crate) device: Mutex<D>,
+    pub(crate) ports: Vec<Arc<CableEnd>>,
+    pub(crate) clock: Clock,
+    pub(crate) config: DeviceConfig,
+    /// Wakes the timer task when a deadline earlier than the armed one appears.
+    pub(crate) timer: Notify,
+    /// The deadline the timer task sleeps until, in stack microseconds (MAX = none).
+    pub(crate) armed: AtomicU64,
+}
+
+/// Sends frames out of the device's cable ends.
+pub(crate) struct PortTx<'a> {
+    pub(crate) ports: &'a [Arc<CableEnd>],
+    pub(crate) trace: Option<TraceContext>,
+}
+
+impl Transmit for PortTx<'_> {
+    fn transmit(&mut self, port: usize, frame: &[u8]) {
+        match self.ports.get(port) {
+            Some(end) => end.send(frame, self.trace.as_ref()),
+            None => tracing::warn!(port, "device transmitted on a port that does not exist"),
+        }
+    }
+}
+
+impl<D: Device> Shared<D> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, D> {
+        // A panic under the lock is a bug already logged; keep the device running.
+        self.device.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `f` on the device with a transmitter, then re-arms the timer if
+    /// the device now needs polling earlier.
+    pub(crate) fn with<R>(
+        &self,
+        trace: Option<TraceContext>,
+        f: impl FnOnce(&mut D, Instant, &mut dyn Transmit) -> R,
+    ) -> R {
+        let mut device = self.lock();
+        let now = self.clock.now();
+        let mut tx = PortTx {
+            ports: &self.ports,
+            trace,
+        };
+        let result = f(&mut device, now, &mut tx);
+        let next = device.poll_at().map(|t| t.total_micros()).unwrap_or(u64::MAX);
+        drop(device);
+        if next < self.armed.load(Ordering::Acquire) {
+            self.timer.notify_one();
+        }
+        result
+    }
+}
+
+/// A handle to a running device, for applications started by `vnet exec`.
+pub struct DeviceHandle<D> {
+    pub(crate) shared: Arc<Shared<D>>,
+}
+
+impl<D> Clone for DeviceHandle<D> {
+    fn clone(&self) -> Self {
+        DeviceHandle {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<D: Device> DeviceHandle<D> {
+    /// The current stack time.
+    pub fn now(&self) -> Instant {
+        self.shared.clock.now()
+    }
+
+    /// The device's configuration.
+    pub fn config(&self) -> &DeviceConfig {
+        &self.shared.config
+    }
+
+    /// Runs `f` with the device locked and a transmitter for its ports.
+    /// Keep `f` short: it holds up the forwarding path.
+    pub fn with<R>(&self, f: impl FnOnce(&mut D, Instant, &mut dyn Transmit) -> R) -> R {
+        self.shared.with(None, f)
+    }
+}

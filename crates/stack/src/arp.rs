@@ -1,0 +1,551 @@
+//! The ARP cache (RFC 826, RFC 1122 §2.3.2): neighbour entries, resolution
+//! retries and the queue of packets waiting for an address.
+//!
+//! This module is pure bookkeeping: it never builds or sends a frame. The
+//! [`crate::NetStack`] asks it what to do (send a request, flush a queue,
+//! report a failure) and does the I/O.
+
+use crate::time::Instant;
+use core::fmt;
+use core::time::Duration;
+use std::collections::{HashMap, VecDeque};
+use std::net::Ipv4Addr;
+use vnet_wire::ethernet::EthernetAddress;
+
+/// Tunables of the ARP cache. Every bound keeps memory finite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArpConfig {
+    /// How long a learned entry stays usable (RFC 1122 §2.3.2.1 cache
+    /// timeout). Default 60 s. Static entries never expire.
+    pub entry_lifetime: Duration,
+    /// Interval between requests for an unanswered address. Default 1 s
+    /// (RFC 1122 §2.3.2.1: at most one request per second per destination).
+    pub retry_interval: Duration,
+    /// Requests sent before giving up. Default 3.
+    pub max_requests: u8,
+    /// Packets queued per unresolved neighbour (RFC 1122 §2.3.2.2 "SHOULD
+    /// save at least one"). Default 8; overflow drops the oldest.
+    pub queue_per_neighbor: usize,
+    /// Packets queued over all neighbours. Default 64; overflow drops the oldest.
+    pub queue_total: usize,
+    /// Maximum number of entries. Default 1024; when full, the reachable
+    /// entry closest to expiry is evicted.
+    pub capacity: usize,
+}
+
+impl Default for ArpConfig {
+    fn default() -> Self {
+        Self {
+            entry_lifetime: Duration::from_secs(60),
+            retry_interval: Duration::from_secs(1),
+            max_requests: 3,
+            queue_per_neighbor: 8,
+            queue_total: 64,
+            capacity: 1024,
+        }
+    }
+}
+
+/// The state of a neighbour entry, as shown by `show arp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum ArpState {
+    /// The hardware address is known and not expired.
+    Reachable,
+    /// A request was sent; no answer yet.
+    Incomplete,
+    /// Configured by the operator; never expires nor changes.
+    Static,
+}
+
+impl fmt::Display for ArpState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ArpState::Reachable => "reachable",
+            ArpState::Incomplete => "incomplete",
+            ArpState::Static => "static",
+        })
+    }
+}
+
+/// One neighbour entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArpEntry {
+    /// The interface index.
+    pub port: usize,
+    /// The neighbour's IPv4 address.
+    pub ip: Ipv4Addr,
+    /// Its hardware address, unless still incomplete.
+    pub mac: Option<EthernetAddress>,
+    /// Its state.
+    pub state: ArpState,
+    /// Time left before the entry expires (reachable) or the next request
+    /// is due (incomplete); `None` for static entries.
+    pub expires_in: Option<Duration>,
+}
+
+/// A packet (a complete Ethernet frame whose destination MAC is still to be
+/// filled in) waiting for its next hop to be resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    /// The frame, Ethernet header included.
+    pub frame: Vec<u8>,
+    /// The port a forwarded packet arrived on; `None` if locally originated.
+    pub in_port: Option<usize>,
+    /// Global arrival order, to drop the oldest when the total bound is hit.
+    seq: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum State {
+    Incomplete { requests_sent: u8, next_retry: Instant },
+    Reachable { mac: EthernetAddress, expires: Instant },
+    Static { mac: EthernetAddress },
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            State::Incomplete { .. } => f.write_str("incomplete"),
+            State::Reachable { mac, .. } => write!(f, "reachable {mac}"),
+            State::Static { mac } => write!(f, "static {mac}"),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Neighbor {
+    state: State,
+    queue: VecDeque<Pending>,
+}
+
+/// Result of [`ArpCache::enqueue`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Enqueued {
+    /// A new resolution started: the caller sends the first request now.
+    pub send_request: bool,
+    /// Packets dropped (older queued ones, or the new one if refused).
+    pub dropped: u64,
+}
+
+/// Timer work found by [`ArpCache::poll`].
+#[derive(Debug)]
+pub(crate) enum ArpAction {
+    /// Send (another) request for `ip` on `port`.
+    Request { port: usize, ip: Ipv4Addr },
+    /// Resolution failed after the last request; these packets were waiting.
+    Failed {
+        port: usize,
+        ip: Ipv4Addr,
+        queue: VecDeque<Pending>,
+    },
+}
+
+/// The neighbour cache of one stack, keyed by (interface, address).
+#[derive(Debug)]
+pub(crate) struct ArpCache {
+    cfg: ArpConfig,
+    map: HashMap<(usize, Ipv4Addr), Neighbor>,
+    queued: usize,
+    seq: u64,
+}
+
+fn log_change(port: usize, ip: Ipv4Addr, old: Option<&State>, new: Option<&State>) {
+    let show = |s: Option<&State>| s.map_or_else(|| "none".to_string(), |s| s.to_string());
+    tracing::debug!(port, %ip, "ARP {} -> {}", show(old), show(new));
+}
+
+impl ArpCache {
+    pub(crate) fn new(cfg: ArpConfig) -> Self {
+        Self {
+            cfg,
+            map: HashMap::new(),
+            queued: 0,
+            seq: 0,
+        }
+    }
+
+    /// The hardware address of `ip` on `port`, if reachable or static.
+    pub(crate) fn lookup(&self, now: Instant, port: usize, ip: Ipv4Addr) -> Option<EthernetAddress> {
+        match self.map.get(&(port, ip))?.state {
+            State::Reachable { mac, expires } if now < expires => Some(mac),
+            State::Static { mac } => Some(mac),
+            _ => None,
+        }
+    }
+
+    /// Number of packets waiting over all neighbours.
+    pub(crate) fn queued(&self) -> usize {
+        self.queued
+    }
+
+    /// Makes room for one entry; false if every entry is incomplete or static.
+    fn make_room(&mut self, now: Instant) -> bool {
+        if self.map.len() < self.cfg.capacity {
+            return true;
+        }
+        let victim = self
+            .map
+            .iter()
+            .filter_map(|(k, n)| match n.state {
+                State::Reachable { expires, .. } => Some((expires, *k)),
+                _ => None,
+            })
+            .min();
+        match victim {
+            Some((_, key)) => {
+                if let Some(n) = self.map.remove(&key) {
+                    self.queued -= n.queue.len();
+                    log_change(key.0, key.1, Some(&n.state), None);
+                }
+                let _ = now;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Drops the globally oldest queued packet; returns whether one was dropped.
+    fn drop_oldest_queued(&mut self) -> bool {
+        let oldest = self
+            .map
+            .iter()
+            .filter_map(|(k, n)| n.queue.front().map(|p| (p.seq, *k)))
+            .min();
+        match oldest.and_then(|(_, k)| self.map.get_mut(&k)) {
+            Some(n) => {
+                n.queue.pop_front();
+                self.queued -= 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Queues `frame` until `ip` on `port` is resolved, starting a
+    /// resolution if none is under way (RFC 1122 §2.3.2.2).
+    pub(crate) fn enqueue(
+        &mut self,
+        now: Instant,
+        port: usize,
+        ip: Ipv4Addr,
+        frame: &[u8],
+        in_port: Option<usize>,
+    ) -> Enqueued {
+        let mut out = Enqueued::default();
+        let key = (port, ip);
+        let needs_new = match self.map.get(&key) {
+            None => true,
+            Some(n) => matches!(n.state, State::Reachable { expires, .. } if now >= expires),
+        };
+        if needs_new {
+            if !self.map.contains_key(&key) && !self.make_room(now) {
+                out.dropped = 1;
+                return out;
+            }
+            let new = State::Incomplete {
+                requests_sent: 1,
+                next_retry: now + self.cfg.retry_interval,
+            };
+            let n = self.map.entry(key).or_insert(Neighbor {
+                state: new,
+                queue: VecDeque::new(),
+            });
+            let old = n.state;
+            n.state = new;
+            log_change(
+                port,
+                ip,
+                matches!(old, State::Reachable { .. }).then_some(&old),
+                Some(&new),
+            );
+            out.send_request = true;
+        }
+        if self.cfg.queue_per_neighbor == 0 || self.cfg.queue_total == 0 {
+            out.dropped += 1;
+            return out;
+        }
+        let per = self.cfg.queue_per_neighbor;
+        if let Some(n) = self.map.get_mut(&key)
+            && n.queue.len() >= per
+        {
+            n.queue.pop_front();
+            self.queued -= 1;
+            out.dropped += 1;
+        }
+        if self.queued >= self.cfg.queue_total && self.drop_oldest_queued() {
+            out.dropped += 1;
+        }
+        self.seq += 1;
+        if let Some(n) = self.map.get_mut(&key) {
+            n.queue.push_back(Pending {
+                frame: frame.to_vec(),
+                in_port,
+                seq: self.seq,
+            });
+            self.queued += 1;
+        }
+        out
+    }
+
+    /// Records `ip` ↔ `mac` on `port` (RFC 826 "merge" step).
+    ///
+    /// An existing entry is updated; a new one is created only when
+    /// `create` (the packet was addressed to us). Static entries never
+    /// change. Returns the packets that were waiting, now sendable.
+    pub(crate) fn learn(
+        &mut self,
+        now: Instant,
+        port: usize,
+        ip: Ipv4Addr,
+        mac: EthernetAddress,
+        create: bool,
+    ) -> VecDeque<Pending> {
+        let key = (port, ip);
+        let new = State::Reachable {
+            mac,
+            expires: now + self.cfg.entry_lifetime,
+        };
+        if let Some(n) = self.map.get_mut(&key) {
+            let old = n.state;
+            match old {
+                State::Static { .. } => return VecDeque::new(),
+                State::Reachable { mac: m, expires } if m == mac && now < expires => {
+                    n.state = new;
+                }
+                _ => {
+                    n.state = new;
+                    log_change(port, ip, Some(&old), Some(&new));
+                }
+            }
+            let q = core::mem::take(&mut n.queue);
+            self.queued -= q.len();
+            return q;
+        }
+        if create && self.make_room(now) {
+            self.map.insert(
+                key,
+                Neighbor {
+                    state: new,
+                    queue: VecDeque::new(),
+                },
+            );
+            log_change(port, ip, None, Some(&new));
+        }
+        VecDeque::new()
+    }
+
+    /// Adds a static entry (never expires, never overwritten by ARP
+    /// traffic); returns packets that were waiting for it.
+    pub(crate) fn add_static(&mut self, port: usize, ip: Ipv4Addr, mac: EthernetAddress) -> VecDeque<Pending> {
+        let new = State::Static { mac };
+        let n = self.map.entry((port, ip)).or_insert(Neighbor {
+            state: new,
+            queue: VecDeque::new(),
+        });
+        let old = n.state;
+        n.state = new;
+        log_change(port, ip, Some(&old), Some(&new));
+        let q = core::mem::take(&mut n.queue);
+        self.queued -= q.len();
+        q
+    }
+
+    /// Forgets every dynamic entry of `port` (its address changed); queued
+    /// packets are dropped and returned.
+    pub(crate) fn flush_port(&mut self, port: usize) -> usize {
+        let mut dropped = 0;
+        self.map.retain(|(p, _), n| {
+            let keep = *p != port || matches!(n.state, State::Static { .. });
+            if !keep {
+                dropped += n.queue.len();
+            }
+            keep
+        });
+        self.queued -= dropped;
+        dropped
+    }
+
+    /// Runs the timers: retries, failures, expiry of reachable entries.
+    pub(crate) fn poll(&mut self, now: Instant) -> Vec<ArpAction> {
+        let mut actions = Vec::new();
+        let mut failed = Vec::new();
+        let mut expired = Vec::new();
+        for (key, n) in self.map.iter_mut() {
+            match &mut n.state {
+                State::Incomplete {
+                    requests_sent,
+                    next_retry,
+                } if now >= *next_retry => {
+                    if *requests_sent < self.cfg.max_requests {
+                        *requests_sent += 1;
+                        *next_retry = now + self.cfg.retry_interval;
+                        actions.push(ArpAction::Request {
+                            port: key.0,
+                            ip: key.1,
+                        });
+                    } else {
+                        failed.push(*key);
+                    }
+                }
+                State::Reachable { expires, .. } if now >= *expires => expired.push(*key),
+                _ => {}
+            }
+        }
+        for key in expired {
+            if let Some(n) = self.map.remove(&key) {
+                self.queued -= n.queue.len();
+                log_change(key.0, key.1, Some(&n.state), None);
+            }
+        }
+        failed.sort_unstable();
+        for key in failed {
+            if let Some(n) = self.map.remove(&key) {
+                self.queued -= n.queue.len();
+                tracing::debug!(port = key.0, ip = %key.1, "ARP {} -> failed", n.state);
+                actions.push(ArpAction::Failed {
+                    port: key.0,
+                    ip: key.1,
+                    queue: n.queue,
+                });
+            }
+        }
+        actions
+    }
+
+    /// When [`ArpCache::poll`] next has work (a retry or failure).
+    ///
+    /// Expiry of reachable entries is lazy (lookups check the time) and does
+    /// not need a wake-up.
+    pub(crate) fn poll_at(&self) -> Option<Instant> {
+        self.map
+            .values()
+            .filter_map(|n| match n.state {
+                State::Incomplete { next_retry, .. } => Some(next_retry),
+                _ => None,
+            })
+            .min()
+    }
+
+    /// Live entries, sorted by port then address.
+    pub(crate) fn entries(&self, now: Instant) -> Vec<ArpEntry> {
+        let mut v: Vec<ArpEntry> = self
+            .map
+            .iter()
+            .filter_map(|(&(port, ip), n)| {
+                let (mac, state, expires_in) = match n.state {
+                    State::Reachable { mac, expires } => {
+                        if now >= expires {
+                            return None;
+                        }
+                        (Some(mac), ArpState::Reachable, Some(expires - now))
+                    }
+                    State::Incomplete { next_retry, .. } => (None, ArpState::Incomplete, Some(next_retry - now)),
+                    State::Static { mac } => (Some(mac), ArpState::Static, None),
+                };
+                Some(ArpEntry {
+                    port,
+                    ip,
+                    mac,
+                    state,
+                    expires_in,
+                })
+            })
+            .collect();
+        v.sort_by_key(|e| (e.port, e.ip));
+        v
+    }
+
+    /// Number of entries (any state).
+    pub(crate) fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+    const MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 2]);
+
+    #[test]
+    fn resolve_flushes_queue() {
+        let mut c = ArpCache::new(ArpConfig::default());
+        let t0 = Instant::ZERO;
+        assert!(c.enqueue(t0, 0, IP, &[1], None).send_request);
+        assert!(!c.enqueue(t0, 0, IP, &[2], None).send_request);
+        assert_eq!(c.lookup(t0, 0, IP), None);
+        let q = c.learn(t0, 0, IP, MAC, false);
+        assert_eq!(q.iter().map(|p| p.frame[0]).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(c.queued(), 0);
+        assert_eq!(c.lookup(t0, 0, IP), Some(MAC));
+        // Lifetime.
+        assert_eq!(c.lookup(Instant::from_secs(60), 0, IP), None);
+        assert!(c.poll(Instant::from_secs(60)).is_empty());
+        assert_eq!(c.len(), 0);
+    }
+
+    #[test]
+    fn retries_then_failure() {
+        let mut c = ArpCache::new(ArpConfig::default());
+        c.enqueue(Instant::ZERO, 0, IP, &[1], Some(1));
+        assert_eq!(c.poll_at(), Some(Instant::from_secs(1)));
+        assert!(c.poll(Instant::from_millis(999)).is_empty());
+        assert!(matches!(c.poll(Instant::from_secs(1))[..], [ArpAction::Request { .. }]));
+        assert!(matches!(c.poll(Instant::from_secs(2))[..], [ArpAction::Request { .. }]));
+        match &c.poll(Instant::from_secs(3))[..] {
+            [ArpAction::Failed { queue, .. }] => assert_eq!(queue.len(), 1),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(c.len(), 0);
+        assert_eq!(c.queued(), 0);
+        assert_eq!(c.poll_at(), None);
+    }
+
+    #[test]
+    fn queue_bounds_drop_oldest() {
+        let cfg = ArpConfig {
+            queue_per_neighbor: 2,
+            queue_total: 3,
+            ..ArpConfig::default()
+        };
+        let mut c = ArpCache::new(cfg);
+        let t0 = Instant::ZERO;
+        let other = Ipv4Addr::new(10, 0, 0, 3);
+        assert_eq!(c.enqueue(t0, 0, IP, &[1], None).dropped, 0);
+        assert_eq!(c.enqueue(t0, 0, IP, &[2], None).dropped, 0);
+        assert_eq!(c.enqueue(t0, 0, IP, &[3], None).dropped, 1);
+        assert_eq!(c.enqueue(t0, 0, other, &[4], None).dropped, 0);
+        assert_eq!(c.enqueue(t0, 0, other, &[5], None).dropped, 1); // total bound: oldest (2) goes
+        assert_eq!(c.queued(), 3);
+        let q = c.learn(t0, 0, IP, MAC, false);
+        assert_eq!(q.iter().map(|p| p.frame[0]).collect::<Vec<_>>(), vec![3]);
+    }
+
+    #[test]
+    fn static_and_capacity() {
+        let cfg = ArpConfig {
+            capacity: 2,
+            ..ArpConfig::default()
+        };
+        let mut c = ArpCache::new(cfg);
+        let t0 = Instant::ZERO;
+        c.add_static(0, IP, MAC);
+        c.learn(t0, 0, IP, EthernetAddress([2, 9, 9, 9, 9, 9]), true);
+        assert_eq!(c.lookup(Instant::from_secs(1_000_000), 0, IP), Some(MAC));
+        c.learn(t0, 0, Ipv4Addr::new(10, 0, 0, 5), MAC, true);
+        c.learn(Instant::from_secs(1), 0, Ipv4Addr::new(10, 0, 0, 6), MAC, true);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c.lookup(Instant::from_secs(1), 0, Ipv4Addr::new(10, 0, 0, 6)), Some(MAC));
+        // Not addressed to us and unknown: not created.
+        c.learn(t0, 0, Ipv4Addr::new(10, 0, 0, 7), MAC, false);
+        assert!(c.entries(t0).iter().all(|e| e.ip != Ipv4Addr::new(10, 0, 0, 7)));
+        // Full of static/incomplete entries: new resolutions are refused.
+        let mut c = ArpCache::new(ArpConfig {
+            capacity: 1,
+            ..ArpConfig::default()
+        });
+        c.add_static(0, IP, MAC);
+        assert_eq!(c.enqueue(t0, 0, Ipv4Addr::new(10, 0, 0, 9), &[1], None).dropped, 1);
+    }
+}

@@ -1,0 +1,156 @@
+//! The receive path: Ethernet demultiplexing (RFC 894), ARP (RFC 826) and
+//! IPv4 header validation (RFC 791 §3.1, RFC 1812 §5.2.2).
+
+use super::NetStack;
+use crate::time::Instant;
+use crate::transmit::Transmit;
+use std::net::Ipv4Addr;
+use vnet_wire::arp::{ArpOperation, ArpPacket, ArpRepr, PACKET_LEN as ARP_LEN};
+use vnet_wire::ethernet::{self, EtherType, EthernetAddress, EthernetFrame, EthernetRepr};
+use vnet_wire::ipv4::Ipv4Packet;
+
+/// Whether `addr` may never appear as the source of a datagram on the wire:
+/// limited broadcast, multicast, loopback or class E (RFC 1122 §3.2.1.3,
+/// RFC 1812 §5.3.7). `0.0.0.0` is allowed here (DHCP clients use it).
+fn is_martian_source(addr: Ipv4Addr) -> bool {
+    let o = addr.octets();
+    addr.is_broadcast() || addr.is_multicast() || o[0] == 127 || o[0] >= 240
+}
+
+impl NetStack {
+    /// Processes one Ethernet frame (WITHOUT FCS) received on `port`.
+    ///
+    /// Frames to our MAC or broadcast are accepted (IEEE 802.3 §3.2.3;
+    /// multicast groups are not joined); EtherType ARP and IPv4 are handled
+    /// (RFC 894), anything else is counted and dropped. Forwarded packets are
+    /// rewritten in place in `frame` and transmitted from it: when the next
+    /// hop is resolved and no fragmentation is needed, this path does not
+    /// allocate. Never panics, whatever the bytes.
+    pub fn receive(&mut self, now: Instant, port: usize, frame: &mut [u8], tx: &mut dyn Transmit) {
+        let Some(iface) = self.interfaces.get(port) else {
+            self.counters.rx_malformed += 1;
+            return;
+        };
+        let our_mac = iface.mac;
+        let Ok(eth) = EthernetFrame::new_checked(&frame[..]) else {
+            self.counters.rx_malformed += 1;
+            return;
+        };
+        let dst = eth.dst_addr();
+        let link_broadcast = dst.is_broadcast();
+        if dst != our_mac && !link_broadcast {
+            self.counters.rx_not_our_mac += 1;
+            return;
+        }
+        match eth.ethertype() {
+            EtherType::Arp => self.arp_input(now, port, tx, &frame[ethernet::HEADER_LEN..]),
+            EtherType::Ipv4 => self.ipv4_input(now, port, frame, link_broadcast, tx),
+            _ => self.counters.rx_unknown_ethertype += 1,
+        }
+        self.drain_loopback(now, tx);
+    }
+
+    /// RFC 826 "Packet Reception", with RFC 1122 §2.3.2 refinements.
+    fn arp_input(&mut self, now: Instant, port: usize, tx: &mut dyn Transmit, payload: &[u8]) {
+        self.counters.arp_rx += 1;
+        let repr = match ArpPacket::new_checked(payload).and_then(|p| ArpRepr::parse(&p)) {
+            Ok(r) => r,
+            Err(_) => {
+                self.counters.arp_malformed += 1;
+                return;
+            }
+        };
+        let our_mac = self.interfaces[port].mac;
+        let our_ip = self.address_of(port);
+        let (spa, sha) = (repr.source_protocol_addr, repr.source_hardware_addr);
+        if sha == our_mac || !sha.is_unicast() {
+            return; // our own frame looped back, or a bogus sender
+        }
+        let targeted = our_ip.is_some_and(|ip| ip == repr.target_protocol_addr);
+        if Some(spa) == our_ip {
+            tracing::warn!(port, ip = %spa, mac = %sha, "ARP: another station claims our address");
+        } else if !spa.is_unspecified() {
+            // "Merge" the sender: update an existing entry, create one only
+            // if the packet is addressed to us.
+            let queue = self.arp.learn(now, port, spa, sha, targeted);
+            self.flush_pending(port, sha, queue, tx);
+        }
+        if targeted && repr.operation == ArpOperation::Request {
+            if let Some(ip) = our_ip {
+                let reply = ArpRepr {
+                    operation: ArpOperation::Reply,
+                    source_hardware_addr: our_mac,
+                    source_protocol_addr: ip,
+                    target_hardware_addr: sha,
+                    target_protocol_addr: spa,
+                };
+                self.send_arp(port, sha, &reply, tx);
+                self.counters.arp_replies_sent += 1;
+            }
+        }
+    }
+
+    /// Sends `repr` in a frame to `dst` out of `port` (no allocation).
+    pub(super) fn send_arp(&mut self, port: usize, dst: EthernetAddress, repr: &ArpRepr, tx: &mut dyn Transmit) {
+        let mut buf = [0u8; ethernet::HEADER_LEN + ARP_LEN];
+        let mut eth = EthernetFrame::new_unchecked(&mut buf[..]);
+        EthernetRepr {
+            src_addr: self.interfaces[port].mac,
+            dst_addr: dst,
+            ethertype: EtherType::Arp,
+        }
+        .emit(&mut eth);
+        repr.emit(&mut ArpPacket::new_unchecked(eth.payload_mut()));
+        tx.transmit(port, &buf);
+    }
+
+    /// Broadcasts a request for `target` on `port` (RFC 826).
+    pub(super) fn send_arp_request(&mut self, port: usize, target: Ipv4Addr, tx: &mut dyn Transmit) {
+        let Some(ip) = self.address_of(port) else {
+            self.counters.tx_no_address += 1;
+            return;
+        };
+        let req = ArpRepr {
+            operation: ArpOperation::Request,
+            source_hardware_addr: self.interfaces[port].mac,
+            source_protocol_addr: ip,
+            target_hardware_addr: EthernetAddress([0; 6]),
+            target_protocol_addr: target,
+        };
+        self.send_arp(port, EthernetAddress::BROADCAST, &req, tx);
+        self.counters.arp_requests_sent += 1;
+    }
+
+    /// RFC 791 §3.2 / RFC 1812 §5.2.2 checks, then local delivery or forwarding.
+    fn ipv4_input(&mut self, now: Instant, port: usize, frame: &mut [u8], link_broadcast: bool, tx: &mut dyn Transmit) {
+        self.counters.ip_rx += 1;
+        let total = {
+            let Ok(p) = Ipv4Packet::new_checked(&frame[ethernet::HEADER_LEN..]) else {
+                self.counters.ip_bad_header += 1;
+                return;
+            };
+            if !p.verify_checksum() {
+                self.counters.ip_bad_checksum += 1;
+                return;
+            }
+            usize::from(p.total_len())
+        };
+        // Ethernet padding after Total Length is not part of the datagram.
+        let frame = &mut frame[..ethernet::HEADER_LEN + total];
+        let p = Ipv4Packet::new_unchecked(&frame[ethernet::HEADER_LEN..]);
+        let (src, dst) = (p.src_addr(), p.dst_addr());
+        if is_martian_source(src) || self.is_our_address(src) {
+            self.counters.ip_martian += 1;
+            return;
+        }
+        let ingress = self.interfaces[port].address;
+        let dst_broadcast = dst.is_broadcast() || Self::is_subnet_broadcast(ingress, dst);
+        if dst_broadcast || self.is_our_address(dst) {
+            self.local_input(now, port, &frame[ethernet::HEADER_LEN..], link_broadcast, dst_broadcast, tx);
+        } else if self.config.forwarding && !dst.is_multicast() {
+            self.forward(now, port, frame, link_broadcast, tx);
+        } else {
+            self.counters.ip_not_for_us += 1;
+        }
+    }
+}

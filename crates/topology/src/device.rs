@@ -1,0 +1,242 @@
+//! The configuration one device process runs from.
+//!
+//! `vnet up` writes one TOML file per device; the device loads it with the
+//! `config` crate, then applies environment overrides named
+//! `VNET__<FIELD>[__<SUBFIELD>]`, e.g. `VNET__ADMIN=0.0.0.0:7000` or
+//! `VNET__SWITCH__MAC_AGING_SECS=60`. (The double underscore after `VNET`
+//! keeps tool settings such as `VNET_LOG` apart from config fields.)
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use vnet_wire::ethernet::EthernetAddress;
+use vnet_wire::ip::Ipv4Cidr;
+
+/// What a device is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceKind {
+    /// An end host with applications (`vnet-host`).
+    Host,
+    /// A learning Ethernet switch (`vnet-switch`).
+    Switch,
+    /// An IPv4 router (`vnet-router`).
+    Router,
+}
+
+impl DeviceKind {
+    /// Every kind, in display order.
+    pub const ALL: [DeviceKind; 3] = [DeviceKind::Host, DeviceKind::Switch, DeviceKind::Router];
+
+    /// The kind's name as written in topology files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceKind::Host => "host",
+            DeviceKind::Switch => "switch",
+            DeviceKind::Router => "router",
+        }
+    }
+
+    /// The name of the binary that runs this kind (`vnet-router`, …).
+    pub fn binary_name(self) -> String {
+        format!("vnet-{}", self.as_str())
+    }
+
+    /// Parses a kind name.
+    pub fn from_name(name: &str) -> Option<DeviceKind> {
+        DeviceKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl fmt::Display for DeviceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Full configuration of one device process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceConfig {
+    /// Device name, unique in the lab (`r1`).
+    pub name: String,
+    /// Device kind.
+    pub kind: DeviceKind,
+    /// Address of the admin API (HTTP + JSON). Loopback by default.
+    #[serde(default = "default_admin")]
+    pub admin: SocketAddr,
+    /// Interfaces, each wired to one cable, in port order.
+    #[serde(default)]
+    pub interfaces: Vec<InterfaceConfig>,
+    /// Default gateway (hosts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<Ipv4Addr>,
+    /// Static routes (routers and hosts).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<RouteConfig>,
+    /// Static ARP entries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub neighbors: Vec<NeighborConfig>,
+    /// Switch settings (switches).
+    #[serde(default)]
+    pub switch: SwitchConfig,
+    /// When set, every interface writes `<dir>/<device>-<iface>.pcapng` from start-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture_dir: Option<PathBuf>,
+}
+
+fn default_admin() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// One interface and its cable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterfaceConfig {
+    /// Interface name (`eth0`).
+    pub name: String,
+    /// MAC address.
+    #[serde(with = "crate::serde_text")]
+    pub mac: EthernetAddress,
+    /// Local UDP address of the cable end.
+    pub local: SocketAddr,
+    /// The peer cable end; datagrams from anywhere else are dropped.
+    pub peer: SocketAddr,
+    /// IPv4 address and prefix (absent on switch ports).
+    #[serde(default, with = "crate::serde_text::option", skip_serializing_if = "Option::is_none")]
+    pub address: Option<Ipv4Cidr>,
+    /// IP MTU of the interface.
+    #[serde(default = "default_mtu")]
+    pub mtu: u16,
+}
+
+/// Default IP MTU: Ethernet's 1500 bytes.
+pub const DEFAULT_MTU: u16 = 1500;
+
+fn default_mtu() -> u16 {
+    DEFAULT_MTU
+}
+
+/// A static route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// Destination network.
+    #[serde(with = "crate::serde_text")]
+    pub to: Ipv4Cidr,
+    /// Next hop; must be on a connected network.
+    pub via: Ipv4Addr,
+}
+
+/// A static ARP entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeighborConfig {
+    /// Interface name.
+    pub interface: String,
+    /// Neighbour's IPv4 address.
+    pub ip: Ipv4Addr,
+    /// Neighbour's MAC address.
+    #[serde(with = "crate::serde_text")]
+    pub mac: EthernetAddress,
+}
+
+/// Learning-switch settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SwitchConfig {
+    /// Most MAC addresses the table holds; beyond it new addresses are not
+    /// learned and frames to them are flooded.
+    pub mac_table_capacity: usize,
+    /// Seconds an unrefreshed MAC entry lives (IEEE 802.1D default: 300).
+    pub mac_aging_secs: u64,
+}
+
+impl Default for SwitchConfig {
+    fn default() -> Self {
+        SwitchConfig {
+            mac_table_capacity: 1024,
+            mac_aging_secs: 300,
+        }
+    }
+}
+
+/// Why a device configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file or an override did not parse or did not match the schema.
+    #[error("device config {path}: {source}")]
+    Load {
+        /// The file.
+        path: PathBuf,
+        /// What the config crate said (names the field).
+        source: config::ConfigError,
+    },
+    /// The configuration parsed but is inconsistent.
+    #[error("device config {path}: field `{field}`: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Field path.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl DeviceConfig {
+    /// Loads `path` (TOML), applies `VNET__…` environment overrides, checks it.
+    pub fn load(path: &Path) -> Result<DeviceConfig, ConfigError> {
+        let load_err = |source| ConfigError::Load {
+            path: path.to_path_buf(),
+            source,
+        };
+        let loaded = config::Config::builder()
+            .add_source(config::File::from(path).format(config::FileFormat::Toml))
+            .add_source(
+                config::Environment::with_prefix("VNET")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()
+            .map_err(load_err)?;
+        let cfg: DeviceConfig = loaded.try_deserialize().map_err(load_err)?;
+        cfg.check().map_err(|(field, message)| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            field,
+            message,
+        })?;
+        Ok(cfg)
+    }
+
+    /// Consistency checks the schema cannot express.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        for (i, iface) in self.interfaces.iter().enumerate() {
+            if !(68..=9000).contains(&iface.mtu) {
+                return Err((
+                    format!("interfaces[{i}].mtu"),
+                    format!("{} is outside 68..=9000 (RFC 791 minimum is 68)", iface.mtu),
+                ));
+            }
+            if self.interfaces[..i].iter().any(|o| o.name == iface.name) {
+                return Err((format!("interfaces[{i}].name"), format!("{:?} is used twice", iface.name)));
+            }
+        }
+        for (i, n) in self.neighbors.iter().enumerate() {
+            if !self.interfaces.iter().any(|iface| iface.name == n.interface) {
+                return Err((
+                    format!("neighbors[{i}].interface"),
+                    format!("no interface named {:?}", n.interface),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Index of the interface named `name`.
+    pub fn port_of(&self, name: &str) -> Option<usize> {
+        self.interfaces.iter().position(|i| i.name == name)
+    }
+}

@@ -1,0 +1,448 @@
+//! The topology file: which devices exist and how cables join them.
+//!
+//! ```toml
+//! name = "lab"
+//! links = [
+//!   { a = "client:eth0", b = "sw1:eth0" },
+//!   { a = "r2:eth1", b = "r3:eth0", mtu = 576 },
+//! ]
+//!
+//! [devices.client]
+//! kind = "host"
+//! gateway = "10.0.1.1"
+//! interfaces.eth0 = { address = "10.0.1.10/24" }
+//!
+//! [devices.sw1]
+//! kind = "switch"            # ports come from the links
+//!
+//! [devices.r1]
+//! kind = "router"
+//! interfaces.eth0 = { address = "10.0.1.1/24" }
+//! routes = [{ to = "10.0.0.0/8", via = "10.0.12.2" }]
+//! ```
+//!
+//! Every error names the file, line, column and field, and nothing starts
+//! until the whole file is valid.
+
+use crate::device::{DEFAULT_MTU, DeviceKind, SwitchConfig};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+use vnet_wire::ip::Ipv4Cidr;
+
+/// A topology error located in its file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct TopologyError {
+    /// The topology file.
+    pub file: PathBuf,
+    /// 1-based line (0 when the error is about the file as a whole).
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// Field path, e.g. `links[3].b` or `devices.r1.routes[0].via`.
+    pub field: String,
+    /// What is wrong and, where it helps, what would be right.
+    pub message: String,
+}
+
+impl fmt::Display for TopologyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}:{}", self.line, self.column)?;
+        }
+        if self.field.is_empty() {
+            write!(f, ": {}", self.message)
+        } else {
+            write!(f, ": {}: {}", self.field, self.message)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLab {
+    name: Option<Spanned<String>>,
+    #[serde(default)]
+    links: Vec<Spanned<RawLink>>,
+    #[serde(default)]
+    devices: BTreeMap<String, Spanned<RawDevice>>,
+    capture_dir: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLink {
+    a: Spanned<String>,
+    b: Spanned<String>,
+    mtu: Option<Spanned<u16>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDevice {
+    kind: Spanned<String>,
+    #[serde(default)]
+    interfaces: BTreeMap<String, Spanned<RawInterface>>,
+    gateway: Option<Spanned<String>>,
+    #[serde(default)]
+    routes: Vec<Spanned<RawRoute>>,
+    mac_table_capacity: Option<Spanned<usize>>,
+    mac_aging_secs: Option<Spanned<u64>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawInterface {
+    address: Option<Spanned<String>>,
+    mtu: Option<Spanned<u16>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    to: Spanned<String>,
+    via: Spanned<String>,
+}
+
+/// One end of a link: `device:interface`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    /// Device name.
+    pub device: String,
+    /// Interface name.
+    pub interface: String,
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.device, self.interface)
+    }
+}
+
+/// A validated interface.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabInterface {
+    /// Name (`eth0`).
+    pub name: String,
+    /// Address, if any (switch ports have none).
+    pub address: Option<Ipv4Cidr>,
+    /// IP MTU.
+    pub mtu: u16,
+    /// Index of the link it is wired to.
+    pub link: usize,
+}
+
+/// A validated device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabDevice {
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: DeviceKind,
+    /// Interfaces in port order (sorted by name, `eth2` before `eth10`).
+    pub interfaces: Vec<LabInterface>,
+    /// Default gateway.
+    pub gateway: Option<Ipv4Addr>,
+    /// Static routes.
+    pub routes: Vec<(Ipv4Cidr, Ipv4Addr)>,
+    /// Switch settings.
+    pub switch: SwitchConfig,
+}
+
+/// A validated link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabLink {
+    /// First end.
+    pub a: Endpoint,
+    /// Second end.
+    pub b: Endpoint,
+}
+
+/// A validated topology.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lab {
+    /// Lab name (the file stem when not given).
+    pub name: String,
+    /// Devices sorted by name.
+    pub devices: Vec<LabDevice>,
+    /// Links in file order.
+    pub links: Vec<LabLink>,
+    /// Capture directory for every interface, if set.
+    pub capture_dir: Option<PathBuf>,
+}
+
+struct Locator<'a> {
+    file: &'a Path,
+    text: &'a str,
+}
+
+impl Locator<'_> {
+    fn error(&self, span: Option<Range<usize>>, field: impl Into<String>, message: impl Into<String>) -> TopologyError {
+        let (line, column) = match span {
+            Some(span) => {
+                let start = span.start.min(self.text.len());
+                let before = &self.text[..start];
+                let line = before.matches('\n').count() + 1;
+                let column = start - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+                (line, column)
+            }
+            None => (0, 0),
+        };
+        TopologyError {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && name.len() <= 32
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Sort key that orders `eth2` before `eth10`.
+fn natural_key(name: &str) -> (String, u64) {
+    let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let (stem, num) = name.split_at(name.len() - digits);
+    (stem.to_string(), num.parse().unwrap_or(0))
+}
+
+impl Lab {
+    /// Reads and validates a topology file.
+    pub fn load(path: &Path) -> Result<Lab, TopologyError> {
+        let text = std::fs::read_to_string(path).map_err(|e| TopologyError {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            field: String::new(),
+            message: format!("cannot read the topology file: {e}"),
+        })?;
+        Lab::parse(path, &text)
+    }
+
+    /// Validates topology `text` that came from `file`.
+    pub fn parse(file: &Path, text: &str) -> Result<Lab, TopologyError> {
+        let loc = Locator { file, text };
+        let raw: RawLab = toml::from_str(text).map_err(|e| loc.error(e.span(), "", e.message().to_string()))?;
+        let name = match &raw.name {
+            Some(n) if !valid_name(n.get_ref()) => {
+                return Err(loc.error(Some(n.span()), "name", format!(
+                    "{:?} is not a valid lab name (lowercase letters, digits and '-', starting with a letter, at most 32)",
+                    n.get_ref()
+                )));
+            }
+            Some(n) => n.get_ref().clone(),
+            None => file
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_lowercase())
+                .unwrap_or_else(|| "lab".into()),
+        };
+
+        // Devices and their declared interfaces.
+        let mut devices: Vec<LabDevice> = Vec::new();
+        let mut declared: HashMap<(String, String), Range<usize>> = HashMap::new();
+        for (dev_name, raw_dev) in &raw.devices {
+            let span = raw_dev.span();
+            let raw_dev = raw_dev.get_ref();
+            let field = format!("devices.{dev_name}");
+            if !valid_name(dev_name) {
+                return Err(loc.error(Some(span), field, format!(
+                    "{dev_name:?} is not a valid device name (lowercase letters, digits and '-', starting with a letter, at most 32)"
+                )));
+            }
+            let kind = DeviceKind::from_name(raw_dev.kind.get_ref()).ok_or_else(|| {
+                let known: Vec<_> = DeviceKind::ALL.iter().map(|k| k.as_str()).collect();
+                loc.error(Some(raw_dev.kind.span()), format!("{field}.kind"), format!(
+                    "unknown kind {:?} (expected one of: {})", raw_dev.kind.get_ref(), known.join(", ")
+                ))
+            })?;
+            let mut interfaces = Vec::new();
+            for (if_name, raw_if) in &raw_dev.interfaces {
+                let if_field = format!("{field}.interfaces.{if_name}");
+                if !valid_name(if_name) {
+                    return Err(loc.error(Some(raw_if.span()), if_field, format!("{if_name:?} is not a valid interface name")));
+                }
+                let raw_if_ref = raw_if.get_ref();
+                let address = match &raw_if_ref.address {
+                    None => None,
+                    Some(a) if kind == DeviceKind::Switch => {
+                        return Err(loc.error(Some(a.span()), format!("{if_field}.address"), "switch ports carry no IP address"));
+                    }
+                    Some(a) => Some(a.get_ref().parse::<Ipv4Cidr>().map_err(|e| {
+                        loc.error(Some(a.span()), format!("{if_field}.address"), format!("{:?}: {e} (expected e.g. \"10.0.1.1/24\")", a.get_ref()))
+                    })?),
+                };
+                if kind != DeviceKind::Switch && address.is_none() {
+                    return Err(loc.error(Some(raw_if.span()), format!("{if_field}.address"), "missing: hosts and routers need an address such as \"10.0.1.10/24\""));
+                }
+                let mtu = match &raw_if_ref.mtu {
+                    Some(m) if !(68..=9000).contains(m.get_ref()) => {
+                        return Err(loc.error(Some(m.span()), format!("{if_field}.mtu"), format!("{} is outside 68..=9000", m.get_ref())));
+                    }
+                    Some(m) => *m.get_ref(),
+                    None => 0, // filled from the link or the default below
+                };
+                declared.insert((dev_name.clone(), if_name.clone()), raw_if.span());
+                interfaces.push(LabInterface { name: if_name.clone(), address, mtu, link: usize::MAX });
+            }
+            let gateway = match &raw_dev.gateway {
+                None => None,
+                Some(g) => Some(g.get_ref().parse::<Ipv4Addr>().map_err(|e| {
+                    loc.error(Some(g.span()), format!("{field}.gateway"), format!("{:?}: {e}", g.get_ref()))
+                })?),
+            };
+            let mut routes = Vec::new();
+            for (i, r) in raw_dev.routes.iter().enumerate() {
+                let r = r.get_ref();
+                let to = r.to.get_ref().parse::<Ipv4Cidr>().map_err(|e| {
+                    loc.error(Some(r.to.span()), format!("{field}.routes[{i}].to"), format!("{:?}: {e}", r.to.get_ref()))
+                })?;
+                let via = r.via.get_ref().parse::<Ipv4Addr>().map_err(|e| {
+                    loc.error(Some(r.via.span()), format!("{field}.routes[{i}].via"), format!("{:?}: {e}", r.via.get_ref()))
+                })?;
+                if !interfaces.iter().filter_map(|i| i.address).any(|a| a.contains(via)) {
+                    return Err(loc.error(Some(r.via.span()), format!("{field}.routes[{i}].via"), format!(
+                        "next hop {via} is not on any network of {dev_name}'s interfaces"
+                    )));
+                }
+                routes.push((to.network(), via));
+            }
+            if let Some(g) = &raw_dev.gateway {
+                let gw = gateway.unwrap_or(Ipv4Addr::UNSPECIFIED);
+                if !interfaces.iter().filter_map(|i| i.address).any(|a| a.contains(gw)) {
+                    return Err(loc.error(Some(g.span()), format!("{field}.gateway"), format!(
+                        "gateway {gw} is not on any network of {dev_name}'s interfaces"
+                    )));
+                }
+            }
+            // Overlapping subnets on one device make forwarding ambiguous.
+            for (i, x) in interfaces.iter().enumerate() {
+                for y in &interfaces[..i] {
+                    if let (Some(ax), Some(ay)) = (x.address, y.address) {
+                        if ax.network().overlaps(&ay.network()) {
+                            return Err(loc.error(declared.get(&(dev_name.clone(), x.name.clone())).cloned(), format!("{field}.interfaces.{}.address", x.name), format!(
+                                "{ax} overlaps {ay} on interface {} of the same device", y.name
+                            )));
+                        }
+                    }
+                }
+            }
+            let mut switch = SwitchConfig::default();
+            if let Some(c) = &raw_dev.mac_table_capacity {
+                switch.mac_table_capacity = *c.get_ref();
+            }
+            if let Some(a) = &raw_dev.mac_aging_secs {
+                switch.mac_aging_secs = *a.get_ref();
+            }
+            devices.push(LabDevice { name: dev_name.clone(), kind, interfaces, gateway, routes, switch });
+        }
+
+        // Links.
+        let mut links = Vec::new();
+        let mut used: HashMap<Endpoint, (usize, Range<usize>)> = HashMap::new();
+        for (index, raw_link) in raw.links.iter().enumerate() {
+            let link_span = raw_link.span();
+            let raw_link = raw_link.get_ref();
+            let mut ends = Vec::new();
+            for (side, value) in [("a", &raw_link.a), ("b", &raw_link.b)] {
+                let field = format!("links[{index}].{side}");
+                let text = value.get_ref();
+                let Some((dev, iface)) = text.split_once(':') else {
+                    return Err(loc.error(Some(value.span()), field, format!("{text:?} should be \"device:interface\", e.g. \"r1:eth0\"")));
+                };
+                let Some(device) = devices.iter_mut().find(|d| d.name == dev) else {
+                    let known: Vec<_> = raw.devices.keys().map(String::as_str).collect();
+                    return Err(loc.error(Some(value.span()), field, format!("unknown device {dev:?} (devices: {})", known.join(", "))));
+                };
+                if !valid_name(iface) {
+                    return Err(loc.error(Some(value.span()), field, format!("{iface:?} is not a valid interface name")));
+                }
+                let endpoint = Endpoint { device: dev.to_string(), interface: iface.to_string() };
+                if let Some((other, _)) = used.get(&endpoint) {
+                    return Err(loc.error(Some(value.span()), field, format!("port {endpoint} is already used by links[{other}]")));
+                }
+                match device.interfaces.iter_mut().find(|i| i.name == iface) {
+                    Some(i) => i.link = index,
+                    None if device.kind == DeviceKind::Switch => device.interfaces.push(LabInterface {
+                        name: iface.to_string(), address: None, mtu: 0, link: index,
+                    }),
+                    None => {
+                        let known: Vec<_> = device.interfaces.iter().map(|i| i.name.as_str()).collect();
+                        return Err(loc.error(Some(value.span()), field, format!(
+                            "{dev} has no interface {iface:?} (declared: {}); add devices.{dev}.interfaces.{iface}",
+                            known.join(", ")
+                        )));
+                    }
+                }
+                used.insert(endpoint.clone(), (index, value.span()));
+                ends.push(endpoint);
+            }
+            let (a, b) = (ends[0].clone(), ends[1].clone());
+            if a.device == b.device {
+                return Err(loc.error(Some(link_span), format!("links[{index}]"), format!("a link must join two different devices, both ends are on {}", a.device)));
+            }
+            if let Some(m) = &raw_link.mtu {
+                if !(68..=9000).contains(m.get_ref()) {
+                    return Err(loc.error(Some(m.span()), format!("links[{index}].mtu"), format!("{} is outside 68..=9000", m.get_ref())));
+                }
+                for end in [&a, &b] {
+                    if let Some(i) = devices.iter_mut().find(|d| d.name == end.device).and_then(|d| d.interfaces.iter_mut().find(|i| i.name == end.interface)) {
+                        if i.mtu == 0 {
+                            i.mtu = *m.get_ref();
+                        }
+                    }
+                }
+            }
+            links.push(LabLink { a, b });
+        }
+
+        // Every declared interface must be wired; fill default MTUs; port order.
+        let mut addresses: HashMap<Ipv4Addr, String> = HashMap::new();
+        for device in &mut devices {
+            for i in &mut device.interfaces {
+                if i.link == usize::MAX {
+                    let span = declared.get(&(device.name.clone(), i.name.clone())).cloned();
+                    return Err(loc.error(span, format!("devices.{}.interfaces.{}", device.name, i.name), "is not connected: add a link such as { a = \"<this>\", b = \"<peer>\" }"));
+                }
+                if i.mtu == 0 {
+                    i.mtu = DEFAULT_MTU;
+                }
+                if let Some(a) = i.address {
+                    let here = format!("{}:{}", device.name, i.name);
+                    if let Some(other) = addresses.insert(a.address(), here.clone()) {
+                        let span = declared.get(&(device.name.clone(), i.name.clone())).cloned();
+                        return Err(loc.error(span, format!("devices.{}.interfaces.{}.address", device.name, i.name), format!(
+                            "{} is also assigned to {other}", a.address()
+                        )));
+                    }
+                }
+            }
+            device.interfaces.sort_by_key(|i| natural_key(&i.name));
+        }
+
+        Ok(Lab {
+            name,
+            devices,
+            links,
+            capture_dir: raw.capture_dir.map(|c| PathBuf::from(c.into_inner())),
+        })
+    }
+
+    /// The device named `name`.
+    pub fn device(&self, name: &str) -> Option<&LabDevice> {
+        self.devices.iter().find(|d| d.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests;
