@@ -44,6 +44,9 @@ enum Command {
         /// Seconds to wait for every device's admin API.
         #[arg(long, default_value_t = 30)]
         timeout: u64,
+        /// Run devices from DIR/vnet-KIND binaries instead of `vnet device KIND`.
+        #[arg(long, env = "VNET_BIN_DIR")]
+        bin_dir: Option<PathBuf>,
     },
     /// Stop the running lab (SIGTERM, then SIGKILL after 5 s).
     Down,
@@ -102,8 +105,8 @@ enum Command {
         #[command(subcommand)]
         what: commands::bench::BenchCommand,
     },
-    /// Run one device in this process (used by `vnet up` when the device
-    /// binaries are not installed beside `vnet`).
+    /// Run one device in this process (how `vnet up` starts devices unless
+    /// --bin-dir is given).
     #[command(hide = true)]
     Device {
         /// Device kind.
@@ -131,7 +134,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         let run_dir = cli.run_dir;
         match cli.command {
-            Command::Up { topology, timeout } => commands::up::run(&run_dir, &topology, timeout).await,
+            Command::Up { topology, timeout, bin_dir } => commands::up::run(&run_dir, &topology, timeout, bin_dir.as_deref()).await,
             Command::Down => commands::down::run(&run_dir).await,
             Command::Status { json } => commands::status::run(&run_dir, json).await,
             Command::Exec { device, argv } => commands::exec::run(&run_dir, &device, argv).await,

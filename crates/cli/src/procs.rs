@@ -9,22 +9,27 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vnet_topology::DeviceKind;
 
-/// How a device kind is started: its own binary beside `vnet` when present
-/// and not older than `vnet` itself, otherwise `vnet device KIND`.
-pub fn device_command(kind: DeviceKind, config: &Path) -> anyhow::Result<Command> {
-    let me = std::env::current_exe().context("locating the vnet executable")?;
-    let sibling = me.with_file_name(kind.binary_name());
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let use_sibling = match (modified(&sibling), modified(&me)) {
-        (Some(s), Some(m)) => s >= m,
-        _ => false,
-    };
-    let mut cmd = if use_sibling {
-        Command::new(&sibling)
-    } else {
-        let mut c = Command::new(&me);
-        c.arg("device").arg(kind.as_str());
-        c
+/// How a device kind is started: `DIR/vnet-KIND` when a binary directory
+/// is given (installed binaries, container images), otherwise this very
+/// executable as `vnet device KIND`, which is always the same build as the CLI.
+pub fn device_command(kind: DeviceKind, config: &Path, bin_dir: Option<&Path>) -> anyhow::Result<Command> {
+    let mut cmd = match bin_dir {
+        Some(dir) => {
+            let binary = dir.join(kind.binary_name());
+            if !binary.is_file() {
+                anyhow::bail!(
+                    "{} not found (from --bin-dir / VNET_BIN_DIR); build it with `cargo build --release` or drop the option",
+                    binary.display()
+                );
+            }
+            Command::new(binary)
+        }
+        None => {
+            let me = std::env::current_exe().context("locating the vnet executable")?;
+            let mut c = Command::new(me);
+            c.arg("device").arg(kind.as_str());
+            c
+        }
     };
     cmd.arg("--config").arg(config);
     Ok(cmd)

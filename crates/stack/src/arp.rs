@@ -456,6 +456,7 @@ impl ArpCache {
     }
 
     /// Number of entries (any state).
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.map.len()
     }

@@ -319,7 +319,11 @@ mod tests {
             }
             assert_eq!(
                 ArpRepr::parse(&ArpPacket::new_checked(&b[..]).unwrap()),
-                Err(WireError::Unsupported { what: "ARP packet", field, value })
+                Err(WireError::Unsupported {
+                    what: "ARP packet",
+                    field,
+                    value
+                })
             );
         }
     }
@@ -337,7 +341,11 @@ mod tests {
     fn truncated_and_padded() {
         assert_eq!(
             ArpPacket::new_checked(&sample()[..27]),
-            Err(WireError::Truncated { what: "ARP packet", needed: 28, available: 27 })
+            Err(WireError::Truncated {
+                what: "ARP packet",
+                needed: 28,
+                available: 27
+            })
         );
         let mut padded = sample().to_vec();
         padded.extend_from_slice(&[0; 18]);

@@ -100,7 +100,11 @@ impl FromStr for EthernetAddress {
                 return Err(AddrParseError::new(WHAT, s, "more than 6 octets"));
             }
             if part.is_empty() || part.len() > 2 || !part.bytes().all(|c| c.is_ascii_hexdigit()) {
-                return Err(AddrParseError::new(WHAT, s, "octets must be 1-2 hex digits"));
+                return Err(AddrParseError::new(
+                    WHAT,
+                    s,
+                    "octets must be 1-2 hex digits",
+                ));
             }
             out[n] = u8::from_str_radix(part, 16)
                 .map_err(|_| AddrParseError::new(WHAT, s, "octets must be 1-2 hex digits"))?;
@@ -376,7 +380,14 @@ mod tests {
 
     #[test]
     fn address_parse_errors_name_the_text() {
-        for bad in ["", "02:76:6e:00:01", "02:76:6e:00:01:01:02", "02:76:6e:00:01:zz", "0276:6e:00:01:01:01", "02:76:6e::01:01"] {
+        for bad in [
+            "",
+            "02:76:6e:00:01",
+            "02:76:6e:00:01:01:02",
+            "02:76:6e:00:01:zz",
+            "0276:6e:00:01:01:01",
+            "02:76:6e::01:01",
+        ] {
             let e = bad.parse::<EthernetAddress>().unwrap_err();
             assert_eq!(e.text, bad);
             assert!(e.to_string().contains(&format!("{bad:?}")), "{e}");
@@ -385,7 +396,12 @@ mod tests {
 
     #[test]
     fn ethertype_conversions() {
-        for (v, t) in [(0x0800, EtherType::Ipv4), (0x0806, EtherType::Arp), (0x86dd, EtherType::Ipv6), (0x88cc, EtherType::Unknown(0x88cc))] {
+        for (v, t) in [
+            (0x0800, EtherType::Ipv4),
+            (0x0806, EtherType::Arp),
+            (0x86dd, EtherType::Ipv6),
+            (0x88cc, EtherType::Unknown(0x88cc)),
+        ] {
             assert_eq!(EtherType::from(v), t);
             assert_eq!(u16::from(t), v);
         }
@@ -397,7 +413,11 @@ mod tests {
     fn frame_view_and_repr() {
         assert_eq!(
             EthernetFrame::new_checked(&[0u8; 13][..]),
-            Err(WireError::Truncated { what: "Ethernet header", needed: 14, available: 13 })
+            Err(WireError::Truncated {
+                what: "Ethernet header",
+                needed: 14,
+                available: 13
+            })
         );
         let mut buf = [0u8; 20];
         let repr = EthernetRepr {

@@ -485,3 +485,114 @@ fn echo_rest(ident: u16, seq_no: u16) -> [u8; 4] {
     let s = seq_no.to_be_bytes();
     [i[0], i[1], s[0], s[1]]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn emit(repr: &Icmpv4Repr<'_>) -> Vec<u8> {
+        let mut b = vec![0u8; repr.buffer_len()];
+        repr.emit(&mut Icmpv4Packet::new_unchecked(&mut b[..]));
+        b
+    }
+
+    #[test]
+    fn frag_required_carries_mtu() {
+        let invoking = [
+            0x45u8, 0, 0, 28, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0, 1, 0, 2, 0,
+            8, 0, 0,
+        ];
+        let repr = Icmpv4Repr::DstUnreachable {
+            reason: DstUnreachable::FragRequired,
+            next_hop_mtu: 576,
+            invoking: &invoking,
+        };
+        let b = emit(&repr);
+        assert_eq!(&b[..2], &[3, 4]);
+        assert_eq!(&b[4..8], &[0, 0, 0x02, 0x40]); // RFC 1191 §4: unused(16) | MTU(16)
+        let p = Icmpv4Packet::new_checked(&b[..]).unwrap();
+        assert!(p.verify_checksum());
+        assert_eq!(p.next_hop_mtu(), 576);
+        assert_eq!(Icmpv4Repr::parse(&p).unwrap(), repr);
+    }
+
+    #[test]
+    fn odd_length_echo_and_codes() {
+        let repr = Icmpv4Repr::EchoReply {
+            ident: 7,
+            seq_no: 9,
+            data: b"abc",
+        };
+        let b = emit(&repr);
+        assert_eq!(b.len(), 11);
+        assert_eq!(Icmpv4Repr::parse_bytes(&b).unwrap(), repr);
+
+        // An echo request with a non-zero code is not an echo (RFC 792: code 0).
+        let mut odd = emit(&Icmpv4Repr::EchoRequest {
+            ident: 1,
+            seq_no: 2,
+            data: &[],
+        });
+        odd[1] = 5;
+        Icmpv4Packet::new_unchecked(&mut odd[..]).fill_checksum();
+        assert_eq!(
+            Icmpv4Repr::parse_bytes(&odd).unwrap(),
+            Icmpv4Repr::Other {
+                msg_type: 8,
+                msg_code: 5,
+                rest_of_header: [0, 1, 0, 2],
+                data: &[]
+            }
+        );
+
+        let te = Icmpv4Repr::TimeExceeded {
+            reason: TimeExceeded::Unknown(9),
+            invoking: b"xyz",
+        };
+        assert_eq!(Icmpv4Repr::parse_bytes(&emit(&te)).unwrap(), te);
+        let du = Icmpv4Repr::DstUnreachable {
+            reason: DstUnreachable::Unknown(13),
+            next_hop_mtu: 0,
+            invoking: &[],
+        };
+        assert_eq!(Icmpv4Repr::parse_bytes(&emit(&du)).unwrap(), du);
+        for c in 0..=255u8 {
+            assert_eq!(u8::from(DstUnreachable::from(c)), c);
+            assert_eq!(u8::from(TimeExceeded::from(c)), c);
+            assert_eq!(u8::from(Message::from(c)), c);
+        }
+    }
+
+    #[test]
+    fn bad_checksum_and_truncation() {
+        let mut b = emit(&Icmpv4Repr::EchoRequest {
+            ident: 1,
+            seq_no: 1,
+            data: b"ping",
+        });
+        b[9] ^= 0xff;
+        assert_eq!(
+            Icmpv4Repr::parse_bytes(&b),
+            Err(WireError::BadChecksum { what: "ICMPv4" })
+        );
+        assert_eq!(
+            Icmpv4Repr::parse_bytes(&b[..7]),
+            Err(WireError::Truncated {
+                what: "ICMPv4 header",
+                needed: 8,
+                available: 7
+            })
+        );
+    }
+
+    #[test]
+    fn repr_outlives_temporary_view() {
+        let b = emit(&Icmpv4Repr::EchoRequest {
+            ident: 1,
+            seq_no: 1,
+            data: b"ping",
+        });
+        let repr = Icmpv4Repr::parse(&Icmpv4Packet::new_checked(&b[..]).unwrap()).unwrap();
+        assert_eq!(repr.data(), b"ping");
+    }
+}

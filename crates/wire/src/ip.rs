@@ -228,7 +228,12 @@ mod tests {
 
     #[test]
     fn protocol_numbers() {
-        for (v, p) in [(1, IpProtocol::Icmp), (6, IpProtocol::Tcp), (17, IpProtocol::Udp), (89, IpProtocol::Unknown(89))] {
+        for (v, p) in [
+            (1, IpProtocol::Icmp),
+            (6, IpProtocol::Tcp),
+            (17, IpProtocol::Udp),
+            (89, IpProtocol::Unknown(89)),
+        ] {
             assert_eq!(IpProtocol::from(v), p);
             assert_eq!(u8::from(p), v);
         }
@@ -267,9 +272,22 @@ mod tests {
     fn cidr_errors() {
         assert_eq!(
             Ipv4Cidr::new(Ipv4Addr::LOCALHOST, 33),
-            Err(WireError::Malformed { what: "IPv4 CIDR", field: "prefix length", value: 33 })
+            Err(WireError::Malformed {
+                what: "IPv4 CIDR",
+                field: "prefix length",
+                value: 33
+            })
         );
-        for bad in ["10.0.1.1", "10.0.1.1/33", "10.0.1/24", "10.0.1.1/", "10.0.1.1/+4", "x/8", "10.0.1.1/024", "10.0.1.1/24/1"] {
+        for bad in [
+            "10.0.1.1",
+            "10.0.1.1/33",
+            "10.0.1/24",
+            "10.0.1.1/",
+            "10.0.1.1/+4",
+            "x/8",
+            "10.0.1.1/024",
+            "10.0.1.1/24/1",
+        ] {
             let e = bad.parse::<Ipv4Cidr>().unwrap_err();
             assert_eq!(e.text, bad);
             assert!(e.to_string().contains(&format!("{bad:?}")), "{e}");
@@ -291,6 +309,9 @@ mod tests {
             12,
         );
         // c0a8 + 0001 + c0a8 + 0002 + 0011 + 000c
-        assert_eq!(ph, checksum::data(&[0xc0, 0xa8, 0, 1, 0xc0, 0xa8, 0, 2, 0, 0x11, 0, 0x0c]));
+        assert_eq!(
+            ph,
+            checksum::data(&[0xc0, 0xa8, 0, 1, 0xc0, 0xa8, 0, 2, 0, 0x11, 0, 0x0c])
+        );
     }
 }

@@ -198,10 +198,7 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
 
     /// The header bytes, options included (empty if the buffer is too short).
     pub fn header(&self) -> &[u8] {
-        self.buffer
-            .as_ref()
-            .get(..self.header_len())
-            .unwrap_or(&[])
+        self.buffer.as_ref().get(..self.header_len()).unwrap_or(&[])
     }
 
     /// True if the header checksum verifies: the one's complement sum of the
@@ -469,5 +466,167 @@ impl Ipv4Repr {
         packet.set_src_addr(self.src_addr);
         packet.set_dst_addr(self.dst_addr);
         packet.fill_checksum();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repr() -> Ipv4Repr {
+        Ipv4Repr {
+            src_addr: Ipv4Addr::new(10, 0, 1, 2),
+            dst_addr: Ipv4Addr::new(10, 0, 2, 2),
+            next_header: IpProtocol::Udp,
+            payload_len: 4,
+            hop_limit: 64,
+            ident: 0xbeef,
+            dont_frag: false,
+            more_frags: true,
+            frag_offset: 1480,
+            dscp_ecn: 0xb8,
+        }
+    }
+
+    fn emitted() -> Vec<u8> {
+        let mut b = vec![0u8; 24];
+        repr().emit(&mut Ipv4Packet::new_unchecked(&mut b[..]));
+        b
+    }
+
+    #[test]
+    fn emit_parse_fields() {
+        let b = emitted();
+        let p = Ipv4Packet::new_checked(&b[..]).unwrap();
+        assert_eq!(p.version(), 4);
+        assert_eq!(p.header_len(), 20);
+        assert_eq!(p.dscp(), 46); // EF
+        assert_eq!(p.ecn(), 0);
+        assert_eq!(p.total_len(), 24);
+        assert_eq!(p.frag_offset(), 1480);
+        assert_eq!(&b[6..8], &[0x20, 0xb9]); // MF | 185 (= 1480 / 8)
+        assert!(p.more_frags() && !p.dont_frag() && !p.reserved_flag());
+        assert!(p.verify_checksum());
+        assert_eq!(Ipv4Repr::parse(&p).unwrap(), repr());
+        assert_eq!(repr().buffer_len(), 20);
+        assert_eq!(repr().total_len(), 24);
+    }
+
+    #[test]
+    fn check_len_errors() {
+        let b = emitted();
+        let t = |buf: &[u8]| Ipv4Packet::new_checked(buf).map(|_| ());
+        assert!(matches!(
+            t(&b[..19]),
+            Err(WireError::Truncated { needed: 20, .. })
+        ));
+        assert!(matches!(
+            t(&b[..23]),
+            Err(WireError::Truncated {
+                needed: 24,
+                available: 23,
+                ..
+            })
+        ));
+        let mut v6 = b.clone();
+        v6[0] = 0x65;
+        assert_eq!(
+            t(&v6),
+            Err(WireError::Unsupported {
+                what: "IPv4 header",
+                field: "version",
+                value: 6
+            })
+        );
+        let mut ihl = b.clone();
+        ihl[0] = 0x44;
+        assert_eq!(
+            t(&ihl),
+            Err(WireError::Malformed {
+                what: "IPv4 header",
+                field: "ihl",
+                value: 4
+            })
+        );
+        let mut long_ihl = b.clone();
+        long_ihl[0] = 0x47; // 28-byte header in a 24-byte buffer
+        assert!(matches!(
+            t(&long_ihl),
+            Err(WireError::Truncated { needed: 28, .. })
+        ));
+        let mut short_total = b.clone();
+        short_total[3] = 19;
+        assert_eq!(
+            t(&short_total),
+            Err(WireError::Malformed {
+                what: "IPv4 header",
+                field: "total length",
+                value: 19
+            })
+        );
+        let mut bad_sum = b.clone();
+        bad_sum[8] = 1;
+        assert_eq!(
+            Ipv4Repr::parse(&Ipv4Packet::new_checked(&bad_sum[..]).unwrap()),
+            Err(WireError::BadChecksum {
+                what: "IPv4 header"
+            })
+        );
+    }
+
+    #[test]
+    fn options_and_padding() {
+        // 24-byte header (one NOP-padded option word), 2 bytes of payload,
+        // then 4 bytes of Ethernet padding.
+        let mut b = [0u8; 30];
+        {
+            let mut p = Ipv4Packet::new_unchecked(&mut b[..]);
+            p.set_version(4);
+            p.set_header_len(24);
+            p.set_total_len(26);
+            p.set_hop_limit(1);
+            p.set_next_header(IpProtocol::Unknown(253));
+            p.options_mut().copy_from_slice(&[1, 1, 1, 0]);
+            p.payload_mut().copy_from_slice(b"hi");
+            p.fill_checksum();
+        }
+        b[26..].copy_from_slice(&[0xee; 4]);
+        let p = Ipv4Packet::new_checked(&b[..]).unwrap();
+        assert_eq!(p.options(), &[1, 1, 1, 0]);
+        assert_eq!(p.payload(), b"hi");
+        let r = Ipv4Repr::parse(&p).unwrap();
+        assert_eq!(r.payload_len, 2);
+        assert_eq!(r.next_header, IpProtocol::Unknown(253));
+    }
+
+    #[test]
+    fn decrement_hop_limit_patches_checksum() {
+        for ttl in [1u8, 2, 64, 128, 255] {
+            let mut r = repr();
+            r.hop_limit = ttl;
+            let mut b = [0u8; 24];
+            r.emit(&mut Ipv4Packet::new_unchecked(&mut b[..]));
+            let mut p = Ipv4Packet::new_checked(&mut b[..]).unwrap();
+            assert_eq!(p.decrement_hop_limit(), ttl - 1);
+            assert!(p.verify_checksum(), "ttl {ttl}");
+            let patched = p.checksum();
+            p.fill_checksum();
+            assert_eq!(patched, p.checksum());
+        }
+        let mut b = emitted();
+        let mut p = Ipv4Packet::new_unchecked(&mut b[..]);
+        p.set_hop_limit(0);
+        p.fill_checksum();
+        assert_eq!(p.decrement_hop_limit(), 0);
+        assert!(p.verify_checksum());
+    }
+
+    #[test]
+    fn unchecked_garbage_does_not_panic() {
+        let p = Ipv4Packet::new_unchecked(&[0x4f, 0, 0xff, 0xff][..]);
+        assert!(p.payload().is_empty());
+        assert!(p.options().is_empty());
+        assert!(!p.verify_checksum());
+        assert_eq!(p.src_addr(), Ipv4Addr::UNSPECIFIED);
     }
 }

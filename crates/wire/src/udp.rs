@@ -248,3 +248,122 @@ impl UdpRepr {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 1);
+    const DST: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 2);
+
+    fn emit(payload: &[u8]) -> Vec<u8> {
+        let repr = UdpRepr {
+            src_port: 48896,
+            dst_port: 53,
+        };
+        let mut b = vec![0u8; repr.buffer_len(payload.len())];
+        repr.emit_with_payload(&mut UdpPacket::new_unchecked(&mut b[..]), SRC, DST, payload);
+        b
+    }
+
+    #[test]
+    fn emit_and_parse() {
+        let b = emit(&[0xaa, 0x00, 0x00, 0xff]);
+        let p = UdpPacket::new_checked(&b[..]).unwrap();
+        assert_eq!(p.len(), 12);
+        assert!(!p.is_empty());
+        assert_eq!(p.payload(), &[0xaa, 0, 0, 0xff]);
+        assert!(p.verify_checksum(SRC, DST));
+        assert_eq!(
+            UdpRepr::parse(&p, SRC, DST).unwrap(),
+            UdpRepr {
+                src_port: 48896,
+                dst_port: 53
+            }
+        );
+    }
+
+    #[test]
+    fn zero_checksum_means_none() {
+        let mut b = emit(b"hello");
+        b[6] = 0;
+        b[7] = 0;
+        let p = UdpPacket::new_checked(&b[..]).unwrap();
+        assert!(UdpRepr::parse(&p, SRC, Ipv4Addr::new(1, 1, 1, 1)).is_ok());
+    }
+
+    #[test]
+    fn computed_zero_is_sent_as_all_ones() {
+        // Make the datagram sum to 0xffff with the checksum field zero: the
+        // data word is chosen as the complement of the rest (RFC 768).
+        let mut b = emit(&[0, 0]);
+        let c = UdpPacket::new_unchecked(&b[..]).checksum();
+        b[8..10].copy_from_slice(&c.to_be_bytes());
+        let mut p = UdpPacket::new_checked(&mut b[..]).unwrap();
+        p.fill_checksum(SRC, DST);
+        assert_eq!(p.checksum(), 0xffff);
+        assert!(p.verify_checksum(SRC, DST));
+    }
+
+    #[test]
+    fn length_checks_and_padding() {
+        let b = emit(b"abc");
+        assert!(matches!(
+            UdpPacket::new_checked(&b[..7]),
+            Err(WireError::Truncated {
+                what: "UDP header",
+                needed: 8,
+                available: 7
+            })
+        ));
+        assert!(matches!(
+            UdpPacket::new_checked(&b[..10]),
+            Err(WireError::Truncated {
+                what: "UDP datagram",
+                needed: 11,
+                available: 10
+            })
+        ));
+        let mut short = b.clone();
+        short[5] = 7;
+        assert_eq!(
+            UdpPacket::new_checked(&short[..]),
+            Err(WireError::Malformed {
+                what: "UDP header",
+                field: "length",
+                value: 7
+            })
+        );
+        let mut padded = b.clone();
+        padded.extend_from_slice(&[0xff; 5]);
+        let p = UdpPacket::new_checked(&padded[..]).unwrap();
+        assert_eq!(p.payload(), b"abc");
+        assert!(UdpRepr::parse(&p, SRC, DST).is_ok());
+        let mut corrupt = b.clone();
+        corrupt[9] ^= 1;
+        assert_eq!(
+            UdpRepr::parse(&UdpPacket::new_checked(&corrupt[..]).unwrap(), SRC, DST),
+            Err(WireError::BadChecksum { what: "UDP" })
+        );
+    }
+
+    #[test]
+    fn emit_with_closure() {
+        let repr = UdpRepr {
+            src_port: 1,
+            dst_port: 2,
+        };
+        let mut b = [0u8; 12];
+        repr.emit(
+            &mut UdpPacket::new_unchecked(&mut b[..]),
+            SRC,
+            DST,
+            4,
+            |p| p.copy_from_slice(b"data"),
+        );
+        let p = UdpPacket::new_checked(&b[..]).unwrap();
+        assert_eq!(p.payload(), b"data");
+        assert!(UdpRepr::parse(&p, SRC, DST).is_ok());
+        assert_eq!(repr.header_len(), 8);
+    }
+}

@@ -3,13 +3,13 @@
 
 use std::net::Ipv4Addr;
 
+use vnet_wire::WireError;
 use vnet_wire::arp::{ArpOperation, ArpPacket, ArpRepr};
 use vnet_wire::ethernet::{self, EtherType, EthernetAddress, EthernetFrame, EthernetRepr};
 use vnet_wire::icmpv4::{Icmpv4Packet, Icmpv4Repr, Message};
 use vnet_wire::ip::{IpProtocol, checksum};
 use vnet_wire::ipv4::{Ipv4Packet, Ipv4Repr};
 use vnet_wire::udp::{UdpPacket, UdpRepr};
-use vnet_wire::WireError;
 
 fn hex(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();
@@ -21,8 +21,7 @@ fn hex(s: &str) -> Vec<u8> {
 
 /// An ARP request as produced by Scapy and decoded by it as
 /// `hwsrc=3c:21:9c:71:48:91 psrc=192.168.83.67 op=who-has pdst=1.2.3.4`.
-const ARP_REQUEST: &str =
-    "ffffffffffff 3c219c714891 0806 0001 0800 06 04 0001 3c219c714891 c0a85343 000000000000 01020304";
+const ARP_REQUEST: &str = "ffffffffffff 3c219c714891 0806 0001 0800 06 04 0001 3c219c714891 c0a85343 000000000000 01020304";
 
 /// A real ICMP echo request frame (Wireshark export of a ping capture):
 /// 192.168.50.99 -> 144.118.67.10, IP checksum 0x8931, ICMP checksum 0x7bda,
@@ -65,11 +64,18 @@ fn fcs_of_padded_arp_request_and_residue() {
     buf[20] ^= 0x01;
     assert!(matches!(
         ethernet::check_fcs(&buf),
-        Err(WireError::BadFcs { expected: 0x4ac6_94dc, .. })
+        Err(WireError::BadFcs {
+            expected: 0x4ac6_94dc,
+            ..
+        })
     ));
     assert!(matches!(
         ethernet::check_fcs(&buf[..17]),
-        Err(WireError::Truncated { needed: 18, available: 17, .. })
+        Err(WireError::Truncated {
+            needed: 18,
+            available: 17,
+            ..
+        })
     ));
 }
 
@@ -130,7 +136,12 @@ fn real_ping_echo_request() {
     assert_eq!(icmp.checksum(), 0x7bda);
     assert!(icmp.verify_checksum());
     let repr = Icmpv4Repr::parse(&icmp).unwrap();
-    let Icmpv4Repr::EchoRequest { ident, seq_no, data } = repr else {
+    let Icmpv4Repr::EchoRequest {
+        ident,
+        seq_no,
+        data,
+    } = repr
+    else {
         panic!("not an echo request: {repr:?}");
     };
     assert_eq!((ident, seq_no, data.len()), (0x4859, 0, 56));
@@ -186,7 +197,13 @@ fn dns_query_over_udp() {
     let udp = UdpPacket::new_checked(ip.payload()).unwrap();
     assert_eq!(udp.checksum(), 0xa7bc);
     let repr = UdpRepr::parse(&udp, ip_repr.src_addr, ip_repr.dst_addr).unwrap();
-    assert_eq!(repr, UdpRepr { src_port: 53219, dst_port: 53 });
+    assert_eq!(
+        repr,
+        UdpRepr {
+            src_port: 53219,
+            dst_port: 53
+        }
+    );
     assert_eq!(udp.payload().len(), 29);
     assert_eq!(&udp.payload()[13..24], b"example\x03com");
     // Wrong pseudo-header address: the checksum no longer verifies.
@@ -234,12 +251,11 @@ fn dns_query_padded_to_min_frame() {
         let mut ip = Ipv4Packet::new_unchecked(&mut f.payload_mut()[..29]);
         repr.emit(&mut ip);
         let mut u = UdpPacket::new_unchecked(ip.payload_mut());
-        UdpRepr { src_port: 1000, dst_port: 2000 }.emit_with_payload(
-            &mut u,
-            repr.src_addr,
-            repr.dst_addr,
-            b"x",
-        );
+        UdpRepr {
+            src_port: 1000,
+            dst_port: 2000,
+        }
+        .emit_with_payload(&mut u, repr.src_addr, repr.dst_addr, b"x");
     }
     let wire_len = ethernet::pad_and_append_fcs(&mut buf, frame_len);
     assert_eq!(wire_len, 64);

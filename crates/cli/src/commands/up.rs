@@ -12,7 +12,7 @@ use vnet_topology::Lab;
 use vnet_topology::render::render;
 
 /// Starts the lab described by `topology`.
-pub async fn run(run_dir: &Path, topology: &Path, timeout_secs: u64) -> anyhow::Result<ExitCode> {
+pub async fn run(run_dir: &Path, topology: &Path, timeout_secs: u64, bin_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let lab = match Lab::load(topology) {
         Ok(lab) => lab,
         Err(e) => {
@@ -68,7 +68,7 @@ pub async fn run(run_dir: &Path, topology: &Path, timeout_secs: u64) -> anyhow::
     };
     for (cfg, path) in &devices {
         let log = run_dir.join("logs").join(format!("{}.log", cfg.name));
-        let cmd = procs::device_command(cfg.kind, path)?;
+        let cmd = procs::device_command(cfg.kind, path, bin_dir)?;
         let pid = match procs::spawn(cmd, &log) {
             Ok(pid) => pid,
             Err(e) => {

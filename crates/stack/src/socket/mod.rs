@@ -91,14 +91,6 @@ impl<T> Slab<T> {
         }
     }
 
-    /// The socket in slot `index`, whatever its generation.
-    pub(crate) fn get_index_mut(&mut self, index: usize) -> Option<&mut T> {
-        match self.slots.get_mut(index)? {
-            Slot::Used { value, .. } => Some(value),
-            Slot::Free => None,
-        }
-    }
-
     pub(crate) fn remove(&mut self, h: Handle) -> Option<T> {
         self.get(h)?;
         let slot = core::mem::replace(&mut self.slots[h.index()], Slot::Free);

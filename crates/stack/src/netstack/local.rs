@@ -1,0 +1,224 @@
+//! Local delivery: reassembly (RFC 791 §3.2), ICMP (RFC 792, RFC 1122
+//! §3.2.2) and UDP (RFC 768, RFC 1122 §4.1.3).
+
+use super::NetStack;
+use super::output::Outgoing;
+use crate::frag::Reassembly;
+use crate::icmp::{ErrorKind, IcmpError};
+use crate::socket::ping::PingEvent;
+use crate::socket::udp::UdpEvent;
+use crate::time::Instant;
+use crate::transmit::Transmit;
+use std::net::SocketAddrV4;
+use vnet_wire::WireError;
+use vnet_wire::icmpv4::{DstUnreachable, Icmpv4Packet, Icmpv4Repr};
+use vnet_wire::ip::IpProtocol;
+use vnet_wire::ipv4::Ipv4Packet;
+use vnet_wire::udp::{UdpPacket, UdpRepr};
+
+impl NetStack {
+    /// A datagram (or fragment) for us: `packet` is a checked IPv4 packet
+    /// with a valid checksum, trimmed to its Total Length.
+    pub(super) fn local_input(
+        &mut self,
+        now: Instant,
+        in_port: usize,
+        packet: &[u8],
+        link_broadcast: bool,
+        dst_broadcast: bool,
+        tx: &mut dyn Transmit,
+    ) {
+        let p = Ipv4Packet::new_unchecked(packet);
+        if !p.more_frags() && p.frag_offset() == 0 {
+            self.deliver(now, in_port, packet, link_broadcast, dst_broadcast, tx);
+            return;
+        }
+        self.counters.fragments_received += 1;
+        match self.reassembler.process(now, in_port, packet) {
+            Reassembly::Incomplete => {}
+            Reassembly::Complete(whole) => {
+                self.counters.reassembled += 1;
+                self.deliver(now, in_port, &whole, link_broadcast, dst_broadcast, tx);
+            }
+            Reassembly::Malformed => self.counters.reassembly_malformed += 1,
+            Reassembly::Overflow(n) => self.counters.reassembly_overflow += n.max(1),
+        }
+    }
+
+    /// Demultiplexes a whole datagram to its protocol (RFC 1122 §3.2.1.1).
+    fn deliver(
+        &mut self,
+        now: Instant,
+        in_port: usize,
+        packet: &[u8],
+        link_broadcast: bool,
+        dst_broadcast: bool,
+        tx: &mut dyn Transmit,
+    ) {
+        self.counters.ip_delivered += 1;
+        match Ipv4Packet::new_unchecked(packet).next_header() {
+            IpProtocol::Icmp => self.icmp_input(now, in_port, packet, dst_broadcast, tx),
+            IpProtocol::Udp => self.udp_input(now, in_port, packet, link_broadcast, dst_broadcast, tx),
+            // TCP will be demultiplexed here once it exists; until then it is
+            // answered like any protocol we do not speak.
+            IpProtocol::Tcp | IpProtocol::Unknown(_) => {
+                self.counters.unknown_protocol += 1;
+                // RFC 1122 §3.2.2.1: a host SHOULD send Protocol Unreachable.
+                self.send_icmp_error(
+                    now,
+                    in_port,
+                    packet,
+                    link_broadcast || dst_broadcast,
+                    ErrorKind::Unreachable(DstUnreachable::ProtoUnreachable, 0),
+                    tx,
+                );
+            }
+        }
+    }
+
+    /// ICMP for us: answer echo requests, route replies and errors to sockets.
+    fn icmp_input(&mut self, now: Instant, in_port: usize, packet: &[u8], dst_broadcast: bool, tx: &mut dyn Transmit) {
+        self.counters.icmp_rx += 1;
+        let ip = Ipv4Packet::new_unchecked(packet);
+        let (src, dst, ttl) = (ip.src_addr(), ip.dst_addr(), ip.hop_limit());
+        let repr = match Icmpv4Repr::parse(&Icmpv4Packet::new_unchecked(ip.payload())) {
+            Ok(r) => r,
+            Err(_) => {
+                self.counters.icmp_bad += 1;
+                return;
+            }
+        };
+        let _ = in_port;
+        match repr {
+            Icmpv4Repr::EchoRequest { ident, seq_no, data } => {
+                // RFC 1122 §3.2.2.6: a broadcast echo request MAY be ignored
+                // (Linux: icmp_echo_ignore_broadcasts = 1).
+                if dst_broadcast {
+                    return;
+                }
+                self.send_echo_reply(now, src, dst, ident, seq_no, data, tx);
+            }
+            Icmpv4Repr::EchoReply { ident, seq_no, data } => match self.pings.by_ident(ident) {
+                Some(s) => {
+                    let ev = PingEvent::Reply {
+                        from: src,
+                        seq: seq_no,
+                        ttl,
+                        len: data.len(),
+                    };
+                    if !s.queue.push(ev) {
+                        self.counters.ping_queue_full += 1;
+                    }
+                }
+                None => self.counters.icmp_unmatched += 1,
+            },
+            Icmpv4Repr::DstUnreachable {
+                reason,
+                next_hop_mtu,
+                invoking,
+            } => {
+                let error = IcmpError::from_type_code(3, reason.into(), next_hop_mtu);
+                self.deliver_icmp_error(src, error, invoking);
+            }
+            Icmpv4Repr::TimeExceeded { reason, invoking } => {
+                let error = IcmpError::from_type_code(11, reason.into(), 0);
+                self.deliver_icmp_error(src, error, invoking);
+            }
+            // Parameter Problem (RFC 792) also quotes the datagram.
+            Icmpv4Repr::Other {
+                msg_type: msg_type @ 12,
+                msg_code,
+                data,
+                ..
+            } => self.deliver_icmp_error(src, IcmpError::from_type_code(msg_type, msg_code, 0), data),
+            // Redirects, timestamps, router discovery: not implemented.
+            Icmpv4Repr::Other { .. } => {}
+        }
+    }
+
+    /// RFC 792 Echo Reply; RFC 1122 §3.2.2.6: the data is returned
+    /// unchanged and the source is the request's specific destination. The
+    /// reply is fragmented if needed (DF clear).
+    #[allow(clippy::too_many_arguments)]
+    fn send_echo_reply(
+        &mut self,
+        now: Instant,
+        to: std::net::Ipv4Addr,
+        our_addr: std::net::Ipv4Addr,
+        ident: u16,
+        seq_no: u16,
+        data: &[u8],
+        tx: &mut dyn Transmit,
+    ) {
+        let repr = Icmpv4Repr::EchoReply { ident, seq_no, data };
+        let mut msg = vec![0u8; repr.buffer_len()];
+        repr.emit(&mut Icmpv4Packet::new_unchecked(&mut msg[..]));
+        let Ok(mut eg) = self.egress(to) else { return };
+        eg.src = our_addr;
+        let out = Outgoing {
+            proto: IpProtocol::Icmp,
+            ttl: self.config.default_ttl,
+            dont_frag: false,
+            payload: &msg,
+        };
+        if self.send_datagram(now, &eg, out, tx).is_ok() {
+            self.counters.icmp_tx += 1;
+            self.counters.icmp_echo_replies_sent += 1;
+        }
+    }
+
+    /// UDP for us (RFC 768; RFC 1122 §4.1.3.4 checksum, §4.1.3.1 Port Unreachable).
+    fn udp_input(
+        &mut self,
+        now: Instant,
+        in_port: usize,
+        packet: &[u8],
+        link_broadcast: bool,
+        dst_broadcast: bool,
+        tx: &mut dyn Transmit,
+    ) {
+        self.counters.udp_rx += 1;
+        let ip = Ipv4Packet::new_unchecked(packet);
+        let (src, dst) = (ip.src_addr(), ip.dst_addr());
+        let udp = match UdpPacket::new_checked(ip.payload()) {
+            Ok(u) => u,
+            Err(_) => {
+                self.counters.udp_malformed += 1;
+                return;
+            }
+        };
+        let repr = match UdpRepr::parse(&udp, src, dst) {
+            Ok(r) => r,
+            Err(WireError::BadChecksum { .. }) => {
+                self.counters.udp_bad_checksum += 1;
+                return;
+            }
+            Err(_) => {
+                self.counters.udp_malformed += 1;
+                return;
+            }
+        };
+        match self.udps.by_port(repr.dst_port) {
+            Some(s) => {
+                let ev = UdpEvent::Datagram {
+                    from: SocketAddrV4::new(src, repr.src_port),
+                    payload: udp.payload().to_vec(),
+                };
+                if !s.queue.push(ev) {
+                    self.counters.udp_queue_full += 1;
+                }
+            }
+            None => {
+                self.counters.udp_no_port += 1;
+                self.send_icmp_error(
+                    now,
+                    in_port,
+                    packet,
+                    link_broadcast || dst_broadcast,
+                    ErrorKind::Unreachable(DstUnreachable::PortUnreachable, 0),
+                    tx,
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! Shared helpers for end-to-end tests: labs of real device processes on
+//! loopback, started and stopped through the `vnet` CLI.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+/// The `vnet` binary built for this test run.
+pub fn vnet_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_vnet")
+}
+
+/// The directory holding the device binaries built for this test run.
+pub fn bin_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_vnet-host"))
+        .parent()
+        .expect("binaries live in a directory")
+        .to_path_buf()
+}
+
+/// A file under the repository root.
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// Output of a command as text.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// A running lab in its own run directory; stopped when dropped.
+pub struct LabRun {
+    pub dir: tempfile::TempDir,
+}
+
+impl LabRun {
+    /// Starts `topology` with the separate device binaries.
+    pub fn up(topology: &Path) -> LabRun {
+        Self::up_with(topology, true)
+    }
+
+    /// Starts `topology`; `separate_binaries` picks `vnet-KIND` binaries
+    /// over `vnet device KIND`.
+    pub fn up_with(topology: &Path, separate_binaries: bool) -> LabRun {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let lab = LabRun { dir };
+        let mut args = vec!["up".to_string(), topology.display().to_string()];
+        if separate_binaries {
+            args.push("--bin-dir".into());
+            args.push(bin_dir().display().to_string());
+        }
+        let run = lab.vnet(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(run.code, 0, "vnet up failed: {run:?}\n{}", lab.logs());
+        lab
+    }
+
+    /// The default lab.
+    pub fn default_lab() -> LabRun {
+        LabRun::up(&repo_path("configs/lab.toml"))
+    }
+
+    /// Runs `vnet --run-dir DIR ARGS…`.
+    pub fn vnet(&self, args: &[&str]) -> Run {
+        Command::new(vnet_bin())
+            .arg("--run-dir")
+            .arg(self.dir.path())
+            .args(args)
+            .env_remove("VNET_BIN_DIR")
+            .output()
+            .expect("vnet runs")
+            .into()
+    }
+
+    /// `vnet exec DEVICE -- ARGS…`.
+    pub fn exec(&self, device: &str, args: &[&str]) -> Run {
+        let mut all = vec!["exec", device, "--"];
+        all.extend_from_slice(args);
+        self.vnet(&all)
+    }
+
+    /// The `/status` document of every device (from `vnet status --json`).
+    pub fn status_all(&self) -> serde_json::Value {
+        let run = self.vnet(&["status", "--json"]);
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("status --json: {e}: {run:?}"))
+    }
+
+    /// The `/status` document of one device.
+    pub fn status(&self, device: &str) -> serde_json::Value {
+        let all = self.status_all();
+        all.as_array()
+            .and_then(|a| a.iter().find(|d| d["name"] == device))
+            .map(|d| d["status"].clone())
+            .unwrap_or_else(|| panic!("no device {device} in status"))
+    }
+
+    /// One interface counter.
+    pub fn iface_counter(&self, device: &str, iface: &str, counter: &str) -> u64 {
+        let status = self.status(device);
+        status["interfaces"]
+            .as_array()
+            .and_then(|a| a.iter().find(|i| i["name"] == iface))
+            .and_then(|i| i["counters"][counter].as_u64())
+            .unwrap_or_else(|| panic!("no counter {counter} on {device}:{iface}: {status}"))
+    }
+
+    /// One device-level counter.
+    pub fn device_counter(&self, device: &str, counter: &str) -> u64 {
+        let status = self.status(device);
+        status["device"][counter]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no device counter {counter} on {device}: {status}"))
+    }
+
+    /// Every device log, for failure messages.
+    pub fn logs(&self) -> String {
+        let mut out = String::new();
+        if let Ok(entries) = std::fs::read_dir(self.dir.path().join("logs")) {
+            for e in entries.flatten() {
+                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                let tail: Vec<_> = text.lines().rev().take(15).collect();
+                out.push_str(&format!("=== {}\n", e.path().display()));
+                for l in tail.into_iter().rev() {
+                    out.push_str(l);
+                    out.push('\n');
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for LabRun {
+    fn drop(&mut self) {
+        let run = self.vnet(&["down"]);
+        if run.code != 0 {
+            eprintln!("vnet down failed: {run:?}");
+        }
+    }
+}
+
+/// A minimal blocking HTTP/1.1 client for admin APIs (GET/POST, JSON bodies).
+pub fn http(method: &str, addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).expect("admin API reachable");
+    stream.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        .expect("request written");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("response read");
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, body.to_string())
+}
