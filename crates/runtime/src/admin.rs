@@ -58,7 +58,7 @@ pub(crate) async fn serve<D: Device>(
         .route("/tables/{name}", get(table::<D>))
         .route("/links/{iface}/{state}", post(set_link::<D>))
         .route("/capture/{iface}", get(capture_stream::<D>))
-        .route("/exec", post(exec::<D>))
+        .route("/exec", post(run_exec::<D>))
         .with_state(state);
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.cancelled_owned())
@@ -202,7 +202,7 @@ async fn capture_stream<D: Device>(
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()))
 }
 
-async fn exec<D: Device>(State(s): State<AdminState<D>>, Json(req): Json<ExecRequest>) -> ApiResult<Response> {
+async fn run_exec<D: Device>(State(s): State<AdminState<D>>, Json(req): Json<ExecRequest>) -> ApiResult<Response> {
     let Some(exec) = s.exec else {
         return Err(api_error(
             StatusCode::NOT_IMPLEMENTED,

@@ -50,7 +50,7 @@ struct IpArgs {
     object: Option<IpObject>,
 }
 
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
 enum IpObject {
     /// Interface addresses.
     #[command(alias = "a", alias = "address")]
@@ -71,9 +71,10 @@ pub(crate) async fn ip(handle: DeviceHandle<Host>, argv: Vec<String>, out: &Exec
     let lines = handle.with(|host, _, _| {
         let ifaces = host.stack.interfaces().to_vec();
         let mut lines = Vec::new();
-        match args.object.unwrap_or(IpObject::Addr) {
+        let object = args.object.unwrap_or(IpObject::Addr);
+        match object {
             IpObject::Addr | IpObject::Link => {
-                let with_addr = !matches!(args.object, Some(IpObject::Link));
+                let with_addr = object == IpObject::Addr;
                 for (i, iface) in ifaces.iter().enumerate() {
                     lines.push(format!("{}: {}: <BROADCAST,UP,LOWER_UP> mtu {}", i + 1, iface.name, iface.mtu));
                     lines.push(format!("    link/ether {} brd ff:ff:ff:ff:ff:ff", iface.mac));
