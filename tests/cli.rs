@@ -103,8 +103,11 @@ fn capture_writes_pcapng_that_tshark_reads_cleanly() {
     assert!(out.status.success(), "tshark failed: {}", String::from_utf8_lossy(&out.stderr));
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 10, "{text}");
+    let icmp = lines.iter().filter(|l| l.starts_with("eth:ethertype:ip:icmp")).count();
+    assert!(icmp >= 6, "expected the pings in the capture: {text}");
     for line in &lines {
-        assert!(line.starts_with("eth:ethertype:ip:icmp"), "unexpected frame: {line}");
+        let known = line.starts_with("eth:ethertype:ip:icmp") || line.starts_with("eth:ethertype:arp");
+        assert!(known, "unexpected frame: {line}");
         assert!(!line.to_lowercase().contains("malformed"), "malformed frame: {line}");
         let fcs_status = line.split('\t').nth(1).unwrap_or_default();
         assert_eq!(fcs_status, "1", "FCS must verify as good (status 1): {line}");

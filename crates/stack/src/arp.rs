@@ -97,9 +97,17 @@ pub(crate) struct Pending {
 
 #[derive(Debug, Clone, Copy)]
 enum State {
-    Incomplete { requests_sent: u8, next_retry: Instant },
-    Reachable { mac: EthernetAddress, expires: Instant },
-    Static { mac: EthernetAddress },
+    Incomplete {
+        requests_sent: u8,
+        next_retry: Instant,
+    },
+    Reachable {
+        mac: EthernetAddress,
+        expires: Instant,
+    },
+    Static {
+        mac: EthernetAddress,
+    },
 }
 
 impl fmt::Display for State {
@@ -165,7 +173,12 @@ impl ArpCache {
     }
 
     /// The hardware address of `ip` on `port`, if reachable or static.
-    pub(crate) fn lookup(&self, now: Instant, port: usize, ip: Ipv4Addr) -> Option<EthernetAddress> {
+    pub(crate) fn lookup(
+        &self,
+        now: Instant,
+        port: usize,
+        ip: Ipv4Addr,
+    ) -> Option<EthernetAddress> {
         match self.map.get(&(port, ip))?.state {
             State::Reachable { mac, expires } if now < expires => Some(mac),
             State::Static { mac } => Some(mac),
@@ -179,7 +192,7 @@ impl ArpCache {
     }
 
     /// Makes room for one entry; false if every entry is incomplete or static.
-    fn make_room(&mut self, now: Instant) -> bool {
+    fn make_room(&mut self) -> bool {
         if self.map.len() < self.cfg.capacity {
             return true;
         }
@@ -197,7 +210,6 @@ impl ArpCache {
                     self.queued -= n.queue.len();
                     log_change(key.0, key.1, Some(&n.state), None);
                 }
-                let _ = now;
                 true
             }
             None => false,
@@ -238,7 +250,7 @@ impl ArpCache {
             Some(n) => matches!(n.state, State::Reachable { expires, .. } if now >= expires),
         };
         if needs_new {
-            if !self.map.contains_key(&key) && !self.make_room(now) {
+            if !self.map.contains_key(&key) && !self.make_room() {
                 out.dropped = 1;
                 return out;
             }
@@ -321,7 +333,7 @@ impl ArpCache {
             self.queued -= q.len();
             return q;
         }
-        if create && self.make_room(now) {
+        if create && self.make_room() {
             self.map.insert(
                 key,
                 Neighbor {
@@ -336,18 +348,36 @@ impl ArpCache {
 
     /// Adds a static entry (never expires, never overwritten by ARP
     /// traffic); returns packets that were waiting for it.
-    pub(crate) fn add_static(&mut self, port: usize, ip: Ipv4Addr, mac: EthernetAddress) -> VecDeque<Pending> {
+    pub(crate) fn add_static(
+        &mut self,
+        port: usize,
+        ip: Ipv4Addr,
+        mac: EthernetAddress,
+    ) -> VecDeque<Pending> {
         let new = State::Static { mac };
-        let n = self.map.entry((port, ip)).or_insert(Neighbor {
-            state: new,
-            queue: VecDeque::new(),
-        });
-        let old = n.state;
-        n.state = new;
-        log_change(port, ip, Some(&old), Some(&new));
-        let q = core::mem::take(&mut n.queue);
-        self.queued -= q.len();
-        q
+        match self.map.get_mut(&(port, ip)) {
+            Some(n) => {
+                let old = n.state;
+                n.state = new;
+                log_change(port, ip, Some(&old), Some(&new));
+                let q = core::mem::take(&mut n.queue);
+                self.queued -= q.len();
+                q
+            }
+            None => {
+                // Static entries are never evicted, but do count against the bound.
+                self.make_room();
+                self.map.insert(
+                    (port, ip),
+                    Neighbor {
+                        state: new,
+                        queue: VecDeque::new(),
+                    },
+                );
+                log_change(port, ip, None, Some(&new));
+                VecDeque::new()
+            }
+        }
     }
 
     /// Forgets every dynamic entry of `port` (its address changed); queued
@@ -439,7 +469,9 @@ impl ArpCache {
                         }
                         (Some(mac), ArpState::Reachable, Some(expires - now))
                     }
-                    State::Incomplete { next_retry, .. } => (None, ArpState::Incomplete, Some(next_retry - now)),
+                    State::Incomplete { next_retry, .. } => {
+                        (None, ArpState::Incomplete, Some(next_retry - now))
+                    }
                     State::Static { mac } => (Some(mac), ArpState::Static, None),
                 };
                 Some(ArpEntry {
@@ -492,8 +524,14 @@ mod tests {
         c.enqueue(Instant::ZERO, 0, IP, &[1], Some(1));
         assert_eq!(c.poll_at(), Some(Instant::from_secs(1)));
         assert!(c.poll(Instant::from_millis(999)).is_empty());
-        assert!(matches!(c.poll(Instant::from_secs(1))[..], [ArpAction::Request { .. }]));
-        assert!(matches!(c.poll(Instant::from_secs(2))[..], [ArpAction::Request { .. }]));
+        assert!(matches!(
+            c.poll(Instant::from_secs(1))[..],
+            [ArpAction::Request { .. }]
+        ));
+        assert!(matches!(
+            c.poll(Instant::from_secs(2))[..],
+            [ArpAction::Request { .. }]
+        ));
         match &c.poll(Instant::from_secs(3))[..] {
             [ArpAction::Failed { queue, .. }] => assert_eq!(queue.len(), 1),
             other => panic!("{other:?}"),
@@ -535,18 +573,35 @@ mod tests {
         c.learn(t0, 0, IP, EthernetAddress([2, 9, 9, 9, 9, 9]), true);
         assert_eq!(c.lookup(Instant::from_secs(1_000_000), 0, IP), Some(MAC));
         c.learn(t0, 0, Ipv4Addr::new(10, 0, 0, 5), MAC, true);
-        c.learn(Instant::from_secs(1), 0, Ipv4Addr::new(10, 0, 0, 6), MAC, true);
+        c.learn(
+            Instant::from_secs(1),
+            0,
+            Ipv4Addr::new(10, 0, 0, 6),
+            MAC,
+            true,
+        );
         assert_eq!(c.len(), 2);
-        assert_eq!(c.lookup(Instant::from_secs(1), 0, Ipv4Addr::new(10, 0, 0, 6)), Some(MAC));
+        assert_eq!(
+            c.lookup(Instant::from_secs(1), 0, Ipv4Addr::new(10, 0, 0, 6)),
+            Some(MAC)
+        );
         // Not addressed to us and unknown: not created.
         c.learn(t0, 0, Ipv4Addr::new(10, 0, 0, 7), MAC, false);
-        assert!(c.entries(t0).iter().all(|e| e.ip != Ipv4Addr::new(10, 0, 0, 7)));
+        assert!(
+            c.entries(t0)
+                .iter()
+                .all(|e| e.ip != Ipv4Addr::new(10, 0, 0, 7))
+        );
         // Full of static/incomplete entries: new resolutions are refused.
         let mut c = ArpCache::new(ArpConfig {
             capacity: 1,
             ..ArpConfig::default()
         });
         c.add_static(0, IP, MAC);
-        assert_eq!(c.enqueue(t0, 0, Ipv4Addr::new(10, 0, 0, 9), &[1], None).dropped, 1);
+        assert_eq!(
+            c.enqueue(t0, 0, Ipv4Addr::new(10, 0, 0, 9), &[1], None)
+                .dropped,
+            1
+        );
     }
 }

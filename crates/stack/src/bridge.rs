@@ -114,7 +114,13 @@ impl MacTable {
                 return LearnOutcome::TableFull;
             }
         }
-        self.map.insert(mac, Slot { port, last_seen: now });
+        self.map.insert(
+            mac,
+            Slot {
+                port,
+                last_seen: now,
+            },
+        );
         LearnOutcome::Learned
     }
 
@@ -168,7 +174,10 @@ impl MacTable {
 
     /// When the next entry ages out, if any.
     pub fn next_expiry(&self) -> Option<Instant> {
-        self.map.values().map(|s| s.last_seen + self.cfg.aging).min()
+        self.map
+            .values()
+            .map(|s| s.last_seen + self.cfg.aging)
+            .min()
     }
 }
 
@@ -282,8 +291,14 @@ mod tests {
         assert_eq!(t.learn(t0, mac(1), 1), LearnOutcome::Refreshed);
         assert_eq!(t.learn(t0, mac(1), 2), LearnOutcome::Moved { from: 1 });
         assert_eq!(t.lookup(t0, mac(1)), Some(2));
-        assert_eq!(t.learn(t0, EthernetAddress::BROADCAST, 1), LearnOutcome::Ignored);
-        assert_eq!(t.learn(t0, EthernetAddress([0x01, 0, 0x5e, 0, 0, 1]), 1), LearnOutcome::Ignored);
+        assert_eq!(
+            t.learn(t0, EthernetAddress::BROADCAST, 1),
+            LearnOutcome::Ignored
+        );
+        assert_eq!(
+            t.learn(t0, EthernetAddress([0x01, 0, 0x5e, 0, 0, 1]), 1),
+            LearnOutcome::Ignored
+        );
         assert_eq!(t.len(), 1);
     }
 
@@ -302,7 +317,10 @@ mod tests {
         assert_eq!(t.len(), 1);
         // An expired entry re-learned counts as new.
         t.learn(Instant::from_secs(1000), mac(2), 3);
-        assert_eq!(t.learn(Instant::from_secs(1000), mac(2), 3), LearnOutcome::Refreshed);
+        assert_eq!(
+            t.learn(Instant::from_secs(1000), mac(2), 3),
+            LearnOutcome::Refreshed
+        );
     }
 
     #[test]
@@ -335,7 +353,12 @@ mod tests {
         b.decide(t0, 1, EthernetAddress::BROADCAST, mac(6));
         let (d, _) = b.decide(t0, 1, mac(6), mac(7));
         assert_eq!(d, SwitchDecision::Filter);
-        let ports: Vec<(usize, u8)> = b.table.entries(t0).iter().map(|e| (e.port, e.mac.0[5])).collect();
+        let ports: Vec<(usize, u8)> = b
+            .table
+            .entries(t0)
+            .iter()
+            .map(|e| (e.port, e.mac.0[5]))
+            .collect();
         assert_eq!(ports, vec![(1, 6), (1, 7), (2, 5)]);
         assert_eq!(b.table.flush_port(1), 2);
     }

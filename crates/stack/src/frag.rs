@@ -22,7 +22,9 @@ fn copied_options(options: &[u8], out: &mut [u8; 40]) -> usize {
             0 => break,  // End of Option List
             1 => i += 1, // No Operation: not copied
             _ => {
-                let Some(&len) = options.get(i + 1) else { break };
+                let Some(&len) = options.get(i + 1) else {
+                    break;
+                };
                 let len = usize::from(len);
                 if len < 2 || i + len > options.len() {
                     break; // malformed: copy nothing more
@@ -263,7 +265,9 @@ impl Reassembler {
         let more = view.more_frags();
         // RFC 791 §3.2: every fragment but the last carries a multiple of 8
         // octets; a datagram cannot exceed 65535 octets.
-        if (more && (payload.is_empty() || payload.len() % 8 != 0)) || end + ipv4::HEADER_LEN > MAX_DATAGRAM_LEN {
+        if (more && (payload.is_empty() || !payload.len().is_multiple_of(8)))
+            || end + ipv4::HEADER_LEN > MAX_DATAGRAM_LEN
+        {
             return Reassembly::Malformed;
         }
         let key = Key {
@@ -305,7 +309,11 @@ impl Reassembler {
             return Reassembly::Malformed;
         }
         // Memory bound: grow the buffer to `end`, abandoning older datagrams if needed.
-        let header_growth = if start == 0 && d.header.is_empty() { hlen } else { 0 };
+        let header_growth = if start == 0 && d.header.is_empty() {
+            hlen
+        } else {
+            0
+        };
         let growth = end.saturating_sub(d.data.len()) + header_growth;
         while self.bytes + growth > self.cfg.max_total_bytes {
             if !self.evict_oldest(Some(key)) {

@@ -104,7 +104,13 @@ fn fragments_of_fragments() {
         check_fragment(f, 576);
     }
     // Only the very last piece has MF clear.
-    assert_eq!(small.iter().filter(|f| !Ipv4Packet::new_unchecked(&f[..]).more_frags()).count(), 1);
+    assert_eq!(
+        small
+            .iter()
+            .filter(|f| !Ipv4Packet::new_unchecked(&f[..]).more_frags())
+            .count(),
+        1
+    );
     let mut r = Reassembler::new(ReassemblyConfig::default());
     small.rotate_left(3);
     assert_eq!(reassemble(&mut r, &small).as_deref(), Some(&d[..]));
@@ -139,8 +145,14 @@ fn duplicates_and_overlaps_keep_first_data() {
     let frags = fragments(&d, 44); // 24-byte pieces: 0..24, 24..48, 48..64
     assert_eq!(frags.len(), 3);
     let mut r = Reassembler::new(ReassemblyConfig::default());
-    assert_eq!(r.process(Instant::ZERO, 0, &frags[0]), Reassembly::Incomplete);
-    assert_eq!(r.process(Instant::ZERO, 0, &frags[0]), Reassembly::Incomplete);
+    assert_eq!(
+        r.process(Instant::ZERO, 0, &frags[0]),
+        Reassembly::Incomplete
+    );
+    assert_eq!(
+        r.process(Instant::ZERO, 0, &frags[0]),
+        Reassembly::Incomplete
+    );
     // An overlapping fragment 16..40 with different bytes: only 24..40 is new.
     let mut overlap = datagram(3, 24);
     {
@@ -150,8 +162,14 @@ fn duplicates_and_overlaps_keep_first_data() {
         p.payload_mut().fill(0xee);
         p.fill_checksum();
     }
-    assert_eq!(r.process(Instant::ZERO, 0, &overlap), Reassembly::Incomplete);
-    assert_eq!(r.process(Instant::ZERO, 0, &frags[2]), Reassembly::Incomplete);
+    assert_eq!(
+        r.process(Instant::ZERO, 0, &overlap),
+        Reassembly::Incomplete
+    );
+    assert_eq!(
+        r.process(Instant::ZERO, 0, &frags[2]),
+        Reassembly::Incomplete
+    );
     let Reassembly::Complete(v) = r.process(Instant::ZERO, 0, &frags[1]) else {
         panic!("incomplete")
     };

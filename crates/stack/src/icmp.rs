@@ -69,10 +69,14 @@ impl fmt::Display for IcmpError {
             IcmpError::HostUnreachable => f.write_str("Destination Host Unreachable"),
             IcmpError::ProtocolUnreachable => f.write_str("Destination Protocol Unreachable"),
             IcmpError::PortUnreachable => f.write_str("Destination Port Unreachable"),
-            IcmpError::FragmentationNeeded { mtu } => write!(f, "Frag needed and DF set (mtu = {mtu})"),
+            IcmpError::FragmentationNeeded { mtu } => {
+                write!(f, "Frag needed and DF set (mtu = {mtu})")
+            }
             IcmpError::TtlExceeded => f.write_str("Time to live exceeded"),
             IcmpError::ReassemblyTimeExceeded => f.write_str("Frag reassembly time exceeded"),
-            IcmpError::Other { msg_type, code } => write!(f, "Bad ICMP type: {msg_type}, code: {code}"),
+            IcmpError::Other { msg_type, code } => {
+                write!(f, "Bad ICMP type: {msg_type}, code: {code}")
+            }
         }
     }
 }
@@ -125,7 +129,11 @@ pub(crate) fn is_non_host_source(addr: Ipv4Addr) -> bool {
 /// * a datagram whose source does not define a single host.
 pub(crate) fn may_send_error(packet: &[u8], link_broadcast: bool, dst_is_broadcast: bool) -> bool {
     let p = Ipv4Packet::new_unchecked(packet);
-    if link_broadcast || dst_is_broadcast || p.dst_addr().is_multicast() || p.dst_addr().is_broadcast() {
+    if link_broadcast
+        || dst_is_broadcast
+        || p.dst_addr().is_multicast()
+        || p.dst_addr().is_broadcast()
+    {
         return false;
     }
     if p.frag_offset() != 0 || is_non_host_source(p.src_addr()) {
@@ -228,17 +236,57 @@ mod tests {
         assert!(may_send_error(&ok, false, false));
         assert!(!may_send_error(&ok, true, false));
         assert!(!may_send_error(&ok, false, true));
-        assert!(!may_send_error(&packet([10, 0, 0, 1], [10, 0, 1, 1], 17, 8, 0), false, false));
-        assert!(!may_send_error(&packet([0, 0, 0, 0], [10, 0, 1, 1], 17, 0, 0), false, false));
-        assert!(!may_send_error(&packet([127, 0, 0, 1], [10, 0, 1, 1], 17, 0, 0), false, false));
-        assert!(!may_send_error(&packet([255, 255, 255, 255], [10, 0, 1, 1], 17, 0, 0), false, false));
-        assert!(!may_send_error(&packet([224, 0, 0, 1], [10, 0, 1, 1], 17, 0, 0), false, false));
-        assert!(!may_send_error(&packet([10, 0, 0, 1], [224, 0, 0, 5], 17, 0, 0), false, false));
-        assert!(!may_send_error(&packet([10, 0, 0, 1], [255, 255, 255, 255], 17, 0, 0), false, false));
+        assert!(!may_send_error(
+            &packet([10, 0, 0, 1], [10, 0, 1, 1], 17, 8, 0),
+            false,
+            false
+        ));
+        assert!(!may_send_error(
+            &packet([0, 0, 0, 0], [10, 0, 1, 1], 17, 0, 0),
+            false,
+            false
+        ));
+        assert!(!may_send_error(
+            &packet([127, 0, 0, 1], [10, 0, 1, 1], 17, 0, 0),
+            false,
+            false
+        ));
+        assert!(!may_send_error(
+            &packet([255, 255, 255, 255], [10, 0, 1, 1], 17, 0, 0),
+            false,
+            false
+        ));
+        assert!(!may_send_error(
+            &packet([224, 0, 0, 1], [10, 0, 1, 1], 17, 0, 0),
+            false,
+            false
+        ));
+        assert!(!may_send_error(
+            &packet([10, 0, 0, 1], [224, 0, 0, 5], 17, 0, 0),
+            false,
+            false
+        ));
+        assert!(!may_send_error(
+            &packet([10, 0, 0, 1], [255, 255, 255, 255], 17, 0, 0),
+            false,
+            false
+        ));
         // ICMP: queries yes, errors no.
-        assert!(may_send_error(&packet([10, 0, 0, 1], [10, 0, 1, 1], 1, 0, 8), false, false));
-        assert!(!may_send_error(&packet([10, 0, 0, 1], [10, 0, 1, 1], 1, 0, 3), false, false));
-        assert!(!may_send_error(&packet([10, 0, 0, 1], [10, 0, 1, 1], 1, 0, 11), false, false));
+        assert!(may_send_error(
+            &packet([10, 0, 0, 1], [10, 0, 1, 1], 1, 0, 8),
+            false,
+            false
+        ));
+        assert!(!may_send_error(
+            &packet([10, 0, 0, 1], [10, 0, 1, 1], 1, 0, 3),
+            false,
+            false
+        ));
+        assert!(!may_send_error(
+            &packet([10, 0, 0, 1], [10, 0, 1, 1], 1, 0, 11),
+            false,
+            false
+        ));
     }
 
     #[test]
@@ -258,7 +306,13 @@ mod tests {
         assert_eq!(q.echo(), Some((0x1234, 7)));
         assert_eq!(q.udp_ports(), None);
         assert!(Quoted::parse(&p[..27]).is_none());
-        assert_eq!(IcmpError::FragmentationNeeded { mtu: 576 }.to_string(), "Frag needed and DF set (mtu = 576)");
-        assert_eq!(IcmpError::from_type_code(3, 4, 576), IcmpError::FragmentationNeeded { mtu: 576 });
+        assert_eq!(
+            IcmpError::FragmentationNeeded { mtu: 576 }.to_string(),
+            "Frag needed and DF set (mtu = 576)"
+        );
+        assert_eq!(
+            IcmpError::from_type_code(3, 4, 576),
+            IcmpError::FragmentationNeeded { mtu: 576 }
+        );
     }
 }

@@ -76,7 +76,10 @@ impl RoutingTable {
     /// returns it if there was one.
     pub fn remove(&mut self, destination: Ipv4Cidr) -> Option<Route> {
         let destination = normalize(destination);
-        let at = self.routes.iter().position(|r| r.destination == destination)?;
+        let at = self
+            .routes
+            .iter()
+            .position(|r| r.destination == destination)?;
         Some(self.routes.remove(at))
     }
 
@@ -120,7 +123,11 @@ mod tests {
             destination: cidr(dst),
             via: via.map(Ipv4Addr::from),
             port,
-            kind: if via.is_some() { RouteKind::Static } else { RouteKind::Connected },
+            kind: if via.is_some() {
+                RouteKind::Static
+            } else {
+                RouteKind::Connected
+            },
         }
     }
 
@@ -136,7 +143,11 @@ mod tests {
         assert_eq!(port([10, 1, 3, 3]), Some(2));
         assert_eq!(port([10, 2, 3, 3]), Some(1));
         assert_eq!(port([192, 168, 1, 1]), Some(0));
-        let lens: Vec<u8> = t.routes().iter().map(|r| r.destination.prefix_len()).collect();
+        let lens: Vec<u8> = t
+            .routes()
+            .iter()
+            .map(|r| r.destination.prefix_len())
+            .collect();
         assert_eq!(lens, vec![24, 16, 8, 0]);
     }
 
@@ -145,7 +156,12 @@ mod tests {
         let mut t = RoutingTable::new();
         t.add(route("10.0.0.0/24", None, 0));
         assert!(t.lookup(Ipv4Addr::new(10, 0, 1, 1)).is_none());
-        assert_eq!(t.lookup(Ipv4Addr::new(10, 0, 0, 9)).unwrap().next_hop(Ipv4Addr::new(10, 0, 0, 9)), Ipv4Addr::new(10, 0, 0, 9));
+        assert_eq!(
+            t.lookup(Ipv4Addr::new(10, 0, 0, 9))
+                .unwrap()
+                .next_hop(Ipv4Addr::new(10, 0, 0, 9)),
+            Ipv4Addr::new(10, 0, 0, 9)
+        );
     }
 
     #[test]

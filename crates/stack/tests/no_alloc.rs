@@ -54,14 +54,41 @@ impl Transmit for Sink {
 fn forwarding_fast_path_does_not_allocate() {
     let mut r = NetStack::new(
         StackConfig::router(),
-        vec![iface(2, 0, "10.0.1.1/24", 1500), iface(2, 1, "10.0.2.1/24", 1500)],
+        vec![
+            iface(2, 0, "10.0.1.1/24", 1500),
+            iface(2, 1, "10.0.2.1/24", 1500),
+        ],
     );
     r.add_static_neighbor(1, B_IP, mac(3, 0));
     r.add_static_neighbor(0, A_IP, mac(1, 0));
     let mut frames: Vec<Vec<u8>> = (0..100u16)
-        .map(|i| ipv4_frame(mac(2, 0), mac(1, 0), A_IP, B_IP, 17, i, false, 0, 64, &[0u8; 1000]))
+        .map(|i| {
+            ipv4_frame(
+                mac(2, 0),
+                mac(1, 0),
+                A_IP,
+                B_IP,
+                17,
+                i,
+                false,
+                0,
+                64,
+                &[0u8; 1000],
+            )
+        })
         .collect();
-    let mut back = ipv4_frame(mac(2, 1), mac(3, 0), B_IP, A_IP, 17, 1, false, 0, 64, &[0u8; 64]);
+    let mut back = ipv4_frame(
+        mac(2, 1),
+        mac(3, 0),
+        B_IP,
+        A_IP,
+        17,
+        1,
+        false,
+        0,
+        64,
+        &[0u8; 64],
+    );
     let mut sink = Sink::default();
     let now = Instant::from_secs(1);
     // Warm up (tracing callsite registration and the like).
@@ -79,5 +106,46 @@ fn forwarding_fast_path_does_not_allocate() {
     assert_eq!(&frames[5][0..6], &mac(3, 0).0);
     assert_eq!(frames[5][22], 63);
     validate_frame(&frames[5], false);
-    let _ = Ipv4Addr::UNSPECIFIED;
+
+    // Fragmenting reuses one scratch buffer: no allocation either, once warm.
+    let mut r = NetStack::new(
+        StackConfig::router(),
+        vec![
+            iface(2, 0, "10.0.1.1/24", 1500),
+            iface(2, 1, "10.0.2.1/24", 576),
+        ],
+    );
+    r.add_static_neighbor(1, B_IP, mac(3, 0));
+    let mut sink = Sink::default();
+    let mut frames: Vec<Vec<u8>> = (0..50u16)
+        .map(|i| {
+            ipv4_frame(
+                mac(2, 0),
+                mac(1, 0),
+                A_IP,
+                Ipv4Addr::new(10, 0, 2, 2),
+                17,
+                i,
+                false,
+                0,
+                64,
+                &[0u8; 1400],
+            )
+        })
+        .collect();
+    r.receive(now, 0, &mut frames[0].clone(), &mut sink);
+    let before = ALLOCS.load(Ordering::SeqCst);
+    let mut per_frame = Vec::with_capacity(frames.len());
+    for f in frames.iter_mut() {
+        let b = ALLOCS.load(Ordering::SeqCst);
+        r.receive(now, 0, f, &mut sink);
+        per_frame.push(ALLOCS.load(Ordering::SeqCst) - b);
+    }
+    let after = ALLOCS.load(Ordering::SeqCst);
+    assert_eq!(
+        after - before,
+        0,
+        "the fragmenting path allocated: {per_frame:?}"
+    );
+    assert_eq!(r.counters().fragments_created, 51 * 3);
 }

@@ -295,6 +295,18 @@ impl Lab {
                 declared.insert((dev_name.clone(), if_name.clone()), raw_if.span());
                 interfaces.push(LabInterface { name: if_name.clone(), address, mtu, link: usize::MAX });
             }
+            // Overlapping subnets on one device make forwarding ambiguous.
+            for (i, x) in interfaces.iter().enumerate() {
+                for y in &interfaces[..i] {
+                    if let (Some(ax), Some(ay)) = (x.address, y.address) {
+                        if ax.network().overlaps(&ay.network()) {
+                            return Err(loc.error(declared.get(&(dev_name.clone(), x.name.clone())).cloned(), format!("{field}.interfaces.{}.address", x.name), format!(
+                                "{ax} overlaps {ay} on interface {} of the same device", y.name
+                            )));
+                        }
+                    }
+                }
+            }
             let gateway = match &raw_dev.gateway {
                 None => None,
                 Some(g) => Some(g.get_ref().parse::<Ipv4Addr>().map_err(|e| {
@@ -323,18 +335,6 @@ impl Lab {
                     return Err(loc.error(Some(g.span()), format!("{field}.gateway"), format!(
                         "gateway {gw} is not on any network of {dev_name}'s interfaces"
                     )));
-                }
-            }
-            // Overlapping subnets on one device make forwarding ambiguous.
-            for (i, x) in interfaces.iter().enumerate() {
-                for y in &interfaces[..i] {
-                    if let (Some(ax), Some(ay)) = (x.address, y.address) {
-                        if ax.network().overlaps(&ay.network()) {
-                            return Err(loc.error(declared.get(&(dev_name.clone(), x.name.clone())).cloned(), format!("{field}.interfaces.{}.address", x.name), format!(
-                                "{ax} overlaps {ay} on interface {} of the same device", y.name
-                            )));
-                        }
-                    }
                 }
             }
             let mut switch = SwitchConfig::default();

@@ -75,23 +75,30 @@ impl NetStack {
             let queue = self.arp.learn(now, port, spa, sha, targeted);
             self.flush_pending(port, sha, queue, tx);
         }
-        if targeted && repr.operation == ArpOperation::Request {
-            if let Some(ip) = our_ip {
-                let reply = ArpRepr {
-                    operation: ArpOperation::Reply,
-                    source_hardware_addr: our_mac,
-                    source_protocol_addr: ip,
-                    target_hardware_addr: sha,
-                    target_protocol_addr: spa,
-                };
-                self.send_arp(port, sha, &reply, tx);
-                self.counters.arp_replies_sent += 1;
-            }
+        if targeted
+            && repr.operation == ArpOperation::Request
+            && let Some(ip) = our_ip
+        {
+            let reply = ArpRepr {
+                operation: ArpOperation::Reply,
+                source_hardware_addr: our_mac,
+                source_protocol_addr: ip,
+                target_hardware_addr: sha,
+                target_protocol_addr: spa,
+            };
+            self.send_arp(port, sha, &reply, tx);
+            self.counters.arp_replies_sent += 1;
         }
     }
 
     /// Sends `repr` in a frame to `dst` out of `port` (no allocation).
-    pub(super) fn send_arp(&mut self, port: usize, dst: EthernetAddress, repr: &ArpRepr, tx: &mut dyn Transmit) {
+    pub(super) fn send_arp(
+        &mut self,
+        port: usize,
+        dst: EthernetAddress,
+        repr: &ArpRepr,
+        tx: &mut dyn Transmit,
+    ) {
         let mut buf = [0u8; ethernet::HEADER_LEN + ARP_LEN];
         let mut eth = EthernetFrame::new_unchecked(&mut buf[..]);
         EthernetRepr {
@@ -105,7 +112,12 @@ impl NetStack {
     }
 
     /// Broadcasts a request for `target` on `port` (RFC 826).
-    pub(super) fn send_arp_request(&mut self, port: usize, target: Ipv4Addr, tx: &mut dyn Transmit) {
+    pub(super) fn send_arp_request(
+        &mut self,
+        port: usize,
+        target: Ipv4Addr,
+        tx: &mut dyn Transmit,
+    ) {
         let Some(ip) = self.address_of(port) else {
             self.counters.tx_no_address += 1;
             return;
@@ -122,7 +134,14 @@ impl NetStack {
     }
 
     /// RFC 791 §3.2 / RFC 1812 §5.2.2 checks, then local delivery or forwarding.
-    fn ipv4_input(&mut self, now: Instant, port: usize, frame: &mut [u8], link_broadcast: bool, tx: &mut dyn Transmit) {
+    fn ipv4_input(
+        &mut self,
+        now: Instant,
+        port: usize,
+        frame: &mut [u8],
+        link_broadcast: bool,
+        tx: &mut dyn Transmit,
+    ) {
         self.counters.ip_rx += 1;
         let total = {
             let Ok(p) = Ipv4Packet::new_checked(&frame[ethernet::HEADER_LEN..]) else {
@@ -146,7 +165,14 @@ impl NetStack {
         let ingress = self.interfaces[port].address;
         let dst_broadcast = dst.is_broadcast() || Self::is_subnet_broadcast(ingress, dst);
         if dst_broadcast || self.is_our_address(dst) {
-            self.local_input(now, port, &frame[ethernet::HEADER_LEN..], link_broadcast, dst_broadcast, tx);
+            self.local_input(
+                now,
+                port,
+                &frame[ethernet::HEADER_LEN..],
+                link_broadcast,
+                dst_broadcast,
+                tx,
+            );
         } else if self.config.forwarding && !dst.is_multicast() {
             self.forward(now, port, frame, link_broadcast, tx);
         } else {

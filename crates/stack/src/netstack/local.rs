@@ -58,7 +58,9 @@ impl NetStack {
         self.counters.ip_delivered += 1;
         match Ipv4Packet::new_unchecked(packet).next_header() {
             IpProtocol::Icmp => self.icmp_input(now, in_port, packet, dst_broadcast, tx),
-            IpProtocol::Udp => self.udp_input(now, in_port, packet, link_broadcast, dst_broadcast, tx),
+            IpProtocol::Udp => {
+                self.udp_input(now, in_port, packet, link_broadcast, dst_broadcast, tx)
+            }
             // TCP will be demultiplexed here once it exists; until then it is
             // answered like any protocol we do not speak.
             IpProtocol::Tcp | IpProtocol::Unknown(_) => {
@@ -77,7 +79,14 @@ impl NetStack {
     }
 
     /// ICMP for us: answer echo requests, route replies and errors to sockets.
-    fn icmp_input(&mut self, now: Instant, in_port: usize, packet: &[u8], dst_broadcast: bool, tx: &mut dyn Transmit) {
+    fn icmp_input(
+        &mut self,
+        now: Instant,
+        in_port: usize,
+        packet: &[u8],
+        dst_broadcast: bool,
+        tx: &mut dyn Transmit,
+    ) {
         self.counters.icmp_rx += 1;
         let ip = Ipv4Packet::new_unchecked(packet);
         let (src, dst, ttl) = (ip.src_addr(), ip.dst_addr(), ip.hop_limit());
@@ -90,7 +99,11 @@ impl NetStack {
         };
         let _ = in_port;
         match repr {
-            Icmpv4Repr::EchoRequest { ident, seq_no, data } => {
+            Icmpv4Repr::EchoRequest {
+                ident,
+                seq_no,
+                data,
+            } => {
                 // RFC 1122 §3.2.2.6: a broadcast echo request MAY be ignored
                 // (Linux: icmp_echo_ignore_broadcasts = 1).
                 if dst_broadcast {
@@ -98,7 +111,11 @@ impl NetStack {
                 }
                 self.send_echo_reply(now, src, dst, ident, seq_no, data, tx);
             }
-            Icmpv4Repr::EchoReply { ident, seq_no, data } => match self.pings.by_ident(ident) {
+            Icmpv4Repr::EchoReply {
+                ident,
+                seq_no,
+                data,
+            } => match self.pings.by_ident(ident) {
                 Some(s) => {
                     let ev = PingEvent::Reply {
                         from: src,
@@ -130,7 +147,9 @@ impl NetStack {
                 msg_code,
                 data,
                 ..
-            } => self.deliver_icmp_error(src, IcmpError::from_type_code(msg_type, msg_code, 0), data),
+            } => {
+                self.deliver_icmp_error(src, IcmpError::from_type_code(msg_type, msg_code, 0), data)
+            }
             // Redirects, timestamps, router discovery: not implemented.
             Icmpv4Repr::Other { .. } => {}
         }
@@ -150,7 +169,11 @@ impl NetStack {
         data: &[u8],
         tx: &mut dyn Transmit,
     ) {
-        let repr = Icmpv4Repr::EchoReply { ident, seq_no, data };
+        let repr = Icmpv4Repr::EchoReply {
+            ident,
+            seq_no,
+            data,
+        };
         let mut msg = vec![0u8; repr.buffer_len()];
         repr.emit(&mut Icmpv4Packet::new_unchecked(&mut msg[..]));
         let Ok(mut eg) = self.egress(to) else { return };

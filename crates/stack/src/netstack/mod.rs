@@ -113,7 +113,11 @@ impl NetStack {
 
     /// Changes the address of `port` (e.g. after DHCP): its connected route
     /// and dynamic ARP entries are replaced.
-    pub fn set_interface_address(&mut self, port: usize, address: Option<Ipv4Cidr>) -> Result<(), StackError> {
+    pub fn set_interface_address(
+        &mut self,
+        port: usize,
+        address: Option<Ipv4Cidr>,
+    ) -> Result<(), StackError> {
         if port >= self.interfaces.len() {
             return Err(StackError::NoSuchPort { port });
         }
@@ -165,7 +169,13 @@ impl NetStack {
 
     /// Like [`NetStack::add_static_neighbor`], sending the packets that were
     /// waiting for the address.
-    pub fn add_static_neighbor_now(&mut self, port: usize, ip: Ipv4Addr, mac: EthernetAddress, tx: &mut dyn Transmit) {
+    pub fn add_static_neighbor_now(
+        &mut self,
+        port: usize,
+        ip: Ipv4Addr,
+        mac: EthernetAddress,
+        tx: &mut dyn Transmit,
+    ) {
         let queue = self.arp.add_static(port, ip, mac);
         self.flush_pending(port, mac, queue, tx);
     }

@@ -73,7 +73,11 @@ impl NetStack {
         };
         let port = route.port;
         // Limited broadcast goes on the link of the chosen route, not to a gateway.
-        let next_hop = if dst.is_broadcast() { dst } else { route.next_hop(dst) };
+        let next_hop = if dst.is_broadcast() {
+            dst
+        } else {
+            route.next_hop(dst)
+        };
         let Some(src) = self.address_of(port) else {
             self.counters.tx_no_address += 1;
             return Err(StackError::NoAddress { port });
@@ -159,13 +163,14 @@ impl NetStack {
             eth.set_src_addr(iface.mac);
             eth.set_ethertype(EtherType::Ipv4);
         }
-        let dst_mac = if next_hop.is_broadcast() || Self::is_subnet_broadcast(iface.address, next_hop) {
-            Some(EthernetAddress::BROADCAST)
-        } else if next_hop.is_multicast() {
-            Some(multicast_mac(next_hop))
-        } else {
-            self.arp.lookup(now, port, next_hop)
-        };
+        let dst_mac =
+            if next_hop.is_broadcast() || Self::is_subnet_broadcast(iface.address, next_hop) {
+                Some(EthernetAddress::BROADCAST)
+            } else if next_hop.is_multicast() {
+                Some(multicast_mac(next_hop))
+            } else {
+                self.arp.lookup(now, port, next_hop)
+            };
         match dst_mac {
             Some(mac) => {
                 EthernetFrame::new_unchecked(&mut frame[..]).set_dst_addr(mac);
@@ -230,7 +235,9 @@ impl NetStack {
     ) {
         tracing::debug!(port, %ip, dropped = queue.len(), "ARP resolution failed");
         for p in queue {
-            let Some(packet) = p.frame.get(H..) else { continue };
+            let Some(packet) = p.frame.get(H..) else {
+                continue;
+            };
             match p.in_port {
                 None => {
                     let from = self.address_of(port).unwrap_or(Ipv4Addr::UNSPECIFIED);
@@ -276,7 +283,9 @@ impl NetStack {
         let repr = kind.repr(quote);
         let mut msg = vec![0u8; repr.buffer_len()];
         repr.emit(&mut Icmpv4Packet::new_unchecked(&mut msg[..]));
-        let Ok(mut eg) = self.egress(p.src_addr()) else { return };
+        let Ok(mut eg) = self.egress(p.src_addr()) else {
+            return;
+        };
         if !eg.local {
             eg.src = src;
         }
@@ -337,7 +346,9 @@ impl NetStack {
     /// reply cannot loop).
     pub(super) fn drain_loopback(&mut self, now: Instant, tx: &mut dyn Transmit) {
         for _ in 0..LOOPBACK_QUEUE {
-            let Some(packet) = self.loopback.pop_front() else { return };
+            let Some(packet) = self.loopback.pop_front() else {
+                return;
+            };
             let dst = Ipv4Packet::new_unchecked(&packet[..]).dst_addr();
             let port = self.port_of_address(dst).unwrap_or(0);
             self.counters.ip_rx += 1;

@@ -135,7 +135,12 @@ impl NetStack {
             dst_port: dst.port(),
         };
         let mut msg = vec![0u8; repr.buffer_len(payload.len())];
-        repr.emit_with_payload(&mut UdpPacket::new_unchecked(&mut msg[..]), eg.src, *dst.ip(), payload);
+        repr.emit_with_payload(
+            &mut UdpPacket::new_unchecked(&mut msg[..]),
+            eg.src,
+            *dst.ip(),
+            payload,
+        );
         let out = Outgoing {
             proto: IpProtocol::Udp,
             ttl: opts.ttl.unwrap_or(self.config.default_ttl),

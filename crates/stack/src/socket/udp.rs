@@ -67,7 +67,11 @@ impl UdpSockets {
         let range = usize::from(u16::MAX - EPHEMERAL_FIRST) + 1;
         for _ in 0..range {
             let p = self.next_ephemeral;
-            self.next_ephemeral = if p == u16::MAX { EPHEMERAL_FIRST } else { p + 1 };
+            self.next_ephemeral = if p == u16::MAX {
+                EPHEMERAL_FIRST
+            } else {
+                p + 1
+            };
             if !self.by_port.contains_key(&p) {
                 return Ok(p);
             }

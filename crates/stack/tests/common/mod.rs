@@ -38,8 +38,16 @@ pub fn validate_frame(frame: &[u8], transport: bool) {
         EtherType::IPV4 => {
             let ip = Ipv4Slice::from_slice(eth.payload_slice()).expect("ipv4");
             let h = ip.header().to_header();
-            assert_eq!(h.header_checksum, h.calc_header_checksum(), "IPv4 header checksum");
-            assert_eq!(usize::from(h.total_len), eth.payload_slice().len(), "no trailing bytes");
+            assert_eq!(
+                h.header_checksum,
+                h.calc_header_checksum(),
+                "IPv4 header checksum"
+            );
+            assert_eq!(
+                usize::from(h.total_len),
+                eth.payload_slice().len(),
+                "no trailing bytes"
+            );
             if !transport || ip.is_payload_fragmented() {
                 return;
             }
@@ -119,13 +127,22 @@ impl Lab {
 
     /// host A (10.0.1.2/24) — router R (10.0.1.1/24 | 10.0.2.1/24, MTU `mtu`) — host B (10.0.2.2/24, MTU `mtu`).
     pub fn three(mtu: u16) -> Self {
-        let mut a = NetStack::new(StackConfig::default(), vec![iface(1, 0, "10.0.1.2/24", 1500)]);
+        let mut a = NetStack::new(
+            StackConfig::default(),
+            vec![iface(1, 0, "10.0.1.2/24", 1500)],
+        );
         a.add_route("0.0.0.0/0".parse().unwrap(), R_IP0).unwrap();
         let r = NetStack::new(
             StackConfig::router(),
-            vec![iface(2, 0, "10.0.1.1/24", 1500), iface(2, 1, "10.0.2.1/24", mtu)],
+            vec![
+                iface(2, 0, "10.0.1.1/24", 1500),
+                iface(2, 1, "10.0.2.1/24", mtu),
+            ],
         );
-        let mut b = NetStack::new(StackConfig::default(), vec![iface(3, 0, "10.0.2.2/24", mtu)]);
+        let mut b = NetStack::new(
+            StackConfig::default(),
+            vec![iface(3, 0, "10.0.2.2/24", mtu)],
+        );
         b.add_route("0.0.0.0/0".parse().unwrap(), R_IP1).unwrap();
         let mut lab = Lab::new(vec![a, r, b]);
         lab.link((A, 0), (R, 0));
@@ -186,7 +203,11 @@ impl Lab {
     }
 
     /// Runs `f` on node `n` with a transmitter, then moves the frames.
-    pub fn with<T>(&mut self, n: usize, f: impl FnOnce(&mut NetStack, Instant, &mut Vec<(usize, Vec<u8>)>) -> T) -> T {
+    pub fn with<T>(
+        &mut self,
+        n: usize,
+        f: impl FnOnce(&mut NetStack, Instant, &mut Vec<(usize, Vec<u8>)>) -> T,
+    ) -> T {
         let mut out = Vec::new();
         let r = f(&mut self.nodes[n], self.now, &mut out);
         self.emitted(n, out);
