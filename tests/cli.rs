@@ -22,24 +22,62 @@ fn topology_errors_name_file_line_and_field_and_start_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let original = std::fs::read_to_string(repo_path("configs/lab.toml")).expect("default lab");
     let cases = [
-        (original.replace(r#"b = "r3:eth0", mtu = 576"#, r#"b = "r9:eth0", mtu = 576"#), "links[4].b", "unknown device \"r9\""),
-        (original.replace(r#"{ a = "laptop:eth0", b = "sw1:eth1" }"#, r#"{ a = "laptop:eth0", b = "sw1:eth0" }"#), "links[1].b", "already used"),
-        (original.replace(r#"interfaces.eth1 = { address = "10.0.12.1/30" }"#, r#"interfaces.eth1 = { address = "10.0.1.200/30" }"#), "devices.r1.interfaces.eth1.address", "overlaps"),
-        (original.replacen("kind = \"switch\"\n", "\n", 1), "", "missing field `kind`"),
+        (
+            original.replace(r#"b = "r3:eth0", mtu = 576"#, r#"b = "r9:eth0", mtu = 576"#),
+            "links[4].b",
+            "unknown device \"r9\"",
+        ),
+        (
+            original.replace(
+                r#"{ a = "laptop:eth0", b = "sw1:eth1" }"#,
+                r#"{ a = "laptop:eth0", b = "sw1:eth0" }"#,
+            ),
+            "links[1].b",
+            "already used",
+        ),
+        (
+            original.replace(
+                r#"interfaces.eth1 = { address = "10.0.12.1/30" }"#,
+                r#"interfaces.eth1 = { address = "10.0.1.200/30" }"#,
+            ),
+            "devices.r1.interfaces.eth1.address",
+            "overlaps",
+        ),
+        (
+            original.replacen("kind = \"switch\"\n", "\n", 1),
+            "",
+            "missing field `kind`",
+        ),
     ];
     for (text, field, message) in cases {
         let file = dir.path().join("broken.toml");
         std::fs::write(&file, &text).expect("write");
-        let run = vnet_in(&dir.path().join("run"), &["up", file.to_str().expect("utf8")]);
+        let run = vnet_in(
+            &dir.path().join("run"),
+            &["up", file.to_str().expect("utf8")],
+        );
         assert_eq!(run.code, 2, "{run:?}");
         let first = run.stderr.lines().next().unwrap_or_default();
         let prefix = format!("error: {}:", file.display());
-        assert!(first.starts_with(&prefix), "error must start with the file and line: {first:?}");
-        let line_no: usize = first[prefix.len()..].split(':').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        assert!(
+            first.starts_with(&prefix),
+            "error must start with the file and line: {first:?}"
+        );
+        let line_no: usize = first[prefix.len()..]
+            .split(':')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
         assert!(line_no > 0, "no line number in {first:?}");
-        assert!(first.contains(field) && first.contains(message), "{first:?} should name {field:?} and say {message:?}");
+        assert!(
+            first.contains(field) && first.contains(message),
+            "{first:?} should name {field:?} and say {message:?}"
+        );
         assert!(run.stderr.contains("nothing was started"), "{run:?}");
-        assert!(!dir.path().join("run/state.json").exists(), "no lab may be recorded");
+        assert!(
+            !dir.path().join("run/state.json").exists(),
+            "no lab may be recorded"
+        );
     }
 }
 
@@ -48,7 +86,10 @@ fn commands_without_a_lab_explain_what_to_do() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run = vnet_in(dir.path(), &["status"]);
     assert_ne!(run.code, 0);
-    assert!(run.stderr.contains("no lab is running") && run.stderr.contains("vnet up"), "{run:?}");
+    assert!(
+        run.stderr.contains("no lab is running") && run.stderr.contains("vnet up"),
+        "{run:?}"
+    );
     let run = vnet_in(dir.path(), &["down"]);
     assert_eq!(run.code, 0, "down without a lab is a no-op: {run:?}");
     let run = vnet_in(dir.path(), &["link", "down", "r2"]);
@@ -57,7 +98,12 @@ fn commands_without_a_lab_explain_what_to_do() {
 }
 
 fn tshark_available() -> bool {
-    Command::new("tshark").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("tshark")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 #[test]
@@ -68,7 +114,14 @@ fn capture_writes_pcapng_that_tshark_reads_cleanly() {
     let mut capture = Command::new(vnet_bin())
         .arg("--run-dir")
         .arg(lab.dir.path())
-        .args(["capture", "r1:eth1", "-w", file.to_str().expect("utf8"), "-c", "10"])
+        .args([
+            "capture",
+            "r1:eth1",
+            "-w",
+            file.to_str().expect("utf8"),
+            "-c",
+            "10",
+        ])
         .stderr(Stdio::piped())
         .spawn()
         .expect("capture starts");
@@ -79,7 +132,10 @@ fn capture_writes_pcapng_that_tshark_reads_cleanly() {
         if status["interfaces"][1]["captures"].as_u64() == Some(1) {
             break;
         }
-        assert!(Instant::now() < deadline, "capture never attached: {status}");
+        assert!(
+            Instant::now() < deadline,
+            "capture never attached: {status}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let run = lab.exec("client", &["ping", "-c", "5", "-i", "0.1", "10.0.3.10"]);
@@ -87,7 +143,11 @@ fn capture_writes_pcapng_that_tshark_reads_cleanly() {
     let status = capture.wait().expect("capture ends after 10 frames");
     assert!(status.success());
     let bytes = std::fs::read(&file).expect("capture file");
-    assert!(bytes.len() > 10 * 60, "capture too small: {} bytes", bytes.len());
+    assert!(
+        bytes.len() > 10 * 60,
+        "capture too small: {} bytes",
+        bytes.len()
+    );
 
     if !tshark_available() {
         eprintln!("SKIP tshark check: tshark is not installed (CI installs it)");
@@ -96,20 +156,43 @@ fn capture_writes_pcapng_that_tshark_reads_cleanly() {
     let out = Command::new("tshark")
         .args(["-o", "eth.check_fcs:TRUE", "-r"])
         .arg(&file)
-        .args(["-T", "fields", "-e", "frame.protocols", "-e", "eth.fcs.status", "-e", "_ws.malformed"])
+        .args([
+            "-T",
+            "fields",
+            "-e",
+            "frame.protocols",
+            "-e",
+            "eth.fcs.status",
+            "-e",
+            "_ws.malformed",
+        ])
         .output()
         .expect("tshark runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "tshark failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 10, "{text}");
-    let icmp = lines.iter().filter(|l| l.starts_with("eth:ethertype:ip:icmp")).count();
+    let icmp = lines
+        .iter()
+        .filter(|l| l.starts_with("eth:ethertype:ip:icmp"))
+        .count();
     assert!(icmp >= 6, "expected the pings in the capture: {text}");
     for line in &lines {
-        let known = line.starts_with("eth:ethertype:ip:icmp") || line.starts_with("eth:ethertype:arp");
+        let known =
+            line.starts_with("eth:ethertype:ip:icmp") || line.starts_with("eth:ethertype:arp");
         assert!(known, "unexpected frame: {line}");
-        assert!(!line.to_lowercase().contains("malformed"), "malformed frame: {line}");
+        assert!(
+            !line.to_lowercase().contains("malformed"),
+            "malformed frame: {line}"
+        );
         let fcs_status = line.split('\t').nth(1).unwrap_or_default();
-        assert_eq!(fcs_status, "1", "FCS must verify as good (status 1): {line}");
+        assert_eq!(
+            fcs_status, "1",
+            "FCS must verify as good (status 1): {line}"
+        );
     }
 }

@@ -27,16 +27,28 @@ impl Drop for Device {
 }
 
 fn free_tcp() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
 }
 
 /// Starts a device with one interface per peer socket.
-fn start(kind: DeviceKind, peers: &[&UdpSocket], addresses: &[Option<&str>]) -> (Device, Vec<SocketAddr>) {
+fn start(
+    kind: DeviceKind,
+    peers: &[&UdpSocket],
+    addresses: &[Option<&str>],
+) -> (Device, Vec<SocketAddr>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let admin = free_tcp();
     let locals: Vec<SocketAddr> = peers
         .iter()
-        .map(|_| UdpSocket::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr"))
+        .map(|_| {
+            UdpSocket::bind("127.0.0.1:0")
+                .expect("bind")
+                .local_addr()
+                .expect("addr")
+        })
         .collect();
     let config = DeviceConfig {
         name: "dut".into(),
@@ -50,7 +62,11 @@ fn start(kind: DeviceKind, peers: &[&UdpSocket], addresses: &[Option<&str>]) -> 
                 mac: EthernetAddress([0x02, 0, 0, 0, 0, i as u8 + 1]),
                 local: locals[i],
                 peer: p.local_addr().expect("addr"),
-                address: addresses.get(i).copied().flatten().map(|a| a.parse().expect("cidr")),
+                address: addresses
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .map(|a| a.parse().expect("cidr")),
                 mtu: 1500,
             })
             .collect(),
@@ -63,18 +79,33 @@ fn start(kind: DeviceKind, peers: &[&UdpSocket], addresses: &[Option<&str>]) -> 
     let path = dir.path().join("dut.toml");
     std::fs::write(&path, toml::to_string(&config).expect("toml")).expect("write");
     let binary = Path::new(&common::bin_dir()).join(kind.binary_name());
-    let child = Command::new(binary).arg("--config").arg(&path).spawn().expect("device starts");
+    let child = Command::new(binary)
+        .arg("--config")
+        .arg(&path)
+        .spawn()
+        .expect("device starts");
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(admin).is_err() {
         assert!(Instant::now() < deadline, "device did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    (Device { child, admin, _dir: dir }, locals)
+    (
+        Device {
+            child,
+            admin,
+            _dir: dir,
+        },
+        locals,
+    )
 }
 
 fn datagram(frame: &[u8]) -> Vec<u8> {
     let mut buf = vec![0u8; 2048];
-    let h = Envelope { seq: 0, trace: None }.encode(&mut buf);
+    let h = Envelope {
+        seq: 0,
+        trace: None,
+    }
+    .encode(&mut buf);
     buf[h..h + frame.len()].copy_from_slice(frame);
     let n = ethernet::pad_and_append_fcs(&mut buf[h..], frame.len());
     buf.truncate(h + n);
@@ -104,19 +135,31 @@ fn counter(dev: &Device, iface: usize, name: &str) -> u64 {
     let (status, body) = http("GET", dev.admin, "/status");
     assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).expect("json");
-    v["interfaces"][iface]["counters"][name].as_u64().unwrap_or_else(|| panic!("{name} in {v}"))
+    v["interfaces"][iface]["counters"][name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{name} in {v}"))
 }
 
 #[test]
 fn switch_drops_and_counts_bad_input_and_keeps_forwarding() {
-    let peers: Vec<UdpSocket> = (0..3).map(|_| UdpSocket::bind("127.0.0.1:0").expect("bind")).collect();
+    let peers: Vec<UdpSocket> = (0..3)
+        .map(|_| UdpSocket::bind("127.0.0.1:0").expect("bind"))
+        .collect();
     let (dev, locals) = start(DeviceKind::Switch, &peers.iter().collect::<Vec<_>>(), &[]);
 
     // A valid broadcast from port 0 is flooded to ports 1 and 2, not back to 0.
     let frame = broadcast_frame(1);
-    peers[0].send_to(&datagram(&frame), locals[0]).expect("send");
-    assert_eq!(recv_frame(&peers[1], Duration::from_secs(2)).as_deref(), Some(&frame[..]));
-    assert_eq!(recv_frame(&peers[2], Duration::from_secs(2)).as_deref(), Some(&frame[..]));
+    peers[0]
+        .send_to(&datagram(&frame), locals[0])
+        .expect("send");
+    assert_eq!(
+        recv_frame(&peers[1], Duration::from_secs(2)).as_deref(),
+        Some(&frame[..])
+    );
+    assert_eq!(
+        recv_frame(&peers[2], Duration::from_secs(2)).as_deref(),
+        Some(&frame[..])
+    );
     assert_eq!(recv_frame(&peers[0], Duration::from_millis(200)), None);
 
     // Bad FCS: flip one payload bit after the FCS was computed.
@@ -130,7 +173,9 @@ fn switch_drops_and_counts_bad_input_and_keeps_forwarding() {
     peers[0].send_to(b"VN", locals[0]).expect("send");
     // Foreign source: a valid datagram from a socket that is not the peer.
     let stranger = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    stranger.send_to(&datagram(&broadcast_frame(4)), locals[0]).expect("send");
+    stranger
+        .send_to(&datagram(&broadcast_frame(4)), locals[0])
+        .expect("send");
 
     // None of them is forwarded...
     assert_eq!(recv_frame(&peers[1], Duration::from_millis(300)), None);
@@ -145,13 +190,21 @@ fn switch_drops_and_counts_bad_input_and_keeps_forwarding() {
         if counts == (1, 2, 1) {
             break;
         }
-        assert!(Instant::now() < deadline, "drop counters (fcs, envelope, foreign) = {counts:?}");
+        assert!(
+            Instant::now() < deadline,
+            "drop counters (fcs, envelope, foreign) = {counts:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     // ...and the switch still forwards.
     let frame = broadcast_frame(5);
-    peers[2].send_to(&datagram(&frame), locals[2]).expect("send");
-    assert_eq!(recv_frame(&peers[0], Duration::from_secs(2)).as_deref(), Some(&frame[..]));
+    peers[2]
+        .send_to(&datagram(&frame), locals[2])
+        .expect("send");
+    assert_eq!(
+        recv_frame(&peers[0], Duration::from_secs(2)).as_deref(),
+        Some(&frame[..])
+    );
     assert_eq!(counter(&dev, 0, "frames_in"), 1);
 }
 
@@ -162,7 +215,12 @@ fn router_survives_garbage_and_still_answers_arp() {
 
     // Truncated IPv4, bad IPv4 checksum, unknown EtherType, garbage ARP: all dropped.
     let mut frames = Vec::new();
-    for payload in [&[0x45u8, 0, 0][..], &[0x45, 0, 0, 20, 0, 0, 0, 0, 64, 1, 0xde, 0xad, 10, 9, 0, 2, 10, 9, 0, 1][..]] {
+    for payload in [
+        &[0x45u8, 0, 0][..],
+        &[
+            0x45, 0, 0, 20, 0, 0, 0, 0, 64, 1, 0xde, 0xad, 10, 9, 0, 2, 10, 9, 0, 1,
+        ][..],
+    ] {
         let mut f = vec![0xffu8; 6];
         f.extend_from_slice(&[0x02, 0xaa, 0, 0, 0, 9, 0x08, 0x00]);
         f.extend_from_slice(payload);
@@ -183,10 +241,18 @@ fn router_survives_garbage_and_still_answers_arp() {
     req.extend_from_slice(&[0, 0, 0, 0, 0, 0, 10, 9, 0, 1]);
     peer.send_to(&datagram(&req), locals[0]).expect("send");
     let reply = recv_frame(&peer, Duration::from_secs(2)).expect("ARP reply");
-    assert_eq!(&reply[0..6], &[0x02, 0xaa, 0, 0, 0, 9], "reply goes to the asker");
+    assert_eq!(
+        &reply[0..6],
+        &[0x02, 0xaa, 0, 0, 0, 9],
+        "reply goes to the asker"
+    );
     assert_eq!(&reply[12..14], &[0x08, 0x06]);
     assert_eq!(&reply[20..22], &[0, 2], "opcode reply");
-    assert_eq!(&reply[28..32], &[10, 9, 0, 1], "sender protocol address is the router's");
+    assert_eq!(
+        &reply[28..32],
+        &[10, 9, 0, 1],
+        "sender protocol address is the router's"
+    );
     assert_eq!(counter(&dev, 0, "frames_in"), 4);
     let (_, body) = http("GET", dev.admin, "/status");
     let v: serde_json::Value = serde_json::from_str(&body).expect("json");

@@ -25,8 +25,16 @@ fn ping_traceroute_and_fragmentation_across_three_routers() {
 
     let run = lab.exec("client", &["ping", "-c", "3", "-i", "0.2", "10.0.3.10"]);
     assert_eq!(run.code, 0, "{run:?}\n{}", lab.logs());
-    assert!(run.stdout.starts_with("PING 10.0.3.10 (10.0.3.10) 56(84) bytes of data."), "{run:?}");
-    assert!(run.stdout.contains("3 packets transmitted, 3 received, 0% packet loss"), "{run:?}");
+    assert!(
+        run.stdout
+            .starts_with("PING 10.0.3.10 (10.0.3.10) 56(84) bytes of data."),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("3 packets transmitted, 3 received, 0% packet loss"),
+        "{run:?}"
+    );
     // Three routers between client and web: TTL 64 arrives as 64 - 3 at web,
     // and web's reply (TTL 64) crosses them too.
     assert!(run.stdout.contains("icmp_seq=1 ttl=61"), "{run:?}");
@@ -35,8 +43,14 @@ fn ping_traceroute_and_fragmentation_across_three_routers() {
     assert_eq!(run.code, 0, "{run:?}");
     let hops: Vec<&str> = run.stdout.lines().skip(1).collect();
     assert_eq!(hops.len(), 4, "three routers then the destination: {run:?}");
-    for (hop, addr) in hops.iter().zip(["10.0.1.1", "10.0.12.2", "10.0.23.2", "10.0.3.10"]) {
-        assert!(hop.contains(&format!("{addr} ({addr})")), "expected {addr} in {hop:?}\n{run:?}");
+    for (hop, addr) in hops
+        .iter()
+        .zip(["10.0.1.1", "10.0.12.2", "10.0.23.2", "10.0.3.10"])
+    {
+        assert!(
+            hop.contains(&format!("{addr} ({addr})")),
+            "expected {addr} in {hop:?}\n{run:?}"
+        );
         assert!(!hop.contains('*'), "no probe may time out: {hop:?}");
     }
     assert!(hops[0].starts_with(" 1  10.0.1.1"), "{:?}", hops[0]);
@@ -44,30 +58,79 @@ fn ping_traceroute_and_fragmentation_across_three_routers() {
     // 4000 bytes cross r2 -> r3 whose link has MTU 576: fragmented on the way,
     // reassembled by web, the reply fragmented again.
     let before = lab.device_counter("r2", "fragments_created");
-    let run = lab.exec("client", &["ping", "-c", "2", "-i", "0.2", "-s", "4000", "10.0.3.10"]);
+    let run = lab.exec(
+        "client",
+        &["ping", "-c", "2", "-i", "0.2", "-s", "4000", "10.0.3.10"],
+    );
     assert_eq!(run.code, 0, "{run:?}\n{}", lab.logs());
-    assert!(run.stdout.contains("4008 bytes from 10.0.3.10: icmp_seq=1"), "{run:?}");
-    assert!(run.stdout.contains("2 packets transmitted, 2 received, 0% packet loss"), "{run:?}");
-    assert!(lab.device_counter("r2", "fragments_created") > before, "r2 fragmented nothing");
+    assert!(
+        run.stdout.contains("4008 bytes from 10.0.3.10: icmp_seq=1"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("2 packets transmitted, 2 received, 0% packet loss"),
+        "{run:?}"
+    );
+    assert!(
+        lab.device_counter("r2", "fragments_created") > before,
+        "r2 fragmented nothing"
+    );
     assert!(lab.device_counter("web", "reassembled") >= 2);
 
     // Don't Fragment + too big for the 576 link: r2 says so, with the MTU.
-    let run = lab.exec("client", &["ping", "-c", "1", "-M", "do", "-s", "1000", "-W", "1", "10.0.3.10"]);
+    let run = lab.exec(
+        "client",
+        &[
+            "ping",
+            "-c",
+            "1",
+            "-M",
+            "do",
+            "-s",
+            "1000",
+            "-W",
+            "1",
+            "10.0.3.10",
+        ],
+    );
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stdout.contains("From 10.0.12.2 icmp_seq=1 Frag needed and DF set (mtu = 576)"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("From 10.0.12.2 icmp_seq=1 Frag needed and DF set (mtu = 576)"),
+        "{run:?}"
+    );
 }
 
 #[test]
 fn unreachable_network_and_ttl_expiry_come_from_the_first_router() {
     let lab = LabRun::default_lab();
-    let run = lab.exec("client", &["ping", "-c", "2", "-i", "0.2", "-W", "1", "192.0.2.1"]);
+    let run = lab.exec(
+        "client",
+        &["ping", "-c", "2", "-i", "0.2", "-W", "1", "192.0.2.1"],
+    );
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stdout.contains("From 10.0.1.1 icmp_seq=1 Destination Net Unreachable"), "{run:?}");
-    assert!(run.stdout.contains("2 packets transmitted, 0 received, +2 errors, 100% packet loss"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("From 10.0.1.1 icmp_seq=1 Destination Net Unreachable"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("2 packets transmitted, 0 received, +2 errors, 100% packet loss"),
+        "{run:?}"
+    );
 
-    let run = lab.exec("client", &["ping", "-c", "1", "-t", "1", "-W", "1", "10.0.3.10"]);
+    let run = lab.exec(
+        "client",
+        &["ping", "-c", "1", "-t", "1", "-W", "1", "10.0.3.10"],
+    );
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stdout.contains("From 10.0.1.1 icmp_seq=1 Time to live exceeded"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("From 10.0.1.1 icmp_seq=1 Time to live exceeded"),
+        "{run:?}"
+    );
     assert!(lab.device_counter("r1", "ttl_exceeded") >= 1);
 }
 
@@ -79,8 +142,14 @@ fn link_down_loses_everything_and_link_up_restores() {
 
     let run = lab.vnet(&["link", "down", "r2:eth1"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("r2:eth1: in down / out down"), "{run:?}");
-    let run = lab.exec("client", &["ping", "-c", "3", "-i", "0.2", "-W", "1", "10.0.3.10"]);
+    assert!(
+        run.stdout.contains("r2:eth1: in down / out down"),
+        "{run:?}"
+    );
+    let run = lab.exec(
+        "client",
+        &["ping", "-c", "3", "-i", "0.2", "-W", "1", "10.0.3.10"],
+    );
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(ping_counts(&run.stdout), (3, 0), "{run:?}");
     assert!(run.stdout.contains("100% packet loss"), "{run:?}");
@@ -95,7 +164,10 @@ fn link_down_loses_everything_and_link_up_restores() {
     // One direction only: replies are lost on the way back.
     let run = lab.vnet(&["link", "down", "r2:eth1", "--direction", "in"]);
     assert!(run.stdout.contains("in down / out up"), "{run:?}");
-    let run = lab.exec("client", &["ping", "-c", "2", "-i", "0.2", "-W", "1", "10.0.3.10"]);
+    let run = lab.exec(
+        "client",
+        &["ping", "-c", "2", "-i", "0.2", "-W", "1", "10.0.3.10"],
+    );
     assert_eq!(ping_counts(&run.stdout), (2, 0), "{run:?}");
     assert!(lab.iface_counter("r2", "eth1", "drop_link_down_in") >= 2);
 }
@@ -111,9 +183,18 @@ fn switch_learns_and_does_not_leak_unicast_to_a_third_port() {
 
     let run = lab.vnet(&["show", "sw1", "mac"]);
     assert_eq!(run.code, 0, "{run:?}");
-    let client_mac = lab.status("client")["interfaces"][0]["mac"].as_str().expect("mac").to_string();
-    let laptop_mac = lab.status("laptop")["interfaces"][0]["mac"].as_str().expect("mac").to_string();
-    let r1_mac = lab.status("r1")["interfaces"][0]["mac"].as_str().expect("mac").to_string();
+    let client_mac = lab.status("client")["interfaces"][0]["mac"]
+        .as_str()
+        .expect("mac")
+        .to_string();
+    let laptop_mac = lab.status("laptop")["interfaces"][0]["mac"]
+        .as_str()
+        .expect("mac")
+        .to_string();
+    let r1_mac = lab.status("r1")["interfaces"][0]["mac"]
+        .as_str()
+        .expect("mac")
+        .to_string();
     let port_of = |mac: &str| {
         run.stdout
             .lines()
@@ -131,7 +212,11 @@ fn switch_learns_and_does_not_leak_unicast_to_a_third_port() {
     let r1_port_before = lab.iface_counter("sw1", "eth2", "frames_out");
     let run = lab.exec("client", &["ping", "-c", "5", "-i", "0.1", "10.0.1.1"]);
     assert_eq!(ping_counts(&run.stdout), (5, 5), "{run:?}");
-    assert_eq!(lab.iface_counter("sw1", "eth1", "frames_out"), laptop_port_before, "unicast leaked to the laptop port");
+    assert_eq!(
+        lab.iface_counter("sw1", "eth1", "frames_out"),
+        laptop_port_before,
+        "unicast leaked to the laptop port"
+    );
     assert!(lab.iface_counter("sw1", "eth2", "frames_out") >= r1_port_before + 5);
 }
 
@@ -143,23 +228,49 @@ fn show_status_and_host_tools_print_tables() {
 
     let run = lab.vnet(&["show", "r1", "routes"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.lines().any(|l| l.starts_with("10.0.0.0/8") && l.contains("10.0.12.2") && l.contains("static")), "{run:?}");
-    assert!(run.stdout.lines().any(|l| l.starts_with("10.0.1.0/24") && l.contains("connected")), "{run:?}");
+    assert!(
+        run.stdout.lines().any(|l| l.starts_with("10.0.0.0/8")
+            && l.contains("10.0.12.2")
+            && l.contains("static")),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("10.0.1.0/24") && l.contains("connected")),
+        "{run:?}"
+    );
 
     let run = lab.vnet(&["show", "r1", "arp"]);
-    assert!(run.stdout.contains("10.0.1.10") && run.stdout.contains("10.0.12.2"), "{run:?}");
+    assert!(
+        run.stdout.contains("10.0.1.10") && run.stdout.contains("10.0.12.2"),
+        "{run:?}"
+    );
 
     let run = lab.exec("client", &["arp"]);
-    assert!(run.stdout.lines().any(|l| l.starts_with("10.0.1.1 ") && l.contains("eth0")), "{run:?}");
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("10.0.1.1 ") && l.contains("eth0")),
+        "{run:?}"
+    );
     let run = lab.exec("client", &["ip", "route"]);
-    assert!(run.stdout.contains("default via 10.0.1.1 dev eth0"), "{run:?}");
+    assert!(
+        run.stdout.contains("default via 10.0.1.1 dev eth0"),
+        "{run:?}"
+    );
     let run = lab.exec("client", &["ip", "addr"]);
     assert!(run.stdout.contains("inet 10.0.1.10/24"), "{run:?}");
 
     let run = lab.vnet(&["status"]);
     assert_eq!(run.code, 0, "{run:?}");
     for dev in ["client", "laptop", "sw1", "r1", "r2", "r3", "sw2", "web"] {
-        assert!(run.stdout.lines().any(|l| l.starts_with(dev) && l.contains("running")), "{dev} missing: {run:?}");
+        assert!(
+            run.stdout
+                .lines()
+                .any(|l| l.starts_with(dev) && l.contains("running")),
+            "{dev} missing: {run:?}"
+        );
     }
 
     let run = lab.exec("client", &["nosuchtool"]);

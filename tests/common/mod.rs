@@ -45,7 +45,11 @@ impl From<Output> for Run {
 
 impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
@@ -161,10 +165,16 @@ impl Drop for LabRun {
 
 /// A minimal blocking HTTP/1.1 client for admin APIs (GET/POST, JSON bodies).
 pub fn http(method: &str, addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).expect("admin API reachable");
-    stream.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
-    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-        .expect("request written");
+    let mut stream =
+        TcpStream::connect_timeout(&addr, Duration::from_secs(2)).expect("admin API reachable");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request written");
     let mut response = Vec::new();
     stream.read_to_end(&mut response).expect("response read");
     let text = String::from_utf8_lossy(&response).into_owned();

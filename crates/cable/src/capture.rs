@@ -58,7 +58,12 @@ impl CaptureTap {
         self.active.load(Ordering::Acquire)
     }
 
-    pub(crate) fn emit(&self, direction: CaptureDirection, frame: &[u8], counters: &InterfaceCounters) {
+    pub(crate) fn emit(
+        &self,
+        direction: CaptureDirection,
+        frame: &[u8],
+        counters: &InterfaceCounters,
+    ) {
         if !self.is_active() {
             return;
         }

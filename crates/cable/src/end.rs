@@ -167,7 +167,9 @@ impl CableEnd {
 
     fn track_sequence(&self, seq: u32) {
         // rx_next_seq holds (next expected seq) + 1 so that 0 can mean "nothing seen yet".
-        let previous = self.rx_next_seq.swap(u64::from(seq.wrapping_add(1)) + 1, Ordering::Relaxed);
+        let previous = self
+            .rx_next_seq
+            .swap(u64::from(seq.wrapping_add(1)) + 1, Ordering::Relaxed);
         if previous != 0 && (previous - 1) as u32 != seq {
             self.counters.seq_gaps.fetch_add(1, Ordering::Relaxed);
         }

@@ -35,9 +35,7 @@ impl FromStr for Direction {
             "in" => Ok(Direction::In),
             "out" => Ok(Direction::Out),
             "both" => Ok(Direction::Both),
-            other => Err(format!(
-                "direction must be in, out or both, not {other:?}"
-            )),
+            other => Err(format!("direction must be in, out or both, not {other:?}")),
         }
     }
 }

@@ -77,7 +77,11 @@ pub fn interface_description(name: &str) -> Vec<u8> {
 }
 
 /// An enhanced packet block for interface 0.
-pub fn enhanced_packet(timestamp_micros: u64, direction: CaptureDirection, frame: &[u8]) -> Vec<u8> {
+pub fn enhanced_packet(
+    timestamp_micros: u64,
+    direction: CaptureDirection,
+    frame: &[u8],
+) -> Vec<u8> {
     let mut body = Vec::with_capacity(frame.len() + 40);
     body.extend_from_slice(&0u32.to_le_bytes()); // interface id
     body.extend_from_slice(&((timestamp_micros >> 32) as u32).to_le_bytes());
@@ -105,8 +109,16 @@ mod tests {
         let frame: Vec<u8> = (0u8..64).collect();
         let mut file = section_header("vnet test");
         file.extend(interface_description("r1:eth0"));
-        file.extend(enhanced_packet(1_700_000_000_123_456, CaptureDirection::Inbound, &frame));
-        file.extend(enhanced_packet(1_700_000_000_223_456, CaptureDirection::Outbound, &frame[..61]));
+        file.extend(enhanced_packet(
+            1_700_000_000_123_456,
+            CaptureDirection::Inbound,
+            &frame,
+        ));
+        file.extend(enhanced_packet(
+            1_700_000_000_223_456,
+            CaptureDirection::Outbound,
+            &frame[..61],
+        ));
         let mut reader = PcapNgReader::new(&file[..]).expect("section header parses");
         let mut packets = Vec::new();
         while let Some(block) = reader.next_block() {

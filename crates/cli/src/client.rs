@@ -37,13 +37,21 @@ pub async fn check(device: &str, response: reqwest::Response) -> anyhow::Result<
 }
 
 /// GET a JSON document.
-pub async fn get_json<T: DeserializeOwned>(device: &str, admin: SocketAddr, path: &str) -> anyhow::Result<T> {
+pub async fn get_json<T: DeserializeOwned>(
+    device: &str,
+    admin: SocketAddr,
+    path: &str,
+) -> anyhow::Result<T> {
     let response = http()
         .get(url(admin, path))
         .timeout(REQUEST_TIMEOUT)
         .send()
         .await
-        .with_context(|| format!("{device}: admin API at {admin} does not answer (is the lab up? try `vnet status`)"))?;
+        .with_context(|| {
+            format!(
+                "{device}: admin API at {admin} does not answer (is the lab up? try `vnet status`)"
+            )
+        })?;
     check(device, response)
         .await?
         .json()
@@ -52,13 +60,21 @@ pub async fn get_json<T: DeserializeOwned>(device: &str, admin: SocketAddr, path
 }
 
 /// POST without a body, expecting JSON.
-pub async fn post_json<T: DeserializeOwned>(device: &str, admin: SocketAddr, path: &str) -> anyhow::Result<T> {
+pub async fn post_json<T: DeserializeOwned>(
+    device: &str,
+    admin: SocketAddr,
+    path: &str,
+) -> anyhow::Result<T> {
     let response = http()
         .post(url(admin, path))
         .timeout(REQUEST_TIMEOUT)
         .send()
         .await
-        .with_context(|| format!("{device}: admin API at {admin} does not answer (is the lab up? try `vnet status`)"))?;
+        .with_context(|| {
+            format!(
+                "{device}: admin API at {admin} does not answer (is the lab up? try `vnet status`)"
+            )
+        })?;
     check(device, response)
         .await?
         .json()

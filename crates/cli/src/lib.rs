@@ -124,7 +124,10 @@ pub fn main() -> ExitCode {
         return commands::device::run(kind, config);
     }
     vnet_telemetry::init("vnet", "warn");
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -134,17 +137,30 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         let run_dir = cli.run_dir;
         match cli.command {
-            Command::Up { topology, timeout, bin_dir } => commands::up::run(&run_dir, &topology, timeout, bin_dir.as_deref()).await,
+            Command::Up {
+                topology,
+                timeout,
+                bin_dir,
+            } => commands::up::run(&run_dir, &topology, timeout, bin_dir.as_deref()).await,
             Command::Down => commands::down::run(&run_dir).await,
             Command::Status { json } => commands::status::run(&run_dir, json).await,
             Command::Exec { device, argv } => commands::exec::run(&run_dir, &device, argv).await,
-            Command::Link { state, port, direction } => {
-                commands::link::run(&run_dir, &port, state == "up", direction).await
-            }
-            Command::Show { device, table, json } => commands::show::run(&run_dir, &device, table.as_deref(), json).await,
-            Command::Capture { port, file, count, seconds } => {
-                commands::capture::run(&run_dir, &port, &file, count, seconds).await
-            }
+            Command::Link {
+                state,
+                port,
+                direction,
+            } => commands::link::run(&run_dir, &port, state == "up", direction).await,
+            Command::Show {
+                device,
+                table,
+                json,
+            } => commands::show::run(&run_dir, &device, table.as_deref(), json).await,
+            Command::Capture {
+                port,
+                file,
+                count,
+                seconds,
+            } => commands::capture::run(&run_dir, &port, &file, count, seconds).await,
             Command::Bench { what } => commands::bench::run(what).await,
             Command::Device { .. } => unreachable!("handled above"),
         }

@@ -18,7 +18,8 @@ pub struct LoopbackPlan {
     pub error: Option<std::io::Error>,
 }
 
-const LOOPBACK: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
+const LOOPBACK: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
 
 impl AddressPlan for LoopbackPlan {
     fn cable_end(&mut self, _device_index: usize, _device: &LabDevice, _port: usize) -> SocketAddr {

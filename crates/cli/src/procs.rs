@@ -12,7 +12,11 @@ use vnet_topology::DeviceKind;
 /// How a device kind is started: `DIR/vnet-KIND` when a binary directory
 /// is given (installed binaries, container images), otherwise this very
 /// executable as `vnet device KIND`, which is always the same build as the CLI.
-pub fn device_command(kind: DeviceKind, config: &Path, bin_dir: Option<&Path>) -> anyhow::Result<Command> {
+pub fn device_command(
+    kind: DeviceKind,
+    config: &Path,
+    bin_dir: Option<&Path>,
+) -> anyhow::Result<Command> {
     let mut cmd = match bin_dir {
         Some(dir) => {
             let binary = dir.join(kind.binary_name());
@@ -62,7 +66,11 @@ pub fn is_our_device(pid: u32, config: &Path) -> bool {
     };
     if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         // A zombie (state Z) has exited; it only waits to be reaped.
-        if stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')) {
+        if stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+        {
             return false;
         }
     }

@@ -32,13 +32,14 @@ impl PingSocket {
     /// Waits for the next reply or error.
     pub(crate) async fn next_event(&self) -> PingEvent {
         poll_fn(|cx| {
-            self.handle.with(|host, _, _| match host.stack.ping_recv(self.socket) {
-                Some(event) => Poll::Ready(event),
-                None => {
-                    host.stack.ping_register_waker(self.socket, cx.waker());
-                    Poll::Pending
-                }
-            })
+            self.handle
+                .with(|host, _, _| match host.stack.ping_recv(self.socket) {
+                    Some(event) => Poll::Ready(event),
+                    None => {
+                        host.stack.ping_register_waker(self.socket, cx.waker());
+                        Poll::Pending
+                    }
+                })
         })
         .await
     }
@@ -73,13 +74,14 @@ impl UdpSocket {
     /// Waits for the next datagram or ICMP error.
     pub(crate) async fn next_event(&self) -> UdpEvent {
         poll_fn(|cx| {
-            self.handle.with(|host, _, _| match host.stack.udp_recv(self.socket) {
-                Some(event) => Poll::Ready(event),
-                None => {
-                    host.stack.udp_register_waker(self.socket, cx.waker());
-                    Poll::Pending
-                }
-            })
+            self.handle
+                .with(|host, _, _| match host.stack.udp_recv(self.socket) {
+                    Some(event) => Poll::Ready(event),
+                    None => {
+                        host.stack.udp_register_waker(self.socket, cx.waker());
+                        Poll::Pending
+                    }
+                })
         })
         .await
     }

@@ -37,7 +37,12 @@ impl<D: Device> Clone for AdminState<D> {
 type ApiResult<T> = Result<T, (StatusCode, Json<ApiError>)>;
 
 fn api_error(status: StatusCode, error: impl Into<String>) -> (StatusCode, Json<ApiError>) {
-    (status, Json(ApiError { error: error.into() }))
+    (
+        status,
+        Json(ApiError {
+            error: error.into(),
+        }),
+    )
 }
 
 pub(crate) async fn serve<D: Device>(
@@ -115,7 +120,10 @@ async fn tables<D: Device>(State(s): State<AdminState<D>>) -> Json<Vec<String>> 
     )
 }
 
-async fn table<D: Device>(State(s): State<AdminState<D>>, Path(name): Path<String>) -> ApiResult<Json<Table>> {
+async fn table<D: Device>(
+    State(s): State<AdminState<D>>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Table>> {
     let now = s.handle.now();
     let dev = s.handle.shared.lock();
     dev.table(now, &name).map(Json).ok_or_else(|| {
@@ -194,7 +202,10 @@ async fn capture_stream<D: Device>(
 ) -> ApiResult<Response> {
     let port = port_of(&s, &iface)?;
     let label = format!("{}:{}", s.handle.shared.config.name, iface);
-    let limit = q.seconds.filter(|s| s.is_finite() && *s > 0.0).map(Duration::from_secs_f64);
+    let limit = q
+        .seconds
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(Duration::from_secs_f64);
     let stream = capture::pcapng_stream(&s.handle.shared.ports[port], &label, q.count, limit);
     Ok(Response::builder()
         .header(header::CONTENT_TYPE, "application/x-pcapng")
@@ -202,7 +213,10 @@ async fn capture_stream<D: Device>(
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()))
 }
 
-async fn run_exec<D: Device>(State(s): State<AdminState<D>>, Json(req): Json<ExecRequest>) -> ApiResult<Response> {
+async fn run_exec<D: Device>(
+    State(s): State<AdminState<D>>,
+    Json(req): Json<ExecRequest>,
+) -> ApiResult<Response> {
     let Some(exec) = s.exec else {
         return Err(api_error(
             StatusCode::NOT_IMPLEMENTED,
@@ -213,7 +227,10 @@ async fn run_exec<D: Device>(State(s): State<AdminState<D>>, Json(req): Json<Exe
         ));
     };
     if req.argv.is_empty() {
-        return Err(api_error(StatusCode::BAD_REQUEST, "argv is empty: name a program, e.g. [\"ping\", \"10.0.3.10\"]"));
+        return Err(api_error(
+            StatusCode::BAD_REQUEST,
+            "argv is empty: name a program, e.g. [\"ping\", \"10.0.3.10\"]",
+        ));
     }
     tracing::info!(argv = ?req.argv, "exec");
     let (output, mut rx) = ExecOutput::channel(256);

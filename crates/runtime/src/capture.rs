@@ -49,7 +49,10 @@ pub(crate) fn pcapng_stream(
                 None => rx.recv().await?,
             };
             let remaining = remaining.map(|r| r - 1);
-            Some((Ok(Bytes::from(packet(&frame))), (rx, None, remaining, deadline)))
+            Some((
+                Ok(Bytes::from(packet(&frame))),
+                (rx, None, remaining, deadline),
+            ))
         },
     )
 }

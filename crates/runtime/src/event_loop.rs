@@ -36,7 +36,9 @@ pub async fn run<D: Device>(
         .with_context(|| format!("building {} {}", config.kind, config.name))?;
     let mut ports = Vec::with_capacity(config.interfaces.len());
     for iface in &config.interfaces {
-        ports.push(Arc::new(CableEnd::bind(&iface.name, iface.local, iface.peer).await?));
+        ports.push(Arc::new(
+            CableEnd::bind(&iface.name, iface.local, iface.peer).await?,
+        ));
     }
     let listener = tokio::net::TcpListener::bind(config.admin)
         .await
@@ -53,12 +55,22 @@ pub async fn run<D: Device>(
 
     let mut tasks = Vec::new();
     if let Some(dir) = shared.config.capture_dir.clone() {
-        tasks.extend(capture::start_capture_dir(&shared.config.name, &shared.ports, &dir, shutdown.clone()).await?);
+        tasks.extend(
+            capture::start_capture_dir(&shared.config.name, &shared.ports, &dir, shutdown.clone())
+                .await?,
+        );
     }
     for port in 0..shared.ports.len() {
-        tasks.push(tokio::spawn(receive_loop(Arc::clone(&shared), port, shutdown.clone())));
+        tasks.push(tokio::spawn(receive_loop(
+            Arc::clone(&shared),
+            port,
+            shutdown.clone(),
+        )));
     }
-    tasks.push(tokio::spawn(timer_loop(Arc::clone(&shared), shutdown.clone())));
+    tasks.push(tokio::spawn(timer_loop(
+        Arc::clone(&shared),
+        shutdown.clone(),
+    )));
     let handle = DeviceHandle {
         shared: Arc::clone(&shared),
     };
@@ -91,7 +103,9 @@ async fn receive_loop<D: Device>(shared: Arc<Shared<D>>, port: usize, shutdown: 
         match received {
             Ok(rx) => {
                 let trace = rx.trace;
-                shared.with(trace, |device, now, tx| device.on_frame(now, port, rx.frame, tx));
+                shared.with(trace, |device, now, tx| {
+                    device.on_frame(now, port, rx.frame, tx)
+                });
             }
             Err(e) => {
                 tracing::warn!(interface = end.name(), error = %e, "cable receive failed");

@@ -39,7 +39,9 @@ impl Transmit for PortTx<'_> {
 impl<D: Device> Shared<D> {
     pub(crate) fn lock(&self) -> MutexGuard<'_, D> {
         // A panic under the lock is a bug already logged; keep the device running.
-        self.device.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.device
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Runs `f` on the device with a transmitter, then re-arms the timer if
@@ -56,7 +58,10 @@ impl<D: Device> Shared<D> {
             trace,
         };
         let result = f(&mut device, now, &mut tx);
-        let next = device.poll_at().map(|t| t.total_micros()).unwrap_or(u64::MAX);
+        let next = device
+            .poll_at()
+            .map(|t| t.total_micros())
+            .unwrap_or(u64::MAX);
         drop(device);
         if next < self.armed.load(Ordering::Acquire) {
             self.timer.notify_one();

@@ -10,21 +10,21 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod api;
 mod admin;
+pub mod api;
 mod capture;
 mod clock;
 mod device;
+mod event_loop;
 mod exec;
 mod handle;
 mod main_entry;
 pub mod stack_tables;
-mod event_loop;
 
 pub use clock::Clock;
 pub use device::{Device, DeviceSpec, ExecFn, ExecFuture};
+pub use event_loop::run;
 pub use exec::{Disconnected, ExecOutput};
 pub use handle::DeviceHandle;
 pub use main_entry::{device_main, device_main_with_args};
-pub use event_loop::run;
 pub use vnet_topology::device::{DeviceConfig, DeviceKind, InterfaceConfig};

@@ -29,7 +29,11 @@ pub fn device_main_with_args<D: Device>(spec: DeviceSpec<D>, args: Vec<OsString>
         Ok(args) => args,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match run_blocking(spec, args) {
@@ -60,7 +64,10 @@ fn run_blocking<D: Device>(spec: DeviceSpec<D>, args: DeviceArgs) -> anyhow::Res
 
 async fn cancel_on_signal(shutdown: CancellationToken) {
     use tokio::signal::unix::{SignalKind, signal};
-    let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+    let (mut term, mut int) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
         (Ok(t), Ok(i)) => (t, i),
         _ => {
             tracing::warn!("cannot install signal handlers; stop the device with SIGKILL");

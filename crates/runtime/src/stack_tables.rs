@@ -39,7 +39,9 @@ pub fn stack_table(stack: &NetStack, now: Instant, name: &str) -> Option<Table> 
             for e in stack.arp_entries(now) {
                 t.row(vec![
                     e.ip.to_string(),
-                    e.mac.map(|m| m.to_string()).unwrap_or_else(|| "(incomplete)".into()),
+                    e.mac
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| "(incomplete)".into()),
                     port_name(e.port),
                     format!("{:?}", e.state).to_lowercase(),
                     e.expires_in
@@ -55,7 +57,9 @@ pub fn stack_table(stack: &NetStack, now: Instant, name: &str) -> Option<Table> 
                 t.row(vec![
                     i.name.clone(),
                     i.mac.to_string(),
-                    i.address.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
+                    i.address
+                        .map(|a| a.to_string())
+                        .unwrap_or_else(|| "-".into()),
                     i.mtu.to_string(),
                 ]);
             }

@@ -134,8 +134,8 @@ fn forwarding_fast_path_does_not_allocate() {
         })
         .collect();
     r.receive(now, 0, &mut frames[0].clone(), &mut sink);
-    let before = ALLOCS.load(Ordering::SeqCst);
     let mut per_frame = Vec::with_capacity(frames.len());
+    let before = ALLOCS.load(Ordering::SeqCst);
     for f in frames.iter_mut() {
         let b = ALLOCS.load(Ordering::SeqCst);
         r.receive(now, 0, f, &mut sink);

@@ -135,7 +135,10 @@ impl Device for Switch {
             for e in self.table.entries(now) {
                 table.row(vec![
                     e.mac.to_string(),
-                    self.port_names.get(e.port).cloned().unwrap_or_else(|| e.port.to_string()),
+                    self.port_names
+                        .get(e.port)
+                        .cloned()
+                        .unwrap_or_else(|| e.port.to_string()),
                     format!("{}s", e.age.as_secs()),
                 ]);
             }
@@ -171,4 +174,3 @@ pub fn spec() -> DeviceSpec<Switch> {
 pub fn main() -> ExitCode {
     vnet_runtime::device_main(spec())
 }
-

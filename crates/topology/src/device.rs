@@ -104,7 +104,11 @@ pub struct InterfaceConfig {
     /// The peer cable end; datagrams from anywhere else are dropped.
     pub peer: SocketAddr,
     /// IPv4 address and prefix (absent on switch ports).
-    #[serde(default, with = "crate::serde_text::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::serde_text::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub address: Option<Ipv4Cidr>,
     /// IP MTU of the interface.
     #[serde(default = "default_mtu")]
@@ -203,11 +207,12 @@ impl DeviceConfig {
             .build()
             .map_err(load_err)?;
         let cfg: DeviceConfig = loaded.try_deserialize().map_err(load_err)?;
-        cfg.check().map_err(|(field, message)| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            field,
-            message,
-        })?;
+        cfg.check()
+            .map_err(|(field, message)| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                field,
+                message,
+            })?;
         Ok(cfg)
     }
 
@@ -221,11 +226,18 @@ impl DeviceConfig {
                 ));
             }
             if self.interfaces[..i].iter().any(|o| o.name == iface.name) {
-                return Err((format!("interfaces[{i}].name"), format!("{:?} is used twice", iface.name)));
+                return Err((
+                    format!("interfaces[{i}].name"),
+                    format!("{:?} is used twice", iface.name),
+                ));
             }
         }
         for (i, n) in self.neighbors.iter().enumerate() {
-            if !self.interfaces.iter().any(|iface| iface.name == n.interface) {
+            if !self
+                .interfaces
+                .iter()
+                .any(|iface| iface.name == n.interface)
+            {
                 return Err((
                     format!("neighbors[{i}].interface"),
                     format!("no interface named {:?}", n.interface),

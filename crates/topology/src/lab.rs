@@ -182,7 +182,12 @@ struct Locator<'a> {
 }
 
 impl Locator<'_> {
-    fn error(&self, span: Option<Range<usize>>, field: impl Into<String>, message: impl Into<String>) -> TopologyError {
+    fn error(
+        &self,
+        span: Option<Range<usize>>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> TopologyError {
         let (line, column) = match span {
             Some(span) => {
                 let start = span.start.min(self.text.len());
@@ -233,7 +238,8 @@ impl Lab {
     /// Validates topology `text` that came from `file`.
     pub fn parse(file: &Path, text: &str) -> Result<Lab, TopologyError> {
         let loc = Locator { file, text };
-        let raw: RawLab = toml::from_str(text).map_err(|e| loc.error(e.span(), "", e.message().to_string()))?;
+        let raw: RawLab =
+            toml::from_str(text).map_err(|e| loc.error(e.span(), "", e.message().to_string()))?;
         let name = match &raw.name {
             Some(n) if !valid_name(n.get_ref()) => {
                 return Err(loc.error(Some(n.span()), "name", format!(
@@ -262,79 +268,139 @@ impl Lab {
             }
             let kind = DeviceKind::from_name(raw_dev.kind.get_ref()).ok_or_else(|| {
                 let known: Vec<_> = DeviceKind::ALL.iter().map(|k| k.as_str()).collect();
-                loc.error(Some(raw_dev.kind.span()), format!("{field}.kind"), format!(
-                    "unknown kind {:?} (expected one of: {})", raw_dev.kind.get_ref(), known.join(", ")
-                ))
+                loc.error(
+                    Some(raw_dev.kind.span()),
+                    format!("{field}.kind"),
+                    format!(
+                        "unknown kind {:?} (expected one of: {})",
+                        raw_dev.kind.get_ref(),
+                        known.join(", ")
+                    ),
+                )
             })?;
             let mut interfaces = Vec::new();
             for (if_name, raw_if) in &raw_dev.interfaces {
                 let if_field = format!("{field}.interfaces.{if_name}");
                 if !valid_name(if_name) {
-                    return Err(loc.error(Some(raw_if.span()), if_field, format!("{if_name:?} is not a valid interface name")));
+                    return Err(loc.error(
+                        Some(raw_if.span()),
+                        if_field,
+                        format!("{if_name:?} is not a valid interface name"),
+                    ));
                 }
                 let raw_if_ref = raw_if.get_ref();
                 let address = match &raw_if_ref.address {
                     None => None,
                     Some(a) if kind == DeviceKind::Switch => {
-                        return Err(loc.error(Some(a.span()), format!("{if_field}.address"), "switch ports carry no IP address"));
+                        return Err(loc.error(
+                            Some(a.span()),
+                            format!("{if_field}.address"),
+                            "switch ports carry no IP address",
+                        ));
                     }
                     Some(a) => Some(a.get_ref().parse::<Ipv4Cidr>().map_err(|e| {
-                        loc.error(Some(a.span()), format!("{if_field}.address"), format!("{:?}: {e} (expected e.g. \"10.0.1.1/24\")", a.get_ref()))
+                        loc.error(
+                            Some(a.span()),
+                            format!("{if_field}.address"),
+                            format!("{:?}: {e} (expected e.g. \"10.0.1.1/24\")", a.get_ref()),
+                        )
                     })?),
                 };
                 if kind != DeviceKind::Switch && address.is_none() {
-                    return Err(loc.error(Some(raw_if.span()), format!("{if_field}.address"), "missing: hosts and routers need an address such as \"10.0.1.10/24\""));
+                    return Err(loc.error(
+                        Some(raw_if.span()),
+                        format!("{if_field}.address"),
+                        "missing: hosts and routers need an address such as \"10.0.1.10/24\"",
+                    ));
                 }
                 let mtu = match &raw_if_ref.mtu {
                     Some(m) if !(68..=9000).contains(m.get_ref()) => {
-                        return Err(loc.error(Some(m.span()), format!("{if_field}.mtu"), format!("{} is outside 68..=9000", m.get_ref())));
+                        return Err(loc.error(
+                            Some(m.span()),
+                            format!("{if_field}.mtu"),
+                            format!("{} is outside 68..=9000", m.get_ref()),
+                        ));
                     }
                     Some(m) => *m.get_ref(),
                     None => 0, // filled from the link or the default below
                 };
                 declared.insert((dev_name.clone(), if_name.clone()), raw_if.span());
-                interfaces.push(LabInterface { name: if_name.clone(), address, mtu, link: usize::MAX });
+                interfaces.push(LabInterface {
+                    name: if_name.clone(),
+                    address,
+                    mtu,
+                    link: usize::MAX,
+                });
             }
             // Overlapping subnets on one device make forwarding ambiguous.
             for (i, x) in interfaces.iter().enumerate() {
                 for y in &interfaces[..i] {
-                    if let (Some(ax), Some(ay)) = (x.address, y.address) {
-                        if ax.network().overlaps(&ay.network()) {
-                            return Err(loc.error(declared.get(&(dev_name.clone(), x.name.clone())).cloned(), format!("{field}.interfaces.{}.address", x.name), format!(
-                                "{ax} overlaps {ay} on interface {} of the same device", y.name
-                            )));
-                        }
+                    if let (Some(ax), Some(ay)) = (x.address, y.address)
+                        && ax.network().overlaps(&ay.network())
+                    {
+                        return Err(loc.error(
+                            declared.get(&(dev_name.clone(), x.name.clone())).cloned(),
+                            format!("{field}.interfaces.{}.address", x.name),
+                            format!(
+                                "{ax} overlaps {ay} on interface {} of the same device",
+                                y.name
+                            ),
+                        ));
                     }
                 }
             }
             let gateway = match &raw_dev.gateway {
                 None => None,
                 Some(g) => Some(g.get_ref().parse::<Ipv4Addr>().map_err(|e| {
-                    loc.error(Some(g.span()), format!("{field}.gateway"), format!("{:?}: {e}", g.get_ref()))
+                    loc.error(
+                        Some(g.span()),
+                        format!("{field}.gateway"),
+                        format!("{:?}: {e}", g.get_ref()),
+                    )
                 })?),
             };
             let mut routes = Vec::new();
             for (i, r) in raw_dev.routes.iter().enumerate() {
                 let r = r.get_ref();
                 let to = r.to.get_ref().parse::<Ipv4Cidr>().map_err(|e| {
-                    loc.error(Some(r.to.span()), format!("{field}.routes[{i}].to"), format!("{:?}: {e}", r.to.get_ref()))
+                    loc.error(
+                        Some(r.to.span()),
+                        format!("{field}.routes[{i}].to"),
+                        format!("{:?}: {e}", r.to.get_ref()),
+                    )
                 })?;
                 let via = r.via.get_ref().parse::<Ipv4Addr>().map_err(|e| {
-                    loc.error(Some(r.via.span()), format!("{field}.routes[{i}].via"), format!("{:?}: {e}", r.via.get_ref()))
+                    loc.error(
+                        Some(r.via.span()),
+                        format!("{field}.routes[{i}].via"),
+                        format!("{:?}: {e}", r.via.get_ref()),
+                    )
                 })?;
-                if !interfaces.iter().filter_map(|i| i.address).any(|a| a.contains(via)) {
-                    return Err(loc.error(Some(r.via.span()), format!("{field}.routes[{i}].via"), format!(
-                        "next hop {via} is not on any network of {dev_name}'s interfaces"
-                    )));
+                if !interfaces
+                    .iter()
+                    .filter_map(|i| i.address)
+                    .any(|a| a.contains(via))
+                {
+                    return Err(loc.error(
+                        Some(r.via.span()),
+                        format!("{field}.routes[{i}].via"),
+                        format!("next hop {via} is not on any network of {dev_name}'s interfaces"),
+                    ));
                 }
                 routes.push((to.network(), via));
             }
             if let Some(g) = &raw_dev.gateway {
                 let gw = gateway.unwrap_or(Ipv4Addr::UNSPECIFIED);
-                if !interfaces.iter().filter_map(|i| i.address).any(|a| a.contains(gw)) {
-                    return Err(loc.error(Some(g.span()), format!("{field}.gateway"), format!(
-                        "gateway {gw} is not on any network of {dev_name}'s interfaces"
-                    )));
+                if !interfaces
+                    .iter()
+                    .filter_map(|i| i.address)
+                    .any(|a| a.contains(gw))
+                {
+                    return Err(loc.error(
+                        Some(g.span()),
+                        format!("{field}.gateway"),
+                        format!("gateway {gw} is not on any network of {dev_name}'s interfaces"),
+                    ));
                 }
             }
             let mut switch = SwitchConfig::default();
@@ -344,7 +410,14 @@ impl Lab {
             if let Some(a) = &raw_dev.mac_aging_secs {
                 switch.mac_aging_secs = *a.get_ref();
             }
-            devices.push(LabDevice { name: dev_name.clone(), kind, interfaces, gateway, routes, switch });
+            devices.push(LabDevice {
+                name: dev_name.clone(),
+                kind,
+                interfaces,
+                gateway,
+                routes,
+                switch,
+            });
         }
 
         // Links.
@@ -358,26 +431,51 @@ impl Lab {
                 let field = format!("links[{index}].{side}");
                 let text = value.get_ref();
                 let Some((dev, iface)) = text.split_once(':') else {
-                    return Err(loc.error(Some(value.span()), field, format!("{text:?} should be \"device:interface\", e.g. \"r1:eth0\"")));
+                    return Err(loc.error(
+                        Some(value.span()),
+                        field,
+                        format!("{text:?} should be \"device:interface\", e.g. \"r1:eth0\""),
+                    ));
                 };
                 let Some(device) = devices.iter_mut().find(|d| d.name == dev) else {
                     let known: Vec<_> = raw.devices.keys().map(String::as_str).collect();
-                    return Err(loc.error(Some(value.span()), field, format!("unknown device {dev:?} (devices: {})", known.join(", "))));
+                    return Err(loc.error(
+                        Some(value.span()),
+                        field,
+                        format!("unknown device {dev:?} (devices: {})", known.join(", ")),
+                    ));
                 };
                 if !valid_name(iface) {
-                    return Err(loc.error(Some(value.span()), field, format!("{iface:?} is not a valid interface name")));
+                    return Err(loc.error(
+                        Some(value.span()),
+                        field,
+                        format!("{iface:?} is not a valid interface name"),
+                    ));
                 }
-                let endpoint = Endpoint { device: dev.to_string(), interface: iface.to_string() };
+                let endpoint = Endpoint {
+                    device: dev.to_string(),
+                    interface: iface.to_string(),
+                };
                 if let Some((other, _)) = used.get(&endpoint) {
-                    return Err(loc.error(Some(value.span()), field, format!("port {endpoint} is already used by links[{other}]")));
+                    return Err(loc.error(
+                        Some(value.span()),
+                        field,
+                        format!("port {endpoint} is already used by links[{other}]"),
+                    ));
                 }
                 match device.interfaces.iter_mut().find(|i| i.name == iface) {
                     Some(i) => i.link = index,
-                    None if device.kind == DeviceKind::Switch => device.interfaces.push(LabInterface {
-                        name: iface.to_string(), address: None, mtu: 0, link: index,
-                    }),
+                    None if device.kind == DeviceKind::Switch => {
+                        device.interfaces.push(LabInterface {
+                            name: iface.to_string(),
+                            address: None,
+                            mtu: 0,
+                            link: index,
+                        })
+                    }
                     None => {
-                        let known: Vec<_> = device.interfaces.iter().map(|i| i.name.as_str()).collect();
+                        let known: Vec<_> =
+                            device.interfaces.iter().map(|i| i.name.as_str()).collect();
                         return Err(loc.error(Some(value.span()), field, format!(
                             "{dev} has no interface {iface:?} (declared: {}); add devices.{dev}.interfaces.{iface}",
                             known.join(", ")
@@ -389,17 +487,31 @@ impl Lab {
             }
             let (a, b) = (ends[0].clone(), ends[1].clone());
             if a.device == b.device {
-                return Err(loc.error(Some(link_span), format!("links[{index}]"), format!("a link must join two different devices, both ends are on {}", a.device)));
+                return Err(loc.error(
+                    Some(link_span),
+                    format!("links[{index}]"),
+                    format!(
+                        "a link must join two different devices, both ends are on {}",
+                        a.device
+                    ),
+                ));
             }
             if let Some(m) = &raw_link.mtu {
                 if !(68..=9000).contains(m.get_ref()) {
-                    return Err(loc.error(Some(m.span()), format!("links[{index}].mtu"), format!("{} is outside 68..=9000", m.get_ref())));
+                    return Err(loc.error(
+                        Some(m.span()),
+                        format!("links[{index}].mtu"),
+                        format!("{} is outside 68..=9000", m.get_ref()),
+                    ));
                 }
                 for end in [&a, &b] {
-                    if let Some(i) = devices.iter_mut().find(|d| d.name == end.device).and_then(|d| d.interfaces.iter_mut().find(|i| i.name == end.interface)) {
-                        if i.mtu == 0 {
-                            i.mtu = *m.get_ref();
-                        }
+                    if let Some(i) = devices
+                        .iter_mut()
+                        .find(|d| d.name == end.device)
+                        .and_then(|d| d.interfaces.iter_mut().find(|i| i.name == end.interface))
+                        && i.mtu == 0
+                    {
+                        i.mtu = *m.get_ref();
                     }
                 }
             }
@@ -411,8 +523,14 @@ impl Lab {
         for device in &mut devices {
             for i in &mut device.interfaces {
                 if i.link == usize::MAX {
-                    let span = declared.get(&(device.name.clone(), i.name.clone())).cloned();
-                    return Err(loc.error(span, format!("devices.{}.interfaces.{}", device.name, i.name), "is not connected: add a link such as { a = \"<this>\", b = \"<peer>\" }"));
+                    let span = declared
+                        .get(&(device.name.clone(), i.name.clone()))
+                        .cloned();
+                    return Err(loc.error(
+                        span,
+                        format!("devices.{}.interfaces.{}", device.name, i.name),
+                        "is not connected: add a link such as { a = \"<this>\", b = \"<peer>\" }",
+                    ));
                 }
                 if i.mtu == 0 {
                     i.mtu = DEFAULT_MTU;
@@ -420,10 +538,14 @@ impl Lab {
                 if let Some(a) = i.address {
                     let here = format!("{}:{}", device.name, i.name);
                     if let Some(other) = addresses.insert(a.address(), here.clone()) {
-                        let span = declared.get(&(device.name.clone(), i.name.clone())).cloned();
-                        return Err(loc.error(span, format!("devices.{}.interfaces.{}.address", device.name, i.name), format!(
-                            "{} is also assigned to {other}", a.address()
-                        )));
+                        let span = declared
+                            .get(&(device.name.clone(), i.name.clone()))
+                            .cloned();
+                        return Err(loc.error(
+                            span,
+                            format!("devices.{}.interfaces.{}.address", device.name, i.name),
+                            format!("{} is also assigned to {other}", a.address()),
+                        ));
                     }
                 }
             }

@@ -39,7 +39,11 @@ pub fn mac_address(device_index: usize, port: usize) -> EthernetAddress {
 }
 
 /// Renders every device's configuration.
-pub fn render(lab: &Lab, plan: &mut dyn AddressPlan, capture_dir: Option<&Path>) -> Vec<DeviceConfig> {
+pub fn render(
+    lab: &Lab,
+    plan: &mut dyn AddressPlan,
+    capture_dir: Option<&Path>,
+) -> Vec<DeviceConfig> {
     let mut bound: HashMap<Endpoint, (usize, SocketAddr)> = HashMap::new();
     for (di, device) in lab.devices.iter().enumerate() {
         for (port, iface) in device.interfaces.iter().enumerate() {

@@ -19,7 +19,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use vnet_cable::Envelope;
 use vnet_cable::end::MAX_DATAGRAM_LEN;
-use vnet_topology::device::{DeviceConfig, DeviceKind, InterfaceConfig, NeighborConfig, SwitchConfig};
+use vnet_topology::device::{
+    DeviceConfig, DeviceKind, InterfaceConfig, NeighborConfig, SwitchConfig,
+};
 use vnet_wire::ethernet::{self, EthernetAddress};
 
 /// Benchmarks.
@@ -58,7 +60,13 @@ pub enum BenchCommand {
 /// Runs a benchmark.
 pub async fn run(what: BenchCommand) -> anyhow::Result<ExitCode> {
     match what {
-        BenchCommand::Relay { a, a_peer, b, b_peer, .. } => relay(a, a_peer, b, b_peer).await,
+        BenchCommand::Relay {
+            a,
+            a_peer,
+            b,
+            b_peer,
+            ..
+        } => relay(a, a_peer, b, b_peer).await,
         BenchCommand::Forward { seconds, window } => {
             let secs = Duration::from_secs_f64(seconds.clamp(0.2, 60.0));
             tokio::task::spawn_blocking(move || forward(secs, window.max(1))).await?
@@ -67,10 +75,17 @@ pub async fn run(what: BenchCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// recv → send, both directions, nothing else: the ceiling for a device.
-async fn relay(a: SocketAddr, a_peer: SocketAddr, b: SocketAddr, b_peer: SocketAddr) -> anyhow::Result<ExitCode> {
+async fn relay(
+    a: SocketAddr,
+    a_peer: SocketAddr,
+    b: SocketAddr,
+    b_peer: SocketAddr,
+) -> anyhow::Result<ExitCode> {
     let sa = Arc::new(tokio::net::UdpSocket::bind(a).await?);
     let sb = Arc::new(tokio::net::UdpSocket::bind(b).await?);
-    let one_way = |from: Arc<tokio::net::UdpSocket>, to: Arc<tokio::net::UdpSocket>, peer: SocketAddr| async move {
+    let one_way = |from: Arc<tokio::net::UdpSocket>,
+                   to: Arc<tokio::net::UdpSocket>,
+                   peer: SocketAddr| async move {
         let mut buf = vec![0u8; 16 * 1024];
         loop {
             if let Ok(n) = from.recv(&mut buf).await {
@@ -120,46 +135,82 @@ impl Drop for Running {
     }
 }
 
-fn start_dut(dut: Dut, dir: &Path, gen_addr: SocketAddr, sink_addr: SocketAddr) -> anyhow::Result<(Running, SocketAddr, SocketAddr)> {
+fn start_dut(
+    dut: Dut,
+    dir: &Path,
+    gen_addr: SocketAddr,
+    sink_addr: SocketAddr,
+) -> anyhow::Result<(Running, SocketAddr, SocketAddr)> {
     let (a, b) = (free_udp()?, free_udp()?);
     let log = dir.join(format!("{dut:?}.log").to_lowercase());
     if dut == Dut::Relay {
         let me = std::env::current_exe()?;
         let marker = dir.join("relay-marker");
         let mut cmd = std::process::Command::new(me);
-        cmd.args(["bench", "relay", "--a", &a.to_string(), "--a-peer", &gen_addr.to_string()])
-            .args(["--b", &b.to_string(), "--b-peer", &sink_addr.to_string()])
-            // On the command line so `procs::stop` can recognise the process.
-            .arg("--marker")
-            .arg(&marker);
+        cmd.args([
+            "bench",
+            "relay",
+            "--a",
+            &a.to_string(),
+            "--a-peer",
+            &gen_addr.to_string(),
+        ])
+        .args(["--b", &b.to_string(), "--b-peer", &sink_addr.to_string()])
+        // On the command line so `procs::stop` can recognise the process.
+        .arg("--marker")
+        .arg(&marker);
         let pid = procs::spawn(cmd, &log)?;
         std::thread::sleep(Duration::from_millis(300));
         return Ok((Running { pid, marker }, a, b));
     }
     let admin = free_tcp()?;
-    let iface = |name: &str, mac, local, peer, address: Option<&str>| -> anyhow::Result<InterfaceConfig> {
-        Ok(InterfaceConfig {
-            name: name.into(),
-            mac,
-            local,
-            peer,
-            address: address.map(|a| a.parse()).transpose().map_err(|e| anyhow::anyhow!("{e}"))?,
-            mtu: 1500,
-        })
-    };
+    let iface =
+        |name: &str, mac, local, peer, address: Option<&str>| -> anyhow::Result<InterfaceConfig> {
+            Ok(InterfaceConfig {
+                name: name.into(),
+                mac,
+                local,
+                peer,
+                address: address
+                    .map(|a| a.parse())
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+                mtu: 1500,
+            })
+        };
     let routed = dut == Dut::Router;
     let config = DeviceConfig {
         name: format!("bench-{dut:?}").to_lowercase(),
-        kind: if routed { DeviceKind::Router } else { DeviceKind::Switch },
+        kind: if routed {
+            DeviceKind::Router
+        } else {
+            DeviceKind::Switch
+        },
         admin,
         interfaces: vec![
-            iface("eth0", DUT_MAC_A, a, gen_addr, routed.then_some("10.1.0.1/24"))?,
-            iface("eth1", DUT_MAC_B, b, sink_addr, routed.then_some("10.2.0.1/24"))?,
+            iface(
+                "eth0",
+                DUT_MAC_A,
+                a,
+                gen_addr,
+                routed.then_some("10.1.0.1/24"),
+            )?,
+            iface(
+                "eth1",
+                DUT_MAC_B,
+                b,
+                sink_addr,
+                routed.then_some("10.2.0.1/24"),
+            )?,
         ],
         gateway: None,
         routes: Vec::new(),
         neighbors: if routed {
-            vec![NeighborConfig { interface: "eth1".into(), ip: SINK_IP, mac: SINK_MAC }]
+            vec![NeighborConfig {
+                interface: "eth1".into(),
+                ip: SINK_IP,
+                mac: SINK_MAC,
+            }]
         } else {
             Vec::new()
         },
@@ -182,7 +233,11 @@ fn start_dut(dut: Dut, dir: &Path, gen_addr: SocketAddr, sink_addr: SocketAddr) 
 /// An enveloped test frame of `frame_len` bytes (without FCS).
 fn test_datagram(dut: Dut, frame_len: usize) -> Vec<u8> {
     let mut frame = vec![0u8; frame_len];
-    let dst = if dut == Dut::Router { DUT_MAC_A } else { SINK_MAC };
+    let dst = if dut == Dut::Router {
+        DUT_MAC_A
+    } else {
+        SINK_MAC
+    };
     frame[0..6].copy_from_slice(&dst.0);
     frame[6..12].copy_from_slice(&GEN_MAC.0);
     frame[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
@@ -201,7 +256,11 @@ fn test_datagram(dut: Dut, frame_len: usize) -> Vec<u8> {
     ip[22..24].copy_from_slice(&9u16.to_be_bytes());
     ip[24..26].copy_from_slice(&((ip_len - 20) as u16).to_be_bytes());
     let mut datagram = vec![0u8; MAX_DATAGRAM_LEN];
-    let header = Envelope { seq: 0, trace: None }.encode(&mut datagram);
+    let header = Envelope {
+        seq: 0,
+        trace: None,
+    }
+    .encode(&mut datagram);
     datagram[header..header + frame_len].copy_from_slice(&frame);
     let wire = ethernet::pad_and_append_fcs(&mut datagram[header..], frame_len);
     datagram.truncate(header + wire);
@@ -215,14 +274,24 @@ fn learning_datagram() -> Vec<u8> {
     frame[6..12].copy_from_slice(&SINK_MAC.0);
     frame[12..14].copy_from_slice(&0x88b5u16.to_be_bytes()); // local experimental EtherType
     let mut datagram = vec![0u8; 128];
-    let header = Envelope { seq: 0, trace: None }.encode(&mut datagram);
+    let header = Envelope {
+        seq: 0,
+        trace: None,
+    }
+    .encode(&mut datagram);
     datagram[header..header + 60].copy_from_slice(&frame);
     let wire = ethernet::pad_and_append_fcs(&mut datagram[header..], 60);
     datagram.truncate(header + wire);
     datagram
 }
 
-fn measure(dut: Dut, frame_len: usize, secs: Duration, window: u64, dir: &Path) -> anyhow::Result<f64> {
+fn measure(
+    dut: Dut,
+    frame_len: usize,
+    secs: Duration,
+    window: u64,
+    dir: &Path,
+) -> anyhow::Result<f64> {
     let gen_sock = UdpSocket::bind("127.0.0.1:0")?;
     let sink_sock = UdpSocket::bind("127.0.0.1:0")?;
     let (_running, a, b) = start_dut(dut, dir, gen_sock.local_addr()?, sink_sock.local_addr()?)?;
@@ -270,7 +339,8 @@ fn measure(dut: Dut, frame_len: usize, secs: Duration, window: u64, dir: &Path) 
     let start_count = received.load(Ordering::Relaxed);
     let start = Instant::now();
     run(&mut sent, start + secs);
-    let fps = (received.load(Ordering::Relaxed) - start_count) as f64 / start.elapsed().as_secs_f64();
+    let fps =
+        (received.load(Ordering::Relaxed) - start_count) as f64 / start.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     let _ = sink.join();
     Ok(fps)
@@ -279,8 +349,14 @@ fn measure(dut: Dut, frame_len: usize, secs: Duration, window: u64, dir: &Path) 
 fn forward(secs: Duration, window: u64) -> anyhow::Result<ExitCode> {
     let dir = std::env::temp_dir().join(format!("vnet-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    println!("vnet bench forward: {:.1} s per run, window {window} frames, each device one process", secs.as_secs_f64());
-    println!("{:<6} {:>12} {:>22} {:>22}", "frame", "relay fps", "switch fps (ratio)", "router fps (ratio)");
+    println!(
+        "vnet bench forward: {:.1} s per run, window {window} frames, each device one process",
+        secs.as_secs_f64()
+    );
+    println!(
+        "{:<6} {:>12} {:>22} {:>22}",
+        "frame", "relay fps", "switch fps (ratio)", "router fps (ratio)"
+    );
     for frame_len in [60usize, 1514] {
         let relay = measure(Dut::Relay, frame_len, secs, window, &dir)?;
         let switch = measure(Dut::Switch, frame_len, secs, window, &dir)?;

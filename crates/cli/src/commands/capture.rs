@@ -10,7 +10,13 @@ use std::process::ExitCode;
 
 /// Streams the capture of `port` into `file` until `count` frames,
 /// `seconds`, or Ctrl-C.
-pub async fn run(run_dir: &Path, port: &str, file: &Path, count: Option<u64>, seconds: Option<f64>) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    run_dir: &Path,
+    port: &str,
+    file: &Path,
+    count: Option<u64>,
+    seconds: Option<f64>,
+) -> anyhow::Result<ExitCode> {
     let (device, iface) = split_port(port)?;
     let state = LabState::require(run_dir)?;
     let d = state.device(device)?;
@@ -52,6 +58,10 @@ pub async fn run(run_dir: &Path, port: &str, file: &Path, count: Option<u64>, se
     }
     out.flush()?;
     // The first block carries the file header; the rest are one frame each.
-    eprintln!("{} frames written to {}", blocks.saturating_sub(1), file.display());
+    eprintln!(
+        "{} frames written to {}",
+        blocks.saturating_sub(1),
+        file.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

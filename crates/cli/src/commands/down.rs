@@ -18,7 +18,10 @@ pub async fn run(run_dir: &Path) -> anyhow::Result<ExitCode> {
         let mut killed = Vec::new();
         for d in &devices {
             if procs::is_our_device(d.pid, &d.config) {
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(d.pid as i32), nix::sys::signal::Signal::SIGTERM);
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(d.pid as i32),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
             }
         }
         for d in &devices {
@@ -33,6 +36,11 @@ pub async fn run(run_dir: &Path) -> anyhow::Result<ExitCode> {
     if !killed.is_empty() {
         eprintln!("warning: had to SIGKILL: {}", killed.join(", "));
     }
-    println!("lab {} stopped ({} devices); logs kept in {}", state.lab, state.devices.len(), run_dir.join("logs").display());
+    println!(
+        "lab {} stopped ({} devices); logs kept in {}",
+        state.lab,
+        state.devices.len(),
+        run_dir.join("logs").display()
+    );
     Ok(ExitCode::SUCCESS)
 }

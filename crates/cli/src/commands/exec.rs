@@ -19,19 +19,29 @@ pub async fn run(run_dir: &Path, device: &str, argv: Vec<String>) -> anyhow::Res
         .json(&ExecRequest { argv })
         .send()
         .await
-        .with_context(|| format!("{device}: admin API at {} does not answer (is the lab up? try `vnet status`)", d.admin))?;
+        .with_context(|| {
+            format!(
+                "{device}: admin API at {} does not answer (is the lab up? try `vnet status`)",
+                d.admin
+            )
+        })?;
     let response = client::check(device, response).await?;
     let mut body = response.bytes_stream();
     let mut pending: Vec<u8> = Vec::new();
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.with_context(|| format!("{device}: connection lost while the application ran"))?;
+        let chunk = chunk
+            .with_context(|| format!("{device}: connection lost while the application ran"))?;
         pending.extend_from_slice(&chunk);
         while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = pending.drain(..=pos).collect();
-            let event: ExecEvent = serde_json::from_slice(&line)
-                .with_context(|| format!("{device}: malformed exec event {:?}", String::from_utf8_lossy(&line)))?;
+            let event: ExecEvent = serde_json::from_slice(&line).with_context(|| {
+                format!(
+                    "{device}: malformed exec event {:?}",
+                    String::from_utf8_lossy(&line)
+                )
+            })?;
             match event {
                 ExecEvent::Out(text) => {
                     let mut out = stdout.lock();

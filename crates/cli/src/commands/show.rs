@@ -7,7 +7,12 @@ use std::process::ExitCode;
 use vnet_runtime::api::Table;
 
 /// Prints `table` of `device`, or the list of its tables.
-pub async fn run(run_dir: &Path, device: &str, table: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    run_dir: &Path,
+    device: &str,
+    table: Option<&str>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let state = LabState::require(run_dir)?;
     let d = state.device(device)?;
     let Some(table) = table else {

@@ -14,7 +14,9 @@ pub async fn run(run_dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let mut statuses = Vec::new();
     for d in &state.devices {
         let status = if procs::is_our_device(d.pid, &d.config) {
-            client::get_json::<DeviceStatus>(&d.name, d.admin, "/status").await.ok()
+            client::get_json::<DeviceStatus>(&d.name, d.admin, "/status")
+                .await
+                .ok()
         } else {
             None
         };
@@ -24,36 +26,84 @@ pub async fn run(run_dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
     if json {
         let values: Vec<_> = statuses
             .iter()
-            .map(|(d, s)| serde_json::json!({ "name": d.name, "running": s.is_some(), "status": s }))
+            .map(
+                |(d, s)| serde_json::json!({ "name": d.name, "running": s.is_some(), "status": s }),
+            )
             .collect();
         println!("{}", serde_json::to_string_pretty(&values)?);
     } else {
         println!("lab {} (topology {})", state.lab, state.topology.display());
-        let mut table = Table::new(&["DEVICE", "KIND", "PID", "STATE", "ADMIN", "INTERFACE", "LINK", "FRAMES IN/OUT", "DROPS"]);
+        let mut table = Table::new(&[
+            "DEVICE",
+            "KIND",
+            "PID",
+            "STATE",
+            "ADMIN",
+            "INTERFACE",
+            "LINK",
+            "FRAMES IN/OUT",
+            "DROPS",
+        ]);
         for (d, s) in &statuses {
             match s {
                 None => table.row(vec![
-                    d.name.clone(), d.kind.clone(), d.pid.to_string(), "DOWN".into(), d.admin.to_string(),
-                    "-".into(), "-".into(), "-".into(), "-".into(),
+                    d.name.clone(),
+                    d.kind.clone(),
+                    d.pid.to_string(),
+                    "DOWN".into(),
+                    d.admin.to_string(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
                 ]),
                 Some(s) => {
                     for (i, iface) in s.interfaces.iter().enumerate() {
                         let c = &iface.counters;
-                        let drops = c.drop_bad_fcs + c.drop_bad_envelope + c.drop_foreign_source + c.drop_link_down_in
-                            + c.drop_link_down_out + c.drop_queue_full + c.drop_send_error + c.drop_oversize + c.drop_impaired;
+                        let drops = c.drop_bad_fcs
+                            + c.drop_bad_envelope
+                            + c.drop_foreign_source
+                            + c.drop_link_down_in
+                            + c.drop_link_down_out
+                            + c.drop_queue_full
+                            + c.drop_send_error
+                            + c.drop_oversize
+                            + c.drop_impaired;
                         let link = match (iface.link.rx_up, iface.link.tx_up) {
                             (true, true) => "up".to_string(),
                             (false, false) => "down".to_string(),
-                            (rx, tx) => format!("in {} out {}", if rx { "up" } else { "down" }, if tx { "up" } else { "down" }),
+                            (rx, tx) => format!(
+                                "in {} out {}",
+                                if rx { "up" } else { "down" },
+                                if tx { "up" } else { "down" }
+                            ),
                         };
                         let first = i == 0;
                         table.row(vec![
                             if first { d.name.clone() } else { String::new() },
                             if first { d.kind.clone() } else { String::new() },
-                            if first { d.pid.to_string() } else { String::new() },
-                            if first { "running".into() } else { String::new() },
-                            if first { d.admin.to_string() } else { String::new() },
-                            format!("{} {}", iface.name, iface.address.clone().unwrap_or_default()).trim().to_string(),
+                            if first {
+                                d.pid.to_string()
+                            } else {
+                                String::new()
+                            },
+                            if first {
+                                "running".into()
+                            } else {
+                                String::new()
+                            },
+                            if first {
+                                d.admin.to_string()
+                            } else {
+                                String::new()
+                            },
+                            format!(
+                                "{} {}",
+                                iface.name,
+                                iface.address.clone().unwrap_or_default()
+                            )
+                            .trim()
+                            .to_string(),
                             link,
                             format!("{}/{}", c.frames_in, c.frames_out),
                             drops.to_string(),
@@ -64,5 +114,9 @@ pub async fn run(run_dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
         }
         print!("{}", table.render());
     }
-    Ok(if all_up { ExitCode::SUCCESS } else { ExitCode::from(3) })
+    Ok(if all_up {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
 }

@@ -12,7 +12,12 @@ use vnet_topology::Lab;
 use vnet_topology::render::render;
 
 /// Starts the lab described by `topology`.
-pub async fn run(run_dir: &Path, topology: &Path, timeout_secs: u64, bin_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    run_dir: &Path,
+    topology: &Path,
+    timeout_secs: u64,
+    bin_dir: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     let lab = match Lab::load(topology) {
         Ok(lab) => lab,
         Err(e) => {
@@ -42,9 +47,14 @@ pub async fn run(run_dir: &Path, topology: &Path, timeout_secs: u64, bin_dir: Op
     for dir in [&configs_dir, &logs_dir] {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let run_dir = std::fs::canonicalize(run_dir).with_context(|| format!("resolving {}", run_dir.display()))?;
+    let run_dir = std::fs::canonicalize(run_dir)
+        .with_context(|| format!("resolving {}", run_dir.display()))?;
     let capture_dir = lab.capture_dir.as_ref().map(|d| {
-        if d.is_absolute() { d.clone() } else { run_dir.join(d) }
+        if d.is_absolute() {
+            d.clone()
+        } else {
+            run_dir.join(d)
+        }
     });
 
     let mut plan = LoopbackPlan::default();
@@ -55,7 +65,8 @@ pub async fn run(run_dir: &Path, topology: &Path, timeout_secs: u64, bin_dir: Op
     let mut devices = Vec::new();
     for cfg in &configs {
         let path = run_dir.join("configs").join(format!("{}.toml", cfg.name));
-        let text = toml::to_string_pretty(cfg).with_context(|| format!("rendering {}", cfg.name))?;
+        let text =
+            toml::to_string_pretty(cfg).with_context(|| format!("rendering {}", cfg.name))?;
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         devices.push((cfg, path));
     }
@@ -92,9 +103,17 @@ pub async fn run(run_dir: &Path, topology: &Path, timeout_secs: u64, bin_dir: Op
         let _ = std::fs::remove_file(LabState::path(&run_dir));
         return Err(e);
     }
-    println!("lab {} is up: {} devices ({})", lab.name, state.devices.len(), run_dir.display());
+    println!(
+        "lab {} is up: {} devices ({})",
+        lab.name,
+        state.devices.len(),
+        run_dir.display()
+    );
     for d in &state.devices {
-        println!("  {:<10} {:<7} pid {:<8} admin http://{}", d.name, d.kind, d.pid, d.admin);
+        println!(
+            "  {:<10} {:<7} pid {:<8} admin http://{}",
+            d.name, d.kind, d.pid, d.admin
+        );
     }
     println!("try: vnet exec <host> -- ping -c 3 <address>   |   vnet status   |   vnet down");
     Ok(ExitCode::SUCCESS)
@@ -117,7 +136,14 @@ async fn wait_ready(state: &LabState, timeout: Duration) -> anyhow::Result<()> {
         for d in pending {
             if !procs::is_our_device(d.pid, &d.config) {
                 let log = std::fs::read_to_string(&d.log).unwrap_or_default();
-                let tail: Vec<_> = log.lines().rev().take(10).collect::<Vec<_>>().into_iter().rev().collect();
+                let tail: Vec<_> = log
+                    .lines()
+                    .rev()
+                    .take(10)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
                 bail!(
                     "device {} exited during start-up; last lines of {}:\n{}",
                     d.name,
@@ -141,7 +167,10 @@ async fn wait_ready(state: &LabState, timeout: Duration) -> anyhow::Result<()> {
         }
         if Instant::now() >= deadline {
             let names: Vec<_> = pending.iter().map(|d| d.name.as_str()).collect();
-            bail!("devices not answering after {timeout:?}: {} (see their logs)", names.join(", "));
+            bail!(
+                "devices not answering after {timeout:?}: {} (see their logs)",
+                names.join(", ")
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -15,12 +15,21 @@ struct ArpArgs {
     numeric: bool,
 }
 
-pub(crate) async fn arp(handle: DeviceHandle<Host>, argv: Vec<String>, out: &ExecOutput) -> Result<i32, Disconnected> {
+pub(crate) async fn arp(
+    handle: DeviceHandle<Host>,
+    argv: Vec<String>,
+    out: &ExecOutput,
+) -> Result<i32, Disconnected> {
     if let Err(code) = parse_args::<ArpArgs>(&argv, out).await {
         return Ok(code);
     }
     let lines = handle.with(|host, now, _| {
-        let names: Vec<String> = host.stack.interfaces().iter().map(|i| i.name.clone()).collect();
+        let names: Vec<String> = host
+            .stack
+            .interfaces()
+            .iter()
+            .map(|i| i.name.clone())
+            .collect();
         let mut lines = vec![format!(
             "{:<24} {:<7} {:<19} {:<5} {:<15} Iface",
             "Address", "HWtype", "HWaddress", "Flags", "Mask"
@@ -33,7 +42,10 @@ pub(crate) async fn arp(handle: DeviceHandle<Host>, argv: Vec<String>, out: &Exe
                 (None, _) => ("(incomplete)".to_string(), ""),
             };
             let hwtype = if e.mac.is_some() { "ether" } else { "" };
-            lines.push(format!("{:<24} {:<7} {:<19} {:<5} {:<15} {iface}", e.ip, hwtype, hw, flags, ""));
+            lines.push(format!(
+                "{:<24} {:<7} {:<19} {:<5} {:<15} {iface}",
+                e.ip, hwtype, hw, flags, ""
+            ));
         }
         lines
     });
@@ -63,7 +75,11 @@ enum IpObject {
     Link,
 }
 
-pub(crate) async fn ip(handle: DeviceHandle<Host>, argv: Vec<String>, out: &ExecOutput) -> Result<i32, Disconnected> {
+pub(crate) async fn ip(
+    handle: DeviceHandle<Host>,
+    argv: Vec<String>,
+    out: &ExecOutput,
+) -> Result<i32, Disconnected> {
     let args: IpArgs = match parse_args(&argv, out).await {
         Ok(a) => a,
         Err(code) => return Ok(code),
@@ -76,10 +92,22 @@ pub(crate) async fn ip(handle: DeviceHandle<Host>, argv: Vec<String>, out: &Exec
             IpObject::Addr | IpObject::Link => {
                 let with_addr = object == IpObject::Addr;
                 for (i, iface) in ifaces.iter().enumerate() {
-                    lines.push(format!("{}: {}: <BROADCAST,UP,LOWER_UP> mtu {}", i + 1, iface.name, iface.mtu));
-                    lines.push(format!("    link/ether {} brd ff:ff:ff:ff:ff:ff", iface.mac));
+                    lines.push(format!(
+                        "{}: {}: <BROADCAST,UP,LOWER_UP> mtu {}",
+                        i + 1,
+                        iface.name,
+                        iface.mtu
+                    ));
+                    lines.push(format!(
+                        "    link/ether {} brd ff:ff:ff:ff:ff:ff",
+                        iface.mac
+                    ));
                     if let (true, Some(a)) = (with_addr, iface.address) {
-                        lines.push(format!("    inet {a} brd {} scope global {}", a.broadcast(), iface.name));
+                        lines.push(format!(
+                            "    inet {a} brd {} scope global {}",
+                            a.broadcast(),
+                            iface.name
+                        ));
                     }
                 }
             }
@@ -93,9 +121,14 @@ pub(crate) async fn ip(handle: DeviceHandle<Host>, argv: Vec<String>, out: &Exec
                     };
                     lines.push(match (r.kind, r.via) {
                         (RouteKind::Connected, _) => {
-                            let src = ifaces.get(r.port).and_then(|i| i.address).map(|a| a.address());
+                            let src = ifaces
+                                .get(r.port)
+                                .and_then(|i| i.address)
+                                .map(|a| a.address());
                             match src {
-                                Some(src) => format!("{dest} dev {dev} proto kernel scope link src {src}"),
+                                Some(src) => {
+                                    format!("{dest} dev {dev} proto kernel scope link src {src}")
+                                }
                                 None => format!("{dest} dev {dev} proto kernel scope link"),
                             }
                         }

@@ -22,7 +22,9 @@ pub(crate) fn exec(handle: DeviceHandle<Host>, argv: Vec<String>, out: ExecOutpu
             "ip" => info::ip(handle, argv, &out).await,
             other => {
                 let _ = out
-                    .error(format!("{other}: command not found on this host (available: {APPS})"))
+                    .error(format!(
+                        "{other}: command not found on this host (available: {APPS})"
+                    ))
                     .await;
                 return 127;
             }

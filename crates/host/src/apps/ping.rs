@@ -47,13 +47,21 @@ struct Stats {
     rtts: Vec<f64>,
 }
 
-pub(crate) async fn run(handle: DeviceHandle<Host>, argv: Vec<String>, out: &ExecOutput) -> Result<i32, Disconnected> {
+pub(crate) async fn run(
+    handle: DeviceHandle<Host>,
+    argv: Vec<String>,
+    out: &ExecOutput,
+) -> Result<i32, Disconnected> {
     let args: Args = match parse_args(&argv, out).await {
         Ok(a) => a,
         Err(code) => return Ok(code),
     };
     let Ok(dst) = args.destination.parse::<Ipv4Addr>() else {
-        out.error(format!("ping: {}: Name or service not known", args.destination)).await?;
+        out.error(format!(
+            "ping: {}: Name or service not known",
+            args.destination
+        ))
+        .await?;
         return Ok(2);
     };
     let socket = match PingSocket::open(&handle) {
@@ -64,7 +72,11 @@ pub(crate) async fn run(handle: DeviceHandle<Host>, argv: Vec<String>, out: &Exe
         }
     };
     let size = usize::from(args.size);
-    out.line(format!("PING {dst} ({dst}) {size}({}) bytes of data.", size + 28)).await?;
+    out.line(format!(
+        "PING {dst} ({dst}) {size}({}) bytes of data.",
+        size + 28
+    ))
+    .await?;
     let payload: Vec<u8> = (0..size).map(|i| (i % 256) as u8).collect();
     let opts = SendOptions {
         ttl: args.ttl,
@@ -81,7 +93,10 @@ pub(crate) async fn run(handle: DeviceHandle<Host>, argv: Vec<String>, out: &Exe
         let more_to_send = args.count.is_none_or(|c| next_seq <= c);
         if more_to_send && Instant::now() >= next_send {
             let seq = next_seq as u16;
-            let sent = handle.with(|host, now, tx| host.stack.ping_send(now, socket.handle(), dst, seq, &payload, opts, tx));
+            let sent = handle.with(|host, now, tx| {
+                host.stack
+                    .ping_send(now, socket.handle(), dst, seq, &payload, opts, tx)
+            });
             match sent {
                 Ok(()) => {}
                 Err(StackError::NoRoute { .. }) => {
@@ -105,7 +120,11 @@ pub(crate) async fn run(handle: DeviceHandle<Host>, argv: Vec<String>, out: &Exe
         if !more_to_send && (outstanding == 0 || Instant::now() >= last_send + args.timeout) {
             break;
         }
-        let wake = if more_to_send { next_send } else { last_send + args.timeout };
+        let wake = if more_to_send {
+            next_send
+        } else {
+            last_send + args.timeout
+        };
         tokio::select! {
             event = socket.next_event() => handle_event(event, &mut sent_at, &mut stats, args.quiet, out).await?,
             _ = tokio::time::sleep_until(wake) => {}
@@ -118,7 +137,8 @@ pub(crate) async fn run(handle: DeviceHandle<Host>, argv: Vec<String>, out: &Exe
     let loss = if stats.transmitted == 0 {
         0.0
     } else {
-        (stats.transmitted - stats.received.min(stats.transmitted)) as f64 * 100.0 / stats.transmitted as f64
+        (stats.transmitted - stats.received.min(stats.transmitted)) as f64 * 100.0
+            / stats.transmitted as f64
     };
     let errors = if stats.errors > 0 {
         format!(", +{} errors", stats.errors)
@@ -138,7 +158,10 @@ pub(crate) async fn run(handle: DeviceHandle<Host>, argv: Vec<String>, out: &Exe
         let max = stats.rtts.iter().cloned().fold(0.0, f64::max);
         let avg = stats.rtts.iter().sum::<f64>() / n;
         let mdev = (stats.rtts.iter().map(|r| (r - avg).powi(2)).sum::<f64>() / n).sqrt();
-        out.line(format!("rtt min/avg/max/mdev = {min:.3}/{avg:.3}/{max:.3}/{mdev:.3} ms")).await?;
+        out.line(format!(
+            "rtt min/avg/max/mdev = {min:.3}/{avg:.3}/{max:.3}/{mdev:.3} ms"
+        ))
+        .await?;
     }
     Ok(if stats.received > 0 { 0 } else { 1 })
 }
@@ -151,10 +174,19 @@ async fn handle_event(
     out: &ExecOutput,
 ) -> Result<(), Disconnected> {
     match event {
-        PingEvent::Reply { from, seq, ttl, len } => {
+        PingEvent::Reply {
+            from,
+            seq,
+            ttl,
+            len,
+        } => {
             let Some(at) = sent_at.remove(&seq) else {
                 if !quiet {
-                    out.line(format!("{} bytes from {from}: icmp_seq={seq} ttl={ttl} (DUP!)", len + 8)).await?;
+                    out.line(format!(
+                        "{} bytes from {from}: icmp_seq={seq} ttl={ttl} (DUP!)",
+                        len + 8
+                    ))
+                    .await?;
                 }
                 return Ok(());
             };
@@ -162,8 +194,12 @@ async fn handle_event(
             stats.received += 1;
             stats.rtts.push(rtt.as_secs_f64() * 1000.0);
             if !quiet {
-                out.line(format!("{} bytes from {from}: icmp_seq={seq} ttl={ttl} time={} ms", len + 8, millis(rtt)))
-                    .await?;
+                out.line(format!(
+                    "{} bytes from {from}: icmp_seq={seq} ttl={ttl} time={} ms",
+                    len + 8,
+                    millis(rtt)
+                ))
+                .await?;
             }
         }
         PingEvent::Error { from, seq, error } => {
@@ -171,7 +207,8 @@ async fn handle_event(
                 stats.errors += 1;
             }
             if !quiet {
-                out.line(format!("From {from} icmp_seq={seq} {error}")).await?;
+                out.line(format!("From {from} icmp_seq={seq} {error}"))
+                    .await?;
             }
         }
     }

@@ -12,7 +12,10 @@ use vnet_runtime::{DeviceHandle, Disconnected, ExecOutput};
 use vnet_stack::{IcmpError, SendOptions, UdpEvent};
 
 #[derive(Parser, Debug)]
-#[command(name = "traceroute", about = "Print the route packets trace to a network host")]
+#[command(
+    name = "traceroute",
+    about = "Print the route packets trace to a network host"
+)]
 struct Args {
     /// Maximum number of hops.
     #[arg(short = 'm', default_value_t = 30, value_parser = clap::value_parser!(u8).range(1..))]
@@ -36,15 +39,23 @@ struct Args {
 /// Total probe size, as Linux traceroute's default "60 byte packets".
 const PROBE_PACKET_LEN: usize = 60;
 
-pub(crate) async fn run(handle: DeviceHandle<Host>, argv: Vec<String>, out: &ExecOutput) -> Result<i32, Disconnected> {
+pub(crate) async fn run(
+    handle: DeviceHandle<Host>,
+    argv: Vec<String>,
+    out: &ExecOutput,
+) -> Result<i32, Disconnected> {
     let args: Args = match parse_args(&argv, out).await {
         Ok(a) => a,
         Err(code) => return Ok(code),
     };
     let Ok(dst) = args.destination.parse::<Ipv4Addr>() else {
-        out.error(format!("{}: Name or service not known", args.destination)).await?;
-        out.error(format!("Cannot handle \"host\" cmdline arg `{}' on position 1 (argc 1)", args.destination))
+        out.error(format!("{}: Name or service not known", args.destination))
             .await?;
+        out.error(format!(
+            "Cannot handle \"host\" cmdline arg `{}' on position 1 (argc 1)",
+            args.destination
+        ))
+        .await?;
         return Ok(2);
     };
     let socket = match UdpSocket::bind(&handle, 0) {
@@ -74,7 +85,10 @@ pub(crate) async fn run(handle: DeviceHandle<Host>, argv: Vec<String>, out: &Exe
                 ttl: Some(ttl),
                 dont_frag: false,
             };
-            let sent = handle.with(|host, now, tx| host.stack.udp_send_to(now, socket.handle(), target, &payload, opts, tx));
+            let sent = handle.with(|host, now, tx| {
+                host.stack
+                    .udp_send_to(now, socket.handle(), target, &payload, opts, tx)
+            });
             if let Err(e) = sent {
                 out.line(line).await?;
                 out.error(format!("traceroute: send: {e}")).await?;
@@ -87,10 +101,14 @@ pub(crate) async fn run(handle: DeviceHandle<Host>, argv: Vec<String>, out: &Exe
                     e = socket.next_event() => e,
                     _ = tokio::time::sleep_until(deadline) => break None,
                 };
-                if let UdpEvent::Error { from, original_dst, error } = event {
-                    if original_dst == target {
-                        break Some((from, error));
-                    }
+                if let UdpEvent::Error {
+                    from,
+                    original_dst,
+                    error,
+                } = event
+                    && original_dst == target
+                {
+                    break Some((from, error));
                 }
             };
             match answer {

@@ -67,15 +67,23 @@ fn unknown_device_in_link_names_line_and_field() {
 
 #[test]
 fn port_used_twice_is_rejected() {
-    let text = SMALL.replace(r#"{ a = "r1:eth0", b = "sw:eth1" }"#, r#"{ a = "r1:eth0", b = "sw:eth0" }"#);
+    let text = SMALL.replace(
+        r#"{ a = "r1:eth0", b = "sw:eth1" }"#,
+        r#"{ a = "r1:eth0", b = "sw:eth0" }"#,
+    );
     let e = err(&text);
     assert_eq!(e.field, "links[1].b");
-    assert!(e.message.contains("sw:eth0 is already used by links[0]"), "{}", e.message);
+    assert!(
+        e.message.contains("sw:eth0 is already used by links[0]"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
 fn overlapping_subnets_on_one_router_are_rejected() {
-    let text = SMALL.replace(r#"address = "10.0.2.1/24""#, r#"address = "10.0.1.129/25""#)
+    let text = SMALL
+        .replace(r#"address = "10.0.2.1/24""#, r#"address = "10.0.1.129/25""#)
         .replace(r#"gateway = "10.0.2.1""#, r#"gateway = "10.0.1.129""#)
         .replace("10.0.2.10", "10.0.1.130");
     let e = err(&text);
@@ -114,7 +122,9 @@ fn unlinked_interface_and_off_net_gateway_are_rejected() {
 
 #[test]
 fn duplicate_address_and_unknown_field_are_rejected() {
-    let e = err(&SMALL.replace("10.0.2.10/24", "10.0.2.1/24").replace("via = \"10.0.2.10\"", "via = \"10.0.2.1\""));
+    let e = err(&SMALL
+        .replace("10.0.2.10/24", "10.0.2.1/24")
+        .replace("via = \"10.0.2.10\"", "via = \"10.0.2.1\""));
     assert!(e.message.contains("also assigned"), "{}", e.message);
     let e = err(&SMALL.replace("kind = \"switch\"", "kind = \"switch\"\ncolour = \"blue\""));
     assert!(e.message.contains("colour"), "{}", e.message);
@@ -152,7 +162,11 @@ fn render_wires_each_end_to_its_peer() {
     }
     let h1 = configs.iter().find(|c| c.name == "h1").expect("h1");
     assert_eq!(h1.gateway, Some("10.0.1.1".parse().expect("ip")));
-    let di = lab.devices.iter().position(|d| d.name == "h1").expect("index");
+    let di = lab
+        .devices
+        .iter()
+        .position(|d| d.name == "h1")
+        .expect("index");
     assert_eq!(h1.interfaces[0].mac, mac_address(di, 0));
     // Rendered configs round-trip through TOML.
     for c in &configs {
