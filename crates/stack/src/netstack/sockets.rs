@@ -29,8 +29,8 @@ impl NetStack {
     }
 
     /// The ICMP identifier used by a ping socket.
-    pub fn ping_ident(&mut self, h: PingHandle) -> Option<u16> {
-        self.pings.get_mut(h).ok().map(|s| s.ident)
+    pub fn ping_ident(&self, h: PingHandle) -> Option<u16> {
+        self.pings.get(h).ok().map(|s| s.ident)
     }
 
     /// Sends an ICMP Echo Request (RFC 792) with this socket's identifier,

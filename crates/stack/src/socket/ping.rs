@@ -81,6 +81,10 @@ impl PingSockets {
         Ok(PingHandle(h))
     }
 
+    pub(crate) fn get(&self, h: PingHandle) -> Result<&PingSocket, StackError> {
+        self.slab.get(h.0).ok_or(StackError::BadHandle)
+    }
+
     pub(crate) fn get_mut(&mut self, h: PingHandle) -> Result<&mut PingSocket, StackError> {
         self.slab.get_mut(h.0).ok_or(StackError::BadHandle)
     }
