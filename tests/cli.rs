@@ -196,3 +196,64 @@ fn capture_writes_pcapng_that_tshark_reads_cleanly() {
         );
     }
 }
+
+#[test]
+fn capture_dir_in_the_topology_records_every_interface() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(repo_path("configs/lab.toml"))
+        .expect("default lab")
+        .replacen(
+            "name = \"lab\"",
+            "name = \"lab\"\ncapture_dir = \"captures\"",
+            1,
+        );
+    let topology = dir.path().join("captured.toml");
+    std::fs::write(&topology, text).expect("write");
+    let lab = LabRun::up(&topology);
+    let run = lab.exec("client", &["ping", "-c", "2", "-i", "0.2", "10.0.3.10"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let captures = lab.dir.path().join("captures");
+    // Every interface of every device has its own file.
+    for name in [
+        "client-eth0",
+        "sw1-eth0",
+        "sw1-eth1",
+        "sw1-eth2",
+        "r1-eth0",
+        "r1-eth1",
+        "r2-eth0",
+        "r2-eth1",
+        "r3-eth0",
+        "r3-eth1",
+        "sw2-eth0",
+        "sw2-eth1",
+        "web-eth0",
+        "laptop-eth0",
+    ] {
+        assert!(
+            captures.join(format!("{name}.pcapng")).is_file(),
+            "{name}.pcapng missing"
+        );
+    }
+    // Files are flushed as frames arrive: r2-eth1 already holds the pings.
+    let file = captures.join("r2-eth1.pcapng");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let frames = loop {
+        let bytes = std::fs::read(&file).expect("capture file");
+        let mut reader = pcap_file::pcapng::PcapNgReader::new(&bytes[..]).expect("pcapng header");
+        let mut frames = 0;
+        while let Some(Ok(block)) = reader.next_block() {
+            if matches!(block, pcap_file::pcapng::Block::EnhancedPacket(_)) {
+                frames += 1;
+            }
+        }
+        if frames >= 4 || Instant::now() > deadline {
+            break frames;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        frames >= 4,
+        "two echo requests and two replies cross r2:eth1, saw {frames} frames"
+    );
+}

@@ -39,6 +39,16 @@ fn start(
     peers: &[&UdpSocket],
     addresses: &[Option<&str>],
 ) -> (Device, Vec<SocketAddr>) {
+    start_with_env(kind, peers, addresses, None)
+}
+
+/// Like [`start`], with `VNET__ADMIN` set to `admin_override` when given.
+fn start_with_env(
+    kind: DeviceKind,
+    peers: &[&UdpSocket],
+    addresses: &[Option<&str>],
+    admin_override: Option<SocketAddr>,
+) -> (Device, Vec<SocketAddr>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let admin = free_tcp();
     let locals: Vec<SocketAddr> = peers
@@ -79,11 +89,13 @@ fn start(
     let path = dir.path().join("dut.toml");
     std::fs::write(&path, toml::to_string(&config).expect("toml")).expect("write");
     let binary = Path::new(&common::bin_dir()).join(kind.binary_name());
-    let child = Command::new(binary)
-        .arg("--config")
-        .arg(&path)
-        .spawn()
-        .expect("device starts");
+    let mut cmd = Command::new(binary);
+    cmd.arg("--config").arg(&path);
+    if let Some(a) = admin_override {
+        cmd.env("VNET__ADMIN", a.to_string());
+    }
+    let child = cmd.spawn().expect("device starts");
+    let admin = admin_override.unwrap_or(admin);
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(admin).is_err() {
         assert!(Instant::now() < deadline, "device did not start");
@@ -261,4 +273,19 @@ fn router_survives_garbage_and_still_answers_arp() {
     assert_eq!(device["ip_bad_checksum"], 1, "bad IPv4 checksum: {device}");
     assert_eq!(device["arp_malformed"], 1, "garbage ARP: {device}");
     assert_eq!(device["arp_replies_sent"], 1, "{device}");
+}
+
+#[test]
+fn environment_overrides_config_fields() {
+    let peer = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let override_addr = free_tcp();
+    let (dev, _) = start_with_env(DeviceKind::Switch, &[&peer], &[], Some(override_addr));
+    assert_eq!(dev.admin, override_addr);
+    let (status, body) = http("GET", dev.admin, "/status");
+    assert_eq!(
+        status, 200,
+        "the admin API listens where VNET__ADMIN says: {body}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["name"], "dut");
 }
