@@ -78,6 +78,7 @@ fn start_with_env(
                     .flatten()
                     .map(|a| a.parse().expect("cidr")),
                 mtu: 1500,
+                tap: None,
             })
             .collect(),
         gateway: None,

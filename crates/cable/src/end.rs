@@ -1,5 +1,6 @@
 //! One end of a cable: a UDP socket that exchanges enveloped Ethernet frames
-//! with exactly one peer.
+//! with exactly one peer, or a Linux TAP device that exchanges raw frames
+//! with the kernel (so a network namespace can join the virtual network).
 
 use crate::capture::CaptureTap;
 use crate::counters::{DropReason, InterfaceCounters};
@@ -31,12 +32,28 @@ pub struct Received<'b> {
     pub trace: Option<TraceContext>,
 }
 
+/// What carries the frames of a cable end.
+enum Transport {
+    /// A UDP tunnel to one peer cable end.
+    Udp { socket: UdpSocket, peer: SocketAddr },
+    /// A Linux TAP device: raw Ethernet frames (no FCS) to and from the kernel.
+    Tap { device: tokio_tun::Tun },
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transport::Udp { peer, .. } => write!(f, "udp(peer {peer})"),
+            Transport::Tap { device } => write!(f, "tap({})", device.name()),
+        }
+    }
+}
+
 /// One end of a point-to-point cable.
 #[derive(Debug)]
 pub struct CableEnd {
     name: String,
-    socket: UdpSocket,
-    peer: SocketAddr,
+    transport: Transport,
     link: LinkState,
     counters: InterfaceCounters,
     capture: CaptureTap,
@@ -55,16 +72,43 @@ impl CableEnd {
                 format!("interface {name}: cannot bind cable socket {local}: {e}"),
             )
         })?;
-        Ok(CableEnd {
+        Ok(CableEnd::with_transport(
+            name,
+            Transport::Udp { socket, peer },
+        ))
+    }
+
+    /// Creates (or attaches to) the TAP device `tap_name` and brings it up.
+    /// Needs /dev/net/tun and CAP_NET_ADMIN.
+    pub fn open_tap(name: &str, tap_name: &str) -> io::Result<CableEnd> {
+        let mut devices = tokio_tun::Tun::builder()
+            .name(tap_name)
+            .tap()
+            .up()
+            .build()
+            .map_err(|e| {
+                io::Error::other(format!(
+                    "interface {name}: cannot open TAP device {tap_name:?} (needs /dev/net/tun and CAP_NET_ADMIN): {e}"
+                ))
+            })?;
+        let device = devices.pop().ok_or_else(|| {
+            io::Error::other(format!(
+                "interface {name}: TAP device {tap_name:?} not created"
+            ))
+        })?;
+        Ok(CableEnd::with_transport(name, Transport::Tap { device }))
+    }
+
+    fn with_transport(name: &str, transport: Transport) -> CableEnd {
+        CableEnd {
             name: name.to_string(),
-            socket,
-            peer,
+            transport,
             link: LinkState::default(),
             counters: InterfaceCounters::default(),
             capture: CaptureTap::default(),
             tx_seq: AtomicU64::new(0),
             rx_next_seq: AtomicU64::new(0),
-        })
+        }
     }
 
     /// Interface name of this end (e.g. `eth0`).
@@ -72,14 +116,28 @@ impl CableEnd {
         &self.name
     }
 
-    /// Address the socket is bound to.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.socket.local_addr()
+    /// Address the socket is bound to (None for a TAP end).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        match &self.transport {
+            Transport::Udp { socket, .. } => socket.local_addr().ok(),
+            Transport::Tap { .. } => None,
+        }
     }
 
-    /// The only address frames are accepted from and sent to.
-    pub fn peer(&self) -> SocketAddr {
-        self.peer
+    /// The only address frames are accepted from and sent to (None for a TAP end).
+    pub fn peer(&self) -> Option<SocketAddr> {
+        match &self.transport {
+            Transport::Udp { peer, .. } => Some(*peer),
+            Transport::Tap { .. } => None,
+        }
+    }
+
+    /// Name of the TAP device, for a TAP end.
+    pub fn tap_name(&self) -> Option<&str> {
+        match &self.transport {
+            Transport::Tap { device } => Some(device.name()),
+            Transport::Udp { .. } => None,
+        }
     }
 
     /// Live counters.
@@ -118,17 +176,29 @@ impl CableEnd {
     /// down are dropped and counted here; they never reach the device.
     /// `buf` should be [`RECV_BUFFER_LEN`] bytes.
     pub async fn recv<'b>(&self, buf: &'b mut [u8]) -> io::Result<Received<'b>> {
+        match &self.transport {
+            Transport::Udp { socket, peer } => self.recv_udp(socket, *peer, buf).await,
+            Transport::Tap { device } => self.recv_tap(device, buf).await,
+        }
+    }
+
+    async fn recv_udp<'b>(
+        &self,
+        socket: &UdpSocket,
+        peer: SocketAddr,
+        buf: &'b mut [u8],
+    ) -> io::Result<Received<'b>> {
         loop {
-            let (len, from) = match self.socket.recv_from(buf).await {
+            let (len, from) = match socket.recv_from(buf).await {
                 Ok(ok) => ok,
                 // A previous send to a closed peer port can surface here on
                 // some systems; it says nothing about this datagram.
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
                 Err(e) => return Err(e),
             };
-            if from != self.peer {
+            if from != peer {
                 self.counters.drop_frame(DropReason::ForeignSource);
-                tracing::debug!(interface = %self.name, %from, peer = %self.peer, "dropped datagram from foreign source");
+                tracing::debug!(interface = %self.name, %from, %peer, "dropped datagram from foreign source");
                 continue;
             }
             if len > MAX_DATAGRAM_LEN {
@@ -165,6 +235,42 @@ impl CableEnd {
         }
     }
 
+    async fn recv_tap<'b>(
+        &self,
+        device: &tokio_tun::Tun,
+        buf: &'b mut [u8],
+    ) -> io::Result<Received<'b>> {
+        // Leave room after the frame for the FCS the capture shows.
+        let room = buf.len().saturating_sub(FCS_LEN);
+        loop {
+            let len = device.recv(&mut buf[..room]).await?;
+            if !(ethernet::HEADER_LEN..=MAX_FRAME_LEN).contains(&len) {
+                self.counters.drop_frame(DropReason::Oversize);
+                continue;
+            }
+            if !self.link.rx_up() {
+                self.counters.drop_frame(DropReason::LinkDownIn);
+                continue;
+            }
+            // The kernel hands over frames without FCS; account and capture
+            // them as they would be on a wire.
+            self.counters.count_in(len + FCS_LEN);
+            if self.capture.is_active() {
+                let fcs = ethernet::fcs(&buf[..len]);
+                buf[len..len + FCS_LEN].copy_from_slice(&fcs.to_le_bytes());
+                self.capture.emit(
+                    CaptureDirection::Inbound,
+                    &buf[..len + FCS_LEN],
+                    &self.counters,
+                );
+            }
+            return Ok(Received {
+                frame: &mut buf[..len],
+                trace: None,
+            });
+        }
+    }
+
     fn track_sequence(&self, seq: u32) {
         // rx_next_seq holds (next expected seq) + 1 so that 0 can mean "nothing seen yet".
         let previous = self
@@ -188,6 +294,10 @@ impl CableEnd {
             return;
         }
         let mut datagram = [0u8; MAX_DATAGRAM_LEN];
+        let (socket, peer) = match &self.transport {
+            Transport::Udp { socket, peer } => (socket, *peer),
+            Transport::Tap { device } => return self.send_tap(device, frame, &mut datagram),
+        };
         let seq = self.tx_seq.fetch_add(1, Ordering::Relaxed) as u32;
         let header_len = Envelope {
             seq,
@@ -197,7 +307,7 @@ impl CableEnd {
         datagram[header_len..header_len + frame.len()].copy_from_slice(frame);
         let wire_len = ethernet::pad_and_append_fcs(&mut datagram[header_len..], frame.len());
         let total = header_len + wire_len;
-        match self.socket.try_send_to(&datagram[..total], self.peer) {
+        match socket.try_send_to(&datagram[..total], peer) {
             Ok(_) => {
                 self.counters.count_out(wire_len);
                 self.capture.emit(
@@ -206,13 +316,35 @@ impl CableEnd {
                     &self.counters,
                 );
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.counters.drop_frame(DropReason::QueueFull);
+            Err(e) => self.count_send_error(&e),
+        }
+    }
+
+    fn send_tap(&self, device: &tokio_tun::Tun, frame: &[u8], scratch: &mut [u8]) {
+        match device.try_send(frame) {
+            Ok(_) => {
+                self.counters.count_out(frame.len() + FCS_LEN);
+                if self.capture.is_active() {
+                    scratch[..frame.len()].copy_from_slice(frame);
+                    let fcs = ethernet::fcs(frame);
+                    scratch[frame.len()..frame.len() + FCS_LEN].copy_from_slice(&fcs.to_le_bytes());
+                    self.capture.emit(
+                        CaptureDirection::Outbound,
+                        &scratch[..frame.len() + FCS_LEN],
+                        &self.counters,
+                    );
+                }
             }
-            Err(e) => {
-                self.counters.drop_frame(DropReason::SendError);
-                tracing::debug!(interface = %self.name, error = %e, "send failed");
-            }
+            Err(e) => self.count_send_error(&e),
+        }
+    }
+
+    fn count_send_error(&self, e: &io::Error) {
+        if e.kind() == io::ErrorKind::WouldBlock {
+            self.counters.drop_frame(DropReason::QueueFull);
+        } else {
+            self.counters.drop_frame(DropReason::SendError);
+            tracing::debug!(interface = %self.name, error = %e, "send failed");
         }
     }
 

@@ -83,6 +83,7 @@ fn interface_status<D: Device>(handle: &DeviceHandle<D>, port: usize) -> Interfa
         mtu: cfg.mtu,
         local: cfg.local,
         peer: cfg.peer,
+        tap: cfg.tap.clone(),
         link: end.link_status(),
         counters: end.counters().snapshot(),
         captures: end.capture().subscriber_count(),

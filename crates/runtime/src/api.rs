@@ -50,6 +50,9 @@ pub struct InterfaceStatus {
     pub local: SocketAddr,
     /// Peer cable socket.
     pub peer: SocketAddr,
+    /// TAP device, when the interface is bridged to the kernel.
+    #[serde(default)]
+    pub tap: Option<String>,
     /// Administrative state per direction.
     pub link: LinkStatus,
     /// Counters.

@@ -36,9 +36,11 @@ pub async fn run<D: Device>(
         .with_context(|| format!("building {} {}", config.kind, config.name))?;
     let mut ports = Vec::with_capacity(config.interfaces.len());
     for iface in &config.interfaces {
-        ports.push(Arc::new(
-            CableEnd::bind(&iface.name, iface.local, iface.peer).await?,
-        ));
+        let end = match &iface.tap {
+            Some(tap) => CableEnd::open_tap(&iface.name, tap)?,
+            None => CableEnd::bind(&iface.name, iface.local, iface.peer).await?,
+        };
+        ports.push(Arc::new(end));
     }
     let listener = tokio::net::TcpListener::bind(config.admin)
         .await

@@ -99,10 +99,17 @@ pub struct InterfaceConfig {
     /// MAC address.
     #[serde(with = "crate::serde_text")]
     pub mac: EthernetAddress,
-    /// Local UDP address of the cable end.
+    /// Local UDP address of the cable end (unused for a TAP end).
+    #[serde(default = "unspecified")]
     pub local: SocketAddr,
-    /// The peer cable end; datagrams from anywhere else are dropped.
+    /// The peer cable end; datagrams from anywhere else are dropped (unused for a TAP end).
+    #[serde(default = "unspecified")]
     pub peer: SocketAddr,
+    /// When set, this interface is wired to the Linux TAP device of that
+    /// name instead of a UDP cable: the kernel (e.g. a network namespace)
+    /// is the other end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tap: Option<String>,
     /// IPv4 address and prefix (absent on switch ports).
     #[serde(
         default,
@@ -113,6 +120,10 @@ pub struct InterfaceConfig {
     /// IP MTU of the interface.
     #[serde(default = "default_mtu")]
     pub mtu: u16,
+}
+
+fn unspecified() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 0))
 }
 
 /// Default IP MTU: Ethernet's 1500 bytes.

@@ -135,6 +135,8 @@ pub struct LabInterface {
     pub mtu: u16,
     /// Index of the link it is wired to.
     pub link: usize,
+    /// The TAP device this interface is wired to, when the link's other end is `tap:NAME`.
+    pub tap: Option<String>,
 }
 
 /// A validated device.
@@ -208,6 +210,17 @@ impl Locator<'_> {
     }
 }
 
+/// The pseudo-device of `tap:NAME` link ends: a Linux TAP device.
+pub const TAP_ENDPOINT: &str = "tap";
+
+/// Linux interface names: at most 15 bytes (IFNAMSIZ - 1).
+fn valid_tap_name(name: &str) -> bool {
+    (1..=15).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
 fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
@@ -261,6 +274,9 @@ impl Lab {
             let span = raw_dev.span();
             let raw_dev = raw_dev.get_ref();
             let field = format!("devices.{dev_name}");
+            if dev_name == TAP_ENDPOINT {
+                return Err(loc.error(Some(span), field, "\"tap\" is reserved for TAP link ends (\"tap:NAME\"); pick another device name"));
+            }
             if !valid_name(dev_name) {
                 return Err(loc.error(Some(span), field, format!(
                     "{dev_name:?} is not a valid device name (lowercase letters, digits and '-', starting with a letter, at most 32)"
@@ -330,6 +346,7 @@ impl Lab {
                     address,
                     mtu,
                     link: usize::MAX,
+                    tap: None,
                 });
             }
             // Overlapping subnets on one device make forwarding ambiguous.
@@ -437,6 +454,29 @@ impl Lab {
                         format!("{text:?} should be \"device:interface\", e.g. \"r1:eth0\""),
                     ));
                 };
+                if dev == TAP_ENDPOINT {
+                    let endpoint = Endpoint {
+                        device: TAP_ENDPOINT.to_string(),
+                        interface: iface.to_string(),
+                    };
+                    if !valid_tap_name(iface) {
+                        return Err(loc.error(
+                            Some(value.span()),
+                            field,
+                            format!("{iface:?} is not a valid TAP device name (1-15 letters, digits, '-', '_', '.')"),
+                        ));
+                    }
+                    if let Some((other, _)) = used.get(&endpoint) {
+                        return Err(loc.error(
+                            Some(value.span()),
+                            field,
+                            format!("{endpoint} is already used by links[{other}]"),
+                        ));
+                    }
+                    used.insert(endpoint.clone(), (index, value.span()));
+                    ends.push(endpoint);
+                    continue;
+                }
                 let Some(device) = devices.iter_mut().find(|d| d.name == dev) else {
                     let known: Vec<_> = raw.devices.keys().map(String::as_str).collect();
                     return Err(loc.error(
@@ -471,6 +511,7 @@ impl Lab {
                             address: None,
                             mtu: 0,
                             link: index,
+                            tap: None,
                         })
                     }
                     None => {
@@ -486,6 +527,17 @@ impl Lab {
                 ends.push(endpoint);
             }
             let (a, b) = (ends[0].clone(), ends[1].clone());
+            // A TAP end hands the link to the kernel: record it on the device side.
+            for (tap, dev) in [(&a, &b), (&b, &a)] {
+                if tap.device == TAP_ENDPOINT
+                    && let Some(i) = devices
+                        .iter_mut()
+                        .find(|d| d.name == dev.device)
+                        .and_then(|d| d.interfaces.iter_mut().find(|i| i.name == dev.interface))
+                {
+                    i.tap = Some(tap.interface.clone());
+                }
+            }
             if a.device == b.device {
                 return Err(loc.error(
                     Some(link_span),

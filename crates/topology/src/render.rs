@@ -47,6 +47,9 @@ pub fn render(
     let mut bound: HashMap<Endpoint, (usize, SocketAddr)> = HashMap::new();
     for (di, device) in lab.devices.iter().enumerate() {
         for (port, iface) in device.interfaces.iter().enumerate() {
+            if iface.tap.is_some() {
+                continue; // the kernel is the other end: no socket to plan
+            }
             let endpoint = Endpoint {
                 device: device.name.clone(),
                 interface: iface.name.clone(),
@@ -65,6 +68,17 @@ pub fn render(
                     device: device.name.clone(),
                     interface: iface.name.clone(),
                 };
+                if let Some(tap) = &iface.tap {
+                    return InterfaceConfig {
+                        name: iface.name.clone(),
+                        mac: mac_address(di, port),
+                        local: SocketAddr::from(([0, 0, 0, 0], 0)),
+                        peer: SocketAddr::from(([0, 0, 0, 0], 0)),
+                        tap: Some(tap.clone()),
+                        address: iface.address,
+                        mtu: iface.mtu,
+                    };
+                }
                 let local = bound[&endpoint].1;
                 // A validated lab wires every interface, so the peer exists.
                 let (peer_index, peer_bound) = lab
@@ -79,6 +93,7 @@ pub fn render(
                     mac: mac_address(di, port),
                     local,
                     peer: plan.reachable(peer_index, peer_bound),
+                    tap: None,
                     address: iface.address,
                     mtu: iface.mtu,
                 }

@@ -176,6 +176,7 @@ fn start_dut(
                     .transpose()
                     .map_err(|e| anyhow::anyhow!("{e}"))?,
                 mtu: 1500,
+                tap: None,
             })
         };
     let routed = dut == Dut::Router;
