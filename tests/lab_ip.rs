@@ -283,3 +283,80 @@ fn show_status_and_host_tools_print_tables() {
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("no device named \"nosuch\""), "{run:?}");
 }
+
+/// The `rtt min/avg/max/mdev` minimum, in ms.
+fn rtt_min(stdout: &str) -> f64 {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("rtt min/avg/max/mdev"))
+        .unwrap_or_else(|| panic!("no rtt line in:\n{stdout}"));
+    line.split(" = ")
+        .nth(1)
+        .and_then(|v| v.split('/').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("bad rtt line {line:?}"))
+}
+
+#[test]
+fn impairments_delay_corrupt_duplicate_and_lose_frames() {
+    let lab = LabRun::default_lab();
+    let run = lab.exec("client", &["ping", "-c", "1", "10.0.3.10"]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    // 40 ms each way on the r2 <-> r3 cable: no reply can come back sooner than 80 ms.
+    for port in ["r2:eth1", "r3:eth0"] {
+        let run = lab.vnet(&["link", "impair", port, "--delay", "40ms"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(run.stdout.contains("impaired: delay 40ms"), "{run:?}");
+    }
+    let run = lab.exec("client", &["ping", "-c", "3", "-i", "0.2", "10.0.3.10"]);
+    assert_eq!(ping_counts(&run.stdout), (3, 3), "{run:?}");
+    assert!(rtt_min(&run.stdout) >= 80.0, "delay not applied: {run:?}");
+    let run = lab.vnet(&["link", "impair", "r3:eth0", "--clear"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stdout.contains("impaired"), "{run:?}");
+
+    // Every frame r2 sends towards r3 gets a flipped bit: r3 drops them all as bad FCS.
+    let bad_before = lab.iface_counter("r3", "eth0", "drop_bad_fcs");
+    let run = lab.vnet(&["link", "impair", "r2:eth1", "--corrupt", "100%"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = lab.exec(
+        "client",
+        &["ping", "-c", "3", "-i", "0.2", "-W", "1", "10.0.3.10"],
+    );
+    assert_eq!(ping_counts(&run.stdout), (3, 0), "{run:?}");
+    assert!(lab.iface_counter("r3", "eth0", "drop_bad_fcs") >= bad_before + 3);
+
+    // Every frame sent twice: ping reports duplicates.
+    let run = lab.vnet(&["link", "impair", "r2:eth1", "--duplicate", "100"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = lab.exec("client", &["ping", "-c", "3", "-i", "0.2", "10.0.3.10"]);
+    assert_eq!(ping_counts(&run.stdout), (3, 3), "{run:?}");
+    assert!(run.stdout.contains("(DUP!)"), "{run:?}");
+
+    // Half the requests lost: some replies, not all (P(all or none) ~ 2e-6).
+    let run = lab.vnet(&["link", "impair", "r2:eth1", "--loss", "50%"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = lab.exec(
+        "client",
+        &["ping", "-c", "20", "-i", "0.05", "-W", "1", "10.0.3.10"],
+    );
+    let (sent, received) = ping_counts(&run.stdout);
+    assert_eq!(sent, 20, "{run:?}");
+    assert!(received > 0 && received < 20, "{run:?}");
+    assert!(lab.iface_counter("r2", "eth1", "drop_impaired") > 0);
+    let status = lab.status("r2");
+    assert_eq!(
+        status["interfaces"][1]["impairments"]["loss_percent"], 50.0,
+        "{status}"
+    );
+
+    let run = lab.vnet(&["link", "impair", "r2:eth1", "--clear"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = lab.exec("client", &["ping", "-c", "5", "-i", "0.1", "10.0.3.10"]);
+    assert_eq!(ping_counts(&run.stdout), (5, 5), "{run:?}");
+
+    let run = lab.vnet(&["link", "impair", "r2:eth1", "--loss", "150"]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("150 is outside 0..=100"), "{run:?}");
+}

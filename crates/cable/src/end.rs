@@ -4,14 +4,18 @@
 
 use crate::capture::CaptureTap;
 use crate::counters::{DropReason, InterfaceCounters};
+use crate::delay_line::{self, Emit, Scheduled};
 use crate::envelope::{Envelope, MAX_HEADER_LEN, TraceContext};
+use crate::impair::{Fate, Impairer, Impairments};
 use crate::link::{Direction, LinkState, LinkStatus};
 use crate::pcapng::CaptureDirection;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::net::UdpSocket;
-use vnet_wire::ethernet::{self, FCS_LEN, MIN_FRAME_LEN};
+use tokio::sync::mpsc;
+use vnet_wire::ethernet::{self, FCS_LEN};
 
 /// Largest Ethernet frame a cable carries, without FCS: a 9000-byte jumbo
 /// payload plus the 14-byte header.
@@ -40,27 +44,93 @@ enum Transport {
     Tap { device: tokio_tun::Tun },
 }
 
-impl std::fmt::Debug for Transport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Transport::Udp { peer, .. } => write!(f, "udp(peer {peer})"),
-            Transport::Tap { device } => write!(f, "tap({})", device.name()),
+/// The parts of a cable end the delay line needs too.
+struct Inner {
+    name: String,
+    transport: Transport,
+    counters: InterfaceCounters,
+    capture: CaptureTap,
+}
+
+impl Inner {
+    /// Puts `bytes` on the wire now: an enveloped datagram (UDP) or a raw
+    /// frame (TAP). Never blocks; a full queue drops and counts.
+    fn transmit(&self, bytes: &[u8], frame_start: usize) {
+        let result = match &self.transport {
+            Transport::Udp { socket, peer } => socket.try_send_to(bytes, *peer),
+            Transport::Tap { device } => device.try_send(bytes),
+        };
+        match result {
+            Ok(_) => self.after_send(bytes, frame_start),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.counters.drop_frame(DropReason::QueueFull);
+            }
+            Err(e) => {
+                self.counters.drop_frame(DropReason::SendError);
+                tracing::debug!(interface = %self.name, error = %e, "send failed");
+            }
+        }
+    }
+
+    fn after_send(&self, bytes: &[u8], frame_start: usize) {
+        match &self.transport {
+            Transport::Udp { .. } => {
+                let wire = &bytes[frame_start..];
+                self.counters.count_out(wire.len());
+                self.capture
+                    .emit(CaptureDirection::Outbound, wire, &self.counters);
+            }
+            Transport::Tap { .. } => {
+                self.counters.count_out(bytes.len() + FCS_LEN);
+                if self.capture.is_active() {
+                    let mut wire = Vec::with_capacity(bytes.len() + FCS_LEN);
+                    wire.extend_from_slice(bytes);
+                    wire.extend_from_slice(&ethernet::fcs(bytes).to_le_bytes());
+                    self.capture
+                        .emit(CaptureDirection::Outbound, &wire, &self.counters);
+                }
+            }
         }
     }
 }
 
+impl Emit for Inner {
+    fn emit_now(&self, bytes: &[u8], frame_start: usize) {
+        self.transmit(bytes, frame_start);
+    }
+}
+
+/// Impairments in force and the queue of frames they hold back.
+struct ImpairState {
+    impairer: Impairer,
+    delay_line: mpsc::Sender<Scheduled>,
+    next_seq: u64,
+}
+
 /// One end of a point-to-point cable.
-#[derive(Debug)]
 pub struct CableEnd {
-    name: String,
-    transport: Transport,
+    inner: Arc<Inner>,
     link: LinkState,
-    counters: InterfaceCounters,
-    capture: CaptureTap,
+    /// Fast-path check: any impairment set?
+    impaired: AtomicBool,
+    impairment: Mutex<Option<ImpairState>>,
     /// Next sequence number to send (u32 on the wire; kept wider to avoid CAS).
     tx_seq: AtomicU64,
     /// Next sequence number expected from the peer, plus one (0 = none yet).
     rx_next_seq: AtomicU64,
+}
+
+impl std::fmt::Debug for CableEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.inner.transport {
+            Transport::Udp { peer, .. } => {
+                write!(f, "CableEnd({}, udp peer {peer})", self.inner.name)
+            }
+            Transport::Tap { device } => {
+                write!(f, "CableEnd({}, tap {})", self.inner.name, device.name())
+            }
+        }
+    }
 }
 
 impl CableEnd {
@@ -101,11 +171,15 @@ impl CableEnd {
 
     fn with_transport(name: &str, transport: Transport) -> CableEnd {
         CableEnd {
-            name: name.to_string(),
-            transport,
+            inner: Arc::new(Inner {
+                name: name.to_string(),
+                transport,
+                counters: InterfaceCounters::default(),
+                capture: CaptureTap::default(),
+            }),
             link: LinkState::default(),
-            counters: InterfaceCounters::default(),
-            capture: CaptureTap::default(),
+            impaired: AtomicBool::new(false),
+            impairment: Mutex::new(None),
             tx_seq: AtomicU64::new(0),
             rx_next_seq: AtomicU64::new(0),
         }
@@ -113,12 +187,12 @@ impl CableEnd {
 
     /// Interface name of this end (e.g. `eth0`).
     pub fn name(&self) -> &str {
-        &self.name
+        &self.inner.name
     }
 
     /// Address the socket is bound to (None for a TAP end).
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        match &self.transport {
+        match &self.inner.transport {
             Transport::Udp { socket, .. } => socket.local_addr().ok(),
             Transport::Tap { .. } => None,
         }
@@ -126,7 +200,7 @@ impl CableEnd {
 
     /// The only address frames are accepted from and sent to (None for a TAP end).
     pub fn peer(&self) -> Option<SocketAddr> {
-        match &self.transport {
+        match &self.inner.transport {
             Transport::Udp { peer, .. } => Some(*peer),
             Transport::Tap { .. } => None,
         }
@@ -134,7 +208,7 @@ impl CableEnd {
 
     /// Name of the TAP device, for a TAP end.
     pub fn tap_name(&self) -> Option<&str> {
-        match &self.transport {
+        match &self.inner.transport {
             Transport::Tap { device } => Some(device.name()),
             Transport::Udp { .. } => None,
         }
@@ -142,12 +216,12 @@ impl CableEnd {
 
     /// Live counters.
     pub fn counters(&self) -> &InterfaceCounters {
-        &self.counters
+        &self.inner.counters
     }
 
     /// Capture subscriptions of this end.
     pub fn capture(&self) -> &CaptureTap {
-        &self.capture
+        &self.inner.capture
     }
 
     /// Current link state.
@@ -161,7 +235,7 @@ impl CableEnd {
         let after = self.link.status();
         if before != after {
             tracing::info!(
-                interface = %self.name,
+                interface = %self.inner.name,
                 %direction,
                 old = %describe(before),
                 new = %describe(after),
@@ -171,12 +245,53 @@ impl CableEnd {
         after
     }
 
+    /// The impairments in force on what this end sends.
+    pub fn impairments(&self) -> Impairments {
+        self.lock_impairment()
+            .as_ref()
+            .map(|s| s.impairer.config().clone())
+            .unwrap_or_default()
+    }
+
+    /// Replaces the impairments on what this end sends (all-default clears
+    /// them; frames already waiting still leave at their due time). Must be
+    /// called inside a tokio runtime. Logs the change once.
+    pub fn set_impairments(&self, config: Impairments) -> Result<(), String> {
+        config.validate()?;
+        let mut state = self.lock_impairment();
+        let old = state
+            .as_ref()
+            .map(|s| s.impairer.config().clone())
+            .unwrap_or_default();
+        if config.is_active() {
+            let delay_line = delay_line::spawn(Arc::clone(&self.inner), config.queue_limit());
+            *state = Some(ImpairState {
+                impairer: Impairer::new(config.clone()),
+                delay_line,
+                next_seq: 0,
+            });
+        } else {
+            *state = None;
+        }
+        self.impaired.store(config.is_active(), Ordering::Release);
+        if old != config {
+            tracing::info!(interface = %self.inner.name, old = ?old, new = ?config, "impairments changed");
+        }
+        Ok(())
+    }
+
+    fn lock_impairment(&self) -> std::sync::MutexGuard<'_, Option<ImpairState>> {
+        self.impairment
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Waits for the next valid frame. Datagrams from other sources, bad
     /// envelopes, bad FCS and frames arriving while the inbound direction is
     /// down are dropped and counted here; they never reach the device.
     /// `buf` should be [`RECV_BUFFER_LEN`] bytes.
     pub async fn recv<'b>(&self, buf: &'b mut [u8]) -> io::Result<Received<'b>> {
-        match &self.transport {
+        match &self.inner.transport {
             Transport::Udp { socket, peer } => self.recv_udp(socket, *peer, buf).await,
             Transport::Tap { device } => self.recv_tap(device, buf).await,
         }
@@ -188,6 +303,7 @@ impl CableEnd {
         peer: SocketAddr,
         buf: &'b mut [u8],
     ) -> io::Result<Received<'b>> {
+        let counters = &self.inner.counters;
         loop {
             let (len, from) = match socket.recv_from(buf).await {
                 Ok(ok) => ok,
@@ -197,36 +313,37 @@ impl CableEnd {
                 Err(e) => return Err(e),
             };
             if from != peer {
-                self.counters.drop_frame(DropReason::ForeignSource);
-                tracing::debug!(interface = %self.name, %from, %peer, "dropped datagram from foreign source");
+                counters.drop_frame(DropReason::ForeignSource);
+                tracing::debug!(interface = %self.inner.name, %from, %peer, "dropped datagram from foreign source");
                 continue;
             }
             if len > MAX_DATAGRAM_LEN {
-                self.counters.drop_frame(DropReason::Oversize);
+                counters.drop_frame(DropReason::Oversize);
                 continue;
             }
             let (envelope, offset) = match Envelope::decode(&buf[..len]) {
                 Ok(ok) => ok,
                 Err(e) => {
-                    self.counters.drop_frame(DropReason::BadEnvelope);
-                    tracing::debug!(interface = %self.name, error = %e, "dropped datagram with bad envelope");
+                    counters.drop_frame(DropReason::BadEnvelope);
+                    tracing::debug!(interface = %self.inner.name, error = %e, "dropped datagram with bad envelope");
                     continue;
                 }
             };
             if !self.link.rx_up() {
-                self.counters.drop_frame(DropReason::LinkDownIn);
+                counters.drop_frame(DropReason::LinkDownIn);
                 continue;
             }
             self.track_sequence(envelope.seq);
             let wire = &buf[offset..len];
             if let Err(e) = ethernet::check_fcs(wire) {
-                self.counters.drop_frame(DropReason::BadFcs);
-                tracing::debug!(interface = %self.name, error = %e, "dropped frame with bad FCS");
+                counters.drop_frame(DropReason::BadFcs);
+                tracing::debug!(interface = %self.inner.name, error = %e, "dropped frame with bad FCS");
                 continue;
             }
-            self.counters.count_in(wire.len());
-            self.capture
-                .emit(CaptureDirection::Inbound, wire, &self.counters);
+            counters.count_in(wire.len());
+            self.inner
+                .capture
+                .emit(CaptureDirection::Inbound, wire, counters);
             let frame_len = wire.len() - FCS_LEN;
             return Ok(Received {
                 frame: &mut buf[offset..offset + frame_len],
@@ -240,29 +357,28 @@ impl CableEnd {
         device: &tokio_tun::Tun,
         buf: &'b mut [u8],
     ) -> io::Result<Received<'b>> {
+        let counters = &self.inner.counters;
         // Leave room after the frame for the FCS the capture shows.
         let room = buf.len().saturating_sub(FCS_LEN);
         loop {
             let len = device.recv(&mut buf[..room]).await?;
             if !(ethernet::HEADER_LEN..=MAX_FRAME_LEN).contains(&len) {
-                self.counters.drop_frame(DropReason::Oversize);
+                counters.drop_frame(DropReason::Oversize);
                 continue;
             }
             if !self.link.rx_up() {
-                self.counters.drop_frame(DropReason::LinkDownIn);
+                counters.drop_frame(DropReason::LinkDownIn);
                 continue;
             }
             // The kernel hands over frames without FCS; account and capture
             // them as they would be on a wire.
-            self.counters.count_in(len + FCS_LEN);
-            if self.capture.is_active() {
+            counters.count_in(len + FCS_LEN);
+            if self.inner.capture.is_active() {
                 let fcs = ethernet::fcs(&buf[..len]);
                 buf[len..len + FCS_LEN].copy_from_slice(&fcs.to_le_bytes());
-                self.capture.emit(
-                    CaptureDirection::Inbound,
-                    &buf[..len + FCS_LEN],
-                    &self.counters,
-                );
+                self.inner
+                    .capture
+                    .emit(CaptureDirection::Inbound, &buf[..len + FCS_LEN], counters);
             }
             return Ok(Received {
                 frame: &mut buf[..len],
@@ -277,79 +393,90 @@ impl CableEnd {
             .rx_next_seq
             .swap(u64::from(seq.wrapping_add(1)) + 1, Ordering::Relaxed);
         if previous != 0 && (previous - 1) as u32 != seq {
-            self.counters.seq_gaps.fetch_add(1, Ordering::Relaxed);
+            self.inner.counters.seq_gaps.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     /// Sends one frame (without FCS; padding and FCS are added here) to the
     /// peer. Never blocks: a full socket queue drops the frame and counts it.
     pub fn send(&self, frame: &[u8], trace: Option<&TraceContext>) {
+        let counters = &self.inner.counters;
         if !self.link.tx_up() {
-            self.counters.drop_frame(DropReason::LinkDownOut);
+            counters.drop_frame(DropReason::LinkDownOut);
             return;
         }
         if frame.len() > MAX_FRAME_LEN || frame.len() < ethernet::HEADER_LEN {
-            self.counters.drop_frame(DropReason::Oversize);
-            tracing::warn!(interface = %self.name, len = frame.len(), "refused to send a frame of invalid length");
+            counters.drop_frame(DropReason::Oversize);
+            tracing::warn!(interface = %self.inner.name, len = frame.len(), "refused to send a frame of invalid length");
             return;
         }
         let mut datagram = [0u8; MAX_DATAGRAM_LEN];
-        let (socket, peer) = match &self.transport {
-            Transport::Udp { socket, peer } => (socket, *peer),
-            Transport::Tap { device } => return self.send_tap(device, frame, &mut datagram),
-        };
-        let seq = self.tx_seq.fetch_add(1, Ordering::Relaxed) as u32;
-        let header_len = Envelope {
-            seq,
-            trace: trace.copied(),
-        }
-        .encode(&mut datagram);
-        datagram[header_len..header_len + frame.len()].copy_from_slice(frame);
-        let wire_len = ethernet::pad_and_append_fcs(&mut datagram[header_len..], frame.len());
-        let total = header_len + wire_len;
-        match socket.try_send_to(&datagram[..total], peer) {
-            Ok(_) => {
-                self.counters.count_out(wire_len);
-                self.capture.emit(
-                    CaptureDirection::Outbound,
-                    &datagram[header_len..total],
-                    &self.counters,
-                );
+        let (bytes, frame_start) = match &self.inner.transport {
+            // The kernel takes the bare frame.
+            Transport::Tap { .. } => (frame, 0),
+            Transport::Udp { .. } => {
+                let seq = self.tx_seq.fetch_add(1, Ordering::Relaxed) as u32;
+                let header_len = Envelope {
+                    seq,
+                    trace: trace.copied(),
+                }
+                .encode(&mut datagram);
+                datagram[header_len..header_len + frame.len()].copy_from_slice(frame);
+                let wire_len =
+                    ethernet::pad_and_append_fcs(&mut datagram[header_len..], frame.len());
+                (&datagram[..header_len + wire_len], header_len)
             }
-            Err(e) => self.count_send_error(&e),
+        };
+        if self.impaired.load(Ordering::Acquire) {
+            self.send_impaired(bytes, frame_start);
+        } else {
+            self.inner.transmit(bytes, frame_start);
         }
     }
 
-    fn send_tap(&self, device: &tokio_tun::Tun, frame: &[u8], scratch: &mut [u8]) {
-        match device.try_send(frame) {
-            Ok(_) => {
-                self.counters.count_out(frame.len() + FCS_LEN);
-                if self.capture.is_active() {
-                    scratch[..frame.len()].copy_from_slice(frame);
-                    let fcs = ethernet::fcs(frame);
-                    scratch[frame.len()..frame.len() + FCS_LEN].copy_from_slice(&fcs.to_le_bytes());
-                    self.capture.emit(
-                        CaptureDirection::Outbound,
-                        &scratch[..frame.len() + FCS_LEN],
-                        &self.counters,
-                    );
+    /// The slow path under impairments (allocates for frames it delays).
+    fn send_impaired(&self, bytes: &[u8], frame_start: usize) {
+        let mut guard = self.lock_impairment();
+        let Some(state) = guard.as_mut() else {
+            drop(guard);
+            return self.inner.transmit(bytes, frame_start);
+        };
+        let now = tokio::time::Instant::now();
+        let (copies, corrupt, at) = match state.impairer.decide(now, bytes.len() - frame_start) {
+            Fate::Drop => {
+                self.inner.counters.drop_frame(DropReason::Impaired);
+                return;
+            }
+            Fate::Send {
+                copies,
+                corrupt,
+                at,
+            } => (copies, corrupt, at),
+        };
+        let mut owned = bytes.to_vec();
+        if corrupt {
+            let bit = state.impairer.random_bit((owned.len() - frame_start) * 8);
+            owned[frame_start + bit / 8] ^= 1 << (bit % 8);
+        }
+        for _ in 0..copies {
+            match at {
+                None => self.inner.transmit(&owned, frame_start),
+                Some(due) => {
+                    let seq = state.next_seq;
+                    state.next_seq += 1;
+                    let item = Scheduled {
+                        due,
+                        seq,
+                        bytes: owned.clone(),
+                        frame_start,
+                    };
+                    if state.delay_line.try_send(item).is_err() {
+                        self.inner.counters.drop_frame(DropReason::QueueFull);
+                    }
                 }
             }
-            Err(e) => self.count_send_error(&e),
         }
     }
-
-    fn count_send_error(&self, e: &io::Error) {
-        if e.kind() == io::ErrorKind::WouldBlock {
-            self.counters.drop_frame(DropReason::QueueFull);
-        } else {
-            self.counters.drop_frame(DropReason::SendError);
-            tracing::debug!(interface = %self.name, error = %e, "send failed");
-        }
-    }
-
-    /// Minimum frame length on the wire before the FCS (frames are padded to it).
-    pub const MIN_FRAME_LEN: usize = MIN_FRAME_LEN;
 }
 
 fn describe(status: LinkStatus) -> String {

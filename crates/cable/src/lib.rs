@@ -4,6 +4,7 @@
 //! * [`envelope`]: the byte-exact header format.
 //! * [`end`]: a cable end bound to a UDP socket, accepting only its peer.
 //! * [`link`]: administrative up/down per direction.
+//! * [`impair`]: loss, delay, jitter, duplication, reordering, corruption, rate.
 //! * [`counters`]: per-interface counters, drops by reason.
 //! * [`capture`] and [`pcapng`]: taps that write Wireshark-readable captures.
 #![forbid(unsafe_code)]
@@ -11,12 +12,15 @@
 
 pub mod capture;
 pub mod counters;
+mod delay_line;
 pub mod end;
 pub mod envelope;
+pub mod impair;
 pub mod link;
 pub mod pcapng;
 
 pub use counters::{CountersSnapshot, DropReason, InterfaceCounters};
 pub use end::{CableEnd, Received};
 pub use envelope::{Envelope, TraceContext};
+pub use impair::Impairments;
 pub use link::{Direction, LinkStatus};

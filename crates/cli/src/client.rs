@@ -58,26 +58,3 @@ pub async fn get_json<T: DeserializeOwned>(
         .await
         .with_context(|| format!("{device}: unexpected answer to GET {path}"))
 }
-
-/// POST without a body, expecting JSON.
-pub async fn post_json<T: DeserializeOwned>(
-    device: &str,
-    admin: SocketAddr,
-    path: &str,
-) -> anyhow::Result<T> {
-    let response = http()
-        .post(url(admin, path))
-        .timeout(REQUEST_TIMEOUT)
-        .send()
-        .await
-        .with_context(|| {
-            format!(
-                "{device}: admin API at {admin} does not answer (is the lab up? try `vnet status`)"
-            )
-        })?;
-    check(device, response)
-        .await?
-        .json()
-        .await
-        .with_context(|| format!("{device}: unexpected answer to POST {path}"))
-}

@@ -17,7 +17,6 @@ pub mod state;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use vnet_cable::Direction;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -65,16 +64,11 @@ enum Command {
         #[arg(required = true, allow_hyphen_values = true)]
         argv: Vec<String>,
     },
-    /// Bring a cable end down or up: `vnet link down r2:eth1`.
+    /// Cut, restore or impair one end of a cable: `vnet link down r2:eth1`,
+    /// `vnet link impair r2:eth1 --loss 5% --delay 50ms`.
     Link {
-        /// `down` or `up`.
-        #[arg(value_parser = ["down", "up"])]
-        state: String,
-        /// DEVICE:INTERFACE.
-        port: String,
-        /// Which direction of that end.
-        #[arg(long, default_value = "both")]
-        direction: Direction,
+        #[command(subcommand)]
+        action: commands::link::LinkCommand,
     },
     /// Print a device's table: `vnet show sw1 mac`, `vnet show r1 routes`.
     Show {
@@ -145,11 +139,7 @@ pub fn main() -> ExitCode {
             Command::Down => commands::down::run(&run_dir).await,
             Command::Status { json } => commands::status::run(&run_dir, json).await,
             Command::Exec { device, argv } => commands::exec::run(&run_dir, &device, argv).await,
-            Command::Link {
-                state,
-                port,
-                direction,
-            } => commands::link::run(&run_dir, &port, state == "up", direction).await,
+            Command::Link { action } => commands::link::run(&run_dir, action).await,
             Command::Show {
                 device,
                 table,

@@ -61,6 +61,7 @@ pub(crate) async fn serve<D: Device>(
         .route("/status", get(status::<D>))
         .route("/tables", get(tables::<D>))
         .route("/tables/{name}", get(table::<D>))
+        .route("/links/{iface}/impair", post(set_impairments::<D>))
         .route("/links/{iface}/{state}", post(set_link::<D>))
         .route("/capture/{iface}", get(capture_stream::<D>))
         .route("/exec", post(run_exec::<D>))
@@ -86,6 +87,7 @@ fn interface_status<D: Device>(handle: &DeviceHandle<D>, port: usize) -> Interfa
         tap: cfg.tap.clone(),
         link: end.link_status(),
         counters: end.counters().snapshot(),
+        impairments: end.impairments(),
         captures: end.capture().subscriber_count(),
     }
 }
@@ -187,6 +189,18 @@ async fn set_link<D: Device>(
     s.handle
         .shared
         .with(None, |dev, now, _tx| dev.link_changed(now, port, fully_up));
+    Ok(Json(interface_status(&s.handle, port)))
+}
+
+async fn set_impairments<D: Device>(
+    State(s): State<AdminState<D>>,
+    Path(iface): Path<String>,
+    Json(config): Json<vnet_cable::Impairments>,
+) -> ApiResult<Json<InterfaceStatus>> {
+    let port = port_of(&s, &iface)?;
+    s.handle.shared.ports[port]
+        .set_impairments(config)
+        .map_err(|e| api_error(StatusCode::BAD_REQUEST, format!("{iface}: {e}")))?;
     Ok(Json(interface_status(&s.handle, port)))
 }
 

@@ -7,6 +7,7 @@
 //! | GET | `/tables` | | list of table names |
 //! | GET | `/tables/{name}` | | [`Table`] |
 //! | POST | `/links/{iface}/{up\|down}` | `?direction=in\|out\|both` | [`InterfaceStatus`] |
+//! | POST | `/links/{iface}/impair` | [`vnet_cable::Impairments`] (all zero clears) | [`InterfaceStatus`] |
 //! | GET | `/capture/{iface}` | `?count=N&seconds=S` | a pcapng stream |
 //! | POST | `/exec` | [`ExecRequest`] | NDJSON stream of [`ExecEvent`] |
 //!
@@ -57,6 +58,9 @@ pub struct InterfaceStatus {
     pub link: LinkStatus,
     /// Counters.
     pub counters: CountersSnapshot,
+    /// Impairments on what this interface sends.
+    #[serde(default)]
+    pub impairments: vnet_cable::Impairments,
     /// Live capture subscribers.
     pub captures: usize,
 }

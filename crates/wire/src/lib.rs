@@ -17,11 +17,14 @@
 #![warn(missing_docs)]
 
 pub mod arp;
+pub mod dhcp;
+pub mod dns;
 mod error;
 pub mod ethernet;
 pub mod icmpv4;
 pub mod ip;
 pub mod ipv4;
+pub mod tcp;
 pub mod udp;
 
 pub use error::{AddrParseError, Result, WireError};

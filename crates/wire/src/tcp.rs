@@ -1,0 +1,876 @@
+//! TCP segments over IPv4 (RFC 9293 §3.1) and their options: Maximum
+//! Segment Size (RFC 9293 §3.2), Window Scale and Timestamps (RFC 7323 §2,
+//! §3), SACK-Permitted and SACK (RFC 2018 §2, §3).
+//!
+//! TCP has no length field: a segment is the whole IP payload, so the view
+//! is built over exactly that slice (the caller trims Ethernet padding with
+//! the IPv4 Total Length first).
+
+use core::fmt;
+use core::net::Ipv4Addr;
+
+use crate::error::check_len;
+use crate::ip::{IpProtocol, checksum};
+use crate::{Result, WireError, be16, set_be16};
+
+/// Length of the TCP header without options (RFC 9293 §3.1, Data Offset 5).
+pub const HEADER_LEN: usize = 20;
+/// Largest TCP header: Data Offset 15 words (RFC 9293 §3.1).
+pub const MAX_HEADER_LEN: usize = 60;
+
+mod field {
+    pub const SRC_PORT: usize = 0;
+    pub const DST_PORT: usize = 2;
+    pub const SEQ: usize = 4;
+    pub const ACK: usize = 8;
+    pub const DATA_OFF: usize = 12;
+    pub const FLAGS: usize = 13;
+    pub const WINDOW: usize = 14;
+    pub const CHECKSUM: usize = 16;
+    pub const URGENT: usize = 18;
+}
+
+/// Option kinds (RFC 9293 §3.2; IANA "TCP Option Kind Numbers").
+mod kind {
+    pub const END: u8 = 0;
+    pub const NOP: u8 = 1;
+    pub const MSS: u8 = 2;
+    pub const WINDOW_SCALE: u8 = 3;
+    pub const SACK_PERMITTED: u8 = 4;
+    pub const SACK: u8 = 5;
+    pub const TIMESTAMPS: u8 = 8;
+}
+
+/// The eight control bits of RFC 9293 §3.1 ("Control bits") and RFC 3168
+/// §23.2 (ECE, CWR), as one byte (byte 13 of the header).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TcpFlags(pub u8);
+
+impl TcpFlags {
+    /// No bits set.
+    pub const NONE: TcpFlags = TcpFlags(0);
+    /// FIN: "No more data from sender" (RFC 9293 §3.1).
+    pub const FIN: TcpFlags = TcpFlags(0x01);
+    /// SYN: "Synchronize sequence numbers" (RFC 9293 §3.1).
+    pub const SYN: TcpFlags = TcpFlags(0x02);
+    /// RST: "Reset the connection" (RFC 9293 §3.1).
+    pub const RST: TcpFlags = TcpFlags(0x04);
+    /// PSH: "Push function" (RFC 9293 §3.1).
+    pub const PSH: TcpFlags = TcpFlags(0x08);
+    /// ACK: "Acknowledgment field is significant" (RFC 9293 §3.1).
+    pub const ACK: TcpFlags = TcpFlags(0x10);
+    /// URG: "Urgent pointer field is significant" (RFC 9293 §3.1).
+    pub const URG: TcpFlags = TcpFlags(0x20);
+    /// ECE: ECN-Echo (RFC 3168 §6.1).
+    pub const ECE: TcpFlags = TcpFlags(0x40);
+    /// CWR: Congestion Window Reduced (RFC 3168 §6.1).
+    pub const CWR: TcpFlags = TcpFlags(0x80);
+
+    /// True if every bit of `other` is set in `self`.
+    pub const fn contains(self, other: TcpFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// True if any bit of `other` is set in `self`.
+    pub const fn intersects(self, other: TcpFlags) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// `self` with the bits of `other` set.
+    pub const fn union(self, other: TcpFlags) -> TcpFlags {
+        TcpFlags(self.0 | other.0)
+    }
+
+    /// `self` with the bits of `other` cleared.
+    pub const fn without(self, other: TcpFlags) -> TcpFlags {
+        TcpFlags(self.0 & !other.0)
+    }
+
+    /// `self` with `other` set or cleared according to `on`.
+    pub const fn with(self, other: TcpFlags, on: bool) -> TcpFlags {
+        if on {
+            self.union(other)
+        } else {
+            self.without(other)
+        }
+    }
+}
+
+impl core::ops::BitOr for TcpFlags {
+    type Output = TcpFlags;
+    fn bitor(self, rhs: TcpFlags) -> TcpFlags {
+        self.union(rhs)
+    }
+}
+
+impl core::ops::BitOrAssign for TcpFlags {
+    fn bitor_assign(&mut self, rhs: TcpFlags) {
+        *self = self.union(rhs);
+    }
+}
+
+impl fmt::Debug for TcpFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for TcpFlags {
+    /// tcpdump style: `S.` for SYN+ACK, `F.`, `R`, `P.`, `none`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: [(TcpFlags, char); 8] = [
+            (TcpFlags::SYN, 'S'),
+            (TcpFlags::FIN, 'F'),
+            (TcpFlags::RST, 'R'),
+            (TcpFlags::PSH, 'P'),
+            (TcpFlags::URG, 'U'),
+            (TcpFlags::ECE, 'E'),
+            (TcpFlags::CWR, 'W'),
+            (TcpFlags::ACK, '.'),
+        ];
+        if self.0 == 0 {
+            return f.write_str("none");
+        }
+        for (flag, c) in NAMES {
+            if self.contains(flag) {
+                write!(f, "{c}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The Timestamps option (RFC 7323 §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TcpTimestamps {
+    /// TSval: the sender's timestamp clock.
+    pub tsval: u32,
+    /// TSecr: the TSval being echoed (valid only with ACK).
+    pub tsecr: u32,
+}
+
+/// One TCP option as found in a header (RFC 9293 §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpOption<'a> {
+    /// Kind 0, End of Option List: nothing after it is read.
+    EndOfList,
+    /// Kind 1, No-Operation (padding between options).
+    NoOperation,
+    /// Kind 2, Maximum Segment Size (RFC 9293 §3.7.1), SYN only.
+    MaxSegmentSize(u16),
+    /// Kind 3, Window Scale shift count (RFC 7323 §2.2), SYN only.
+    WindowScale(u8),
+    /// Kind 4, SACK-Permitted (RFC 2018 §2), SYN only.
+    SackPermitted,
+    /// Kind 5, SACK blocks (RFC 2018 §3): up to four `(left, right)` edges;
+    /// unused entries are `None`.
+    Sack([Option<(u32, u32)>; 4]),
+    /// Kind 8, Timestamps (RFC 7323 §3.2).
+    Timestamps(TcpTimestamps),
+    /// Any other kind with its data (length byte excluded), skipped by the
+    /// stack (RFC 9293 §3.2: "MUST ignore without error any TCP option it
+    /// does not implement").
+    Unknown {
+        /// The option kind.
+        kind: u8,
+        /// The option data after kind and length.
+        data: &'a [u8],
+    },
+}
+
+/// Iterates over the options of a header; yields `Err` once and stops if an
+/// option's length is impossible (RFC 9293 §3.2: an implementation "MUST
+/// be prepared to handle an illegal option length (e.g., zero)").
+#[derive(Debug, Clone)]
+pub struct TcpOptionIter<'a> {
+    rest: &'a [u8],
+    done: bool,
+}
+
+impl<'a> TcpOptionIter<'a> {
+    /// Iterates over `options`, the bytes between the fixed header and the data.
+    pub fn new(options: &'a [u8]) -> Self {
+        Self {
+            rest: options,
+            done: false,
+        }
+    }
+}
+
+fn be32(b: &[u8], at: usize) -> u32 {
+    match b.get(at..at + 4) {
+        Some(s) => u32::from_be_bytes([s[0], s[1], s[2], s[3]]),
+        None => 0,
+    }
+}
+
+fn malformed_option(kind: u8) -> WireError {
+    WireError::Malformed {
+        what: "TCP option",
+        field: "length",
+        value: kind.into(),
+    }
+}
+
+impl<'a> Iterator for TcpOptionIter<'a> {
+    type Item = Result<TcpOption<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let (&k, after) = self.rest.split_first()?;
+        match k {
+            kind::END => {
+                self.done = true;
+                return Some(Ok(TcpOption::EndOfList));
+            }
+            kind::NOP => {
+                self.rest = after;
+                return Some(Ok(TcpOption::NoOperation));
+            }
+            _ => {}
+        }
+        let len = match after.first() {
+            Some(&l) if usize::from(l) >= 2 && usize::from(l) <= self.rest.len() => usize::from(l),
+            _ => {
+                self.done = true;
+                return Some(Err(malformed_option(k)));
+            }
+        };
+        let data = &self.rest[2..len];
+        self.rest = &self.rest[len..];
+        let opt = match (k, data.len()) {
+            (kind::MSS, 2) => TcpOption::MaxSegmentSize(be16(data, 0)),
+            (kind::WINDOW_SCALE, 1) => TcpOption::WindowScale(data[0]),
+            (kind::SACK_PERMITTED, 0) => TcpOption::SackPermitted,
+            (kind::SACK, n) if n % 8 == 0 && n <= 32 => {
+                let mut blocks = [None; 4];
+                for (i, b) in blocks.iter_mut().enumerate().take(n / 8) {
+                    *b = Some((be32(data, i * 8), be32(data, i * 8 + 4)));
+                }
+                TcpOption::Sack(blocks)
+            }
+            (kind::TIMESTAMPS, 8) => TcpOption::Timestamps(TcpTimestamps {
+                tsval: be32(data, 0),
+                tsecr: be32(data, 4),
+            }),
+            (kind::MSS | kind::WINDOW_SCALE | kind::SACK_PERMITTED | kind::SACK, _)
+            | (kind::TIMESTAMPS, _) => {
+                self.done = true;
+                return Some(Err(malformed_option(k)));
+            }
+            (kind, _) => TcpOption::Unknown { kind, data },
+        };
+        Some(Ok(opt))
+    }
+}
+
+/// A read/write view of a TCP segment (RFC 9293 §3.1).
+///
+/// [`new_checked`](Self::new_checked) guarantees buffer ≥ 20 bytes and
+/// 20 ≤ Data Offset × 4 ≤ buffer length. The segment is the whole buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpPacket<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> TcpPacket<T> {
+    /// Wraps `buffer` without checking it; accessors on a malformed buffer
+    /// return zeros or empty slices instead of panicking.
+    pub const fn new_unchecked(buffer: T) -> Self {
+        TcpPacket { buffer }
+    }
+
+    /// Wraps `buffer` after [`check_len`](Self::check_len).
+    pub fn new_checked(buffer: T) -> Result<Self> {
+        let p = Self::new_unchecked(buffer);
+        p.check_len()?;
+        Ok(p)
+    }
+
+    /// Checks the buffer holds the fixed header ([`WireError::Truncated`]),
+    /// that Data Offset is at least 5 ([`WireError::Malformed`]; RFC 9293
+    /// §3.1: "The number of 32-bit words in the TCP header") and that the
+    /// header fits the buffer ([`WireError::Truncated`]).
+    pub fn check_len(&self) -> Result<()> {
+        let len = self.buffer.as_ref().len();
+        check_len("TCP header", HEADER_LEN, len)?;
+        let off = self.data_offset();
+        if off < 5 {
+            return Err(WireError::Malformed {
+                what: "TCP header",
+                field: "data offset",
+                value: off.into(),
+            });
+        }
+        check_len("TCP header", self.header_len(), len)
+    }
+
+    /// Returns the underlying buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    /// Source Port.
+    pub fn src_port(&self) -> u16 {
+        be16(self.buffer.as_ref(), field::SRC_PORT)
+    }
+
+    /// Destination Port.
+    pub fn dst_port(&self) -> u16 {
+        be16(self.buffer.as_ref(), field::DST_PORT)
+    }
+
+    /// Sequence Number (RFC 9293 §3.1).
+    pub fn seq_number(&self) -> u32 {
+        be32(self.buffer.as_ref(), field::SEQ)
+    }
+
+    /// Acknowledgment Number, meaningful only with ACK (RFC 9293 §3.1).
+    pub fn ack_number(&self) -> u32 {
+        be32(self.buffer.as_ref(), field::ACK)
+    }
+
+    /// Data Offset in 32-bit words (RFC 9293 §3.1).
+    pub fn data_offset(&self) -> u8 {
+        self.buffer
+            .as_ref()
+            .get(field::DATA_OFF)
+            .map_or(0, |b| b >> 4)
+    }
+
+    /// Header length in bytes (Data Offset × 4), 20..=60 when checked.
+    pub fn header_len(&self) -> usize {
+        usize::from(self.data_offset()) * 4
+    }
+
+    /// The four reserved bits (RFC 9293 §3.1: "A set of control bits
+    /// reserved for future use. Must be zero in generated segments").
+    pub fn reserved(&self) -> u8 {
+        self.buffer
+            .as_ref()
+            .get(field::DATA_OFF)
+            .map_or(0, |b| b & 0x0f)
+    }
+
+    /// The control bits.
+    pub fn flags(&self) -> TcpFlags {
+        TcpFlags(self.buffer.as_ref().get(field::FLAGS).copied().unwrap_or(0))
+    }
+
+    /// FIN bit.
+    pub fn fin(&self) -> bool {
+        self.flags().contains(TcpFlags::FIN)
+    }
+
+    /// SYN bit.
+    pub fn syn(&self) -> bool {
+        self.flags().contains(TcpFlags::SYN)
+    }
+
+    /// RST bit.
+    pub fn rst(&self) -> bool {
+        self.flags().contains(TcpFlags::RST)
+    }
+
+    /// PSH bit.
+    pub fn psh(&self) -> bool {
+        self.flags().contains(TcpFlags::PSH)
+    }
+
+    /// ACK bit.
+    pub fn ack(&self) -> bool {
+        self.flags().contains(TcpFlags::ACK)
+    }
+
+    /// URG bit.
+    pub fn urg(&self) -> bool {
+        self.flags().contains(TcpFlags::URG)
+    }
+
+    /// ECE bit (RFC 3168).
+    pub fn ece(&self) -> bool {
+        self.flags().contains(TcpFlags::ECE)
+    }
+
+    /// CWR bit (RFC 3168).
+    pub fn cwr(&self) -> bool {
+        self.flags().contains(TcpFlags::CWR)
+    }
+
+    /// Window, unscaled as on the wire (RFC 9293 §3.1; scaled per RFC 7323 §2.3).
+    pub fn window_len(&self) -> u16 {
+        be16(self.buffer.as_ref(), field::WINDOW)
+    }
+
+    /// Checksum as stored.
+    pub fn checksum(&self) -> u16 {
+        be16(self.buffer.as_ref(), field::CHECKSUM)
+    }
+
+    /// Urgent Pointer (RFC 9293 §3.1).
+    pub fn urgent_at(&self) -> u16 {
+        be16(self.buffer.as_ref(), field::URGENT)
+    }
+
+    /// The option bytes between the fixed header and the data.
+    pub fn options(&self) -> &[u8] {
+        let b = self.buffer.as_ref();
+        let end = self.header_len().min(b.len());
+        b.get(HEADER_LEN..end).unwrap_or(&[])
+    }
+
+    /// An iterator over the options.
+    pub fn options_iter(&self) -> TcpOptionIter<'_> {
+        TcpOptionIter::new(self.options())
+    }
+
+    /// The data after the header.
+    pub fn payload(&self) -> &[u8] {
+        let b = self.buffer.as_ref();
+        b.get(self.header_len().max(HEADER_LEN)..).unwrap_or(&[])
+    }
+
+    /// Sequence space the segment occupies: data length plus one for SYN and
+    /// one for FIN (RFC 9293 §3.4 "SEG.LEN").
+    pub fn segment_len(&self) -> usize {
+        self.payload().len() + usize::from(self.syn()) + usize::from(self.fin())
+    }
+
+    fn sum(&self, src: Ipv4Addr, dst: Ipv4Addr) -> u16 {
+        let b = self.buffer.as_ref();
+        checksum::combine(&[
+            checksum::pseudo_header_v4(src, dst, IpProtocol::Tcp, b.len() as u32),
+            checksum::data(b),
+        ])
+    }
+
+    /// True if the checksum verifies over the IPv4 pseudo-header, header and
+    /// data (RFC 9293 §3.1 "Checksum"; unlike UDP, 0 is not special).
+    pub fn verify_checksum(&self, src: Ipv4Addr, dst: Ipv4Addr) -> bool {
+        self.buffer.as_ref().len() >= HEADER_LEN && self.sum(src, dst) == 0xffff
+    }
+}
+
+fn put32(b: &mut [u8], at: usize, v: u32) {
+    if let Some(s) = b.get_mut(at..at + 4) {
+        s.copy_from_slice(&v.to_be_bytes());
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
+    /// Sets Source Port.
+    pub fn set_src_port(&mut self, v: u16) {
+        set_be16(self.buffer.as_mut(), field::SRC_PORT, v);
+    }
+
+    /// Sets Destination Port.
+    pub fn set_dst_port(&mut self, v: u16) {
+        set_be16(self.buffer.as_mut(), field::DST_PORT, v);
+    }
+
+    /// Sets Sequence Number.
+    pub fn set_seq_number(&mut self, v: u32) {
+        put32(self.buffer.as_mut(), field::SEQ, v);
+    }
+
+    /// Sets Acknowledgment Number.
+    pub fn set_ack_number(&mut self, v: u32) {
+        put32(self.buffer.as_mut(), field::ACK, v);
+    }
+
+    /// Sets the header length in bytes (a multiple of 4, 20..=60); the
+    /// reserved bits are cleared.
+    pub fn set_header_len(&mut self, len: usize) {
+        if let Some(b) = self.buffer.as_mut().get_mut(field::DATA_OFF) {
+            *b = (((len / 4).min(15) as u8) << 4) & 0xf0;
+        }
+    }
+
+    /// Sets the control bits.
+    pub fn set_flags(&mut self, flags: TcpFlags) {
+        if let Some(b) = self.buffer.as_mut().get_mut(field::FLAGS) {
+            *b = flags.0;
+        }
+    }
+
+    /// Sets Window.
+    pub fn set_window_len(&mut self, v: u16) {
+        set_be16(self.buffer.as_mut(), field::WINDOW, v);
+    }
+
+    /// Sets the Checksum field verbatim.
+    pub fn set_checksum(&mut self, v: u16) {
+        set_be16(self.buffer.as_mut(), field::CHECKSUM, v);
+    }
+
+    /// Sets Urgent Pointer.
+    pub fn set_urgent_at(&mut self, v: u16) {
+        set_be16(self.buffer.as_mut(), field::URGENT, v);
+    }
+
+    /// Computes and stores the checksum over the IPv4 pseudo-header
+    /// (RFC 9293 §3.1: source, destination, zero, PTCL = 6, TCP length),
+    /// header and data: the whole buffer is the segment.
+    pub fn fill_checksum(&mut self, src: Ipv4Addr, dst: Ipv4Addr) {
+        self.set_checksum(0);
+        let c = !self.sum(src, dst);
+        self.set_checksum(c);
+    }
+
+    /// The option bytes, mutably.
+    pub fn options_mut(&mut self) -> &mut [u8] {
+        let end = self.header_len();
+        let b = self.buffer.as_mut();
+        let end = end.min(b.len());
+        b.get_mut(HEADER_LEN..end).unwrap_or(&mut [])
+    }
+
+    /// The data after the header, mutably.
+    pub fn payload_mut(&mut self) -> &mut [u8] {
+        let start = self.header_len().max(HEADER_LEN);
+        self.buffer.as_mut().get_mut(start..).unwrap_or(&mut [])
+    }
+}
+
+impl<T: AsRef<[u8]>> AsRef<[u8]> for TcpPacket<T> {
+    fn as_ref(&self) -> &[u8] {
+        self.buffer.as_ref()
+    }
+}
+
+/// A parsed TCP header (RFC 9293 §3.1) with the options vnet understands.
+/// The data is read with [`TcpPacket::payload`].
+///
+/// `ack` is `Some` exactly when the ACK bit is set: [`parse`](Self::parse)
+/// fills it from the ACK flag and [`emit`](Self::emit) sets the ACK flag
+/// from it, whatever `flags` says about ACK.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpRepr {
+    /// Source Port.
+    pub src_port: u16,
+    /// Destination Port.
+    pub dst_port: u16,
+    /// Sequence Number.
+    pub seq: u32,
+    /// Acknowledgment Number when ACK is set.
+    pub ack: Option<u32>,
+    /// Control bits (ACK mirrors `ack`).
+    pub flags: TcpFlags,
+    /// Window as on the wire (unscaled, RFC 7323 §2.3).
+    pub window: u16,
+    /// Urgent Pointer (meaningful with URG).
+    pub urgent: u16,
+    /// Maximum Segment Size option (RFC 9293 §3.7.1).
+    pub mss: Option<u16>,
+    /// Window Scale option: the raw shift count (RFC 7323 §2.2; values
+    /// above 14 are kept here, the stack uses 14, §2.3).
+    pub window_scale: Option<u8>,
+    /// SACK-Permitted option present (RFC 2018 §2).
+    pub sack_permitted: bool,
+    /// Timestamps option (RFC 7323 §3.2).
+    pub timestamps: Option<TcpTimestamps>,
+    /// Length of the data.
+    pub payload_len: usize,
+}
+
+impl TcpRepr {
+    /// A header with no options, window 0, no data.
+    pub const fn new(src_port: u16, dst_port: u16, seq: u32, flags: TcpFlags) -> Self {
+        TcpRepr {
+            src_port,
+            dst_port,
+            seq,
+            ack: None,
+            flags,
+            window: 0,
+            urgent: 0,
+            mss: None,
+            window_scale: None,
+            sack_permitted: false,
+            timestamps: None,
+            payload_len: 0,
+        }
+    }
+
+    /// Parses a segment received from `src` for `dst`: the checksum must
+    /// verify ([`WireError::BadChecksum`], RFC 9293 §3.1), the options must
+    /// be well formed ([`WireError::Malformed`]); unknown options and SACK
+    /// blocks are skipped (RFC 9293 §3.2).
+    pub fn parse<T: AsRef<[u8]>>(
+        packet: &TcpPacket<T>,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+    ) -> Result<TcpRepr> {
+        packet.check_len()?;
+        if !packet.verify_checksum(src, dst) {
+            return Err(WireError::BadChecksum { what: "TCP" });
+        }
+        Self::parse_unverified(packet)
+    }
+
+    /// [`parse`](Self::parse) without the checksum check (for segments
+    /// quoted in ICMP errors, or already verified).
+    pub fn parse_unverified<T: AsRef<[u8]>>(packet: &TcpPacket<T>) -> Result<TcpRepr> {
+        packet.check_len()?;
+        let flags = packet.flags();
+        let mut repr = TcpRepr {
+            src_port: packet.src_port(),
+            dst_port: packet.dst_port(),
+            seq: packet.seq_number(),
+            ack: flags.contains(TcpFlags::ACK).then(|| packet.ack_number()),
+            flags,
+            window: packet.window_len(),
+            urgent: packet.urgent_at(),
+            mss: None,
+            window_scale: None,
+            sack_permitted: false,
+            timestamps: None,
+            payload_len: packet.payload().len(),
+        };
+        for opt in packet.options_iter() {
+            match opt? {
+                TcpOption::EndOfList => break,
+                TcpOption::MaxSegmentSize(v) => repr.mss = Some(v),
+                TcpOption::WindowScale(v) => repr.window_scale = Some(v),
+                TcpOption::SackPermitted => repr.sack_permitted = true,
+                TcpOption::Timestamps(t) => repr.timestamps = Some(t),
+                TcpOption::NoOperation | TcpOption::Sack(_) | TcpOption::Unknown { .. } => {}
+            }
+        }
+        Ok(repr)
+    }
+
+    /// Bytes of options [`emit`](Self::emit) writes, padded to 4 bytes:
+    /// MSS 4, SACK-Permitted + Timestamps 12 (or 4 / 12 alone with NOP
+    /// padding), Window Scale 4 (NOP + 3).
+    pub fn options_len(&self) -> usize {
+        let mut n = 0;
+        if self.mss.is_some() {
+            n += 4;
+        }
+        n += match (self.sack_permitted, self.timestamps.is_some()) {
+            (true, true) | (false, true) => 12,
+            (true, false) => 4,
+            (false, false) => 0,
+        };
+        if self.window_scale.is_some() {
+            n += 4;
+        }
+        n
+    }
+
+    /// Header length: 20 plus [`options_len`](Self::options_len).
+    pub fn header_len(&self) -> usize {
+        HEADER_LEN + self.options_len()
+    }
+
+    /// Header plus data.
+    pub fn buffer_len(&self) -> usize {
+        self.header_len() + self.payload_len
+    }
+
+    /// Sequence space the segment occupies (RFC 9293 §3.4 "SEG.LEN").
+    pub fn segment_len(&self) -> usize {
+        self.payload_len
+            + usize::from(self.flags.contains(TcpFlags::SYN))
+            + usize::from(self.flags.contains(TcpFlags::FIN))
+    }
+
+    fn emit_options(&self, b: &mut [u8]) {
+        let mut opts = Vec::with_capacity(40);
+        if let Some(mss) = self.mss {
+            opts.extend_from_slice(&[kind::MSS, 4]);
+            opts.extend_from_slice(&mss.to_be_bytes());
+        }
+        match (self.sack_permitted, self.timestamps) {
+            (sack, Some(t)) => {
+                if sack {
+                    opts.extend_from_slice(&[kind::SACK_PERMITTED, 2]);
+                } else {
+                    opts.extend_from_slice(&[kind::NOP, kind::NOP]);
+                }
+                opts.extend_from_slice(&[kind::TIMESTAMPS, 10]);
+                opts.extend_from_slice(&t.tsval.to_be_bytes());
+                opts.extend_from_slice(&t.tsecr.to_be_bytes());
+            }
+            (true, None) => opts.extend_from_slice(&[kind::NOP, kind::NOP, kind::SACK_PERMITTED, 2]),
+            (false, None) => {}
+        }
+        if let Some(ws) = self.window_scale {
+            opts.extend_from_slice(&[kind::NOP, kind::WINDOW_SCALE, 3, ws]);
+        }
+        let n = opts.len().min(b.len());
+        b[..n].copy_from_slice(&opts[..n]);
+    }
+
+    /// Writes header and options, lets `fill` write the data (the slice is
+    /// everything after the header, normally `payload_len` bytes), then
+    /// fills the checksum for `src` → `dst` over the whole buffer.
+    ///
+    /// The buffer must be exactly [`buffer_len`](Self::buffer_len) bytes
+    /// (TCP has no length field); nothing panics otherwise.
+    pub fn emit<T, F>(&self, packet: &mut TcpPacket<T>, src: Ipv4Addr, dst: Ipv4Addr, fill: F)
+    where
+        T: AsRef<[u8]> + AsMut<[u8]>,
+        F: FnOnce(&mut [u8]),
+    {
+        packet.set_src_port(self.src_port);
+        packet.set_dst_port(self.dst_port);
+        packet.set_seq_number(self.seq);
+        packet.set_ack_number(self.ack.unwrap_or(0));
+        packet.set_header_len(self.header_len());
+        packet.set_flags(self.flags.with(TcpFlags::ACK, self.ack.is_some()));
+        packet.set_window_len(self.window);
+        packet.set_urgent_at(self.urgent);
+        packet.set_checksum(0);
+        self.emit_options(packet.options_mut());
+        fill(packet.payload_mut());
+        packet.fill_checksum(src, dst);
+    }
+
+    /// [`emit`](Self::emit) copying `payload` as the data.
+    pub fn emit_with_payload<T: AsRef<[u8]> + AsMut<[u8]>>(
+        &self,
+        packet: &mut TcpPacket<T>,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        payload: &[u8],
+    ) {
+        self.emit(packet, src, dst, |buf| {
+            let n = buf.len().min(payload.len());
+            buf[..n].copy_from_slice(&payload[..n]);
+        });
+    }
+}
+
+impl fmt::Display for TcpRepr {
+    /// tcpdump style: `1234 > 80: Flags [S], seq 1, win 64240, options [mss 1460], length 0`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} > {}: Flags [{}], seq {}",
+            self.src_port, self.dst_port, self.flags, self.seq
+        )?;
+        if let Some(a) = self.ack {
+            write!(f, ", ack {a}")?;
+        }
+        write!(f, ", win {}", self.window)?;
+        if let Some(m) = self.mss {
+            write!(f, ", mss {m}")?;
+        }
+        if let Some(w) = self.window_scale {
+            write!(f, ", wscale {w}")?;
+        }
+        write!(f, ", length {}", self.payload_len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+    const DST: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+
+    fn syn() -> TcpRepr {
+        TcpRepr {
+            ack: None,
+            window: 64240,
+            mss: Some(1460),
+            window_scale: Some(7),
+            sack_permitted: true,
+            timestamps: Some(TcpTimestamps { tsval: 1, tsecr: 0 }),
+            ..TcpRepr::new(40000, 80, 0x1234_5678, TcpFlags::SYN)
+        }
+    }
+
+    fn emit(r: &TcpRepr, payload: &[u8]) -> Vec<u8> {
+        let mut b = vec![0u8; r.header_len() + payload.len()];
+        r.emit_with_payload(&mut TcpPacket::new_unchecked(&mut b[..]), SRC, DST, payload);
+        b
+    }
+
+    #[test]
+    fn emit_parse_round_trip() {
+        let r = syn();
+        assert_eq!(r.options_len(), 20);
+        let b = emit(&r, &[]);
+        assert_eq!(b.len(), 40);
+        let p = TcpPacket::new_checked(&b[..]).unwrap();
+        assert!(p.syn() && !p.ack());
+        assert_eq!(TcpRepr::parse(&p, SRC, DST).unwrap(), r);
+        let mut d = TcpRepr {
+            ack: Some(7),
+            payload_len: 5,
+            ..TcpRepr::new(1, 2, 3, TcpFlags::PSH)
+        };
+        let b = emit(&d, b"hello");
+        let p = TcpPacket::new_checked(&b[..]).unwrap();
+        assert_eq!(p.payload(), b"hello");
+        assert!(p.ack() && p.psh());
+        d.flags = TcpFlags::PSH | TcpFlags::ACK;
+        assert_eq!(TcpRepr::parse(&p, SRC, DST).unwrap(), d);
+        assert_eq!(p.segment_len(), 5);
+        assert_eq!(d.segment_len(), 5);
+    }
+
+    #[test]
+    fn bad_checksum_and_lengths() {
+        let mut b = emit(&syn(), &[]);
+        b[5] ^= 1;
+        let p = TcpPacket::new_checked(&b[..]).unwrap();
+        assert_eq!(
+            TcpRepr::parse(&p, SRC, DST),
+            Err(WireError::BadChecksum { what: "TCP" })
+        );
+        assert!(TcpPacket::new_checked(&b[..19]).is_err());
+        assert!(TcpPacket::new_checked(&b[..39]).is_err());
+        b[12] = 0x40;
+        assert_eq!(
+            TcpPacket::new_checked(&b[..]),
+            Err(WireError::Malformed {
+                what: "TCP header",
+                field: "data offset",
+                value: 4
+            })
+        );
+    }
+
+    #[test]
+    fn options_unknown_skipped_and_malformed_rejected() {
+        // kind 30 (MPTCP) with 4 data bytes, then MSS, then EOL.
+        let opts = [30, 6, 1, 2, 3, 4, 2, 4, 0x05, 0xb4, 0, 0];
+        let v: Vec<_> = TcpOptionIter::new(&opts).collect();
+        assert_eq!(
+            v,
+            vec![
+                Ok(TcpOption::Unknown {
+                    kind: 30,
+                    data: &[1, 2, 3, 4]
+                }),
+                Ok(TcpOption::MaxSegmentSize(1460)),
+                Ok(TcpOption::EndOfList)
+            ]
+        );
+        for bad in [&[2u8, 0][..], &[2, 1], &[8, 40], &[2, 3, 0], &[77]] {
+            let v: Vec<_> = TcpOptionIter::new(bad).collect();
+            assert!(matches!(v.last(), Some(Err(_))), "{bad:?}: {v:?}");
+        }
+        let sack = [1, 1, 5, 10, 0, 0, 0, 1, 0, 0, 0, 9];
+        let v: Vec<_> = TcpOptionIter::new(&sack).filter_map(|o| o.ok()).collect();
+        assert_eq!(
+            v[2],
+            TcpOption::Sack([Some((1, 9)), None, None, None])
+        );
+    }
+
+    #[test]
+    fn flags_display() {
+        assert_eq!((TcpFlags::SYN | TcpFlags::ACK).to_string(), "S.");
+        assert_eq!(TcpFlags::NONE.to_string(), "none");
+        assert_eq!((TcpFlags::FIN | TcpFlags::PSH).to_string(), "FP");
+        assert!(syn().to_string().contains("Flags [S]"));
+    }
+}
