@@ -14,6 +14,8 @@ mod plan;
 mod procs;
 pub mod state;
 
+use state::StateSource;
+
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +31,13 @@ struct Cli {
     /// Where the running lab keeps its state, configs and logs.
     #[arg(long, global = true, env = "VNET_RUN_DIR", default_value = ".vnet")]
     run_dir: PathBuf,
+    /// Drive a lab running under Docker Compose instead of one started by
+    /// `vnet up` (admin APIs are reached on their published 127.0.0.1 ports).
+    #[arg(long, global = true)]
+    compose: bool,
+    /// The compose file written by `vnet gen compose`.
+    #[arg(long, global = true, env = "VNET_COMPOSE_FILE", default_value = "docker-compose.yml", value_name = "FILE")]
+    compose_file: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -94,6 +103,11 @@ enum Command {
         #[arg(long)]
         seconds: Option<f64>,
     },
+    /// Generate files: `vnet gen compose configs/lab.toml`, `vnet gen topology --chain 16`.
+    Gen {
+        #[command(subcommand)]
+        what: commands::generate::GenCommand,
+    },
     /// Benchmarks (not tests): `vnet bench forward`.
     Bench {
         #[command(subcommand)]
@@ -130,27 +144,32 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         let run_dir = cli.run_dir;
+        let source = if cli.compose {
+            StateSource::Compose(cli.compose_file.clone())
+        } else {
+            StateSource::RunDir(run_dir.clone())
+        };
+        if cli.compose && matches!(cli.command, Command::Up { .. } | Command::Down) {
+            anyhow::bail!(
+                "a compose lab is started and stopped by Docker: `docker compose -f {0} up -d` / `docker compose -f {0} down`",
+                cli.compose_file.display()
+            );
+        }
         match cli.command {
-            Command::Up {
-                topology,
-                timeout,
-                bin_dir,
-            } => commands::up::run(&run_dir, &topology, timeout, bin_dir.as_deref()).await,
+            Command::Up { topology, timeout, bin_dir } => {
+                commands::up::run(&run_dir, &topology, timeout, bin_dir.as_deref()).await
+            }
             Command::Down => commands::down::run(&run_dir).await,
-            Command::Status { json } => commands::status::run(&run_dir, json).await,
-            Command::Exec { device, argv } => commands::exec::run(&run_dir, &device, argv).await,
-            Command::Link { action } => commands::link::run(&run_dir, action).await,
-            Command::Show {
-                device,
-                table,
-                json,
-            } => commands::show::run(&run_dir, &device, table.as_deref(), json).await,
-            Command::Capture {
-                port,
-                file,
-                count,
-                seconds,
-            } => commands::capture::run(&run_dir, &port, &file, count, seconds).await,
+            Command::Status { json } => commands::status::run(&source, json).await,
+            Command::Exec { device, argv } => commands::exec::run(&source, &device, argv).await,
+            Command::Link { action } => commands::link::run(&source, action).await,
+            Command::Show { device, table, json } => {
+                commands::show::run(&source, &device, table.as_deref(), json).await
+            }
+            Command::Capture { port, file, count, seconds } => {
+                commands::capture::run(&source, &port, &file, count, seconds).await
+            }
+            Command::Gen { what } => commands::generate::run(what),
             Command::Bench { what } => commands::bench::run(what).await,
             Command::Device { .. } => unreachable!("handled above"),
         }

@@ -18,7 +18,7 @@ pub struct DeviceState {
     pub name: String,
     /// Device kind.
     pub kind: String,
-    /// OS process id.
+    /// OS process id (0 for a container of a compose lab).
     pub pid: u32,
     /// Admin API address.
     pub admin: SocketAddr,
@@ -90,6 +90,47 @@ impl LabState {
                 names.join(", ")
             )
         })
+    }
+}
+
+/// Where the CLI finds the running lab: a run directory written by
+/// `vnet up`, or a compose file written by `vnet gen compose`.
+#[derive(Debug, Clone)]
+pub enum StateSource {
+    /// `--run-dir DIR` (default `.vnet`).
+    RunDir(PathBuf),
+    /// `--compose FILE`: devices are containers, admin APIs are published on 127.0.0.1.
+    Compose(PathBuf),
+}
+
+impl StateSource {
+    /// The running lab, or an error that says how to start one.
+    pub fn require(&self) -> anyhow::Result<LabState> {
+        match self {
+            StateSource::RunDir(dir) => LabState::require(dir),
+            StateSource::Compose(file) => {
+                let text = std::fs::read_to_string(file)
+                    .with_context(|| format!("reading compose file {}", file.display()))?;
+                let index = vnet_topology::compose::read_index(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                Ok(LabState {
+                    lab: index.lab,
+                    topology: file.clone(),
+                    devices: index
+                        .devices
+                        .into_iter()
+                        .map(|d| DeviceState {
+                            name: d.name,
+                            kind: d.kind,
+                            pid: 0,
+                            admin: d.admin,
+                            config: PathBuf::new(),
+                            log: PathBuf::new(),
+                        })
+                        .collect(),
+                })
+            }
+        }
     }
 }
 

@@ -10,13 +10,22 @@ use tokio_util::sync::CancellationToken;
 use vnet_topology::device::DeviceConfig;
 
 #[derive(Parser, Debug)]
-#[command(about = "Run one vnet device from its configuration file", version)]
+#[command(about = "Run one vnet device from its configuration", version)]
 struct DeviceArgs {
-    /// Device configuration (TOML). Fields can be overridden with
-    /// VNET__<FIELD> environment variables, e.g. VNET__ADMIN=0.0.0.0:7000.
+    /// Device configuration (TOML). Without it the configuration is read
+    /// from the VNET_CONFIG environment variable (TOML text), as in
+    /// containers. Fields can be overridden with VNET__<FIELD> variables,
+    /// e.g. VNET__ADMIN=0.0.0.0:7000.
     #[arg(long, short)]
-    config: PathBuf,
+    config: Option<PathBuf>,
+    /// Instead of running: check that the admin API at ADDR answers
+    /// (exit 0) or not (exit 1). For container health checks.
+    #[arg(long, value_name = "ADDR")]
+    health: Option<std::net::SocketAddr>,
 }
+
+/// Environment variable holding the configuration TOML when no file is given.
+pub const CONFIG_ENV: &str = "VNET_CONFIG";
 
 /// Runs a device binary with the process arguments.
 pub fn device_main<D: Device>(spec: DeviceSpec<D>) -> ExitCode {
@@ -36,6 +45,9 @@ pub fn device_main_with_args<D: Device>(spec: DeviceSpec<D>, args: Vec<OsString>
             };
         }
     };
+    if let Some(addr) = args.health {
+        return health_check(addr);
+    }
     match run_blocking(spec, args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -47,7 +59,15 @@ pub fn device_main_with_args<D: Device>(spec: DeviceSpec<D>, args: Vec<OsString>
 }
 
 fn run_blocking<D: Device>(spec: DeviceSpec<D>, args: DeviceArgs) -> anyhow::Result<()> {
-    let config = DeviceConfig::load(&args.config)?;
+    let config = match &args.config {
+        Some(path) => DeviceConfig::load(path)?,
+        None => {
+            let text = std::env::var(CONFIG_ENV).map_err(|_| {
+                anyhow::anyhow!("no configuration: pass --config FILE or set {CONFIG_ENV} to the TOML text")
+            })?;
+            DeviceConfig::load_text(&text, CONFIG_ENV)?
+        }
+    };
     vnet_telemetry::init(&config.name, "info");
     // One thread per device: a lab runs many devices on few cores, and the
     // device lock is then never contended.
@@ -79,4 +99,29 @@ async fn cancel_on_signal(shutdown: CancellationToken) {
         _ = int.recv() => tracing::info!(signal = "SIGINT", "stopping"),
     }
     shutdown.cancel();
+}
+
+/// `GET /health` with a one-second budget; exit 0 when it answers 200.
+fn health_check(addr: std::net::SocketAddr) -> ExitCode {
+    use std::io::{Read, Write};
+    let timeout = std::time::Duration::from_secs(1);
+    let result = (|| -> std::io::Result<bool> {
+        let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.write_all(b"GET /health HTTP/1.1\r\nHost: vnet\r\nConnection: close\r\n\r\n")?;
+        let mut head = [0u8; 16];
+        let n = stream.read(&mut head)?;
+        Ok(head[..n].starts_with(b"HTTP/1.1 200"))
+    })();
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("unhealthy: {addr} did not answer 200");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("unhealthy: {addr}: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -2,6 +2,7 @@
 
 use crate::arp::ArpConfig;
 use crate::frag::ReassemblyConfig;
+use crate::tcp::TcpConfig;
 use vnet_wire::ethernet::EthernetAddress;
 use vnet_wire::ip::Ipv4Cidr;
 
@@ -59,6 +60,9 @@ pub struct StackConfig {
     /// Events (datagrams, replies, errors) queued per socket before new ones
     /// are dropped. Default 64.
     pub socket_queue_len: usize,
+    /// TCP tunables, including the ISN secret (RFC 6528) the runtime fills
+    /// from OS randomness.
+    pub tcp: TcpConfig,
 }
 
 impl Default for StackConfig {
@@ -71,6 +75,7 @@ impl Default for StackConfig {
             max_ping_sockets: 64,
             max_udp_sockets: 256,
             socket_queue_len: 64,
+            tcp: TcpConfig::default(),
         }
     }
 }

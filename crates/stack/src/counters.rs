@@ -105,6 +105,50 @@ pub struct StackCounters {
     /// Ping events dropped because the socket's queue was full.
     pub ping_queue_full: u64,
 
+    // --- TCP (RFC 9293) ----------------------------------------------------
+    /// TCP segments received for local delivery (RFC 1213 `tcpInSegs`).
+    pub tcp_rx: u64,
+    /// TCP segments sent, retransmissions and resets included (`tcpOutSegs`).
+    pub tcp_tx: u64,
+    /// Segments whose checksum did not verify (dropped, never delivered).
+    pub tcp_bad_checksum: u64,
+    /// Segments with a bad header length, bad options, port 0, or sent to
+    /// a broadcast or multicast address (dropped; RFC 1122 §4.2.3.10).
+    pub tcp_malformed: u64,
+    /// Segments that matched no connection and no listener (answered with
+    /// a reset, RFC 9293 §3.10.7.1).
+    pub tcp_no_socket: u64,
+    /// Segments retransmitted (by timeout, fast retransmit or NewReno).
+    pub tcp_retransmissions: u64,
+    /// Fast retransmits after three duplicate ACKs (RFC 5681 §3.2).
+    pub tcp_fast_retransmits: u64,
+    /// Retransmission timer expirations (RFC 6298 §5.4).
+    pub tcp_rto_timeouts: u64,
+    /// Zero-window probes sent (RFC 9293 §3.8.6.1).
+    pub tcp_window_probes: u64,
+    /// Resets sent (`tcpOutRsts`).
+    pub tcp_rst_sent: u64,
+    /// Acceptable resets received.
+    pub tcp_rst_rx: u64,
+    /// SYNs dropped because the listener's backlog was full.
+    pub tcp_backlog_full: u64,
+    /// SYNs dropped because the socket table was full.
+    pub tcp_socket_limit: u64,
+    /// Segments queued out of order.
+    pub tcp_ooo_queued: u64,
+    /// Out-of-order segments dropped (too many separate ranges).
+    pub tcp_ooo_dropped: u64,
+    /// Active opens: SYNs sent by `tcp_connect` (`tcpActiveOpens`).
+    pub tcp_conn_opened: u64,
+    /// Passive opens whose handshake completed (`tcpPassiveOpens`).
+    pub tcp_conn_accepted: u64,
+    /// Connections that reached ESTABLISHED.
+    pub tcp_conn_established: u64,
+    /// Connections that reached CLOSED without an error.
+    pub tcp_conn_closed: u64,
+    /// Connections that ended in error: reset, refused, timed out, aborted.
+    pub tcp_conn_aborted: u64,
+
     // --- transport not implemented ------------------------------------------
     /// Datagrams for a protocol this stack does not implement (answered with Protocol Unreachable).
     pub unknown_protocol: u64,

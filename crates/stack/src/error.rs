@@ -64,4 +64,19 @@ pub enum StackError {
         /// The egress MTU.
         mtu: u16,
     },
+    /// The operation cannot complete now (Linux `EAGAIN`): no data to read
+    /// yet, or the send buffer is full. Register a waker and retry.
+    #[error("operation would block")]
+    WouldBlock,
+    /// The socket is not connected (a listener, or a connection that never
+    /// opened; Linux `ENOTCONN`).
+    #[error("transport endpoint is not connected")]
+    NotConnected,
+    /// The sending side was shut down (RFC 9293 §3.10.2: "error: connection
+    /// closing"; Linux `EPIPE`).
+    #[error("cannot send after transport endpoint shutdown")]
+    Shutdown,
+    /// The connection failed: reset, refused, timed out or aborted.
+    #[error("{0}")]
+    Connection(crate::tcp::TcpError),
 }

@@ -15,7 +15,7 @@ pub const MAX_ERROR_DATAGRAM: usize = 576;
 
 /// An ICMP error reported to a socket, with the wording `ping` (iputils)
 /// prints for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum IcmpError {
     /// Type 3 code 0 (RFC 792): no route to the destination network.
     NetUnreachable,
@@ -198,6 +198,17 @@ impl Quoted {
             (
                 u16::from_be_bytes([self.head[4], self.head[5]]),
                 u16::from_be_bytes([self.head[6], self.head[7]]),
+            )
+        })
+    }
+
+    /// For a quoted TCP segment: its (source port, destination port)
+    /// (RFC 9293 §3.1: the first 8 bytes hold ports and sequence number).
+    pub(crate) fn tcp_ports(&self) -> Option<(u16, u16)> {
+        (self.proto == IpProtocol::Tcp && self.frag_offset == 0).then(|| {
+            (
+                u16::from_be_bytes([self.head[0], self.head[1]]),
+                u16::from_be_bytes([self.head[2], self.head[3]]),
             )
         })
     }

@@ -1,5 +1,5 @@
 //! Sans-IO network stack: ARP cache, IPv4 forwarding, fragmentation and
-//! reassembly, ICMP, UDP sockets, learning bridge.
+//! reassembly, ICMP, UDP and TCP sockets, learning bridge.
 //!
 //! * [`NetStack`] is one IPv4 stack, used by end hosts (forwarding off) and
 //!   routers (forwarding on, RFC 1812), like Linux with `ip_forward`.
@@ -22,6 +22,7 @@ pub mod icmp;
 mod netstack;
 pub mod route;
 pub mod socket;
+pub mod tcp;
 pub mod time;
 pub mod transmit;
 
@@ -35,4 +36,5 @@ pub use netstack::NetStack;
 pub use route::{Route, RouteKind, RoutingTable};
 pub use socket::ping::{PingEvent, PingHandle};
 pub use socket::udp::{UdpEvent, UdpHandle};
+pub use tcp::{TcpConfig, TcpError, TcpHandle, TcpInfo, TcpState};
 pub use transmit::Transmit;

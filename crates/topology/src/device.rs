@@ -203,12 +203,28 @@ pub enum ConfigError {
 impl DeviceConfig {
     /// Loads `path` (TOML), applies `VNET__…` environment overrides, checks it.
     pub fn load(path: &Path) -> Result<DeviceConfig, ConfigError> {
+        let source = config::File::from(path).format(config::FileFormat::Toml);
+        DeviceConfig::load_from(source, path)
+    }
+
+    /// Loads configuration TOML passed as text (e.g. the `VNET_CONFIG`
+    /// environment variable of a container), with the same overrides and
+    /// checks; `origin` names it in errors.
+    pub fn load_text(text: &str, origin: &str) -> Result<DeviceConfig, ConfigError> {
+        let source = config::File::from_str(text, config::FileFormat::Toml);
+        DeviceConfig::load_from(source, Path::new(origin))
+    }
+
+    fn load_from<S>(source: S, path: &Path) -> Result<DeviceConfig, ConfigError>
+    where
+        S: config::Source + Send + Sync + 'static,
+    {
         let load_err = |source| ConfigError::Load {
             path: path.to_path_buf(),
             source,
         };
         let loaded = config::Config::builder()
-            .add_source(config::File::from(path).format(config::FileFormat::Toml))
+            .add_source(source)
             .add_source(
                 config::Environment::with_prefix("VNET")
                     .prefix_separator("__")
@@ -218,12 +234,11 @@ impl DeviceConfig {
             .build()
             .map_err(load_err)?;
         let cfg: DeviceConfig = loaded.try_deserialize().map_err(load_err)?;
-        cfg.check()
-            .map_err(|(field, message)| ConfigError::Invalid {
-                path: path.to_path_buf(),
-                field,
-                message,
-            })?;
+        cfg.check().map_err(|(field, message)| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            field,
+            message,
+        })?;
         Ok(cfg)
     }
 

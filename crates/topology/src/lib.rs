@@ -8,9 +8,13 @@
 //!   environment overrides).
 //! * [`render`]: turns a validated lab into one [`device::DeviceConfig`] per
 //!   device, given an address plan for cables and admin APIs.
+//! * [`compose`]: the same lab as a Docker Compose file.
+//! * [`chain`]: generated chains of N routers for scaling experiments.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod chain;
+pub mod compose;
 pub mod device;
 pub mod lab;
 pub mod render;

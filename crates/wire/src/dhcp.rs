@@ -303,7 +303,7 @@ impl DhcpOption {
         };
         let secs = |what| addr(what).map(u32::from);
         let addrs = |what| -> Result<Vec<Ipv4Addr>> {
-            if data.is_empty() || data.len() % 4 != 0 {
+            if data.is_empty() || !data.len().is_multiple_of(4) {
                 return Err(bad(what));
             }
             Ok(data
@@ -519,7 +519,9 @@ impl DhcpMessage {
             return Err(WireError::Malformed {
                 what: "DHCP message",
                 field: "magic cookie",
-                value: u64::from(u32::from_be_bytes([cookie[0], cookie[1], cookie[2], cookie[3]])),
+                value: u64::from(u32::from_be_bytes([
+                    cookie[0], cookie[1], cookie[2], cookie[3],
+                ])),
             });
         }
         let addr = |at: usize| Ipv4Addr::new(b[at], b[at + 1], b[at + 2], b[at + 3]);
@@ -622,7 +624,11 @@ mod tests {
     use super::*;
 
     fn base() -> DhcpMessage {
-        DhcpMessage::client(7, EthernetAddress([2, 0, 0, 0, 0, 1]), DhcpMessageType::Request)
+        DhcpMessage::client(
+            7,
+            EthernetAddress([2, 0, 0, 0, 0, 1]),
+            DhcpMessageType::Request,
+        )
     }
 
     fn with_options(opts: &[u8]) -> Vec<u8> {
@@ -646,11 +652,18 @@ mod tests {
     fn cookie_and_length_are_checked() {
         let mut b = base().emit();
         assert!(DhcpMessage::parse(&b).is_ok());
-        assert!(matches!(DhcpMessage::parse(&b[..239]), Err(WireError::Truncated { .. })));
+        assert!(matches!(
+            DhcpMessage::parse(&b[..239]),
+            Err(WireError::Truncated { .. })
+        ));
         b[236] = 0;
         assert_eq!(
             DhcpMessage::parse(&b),
-            Err(WireError::Malformed { what: "DHCP message", field: "magic cookie", value: 0x0082_5363 })
+            Err(WireError::Malformed {
+                what: "DHCP message",
+                field: "magic cookie",
+                value: 0x0082_5363
+            })
         );
     }
 
@@ -665,12 +678,22 @@ mod tests {
         let b = with_options(&[255, 3, 200]);
         assert!(DhcpMessage::parse(&b).unwrap().options.is_empty());
         // An option running past the buffer.
-        assert!(matches!(DhcpMessage::parse(&with_options(&[3])), Err(WireError::Truncated { .. })));
-        assert!(matches!(DhcpMessage::parse(&with_options(&[3, 4, 1])), Err(WireError::Truncated { .. })));
+        assert!(matches!(
+            DhcpMessage::parse(&with_options(&[3])),
+            Err(WireError::Truncated { .. })
+        ));
+        assert!(matches!(
+            DhcpMessage::parse(&with_options(&[3, 4, 1])),
+            Err(WireError::Truncated { .. })
+        ));
         // Overload.
         assert_eq!(
             DhcpMessage::parse(&with_options(&[52, 1, 3, 255])),
-            Err(WireError::Unsupported { what: "DHCP options", field: "option overload", value: 3 })
+            Err(WireError::Unsupported {
+                what: "DHCP options",
+                field: "option overload",
+                value: 3
+            })
         );
     }
 
@@ -692,7 +715,16 @@ mod tests {
             &[61, 1, 1],
         ] {
             let r = DhcpMessage::parse(&with_options(bad));
-            assert!(matches!(r, Err(WireError::Malformed { field: "length", .. })), "{bad:?}: {r:?}");
+            assert!(
+                matches!(
+                    r,
+                    Err(WireError::Malformed {
+                        field: "length",
+                        ..
+                    })
+                ),
+                "{bad:?}: {r:?}"
+            );
         }
     }
 
@@ -708,8 +740,14 @@ mod tests {
         let mut m = base();
         let servers: Vec<Ipv4Addr> = (0..100u32).map(Ipv4Addr::from).collect();
         m.options.push(DhcpOption::DnsServers(servers));
-        m.options.push(DhcpOption::Unknown { code: 0, data: vec![1] });
-        m.options.push(DhcpOption::Unknown { code: 77, data: vec![] });
+        m.options.push(DhcpOption::Unknown {
+            code: 0,
+            data: vec![1],
+        });
+        m.options.push(DhcpOption::Unknown {
+            code: 77,
+            data: vec![],
+        });
         let b = m.emit();
         // 400 octets: 255 + 145 in two instances.
         assert_eq!(&b[243..245], &[6, 255]);
@@ -727,7 +765,10 @@ mod tests {
         req.secs = 9;
         let ack = DhcpMessage::reply_to(&req, DhcpMessageType::Ack);
         assert_eq!(ack.op, DhcpOp::BootReply);
-        assert_eq!((ack.xid, ack.broadcast, ack.giaddr, ack.chaddr), (7, true, req.giaddr, req.chaddr));
+        assert_eq!(
+            (ack.xid, ack.broadcast, ack.giaddr, ack.chaddr),
+            (7, true, req.giaddr, req.chaddr)
+        );
         assert_eq!(ack.secs, 0);
         assert_eq!(ack.message_type(), Some(DhcpMessageType::Ack));
         let b = ack.emit();

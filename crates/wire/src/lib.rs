@@ -1,4 +1,5 @@
-//! Sans-IO packet codecs for vnet: Ethernet (with FCS), ARP, IPv4, ICMPv4 and UDP.
+//! Sans-IO packet codecs for vnet: Ethernet (with FCS), ARP, IPv4, ICMPv4, UDP,
+//! TCP, DNS and DHCP.
 //!
 //! Every protocol follows the same split (as in smoltcp):
 //!
@@ -8,6 +9,11 @@
 //!   `T: AsMut<[u8]>`;
 //! * a parsed **representation** `XxxRepr` with `parse`, `buffer_len` and
 //!   `emit`.
+//!
+//! DNS and DHCP messages are small, variable-length (compressed names,
+//! option lists) and assembled field by field by applications, so [`dns`] and
+//! [`dhcp`] use owned representations instead (`DnsMessage`, `DhcpMessage`,
+//! with `parse(&[u8])` and `emit() -> Vec<u8>`).
 //!
 //! Unknown numeric values never fail to parse: they become `Unknown(n)`
 //! variants (e.g. [`ethernet::EtherType::Unknown`]).

@@ -1,7 +1,7 @@
 //! `vnet capture DEVICE:IFACE -w FILE`: record an interface as pcapng.
 
 use crate::client;
-use crate::state::{LabState, split_port};
+use crate::state::{StateSource, split_port};
 use anyhow::Context;
 use futures_util::StreamExt;
 use std::io::Write;
@@ -11,14 +11,14 @@ use std::process::ExitCode;
 /// Streams the capture of `port` into `file` until `count` frames,
 /// `seconds`, or Ctrl-C.
 pub async fn run(
-    run_dir: &Path,
+    source: &StateSource,
     port: &str,
     file: &Path,
     count: Option<u64>,
     seconds: Option<f64>,
 ) -> anyhow::Result<ExitCode> {
     let (device, iface) = split_port(port)?;
-    let state = LabState::require(run_dir)?;
+    let state = source.require()?;
     let d = state.device(device)?;
     let mut query = Vec::new();
     if let Some(c) = count {

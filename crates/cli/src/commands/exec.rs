@@ -2,17 +2,16 @@
 //! stream its output; the exit code is the application's.
 
 use crate::client;
-use crate::state::LabState;
+use crate::state::StateSource;
 use anyhow::Context;
 use futures_util::StreamExt;
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 use vnet_runtime::api::{ExecEvent, ExecRequest};
 
 /// Runs `argv` on `device`.
-pub async fn run(run_dir: &Path, device: &str, argv: Vec<String>) -> anyhow::Result<ExitCode> {
-    let state = LabState::require(run_dir)?;
+pub async fn run(source: &StateSource, device: &str, argv: Vec<String>) -> anyhow::Result<ExitCode> {
+    let state = source.require()?;
     let d = state.device(device)?;
     let response = client::http()
         .post(client::url(d.admin, "/exec"))

@@ -1,10 +1,9 @@
 //! `vnet link down|up|impair DEVICE:IFACE`: the state of one cable end.
 
 use crate::client;
-use crate::state::{LabState, split_port};
+use crate::state::{StateSource, split_port};
 use anyhow::Context;
 use clap::Subcommand;
-use std::path::Path;
 use std::process::ExitCode;
 use vnet_cable::{Direction, Impairments};
 use vnet_runtime::api::InterfaceStatus;
@@ -110,8 +109,8 @@ fn rate(text: &str) -> Result<u64, String> {
 }
 
 /// Runs a link command.
-pub async fn run(run_dir: &Path, action: LinkCommand) -> anyhow::Result<ExitCode> {
-    let state = LabState::require(run_dir)?;
+pub async fn run(source: &StateSource, action: LinkCommand) -> anyhow::Result<ExitCode> {
+    let state = source.require()?;
     let (port, path, body) = match &action {
         LinkCommand::Down { port, direction } => {
             (port, format!("down?direction={direction}"), None)

@@ -5,6 +5,7 @@ pub mod capture;
 pub mod device;
 pub mod down;
 pub mod exec;
+pub mod generate;
 pub mod link;
 pub mod show;
 pub mod status;

@@ -1,19 +1,18 @@
 //! `vnet show DEVICE [TABLE]`: print one of a device's tables.
 
 use crate::client;
-use crate::state::LabState;
-use std::path::Path;
+use crate::state::StateSource;
 use std::process::ExitCode;
 use vnet_runtime::api::Table;
 
 /// Prints `table` of `device`, or the list of its tables.
 pub async fn run(
-    run_dir: &Path,
+    source: &StateSource,
     device: &str,
     table: Option<&str>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let state = LabState::require(run_dir)?;
+    let state = source.require()?;
     let d = state.device(device)?;
     let Some(table) = table else {
         let names: Vec<String> = client::get_json(device, d.admin, "/tables").await?;

@@ -2,18 +2,17 @@
 
 use crate::client;
 use crate::procs;
-use crate::state::LabState;
-use std::path::Path;
+use crate::state::StateSource;
 use std::process::ExitCode;
 use vnet_runtime::api::{DeviceStatus, Table};
 
 /// Prints the status of the lab running from `run_dir`.
-pub async fn run(run_dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let state = LabState::require(run_dir)?;
+pub async fn run(source: &StateSource, json: bool) -> anyhow::Result<ExitCode> {
+    let state = source.require()?;
     let mut all_up = true;
     let mut statuses = Vec::new();
     for d in &state.devices {
-        let status = if procs::is_our_device(d.pid, &d.config) {
+        let status = if d.pid == 0 || procs::is_our_device(d.pid, &d.config) {
             client::get_json::<DeviceStatus>(&d.name, d.admin, "/status")
                 .await
                 .ok()

@@ -1,5 +1,5 @@
 //! Local delivery: reassembly (RFC 791 §3.2), ICMP (RFC 792, RFC 1122
-//! §3.2.2) and UDP (RFC 768, RFC 1122 §4.1.3).
+//! §3.2.2), UDP (RFC 768, RFC 1122 §4.1.3) and TCP (RFC 9293, in `tcp.rs`).
 
 use super::NetStack;
 use super::output::Outgoing;
@@ -61,9 +61,10 @@ impl NetStack {
             IpProtocol::Udp => {
                 self.udp_input(now, in_port, packet, link_broadcast, dst_broadcast, tx)
             }
-            // TCP will be demultiplexed here once it exists; until then it is
-            // answered like any protocol we do not speak.
-            IpProtocol::Tcp | IpProtocol::Unknown(_) => {
+            IpProtocol::Tcp => {
+                self.tcp_input(now, packet, link_broadcast || dst_broadcast, tx)
+            }
+            IpProtocol::Unknown(_) => {
                 self.counters.unknown_protocol += 1;
                 // RFC 1122 §3.2.2.1: a host SHOULD send Protocol Unreachable.
                 self.send_icmp_error(
@@ -135,11 +136,11 @@ impl NetStack {
                 invoking,
             } => {
                 let error = IcmpError::from_type_code(3, reason.into(), next_hop_mtu);
-                self.deliver_icmp_error(src, error, invoking);
+                self.deliver_icmp_error(now, src, error, invoking, tx);
             }
             Icmpv4Repr::TimeExceeded { reason, invoking } => {
                 let error = IcmpError::from_type_code(11, reason.into(), 0);
-                self.deliver_icmp_error(src, error, invoking);
+                self.deliver_icmp_error(now, src, error, invoking, tx);
             }
             // Parameter Problem (RFC 792) also quotes the datagram.
             Icmpv4Repr::Other {
@@ -148,7 +149,8 @@ impl NetStack {
                 data,
                 ..
             } => {
-                self.deliver_icmp_error(src, IcmpError::from_type_code(msg_type, msg_code, 0), data)
+                let error = IcmpError::from_type_code(msg_type, msg_code, 0);
+                self.deliver_icmp_error(now, src, error, data, tx)
             }
             // Redirects, timestamps, router discovery: not implemented.
             Icmpv4Repr::Other { .. } => {}

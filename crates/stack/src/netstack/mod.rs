@@ -8,13 +8,16 @@
 //! * `local` — reassembly and delivery to ICMP and UDP sockets;
 //! * `output` — routing, fragmentation and ARP resolution of what we send,
 //!   including ICMP errors;
-//! * `sockets` — the public ping / UDP socket API.
+//! * `sockets` — the public ping / UDP socket API;
+//! * `tcp` — the public TCP socket API and the glue between the TCP
+//!   sockets and IP (input demultiplexing, output, timers, ICMP errors).
 
 mod forward;
 mod input;
 mod local;
 mod output;
 mod sockets;
+mod tcp;
 
 use crate::arp::{ArpAction, ArpCache, ArpEntry};
 use crate::config::{InterfaceConfig, MIN_MTU, StackConfig};
@@ -24,6 +27,7 @@ use crate::frag::Reassembler;
 use crate::route::{Route, RouteKind, RoutingTable};
 use crate::socket::ping::PingSockets;
 use crate::socket::udp::UdpSockets;
+use crate::tcp::table::TcpSockets;
 use crate::time::Instant;
 use crate::transmit::Transmit;
 use std::collections::VecDeque;
@@ -51,6 +55,7 @@ pub struct NetStack {
     reassembler: Reassembler,
     pings: PingSockets,
     udps: UdpSockets,
+    tcp: TcpSockets,
     counters: StackCounters,
     next_ident: u16,
     /// Reused buffer for fragments, so fragmenting does not allocate.
@@ -76,6 +81,7 @@ impl NetStack {
             reassembler: Reassembler::new(config.reassembly),
             pings: PingSockets::new(config.max_ping_sockets, config.socket_queue_len),
             udps: UdpSockets::new(config.max_udp_sockets, config.socket_queue_len),
+            tcp: TcpSockets::new(config.tcp),
             config,
             interfaces,
             routes: RoutingTable::new(),
@@ -206,7 +212,8 @@ impl NetStack {
     }
 
     /// Runs the timers: ARP retries and failures (RFC 1122 §2.3.2.1), ARP
-    /// entry expiry, reassembly timeouts (RFC 791 §3.2).
+    /// entry expiry, reassembly timeouts (RFC 791 §3.2), and the TCP
+    /// timers (RFC 6298 retransmission, persist, delayed ACK, TIME-WAIT).
     pub fn poll(&mut self, now: Instant, tx: &mut dyn Transmit) {
         for action in self.arp.poll(now) {
             match action {
@@ -231,15 +238,21 @@ impl NetStack {
                 );
             }
         }
+        self.tcp.poll(now, &mut self.counters);
+        self.flush_tcp(now, tx);
         self.drain_loopback(now, tx);
     }
 
     /// When [`NetStack::poll`] next has work to do, if ever.
     pub fn poll_at(&self) -> Option<Instant> {
-        match (self.arp.poll_at(), self.reassembler.poll_at()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.arp.poll_at(),
+            self.reassembler.poll_at(),
+            self.tcp.poll_at(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// A fresh IP identification (RFC 791 §3.1; RFC 6864 §4.1: unique per

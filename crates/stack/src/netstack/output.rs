@@ -241,7 +241,7 @@ impl NetStack {
             match p.in_port {
                 None => {
                     let from = self.address_of(port).unwrap_or(Ipv4Addr::UNSPECIFIED);
-                    self.deliver_icmp_error(from, IcmpError::HostUnreachable, packet);
+                    self.deliver_icmp_error(now, from, IcmpError::HostUnreachable, packet, tx);
                 }
                 Some(in_port) => self.send_icmp_error(
                     now,
@@ -303,7 +303,14 @@ impl NetStack {
 
     /// Hands an ICMP error to the socket that sent the quoted datagram
     /// (RFC 1122 §3.2.2: "MUST be passed to the transport layer"; §4.1.3.3).
-    pub(super) fn deliver_icmp_error(&mut self, from: Ipv4Addr, error: IcmpError, invoking: &[u8]) {
+    pub(super) fn deliver_icmp_error(
+        &mut self,
+        now: Instant,
+        from: Ipv4Addr,
+        error: IcmpError,
+        invoking: &[u8],
+        tx: &mut dyn Transmit,
+    ) {
         let Some(q) = Quoted::parse(invoking) else {
             self.counters.icmp_unmatched += 1;
             return;
@@ -333,8 +340,15 @@ impl NetStack {
                 }
                 None => false,
             }
+        } else if let Some((sport, dport)) = q.tcp_ports() {
+            let local = SocketAddrV4::new(q.src, sport);
+            let remote = SocketAddrV4::new(q.dst, dport);
+            let taken = self
+                .tcp
+                .icmp_error(now, &mut self.counters, local, remote, error);
+            self.flush_tcp(now, tx);
+            taken
         } else {
-            // TCP: errors will go to the connection matching the quoted ports.
             false
         };
         if !delivered {

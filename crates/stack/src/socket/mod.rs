@@ -101,6 +101,25 @@ impl<T> Slab<T> {
         }
     }
 
+    /// Whether another insert would fail.
+    pub(crate) fn is_full(&self) -> bool {
+        self.len >= self.capacity
+    }
+
+    /// Occupied slots with their handles.
+    pub(crate) fn iter_handles(&self) -> impl Iterator<Item = (Handle, &T)> {
+        self.slots.iter().enumerate().filter_map(|(i, s)| match s {
+            Slot::Used { generation, value } => Some((
+                Handle {
+                    index: i as u32,
+                    generation: *generation,
+                },
+                value,
+            )),
+            Slot::Free => None,
+        })
+    }
+
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
         self.slots.iter().filter_map(|s| match s {
             Slot::Used { value, .. } => Some(value),

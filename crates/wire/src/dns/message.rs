@@ -50,7 +50,7 @@ impl DnsMessage {
 
     /// An empty response to `query`: same ID, OPCODE, RD and CD, QR set,
     /// RCODE NOERROR and the question section copied (RFC 1035 §4.1.1: the
-    /// ID "is copied [into] the corresponding reply", RD "is copied into the
+    /// ID is "copied \[into\] the corresponding reply", RD "is copied into the
     /// response"; RFC 4035 §3.2.2 for CD).
     pub fn response_to(query: &DnsMessage) -> DnsMessage {
         DnsMessage {
@@ -139,16 +139,19 @@ impl DnsMessage {
         let mut truncated = false;
 
         // Writes one entry; on overflow undoes it and reports `false`.
-        let mut push = |out: &mut Vec<u8>, count: &mut u16, write: &dyn Fn(&mut Vec<u8>, &mut Compressor) -> bool| {
-            let mark = out.len();
-            if *count == u16::MAX || !write(out, &mut comp) || out.len() > max_len {
-                out.truncate(mark);
-                comp.forget_from(mark);
-                return false;
-            }
-            *count += 1;
-            true
-        };
+        let mut push =
+            |out: &mut Vec<u8>,
+             count: &mut u16,
+             write: &dyn Fn(&mut Vec<u8>, &mut Compressor) -> bool| {
+                let mark = out.len();
+                if *count == u16::MAX || !write(out, &mut comp) || out.len() > max_len {
+                    out.truncate(mark);
+                    comp.forget_from(mark);
+                    return false;
+                }
+                *count += 1;
+                true
+            };
 
         'sections: {
             for q in &self.questions {
@@ -264,7 +267,11 @@ mod tests {
         // point into the part that was cut away.
         let mut m = DnsMessage::default();
         m.answers.push(a("x.example", 1));
-        m.answers.push(Record::new(n("a.new.example"), 1, RecordData::Txt(vec![vec![0; 400]])));
+        m.answers.push(Record::new(
+            n("a.new.example"),
+            1,
+            RecordData::Txt(vec![vec![0; 400]]),
+        ));
         let b = m.emit(100);
         let p = DnsMessage::parse(&b).unwrap();
         assert_eq!(p.answers.len(), 1);
@@ -298,7 +305,10 @@ mod tests {
                 available: 12
             })
         );
-        assert!(matches!(DnsMessage::parse(&b[..11]), Err(WireError::Truncated { .. })));
+        assert!(matches!(
+            DnsMessage::parse(&b[..11]),
+            Err(WireError::Truncated { .. })
+        ));
     }
 
     #[test]

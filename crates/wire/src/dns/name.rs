@@ -473,7 +473,10 @@ mod tests {
         assert!(n("").is_root());
         let odd = DnsName::from_labels([&b"a.b"[..], b"c\\d", b"\x00 \xff"]).unwrap();
         assert_eq!(odd.to_string(), "a\\.b.c\\\\d.\\000\\032\\255.");
-        assert_eq!(n(&odd.to_string()).labels().collect::<Vec<_>>(), odd.labels().collect::<Vec<_>>());
+        assert_eq!(
+            n(&odd.to_string()).labels().collect::<Vec<_>>(),
+            odd.labels().collect::<Vec<_>>()
+        );
         assert_eq!(format!("{:?}", n("a.b")), "DnsName(\"a.b.\")");
     }
 
@@ -503,7 +506,17 @@ mod tests {
         let set: HashSet<DnsName> = [n("A.b"), n("a.B")].into_iter().collect();
         assert_eq!(set.len(), 1);
         // RFC 4034 §6.1 example order (subset).
-        let sorted = ["example", "a.example", "yljkjljk.a.example", "Z.a.example", "zABC.a.EXAMPLE", "z.example", "\\001.z.example", "*.z.example", "\\200.z.example"];
+        let sorted = [
+            "example",
+            "a.example",
+            "yljkjljk.a.example",
+            "Z.a.example",
+            "zABC.a.EXAMPLE",
+            "z.example",
+            "\\001.z.example",
+            "*.z.example",
+            "\\200.z.example",
+        ];
         let names: Vec<DnsName> = sorted.iter().map(|s| n(s)).collect();
         for w in names.windows(2) {
             assert!(w[0] < w[1], "{} < {}", w[0], w[1]);
@@ -549,10 +562,22 @@ mod tests {
         // Pointer into the header.
         assert!(read_name(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0x00], 12).is_err());
         // Truncated.
-        assert!(matches!(read_name(&msg[..20], 12), Err(WireError::Truncated { .. })));
-        assert!(matches!(read_name(&[0xc0], 0), Err(WireError::Truncated { .. })));
-        assert!(matches!(read_name(&[0x40], 0), Err(WireError::Unsupported { .. })));
-        assert!(matches!(read_name(&[0x80], 0), Err(WireError::Malformed { .. })));
+        assert!(matches!(
+            read_name(&msg[..20], 12),
+            Err(WireError::Truncated { .. })
+        ));
+        assert!(matches!(
+            read_name(&[0xc0], 0),
+            Err(WireError::Truncated { .. })
+        ));
+        assert!(matches!(
+            read_name(&[0x40], 0),
+            Err(WireError::Unsupported { .. })
+        ));
+        assert!(matches!(
+            read_name(&[0x80], 0),
+            Err(WireError::Malformed { .. })
+        ));
     }
 
     #[test]
@@ -567,9 +592,17 @@ mod tests {
         assert_eq!(&out[29..36], b"\x04mail\xc0\x10");
         assert_eq!(&out[36..38], b"\xc0\x0c");
         assert_eq!(&out[38..44], b"\x03WWW\xc0\x10");
-        for (at, want) in [(12, "www.example.com"), (29, "mail.example.com"), (36, "www.example.com"), (38, "WWW.example.com")] {
+        for (at, want) in [
+            (12, "www.example.com"),
+            (29, "mail.example.com"),
+            (36, "www.example.com"),
+            (38, "WWW.example.com"),
+        ] {
             let (got, _) = read_name(&out, at).unwrap();
-            assert_eq!(got.labels().collect::<Vec<_>>(), n(want).labels().collect::<Vec<_>>());
+            assert_eq!(
+                got.labels().collect::<Vec<_>>(),
+                n(want).labels().collect::<Vec<_>>()
+            );
         }
         c.forget_from(29);
         let len = out.len();

@@ -392,7 +392,8 @@ impl RecordData {
                 if end.checked_sub(p) != Some(20) {
                     return Err(bad_len());
                 }
-                let n = |i: usize| u32::from(be16(msg, p + i)) << 16 | u32::from(be16(msg, p + i + 2));
+                let n =
+                    |i: usize| u32::from(be16(msg, p + i)) << 16 | u32::from(be16(msg, p + i + 2));
                 RecordData::Soa {
                     mname,
                     rname,
@@ -407,7 +408,9 @@ impl RecordData {
                 let mut strings = Vec::new();
                 let mut rest = rdata;
                 while let Some((&len, tail)) = rest.split_first() {
-                    let (s, tail) = tail.split_at_checked(usize::from(len)).ok_or_else(bad_len)?;
+                    let (s, tail) = tail
+                        .split_at_checked(usize::from(len))
+                        .ok_or_else(bad_len)?;
                     strings.push(s.to_vec());
                     rest = tail;
                 }
@@ -491,7 +494,10 @@ mod tests {
     fn rdata_lengths_are_checked() {
         assert!(rdata(RecordType::A, &[1, 2, 3]).is_err());
         assert!(rdata(RecordType::A, &[1, 2, 3, 4, 5]).is_err());
-        assert_eq!(rdata(RecordType::A, &[1, 2, 3, 4]).unwrap(), RecordData::A(Ipv4Addr::new(1, 2, 3, 4)));
+        assert_eq!(
+            rdata(RecordType::A, &[1, 2, 3, 4]).unwrap(),
+            RecordData::A(Ipv4Addr::new(1, 2, 3, 4))
+        );
         assert!(rdata(RecordType::Aaaa, &[0; 15]).is_err());
         assert!(rdata(RecordType::Ns, b"\x01a\x00\x00").is_err());
         assert!(rdata(RecordType::Mx, b"\x00\x01").is_err());
@@ -499,14 +505,20 @@ mod tests {
         assert!(rdata(RecordType::Soa, &[0; 23]).is_err());
         assert!(rdata(RecordType::Soa, &[0; 22]).is_ok());
         assert!(rdata(RecordType::Txt, b"\x05abc").is_err());
-        assert_eq!(rdata(RecordType::Txt, b"").unwrap(), RecordData::Txt(vec![]));
+        assert_eq!(
+            rdata(RecordType::Txt, b"").unwrap(),
+            RecordData::Txt(vec![])
+        );
         assert_eq!(
             rdata(RecordType::Txt, b"\x02ab\x00").unwrap(),
             RecordData::Txt(vec![b"ab".to_vec(), vec![]])
         );
         assert_eq!(
             rdata(RecordType::Unknown(99), b"xyz").unwrap(),
-            RecordData::Unknown { rtype: RecordType::Unknown(99), data: b"xyz".to_vec() }
+            RecordData::Unknown {
+                rtype: RecordType::Unknown(99),
+                data: b"xyz".to_vec()
+            }
         );
     }
 

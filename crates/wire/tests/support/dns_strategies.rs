@@ -61,9 +61,12 @@ fn class(p: Profile) -> BoxedStrategy<RecordClass> {
             1 => any::<u16>().prop_map(RecordClass::from),
         ]
         .boxed(),
-        Profile::Hickory => {
-            prop_oneof![Just(RecordClass::In), Just(RecordClass::Ch), Just(RecordClass::Hs)].boxed()
-        }
+        Profile::Hickory => prop_oneof![
+            Just(RecordClass::In),
+            Just(RecordClass::Ch),
+            Just(RecordClass::Hs)
+        ]
+        .boxed(),
     }
 }
 
@@ -93,7 +96,9 @@ pub fn rdata(p: Profile) -> BoxedStrategy<RecordData> {
             minimum: v[4],
         }),
         prop::collection::vec(bytes(0, 255), min..4).prop_map(RecordData::Txt),
-        (65280u16..=65534, bytes(min, 40)).prop_map(|(t, data)| RecordData::Unknown {
+        // Private-use types (RFC 6895 §3.1), below 65305, which hickory
+        // uses for its ANAME draft.
+        (65280u16..65305, bytes(min, 40)).prop_map(|(t, data)| RecordData::Unknown {
             rtype: RecordType::Unknown(t),
             data
         }),

@@ -1,0 +1,102 @@
+//! `vnet gen`: render a topology as a compose file, or generate topologies.
+
+use anyhow::Context;
+use clap::Subcommand;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use vnet_topology::Lab;
+use vnet_topology::chain::chain_topology;
+use vnet_topology::compose::{ComposeOptions, render_compose};
+
+/// What to generate.
+#[derive(Subcommand, Debug)]
+pub enum GenCommand {
+    /// A Docker Compose file: one container per device (the repository's
+    /// docker-compose.yml is `vnet gen compose configs/lab.toml`).
+    Compose {
+        /// Topology file (ignored with --chain).
+        #[arg(default_value = "configs/lab.toml")]
+        topology: PathBuf,
+        /// Instead of a topology file: a chain of N routers between a client and a server.
+        #[arg(long, value_name = "N")]
+        chain: Option<usize>,
+        /// Image holding the device binaries.
+        #[arg(long, default_value = "vnet:latest")]
+        image: String,
+        /// First three octets of the compose network's /24.
+        #[arg(long, default_value = "172.29.0")]
+        subnet: String,
+        /// Host port of the first device's admin API (published on 127.0.0.1).
+        #[arg(long, default_value_t = 17000)]
+        admin_port_base: u16,
+        /// Write here instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// A topology file: `vnet gen topology --chain 16 > chain16.toml`.
+    Topology {
+        /// A chain of N routers between a client and a server.
+        #[arg(long, value_name = "N")]
+        chain: usize,
+        /// Write here instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+fn emit(text: &str, output: Option<&Path>) -> anyhow::Result<()> {
+    match output {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display())),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+fn subnet_prefix(text: &str) -> anyhow::Result<[u8; 3]> {
+    let parts: Vec<u8> = text
+        .split('.')
+        .map(|p| p.parse::<u8>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| anyhow::anyhow!("--subnet {text:?}: expected three octets such as 172.29.0"))?;
+    match parts[..] {
+        [a, b, c] => Ok([a, b, c]),
+        _ => anyhow::bail!("--subnet {text:?}: expected three octets such as 172.29.0"),
+    }
+}
+
+/// Runs a generator.
+pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
+    match what {
+        GenCommand::Topology { chain, output } => {
+            let text = chain_topology(chain).map_err(|e| anyhow::anyhow!(e))?;
+            emit(&text, output.as_deref())?;
+        }
+        GenCommand::Compose { topology, chain, image, subnet, admin_port_base, output } => {
+            let (lab, generated_by) = match chain {
+                Some(n) => {
+                    let text = chain_topology(n).map_err(|e| anyhow::anyhow!(e))?;
+                    let lab = Lab::parse(Path::new(&format!("chain{n}.toml")), &text)?;
+                    (lab, format!("vnet gen compose --chain {n}"))
+                }
+                None => match Lab::load(&topology) {
+                    Ok(lab) => (lab, format!("vnet gen compose {}", topology.display())),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return Ok(ExitCode::from(2));
+                    }
+                },
+            };
+            let options = ComposeOptions {
+                image,
+                subnet_prefix: subnet_prefix(&subnet)?,
+                admin_port_base,
+                generated_by,
+            };
+            let text = render_compose(&lab, &options).map_err(|e| anyhow::anyhow!(e))?;
+            emit(&text, output.as_deref())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
