@@ -12,7 +12,6 @@
 #![warn(missing_docs)]
 
 mod apps;
-mod sockets;
 
 use std::process::ExitCode;
 use vnet_runtime::api::Table;
@@ -29,9 +28,8 @@ pub struct Host {
     stack: NetStack,
 }
 
-impl Host {
-    /// The host's network stack.
-    pub fn stack(&mut self) -> &mut NetStack {
+impl vnet_runtime::net::NetDevice for Host {
+    fn stack(&mut self) -> &mut NetStack {
         &mut self.stack
     }
 }

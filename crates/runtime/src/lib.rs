@@ -12,6 +12,7 @@
 
 mod admin;
 pub mod api;
+pub mod net;
 mod capture;
 mod clock;
 mod device;

@@ -2,7 +2,7 @@
 
 use super::{millis, parse_args, seconds};
 use crate::Host;
-use crate::sockets::PingSocket;
+use vnet_runtime::net::PingSocket;
 use clap::Parser;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -64,7 +64,7 @@ pub(crate) async fn run(
         .await?;
         return Ok(2);
     };
-    let socket = match PingSocket::open(&handle) {
+    let socket: PingSocket<Host> = match PingSocket::open(&handle) {
         Ok(s) => s,
         Err(e) => {
             out.error(format!("ping: socket: {e}")).await?;
@@ -93,10 +93,7 @@ pub(crate) async fn run(
         let more_to_send = args.count.is_none_or(|c| next_seq <= c);
         if more_to_send && Instant::now() >= next_send {
             let seq = next_seq as u16;
-            let sent = handle.with(|host, now, tx| {
-                host.stack
-                    .ping_send(now, socket.handle(), dst, seq, &payload, opts, tx)
-            });
+            let sent = socket.send(dst, seq, &payload, opts);
             match sent {
                 Ok(()) => {}
                 Err(StackError::NoRoute { .. }) => {

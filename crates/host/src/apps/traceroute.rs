@@ -3,7 +3,7 @@
 
 use super::{millis, parse_args, seconds};
 use crate::Host;
-use crate::sockets::UdpSocket;
+use vnet_runtime::net::UdpSocket;
 use clap::Parser;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
@@ -58,7 +58,7 @@ pub(crate) async fn run(
         .await?;
         return Ok(2);
     };
-    let socket = match UdpSocket::bind(&handle, 0) {
+    let socket: UdpSocket<Host> = match UdpSocket::bind(&handle, 0) {
         Ok(s) => s,
         Err(e) => {
             out.error(format!("traceroute: socket: {e}")).await?;
@@ -85,10 +85,7 @@ pub(crate) async fn run(
                 ttl: Some(ttl),
                 dont_frag: false,
             };
-            let sent = handle.with(|host, now, tx| {
-                host.stack
-                    .udp_send_to(now, socket.handle(), target, &payload, opts, tx)
-            });
+            let sent = socket.send_to(target, &payload, opts);
             if let Err(e) = sent {
                 out.line(line).await?;
                 out.error(format!("traceroute: send: {e}")).await?;

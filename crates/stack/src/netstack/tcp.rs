@@ -165,11 +165,25 @@ impl NetStack {
         dst: SocketAddrV4,
         tx: &mut dyn Transmit,
     ) -> Result<TcpHandle, StackError> {
+        self.tcp_connect_from(now, 0, dst, tx)
+    }
+
+    /// [`NetStack::tcp_connect`] from a chosen local port (0: ephemeral),
+    /// like `bind()` before `connect()`; needed e.g. for a simultaneous
+    /// open (RFC 9293 §3.5, Figure 7). [`StackError::PortInUse`] if that
+    /// connection already exists.
+    pub fn tcp_connect_from(
+        &mut self,
+        now: Instant,
+        local_port: u16,
+        dst: SocketAddrV4,
+        tx: &mut dyn Transmit,
+    ) -> Result<TcpHandle, StackError> {
         let eg = self.egress(*dst.ip())?;
         let mss = mss_for_mtu(eg.mtu);
         let h = self
             .tcp
-            .connect(now, &mut self.counters, eg.src, dst, mss)?;
+            .connect(now, &mut self.counters, eg.src, local_port, dst, mss)?;
         self.tcp_finish(now, tx);
         Ok(h)
     }

@@ -103,11 +103,13 @@ impl Congestion {
     }
 
     /// Whether fast recovery is in progress.
+    #[cfg(test)]
     pub(crate) fn in_recovery(&self) -> bool {
         self.in_recovery
     }
 
     /// Duplicate ACKs counted since the last new ACK.
+    #[cfg(test)]
     pub(crate) fn dupacks(&self) -> u32 {
         self.dupacks
     }

@@ -70,6 +70,7 @@ impl RecvBuffer {
     }
 
     /// Bytes held out of order.
+    #[cfg(test)]
     pub(crate) fn ooo_bytes(&self) -> usize {
         self.ooo.iter().map(|r| r.bytes.len()).sum()
     }

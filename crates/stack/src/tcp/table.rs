@@ -115,20 +115,29 @@ impl TcpSockets {
         }
     }
 
-    /// Active OPEN from `local_ip` (an ephemeral port) to `remote`.
+    /// Active OPEN from `local_ip`:`local_port` (0: an ephemeral port) to
+    /// `remote`. The 4-tuple must be unused (RFC 9293 §3.4).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn connect(
         &mut self,
         now: Instant,
         counters: &mut StackCounters,
         local_ip: Ipv4Addr,
+        local_port: u16,
         remote: SocketAddrV4,
         our_mss: u16,
     ) -> Result<TcpHandle, StackError> {
         if self.slab.is_full() {
             return Err(StackError::TooManySockets);
         }
-        let port = self.ephemeral_port(remote)?;
+        let port = match local_port {
+            0 => self.ephemeral_port(remote)?,
+            p => p,
+        };
         let local = SocketAddrV4::new(local_ip, port);
+        if self.conns.contains_key(&(local, remote)) {
+            return Err(StackError::PortInUse { port });
+        }
         let Self { cfg, out, .. } = self;
         let mut ctx = Ctx {
             now,

@@ -1,0 +1,129 @@
+//! Async sockets over a device's sans-IO [`NetStack`], for applications
+//! and servers running inside a device process (ping, traceroute, DNS, …).
+//!
+//! The stack keeps a waker per socket and wakes it when an event is queued;
+//! these wrappers poll under the device lock, transmit through the device's
+//! cables, and close their socket when dropped (also when an exec client
+//! disconnects and the application future is dropped).
+
+use crate::device::Device;
+use crate::handle::DeviceHandle;
+use std::future::poll_fn;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::task::Poll;
+use vnet_stack::{NetStack, PingEvent, PingHandle, SendOptions, StackError, UdpEvent, UdpHandle};
+
+/// A device whose protocol logic is a [`NetStack`] (host, router, DNS, web).
+pub trait NetDevice: Device {
+    /// The device's stack.
+    fn stack(&mut self) -> &mut NetStack;
+}
+
+/// An ICMP echo socket.
+pub struct PingSocket<D: NetDevice> {
+    handle: DeviceHandle<D>,
+    socket: PingHandle,
+}
+
+impl<D: NetDevice> PingSocket<D> {
+    /// Opens an echo socket with its own identifier.
+    pub fn open(handle: &DeviceHandle<D>) -> Result<PingSocket<D>, StackError> {
+        let socket = handle.with(|dev, _, _| dev.stack().ping_open())?;
+        Ok(PingSocket {
+            handle: handle.clone(),
+            socket,
+        })
+    }
+
+    /// Sends one echo request.
+    pub fn send(&self, dst: Ipv4Addr, seq: u16, payload: &[u8], opts: SendOptions) -> Result<(), StackError> {
+        let socket = self.socket;
+        self.handle
+            .with(|dev, now, tx| dev.stack().ping_send(now, socket, dst, seq, payload, opts, tx))
+    }
+
+    /// Waits for the next reply or error.
+    pub async fn next_event(&self) -> PingEvent {
+        let socket = self.socket;
+        poll_fn(|cx| {
+            self.handle.with(|dev, _, _| match dev.stack().ping_recv(socket) {
+                Some(event) => Poll::Ready(event),
+                None => {
+                    dev.stack().ping_register_waker(socket, cx.waker());
+                    Poll::Pending
+                }
+            })
+        })
+        .await
+    }
+}
+
+impl<D: NetDevice> Drop for PingSocket<D> {
+    fn drop(&mut self) {
+        let socket = self.socket;
+        self.handle.with(|dev, _, _| dev.stack().ping_close(socket));
+    }
+}
+
+/// A UDP socket.
+pub struct UdpSocket<D: NetDevice> {
+    handle: DeviceHandle<D>,
+    socket: UdpHandle,
+}
+
+impl<D: NetDevice> UdpSocket<D> {
+    /// Binds `port` (0 = an ephemeral port from 49152..=65535, chosen at random by the stack).
+    pub fn bind(handle: &DeviceHandle<D>, port: u16) -> Result<UdpSocket<D>, StackError> {
+        let socket = handle.with(|dev, _, _| dev.stack().udp_bind(port))?;
+        Ok(UdpSocket {
+            handle: handle.clone(),
+            socket,
+        })
+    }
+
+    /// The bound local port.
+    pub fn local_port(&self) -> u16 {
+        let socket = self.socket;
+        self.handle
+            .with(|dev, _, _| dev.stack().udp_local_port(socket))
+            .unwrap_or(0)
+    }
+
+    /// Sends one datagram.
+    pub fn send_to(&self, dst: SocketAddrV4, payload: &[u8], opts: SendOptions) -> Result<(), StackError> {
+        let socket = self.socket;
+        self.handle
+            .with(|dev, now, tx| dev.stack().udp_send_to(now, socket, dst, payload, opts, tx))
+    }
+
+    /// Waits for the next datagram or ICMP error.
+    pub async fn next_event(&self) -> UdpEvent {
+        let socket = self.socket;
+        poll_fn(|cx| {
+            self.handle.with(|dev, _, _| match dev.stack().udp_recv(socket) {
+                Some(event) => Poll::Ready(event),
+                None => {
+                    dev.stack().udp_register_waker(socket, cx.waker());
+                    Poll::Pending
+                }
+            })
+        })
+        .await
+    }
+
+    /// Waits for the next datagram, skipping ICMP errors.
+    pub async fn recv_from(&self) -> (SocketAddrV4, Vec<u8>) {
+        loop {
+            if let UdpEvent::Datagram { from, payload } = self.next_event().await {
+                return (from, payload);
+            }
+        }
+    }
+}
+
+impl<D: NetDevice> Drop for UdpSocket<D> {
+    fn drop(&mut self) {
+        let socket = self.socket;
+        self.handle.with(|dev, _, _| dev.stack().udp_close(socket));
+    }
+}
