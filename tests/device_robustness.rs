@@ -85,6 +85,7 @@ fn start_with_env(
         routes: Vec::new(),
         neighbors: Vec::new(),
         switch: SwitchConfig::default(),
+        dns: None,
         capture_dir: None,
     };
     let path = dir.path().join("dut.toml");

@@ -70,6 +70,7 @@ pub fn spec() -> DeviceSpec<Host> {
             })
         },
         exec: Some(apps::exec),
+        start: None,
     }
 }
 

@@ -60,6 +60,7 @@ pub fn spec() -> DeviceSpec<Router> {
             })
         },
         exec: None,
+        start: None,
     }
 }
 

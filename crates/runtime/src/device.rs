@@ -38,6 +38,10 @@ pub type ExecFuture = Pin<Box<dyn Future<Output = i32> + Send>>;
 /// Runs an application (`ping`, `traceroute`, …) inside the device.
 pub type ExecFn<D> = fn(DeviceHandle<D>, Vec<String>, ExecOutput) -> ExecFuture;
 
+/// A long-running service a device starts with (e.g. a DNS server loop).
+/// It runs until it returns or the device shuts down.
+pub type StartFn<D> = fn(DeviceHandle<D>) -> ExecFuture;
+
 /// How to build and drive one kind of device.
 pub struct DeviceSpec<D: Device> {
     /// The kind this spec runs; the config's kind must match.
@@ -46,4 +50,6 @@ pub struct DeviceSpec<D: Device> {
     pub build: fn(&DeviceConfig) -> anyhow::Result<D>,
     /// Applications available through `vnet exec`, if any.
     pub exec: Option<ExecFn<D>>,
+    /// A service started once the device is up, if any.
+    pub start: Option<StartFn<D>>,
 }

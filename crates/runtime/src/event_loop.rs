@@ -76,6 +76,20 @@ pub async fn run<D: Device>(
     let handle = DeviceHandle {
         shared: Arc::clone(&shared),
     };
+    if let Some(start) = spec.start {
+        let service = start(handle.clone());
+        let stop = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            tokio::select! {
+                code = service => {
+                    if code != 0 {
+                        tracing::error!(code, "device service stopped");
+                    }
+                }
+                _ = stop.cancelled() => {}
+            }
+        }));
+    }
     let server = tokio::spawn(admin::serve(listener, handle, spec.exec, shutdown.clone()));
     tracing::info!(
         device = %shared.config.name,

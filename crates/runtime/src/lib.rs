@@ -23,9 +23,9 @@ mod main_entry;
 pub mod stack_tables;
 
 pub use clock::Clock;
-pub use device::{Device, DeviceSpec, ExecFn, ExecFuture};
+pub use device::{Device, DeviceSpec, ExecFn, ExecFuture, StartFn};
 pub use event_loop::run;
 pub use exec::{Disconnected, ExecOutput};
 pub use handle::DeviceHandle;
 pub use main_entry::{device_main, device_main_with_args};
-pub use vnet_topology::device::{DeviceConfig, DeviceKind, InterfaceConfig};
+pub use vnet_topology::device::{DeviceConfig, DeviceKind, DnsConfig, DnsRole, InterfaceConfig, ZoneText};

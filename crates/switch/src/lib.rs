@@ -167,6 +167,7 @@ pub fn spec() -> DeviceSpec<Switch> {
         kind: KIND,
         build: |config| Ok(Switch::new(config)),
         exec: None,
+        start: None,
     }
 }
 

@@ -23,11 +23,13 @@ pub enum DeviceKind {
     Switch,
     /// An IPv4 router (`vnet-router`).
     Router,
+    /// A DNS server: authoritative or recursive resolver (`vnet-dns`).
+    Dns,
 }
 
 impl DeviceKind {
     /// Every kind, in display order.
-    pub const ALL: [DeviceKind; 3] = [DeviceKind::Host, DeviceKind::Switch, DeviceKind::Router];
+    pub const ALL: [DeviceKind; 4] = [DeviceKind::Host, DeviceKind::Switch, DeviceKind::Router, DeviceKind::Dns];
 
     /// The kind's name as written in topology files.
     pub fn as_str(self) -> &'static str {
@@ -35,6 +37,7 @@ impl DeviceKind {
             DeviceKind::Host => "host",
             DeviceKind::Switch => "switch",
             DeviceKind::Router => "router",
+            DeviceKind::Dns => "dns",
         }
     }
 
@@ -81,6 +84,9 @@ pub struct DeviceConfig {
     /// Switch settings (switches).
     #[serde(default)]
     pub switch: SwitchConfig,
+    /// DNS settings (DNS servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsConfig>,
     /// When set, every interface writes `<dir>/<device>-<iface>.pcapng` from start-up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture_dir: Option<PathBuf>,
@@ -175,6 +181,48 @@ impl Default for SwitchConfig {
             mac_aging_secs: 300,
         }
     }
+}
+
+/// What a DNS server does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DnsRole {
+    /// Answers from its zones only (AA), with referrals for delegations.
+    Authoritative,
+    /// Resolves any name for its clients, iterating from the root, with a cache.
+    Resolver,
+}
+
+/// DNS server settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsConfig {
+    /// Authoritative server or recursive resolver.
+    pub role: DnsRole,
+    /// Zones served (authoritative), as master-file text embedded in the
+    /// config so a container needs no mounted files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<ZoneText>,
+    /// Root server addresses a resolver starts from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub root_hints: Vec<Ipv4Addr>,
+    /// Most entries the resolver's cache holds.
+    #[serde(default = "default_cache_capacity")]
+    pub cache_capacity: usize,
+}
+
+fn default_cache_capacity() -> usize {
+    10_000
+}
+
+/// One zone: where it came from and its master-file text (RFC 1035 §5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneText {
+    /// The file it was read from (for error messages).
+    pub file: String,
+    /// Master-file text.
+    pub text: String,
 }
 
 /// Why a device configuration could not be loaded.

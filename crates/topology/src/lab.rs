@@ -24,7 +24,7 @@
 //! Every error names the file, line, column and field, and nothing starts
 //! until the whole file is valid.
 
-use crate::device::{DEFAULT_MTU, DeviceKind, SwitchConfig};
+use crate::device::{DEFAULT_MTU, DeviceKind, DnsConfig, DnsRole, SwitchConfig, ZoneText};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -93,6 +93,12 @@ struct RawDevice {
     routes: Vec<Spanned<RawRoute>>,
     mac_table_capacity: Option<Spanned<usize>>,
     mac_aging_secs: Option<Spanned<u64>>,
+    role: Option<Spanned<String>>,
+    #[serde(default)]
+    zones: Vec<Spanned<String>>,
+    #[serde(default)]
+    root_hints: Vec<Spanned<String>>,
+    cache_capacity: Option<Spanned<usize>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -154,6 +160,8 @@ pub struct LabDevice {
     pub routes: Vec<(Ipv4Cidr, Ipv4Addr)>,
     /// Switch settings.
     pub switch: SwitchConfig,
+    /// DNS settings (DNS servers), zone files already read.
+    pub dns: Option<DnsConfig>,
 }
 
 /// A validated link.
@@ -233,6 +241,71 @@ fn natural_key(name: &str) -> (String, u64) {
     let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
     let (stem, num) = name.split_at(name.len() - digits);
     (stem.to_string(), num.parse().unwrap_or(0))
+}
+
+/// Reads and checks the DNS settings of a device: only DNS devices have
+/// them; an authoritative server needs zones, a resolver root hints. Zone
+/// files are read relative to the topology file and embedded.
+fn dns_settings(
+    loc: &Locator<'_>,
+    file: &Path,
+    field: &str,
+    kind: DeviceKind,
+    raw: &RawDevice,
+) -> Result<Option<DnsConfig>, TopologyError> {
+    if kind != DeviceKind::Dns {
+        for (name, span) in [
+            ("role", raw.role.as_ref().map(|r| r.span())),
+            ("zones", raw.zones.first().map(|z| z.span())),
+            ("root_hints", raw.root_hints.first().map(|z| z.span())),
+            ("cache_capacity", raw.cache_capacity.as_ref().map(|z| z.span())),
+        ] {
+            if let Some(span) = span {
+                return Err(loc.error(Some(span), format!("{field}.{name}"), format!("only DNS devices (kind = \"dns\") take `{name}`")));
+            }
+        }
+        return Ok(None);
+    }
+    let Some(role_text) = &raw.role else {
+        return Err(loc.error(Some(raw.kind.span()), format!("{field}.role"), "missing: a DNS device needs role = \"authoritative\" or \"resolver\""));
+    };
+    let role = match role_text.get_ref().as_str() {
+        "authoritative" => DnsRole::Authoritative,
+        "resolver" => DnsRole::Resolver,
+        other => {
+            return Err(loc.error(Some(role_text.span()), format!("{field}.role"), format!("{other:?} is not a role (authoritative or resolver)")));
+        }
+    };
+    let base = file.parent().unwrap_or(Path::new("."));
+    let mut zones = Vec::new();
+    for (i, z) in raw.zones.iter().enumerate() {
+        let path = base.join(z.get_ref());
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            loc.error(Some(z.span()), format!("{field}.zones[{i}]"), format!("cannot read zone file {}: {e}", path.display()))
+        })?;
+        zones.push(ZoneText { file: z.get_ref().clone(), text });
+    }
+    let mut root_hints = Vec::new();
+    for (i, h) in raw.root_hints.iter().enumerate() {
+        root_hints.push(h.get_ref().parse::<Ipv4Addr>().map_err(|e| {
+            loc.error(Some(h.span()), format!("{field}.root_hints[{i}]"), format!("{:?}: {e}", h.get_ref()))
+        })?);
+    }
+    match role {
+        DnsRole::Authoritative if zones.is_empty() => {
+            return Err(loc.error(Some(role_text.span()), format!("{field}.zones"), "an authoritative server needs at least one zone file"));
+        }
+        DnsRole::Resolver if root_hints.is_empty() => {
+            return Err(loc.error(Some(role_text.span()), format!("{field}.root_hints"), "a resolver needs at least one root server address"));
+        }
+        _ => {}
+    }
+    Ok(Some(DnsConfig {
+        role,
+        zones,
+        root_hints,
+        cache_capacity: raw.cache_capacity.as_ref().map(|c| *c.get_ref()).unwrap_or(10_000),
+    }))
 }
 
 impl Lab {
@@ -427,6 +500,7 @@ impl Lab {
             if let Some(a) = &raw_dev.mac_aging_secs {
                 switch.mac_aging_secs = *a.get_ref();
             }
+            let dns = dns_settings(&loc, file, &field, kind, raw_dev)?;
             devices.push(LabDevice {
                 name: dev_name.clone(),
                 kind,
@@ -434,6 +508,7 @@ impl Lab {
                 gateway,
                 routes,
                 switch,
+                dns,
             });
         }
 

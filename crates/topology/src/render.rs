@@ -112,6 +112,7 @@ pub fn render(
                 .collect(),
             neighbors: Vec::new(),
             switch: device.switch.clone(),
+            dns: device.dns.clone(),
             capture_dir: capture_dir.map(Path::to_path_buf),
         });
     }

@@ -216,6 +216,7 @@ fn start_dut(
             Vec::new()
         },
         switch: SwitchConfig::default(),
+        dns: None,
         capture_dir: None,
     };
     let path = dir.join(format!("{}.toml", config.name));

@@ -3,6 +3,8 @@
 //! Every frame a stack emits is checked with etherparse as an oracle.
 #![allow(dead_code)]
 
+pub mod sim;
+
 use core::time::Duration;
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
@@ -24,7 +26,7 @@ fn ones_sum(b: &[u8]) -> u16 {
 
 /// Checks a frame emitted by a stack with etherparse: Ethernet, ARP length,
 /// IPv4 header checksum and lengths, and (for unfragmented datagrams) the
-/// ICMP and UDP checksums. With `transport` false only the IP layer is
+/// ICMP, UDP and TCP checksums. With `transport` false only the IP layer is
 /// checked (forwarded packets carry whatever transport bytes they came with).
 pub fn validate_frame(frame: &[u8], transport: bool) {
     use etherparse::{EtherType, Ethernet2Slice, IpNumber, Ipv4Slice, UdpSlice};
@@ -69,6 +71,15 @@ pub fn validate_frame(frame: &[u8], transport: bool) {
                         .calc_checksum_ipv4(&h, u.payload())
                         .expect("udp checksum");
                     assert_eq!(u.checksum(), want, "UDP checksum");
+                }
+                IpNumber::TCP => {
+                    let t = etherparse::TcpSlice::from_slice(payload).expect("tcp");
+                    let want = t
+                        .to_header()
+                        .calc_checksum_ipv4(&h, t.payload())
+                        .expect("tcp checksum");
+                    assert_eq!(t.checksum(), want, "TCP checksum");
+                    assert!(h.dont_fragment, "TCP segments carry DF (RFC 1191)");
                 }
                 other => panic!("unexpected protocol {other:?}"),
             }
