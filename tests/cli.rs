@@ -265,9 +265,14 @@ fn committed_compose_file_is_the_generated_default_lab() {
         .arg(repo_path("configs/lab.toml"))
         .output()
         .expect("vnet gen compose runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let generated = String::from_utf8(out.stdout).expect("utf8");
-    let committed = std::fs::read_to_string(repo_path("docker-compose.yml")).expect("docker-compose.yml exists");
+    let committed = std::fs::read_to_string(repo_path("docker-compose.yml"))
+        .expect("docker-compose.yml exists");
     // The header records the command line; the rest must match exactly.
     let body = |t: &str| t.lines().skip(1).collect::<Vec<_>>().join("\n");
     assert_eq!(
@@ -286,10 +291,25 @@ fn generated_chain_topology_runs_locally() {
         .arg(&topology)
         .output()
         .expect("vnet gen topology runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lab = LabRun::up(&topology);
     let run = lab.exec("client", &["traceroute", "-w", "2", "10.0.3.10"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(run.stdout.lines().skip(1).count(), 6, "five routers, then web: {run:?}");
-    assert!(run.stdout.lines().last().unwrap_or_default().contains("10.0.3.10 (10.0.3.10)"), "{run:?}");
+    assert_eq!(
+        run.stdout.lines().skip(1).count(),
+        6,
+        "five routers, then web: {run:?}"
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .contains("10.0.3.10 (10.0.3.10)"),
+        "{run:?}"
+    );
 }

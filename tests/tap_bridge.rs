@@ -50,32 +50,33 @@ fn missing_prerequisite() -> Option<String> {
     if !std::path::Path::new("/dev/net/tun").exists() {
         return Some("/dev/net/tun does not exist".into());
     }
-    for tool in ["ip", "ping"] {
+    for tool in ["ip", "ping", "nc", "sha256sum"] {
         if Command::new(tool).arg("-V").output().is_err() {
             return Some(format!(
-                "`{tool}` is not installed (CI installs iproute2 and iputils-ping)"
+                "`{tool}` is not installed (CI installs iproute2, iputils-ping, netcat-openbsd)"
             ));
         }
     }
     None
 }
 
-#[test]
-fn linux_namespace_pings_vnet_hosts_through_a_tap_device() {
+/// The default lab with the kernel plugged into sw2 (next to web) through a
+/// TAP device moved into a fresh namespace as 10.0.3.99/24.
+fn tap_lab(test: &str) -> Option<(LabRun, Netns, String)> {
     if let Some(why) = missing_prerequisite() {
-        eprintln!("SKIP linux_namespace_pings_vnet_hosts_through_a_tap_device: {why}");
-        return;
+        eprintln!("SKIP {test}: {why}");
+        return None;
     }
     let pid = std::process::id();
-    let ns = match Netns::create(&format!("vnet-tap-{pid}")) {
+    let tag = test.len() % 10;
+    let ns = match Netns::create(&format!("vnet-tap-{pid}-{tag}")) {
         Ok(ns) => ns,
         Err(why) => {
-            eprintln!("SKIP linux_namespace_pings_vnet_hosts_through_a_tap_device: {why}");
-            return;
+            eprintln!("SKIP {test}: {why}");
+            return None;
         }
     };
-    let tap = format!("vtap{}", pid % 100_000);
-    // The default lab, with the kernel plugged into sw2 next to web.
+    let tap = format!("vtap{}{tag}", pid % 10_000);
     let text = std::fs::read_to_string(repo_path("configs/lab.toml")).expect("default lab");
     let text = text.replacen(
         "  { a = \"web:eth0\",    b = \"sw2:eth1\" },",
@@ -87,8 +88,6 @@ fn linux_namespace_pings_vnet_hosts_through_a_tap_device() {
     let topology = dir.path().join("tap.toml");
     std::fs::write(&topology, text).expect("write");
     let lab = LabRun::up(&topology);
-
-    // Move the TAP into the namespace and configure the kernel side.
     for args in [
         vec!["link", "set", tap.as_str(), "netns", ns.0.as_str()],
         vec!["-n", ns.0.as_str(), "link", "set", "lo", "up"],
@@ -116,7 +115,15 @@ fn linux_namespace_pings_vnet_hosts_through_a_tap_device() {
         assert_eq!(run.code, 0, "ip {args:?}: {run:?}");
     }
     let _ = ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
+    Some((lab, ns, tap))
+}
 
+#[test]
+fn linux_namespace_pings_vnet_hosts_through_a_tap_device() {
+    let Some((lab, ns, tap)) = tap_lab("linux_namespace_pings_vnet_hosts_through_a_tap_device")
+    else {
+        return;
+    };
     // The kernel pings web on the same LAN...
     let run = ns.exec(&["ping", "-c", "3", "-i", "0.2", "-W", "2", "10.0.3.10"]);
     assert_eq!(run.code, 0, "{run:?}\n{}", lab.logs());
@@ -138,4 +145,100 @@ fn linux_namespace_pings_vnet_hosts_through_a_tap_device() {
     assert!(run.stdout.contains("2 received"), "{run:?}");
     let status = lab.status("sw2");
     assert_eq!(status["interfaces"][2]["tap"], tap.as_str(), "{status}");
+}
+
+/// sha256 of a file, hex.
+fn sha256_file(path: &std::path::Path) -> String {
+    let run = sh("sha256sum", &[path.to_str().expect("utf8")]);
+    run.stdout
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn linux_nc_and_vnet_tcp_exchange_four_mib_both_ways() {
+    let Some((lab, ns, _tap)) = tap_lab("linux_nc_and_vnet_tcp_exchange_four_mib_both_ways") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    // Linux -> vnet: the kernel's nc sends a random file to a vnet listener behind no router.
+    let file = dir.path().join("to-vnet.bin");
+    let run = sh(
+        "sh",
+        &[
+            "-c",
+            &format!("head -c 4194304 /dev/urandom > {}", file.display()),
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let mut server = lab.exec_background("web", &["tcp", "listen", "5002"]);
+    assert!(
+        server
+            .wait_for("listening on", std::time::Duration::from_secs(10))
+            .is_some()
+    );
+    let run = ns.exec(&[
+        "sh",
+        "-c",
+        &format!("nc -N -w 30 10.0.3.10 5002 < {}", file.display()),
+    ]);
+    assert_eq!(run.code, 0, "linux nc -> vnet: {run:?}");
+    let (code, lines) = server.finish(std::time::Duration::from_secs(60));
+    assert_eq!(code, 0, "{lines:?}\n{}", lab.logs());
+    let line = lines
+        .iter()
+        .find(|l| l.starts_with("received "))
+        .expect("receiver summary");
+    assert!(line.starts_with("received 4194304 bytes"), "{line}");
+    assert_eq!(
+        common::field(line, "sha256"),
+        Some(sha256_file(&file).as_str()),
+        "{line}"
+    );
+
+    // vnet -> Linux: the vnet client, three routers away, sends to the kernel's nc.
+    let out = dir.path().join("from-vnet.bin");
+    let mut listener = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns.0,
+            "sh",
+            "-c",
+            &format!("nc -d -l 5003 > {}", out.display()),
+        ])
+        .spawn()
+        .expect("nc -l starts");
+    // `-d`: nc must not read its (empty) stdin, or it closes early and the
+    // kernel resets the connection. Wait until it listens.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !ns.exec(&["ss", "-ltn"]).stdout.contains(":5003") {
+        assert!(std::time::Instant::now() < deadline, "nc never listened");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let run = lab.exec(
+        "client",
+        &["tcp", "send", "10.0.3.99:5003", "--bytes", "4M"],
+    );
+    assert_eq!(run.code, 0, "vnet -> linux nc: {run:?}");
+    let status = listener.wait().expect("nc exits");
+    assert!(status.success(), "nc -l failed");
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("sent "))
+        .expect("sender summary");
+    assert!(line.starts_with("sent 4194304 bytes"), "{line}");
+    assert_eq!(
+        std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0),
+        4194304
+    );
+    assert_eq!(
+        common::field(line, "sha256"),
+        Some(sha256_file(&out).as_str()),
+        "{line}"
+    );
 }

@@ -186,3 +186,100 @@ pub fn http(method: &str, addr: SocketAddr, path: &str) -> (u16, String) {
         .unwrap_or(0);
     (status, body.to_string())
 }
+
+/// A `vnet exec` running in the background, whose output is read line by line.
+pub struct Background {
+    pub child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Background {
+    /// Waits until a line containing `needle` appears (or the timeout passes).
+    pub fn wait_for(&mut self, needle: &str, timeout: Duration) -> Option<String> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return Some(line);
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Waits for the process to exit; returns its code and every line.
+    pub fn finish(mut self, timeout: Duration) -> (i32, Vec<String>) {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                    self.seen.push(line);
+                }
+                return (status.code().unwrap_or(-1), self.seen);
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                return (-1, self.seen);
+            }
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(50)) {
+                self.seen.push(line);
+            }
+        }
+    }
+}
+
+impl LabRun {
+    /// Starts `vnet exec DEVICE -- ARGS…` in the background.
+    pub fn exec_background(&self, device: &str, args: &[&str]) -> Background {
+        use std::io::BufRead;
+        let mut child = Command::new(vnet_bin())
+            .arg("--run-dir")
+            .arg(self.dir.path())
+            .args(["exec", device, "--"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("vnet exec starts");
+        let (tx, rx) = std::sync::mpsc::channel();
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stream)
+                    .lines()
+                    .map_while(Result::ok)
+                {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        Background {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+}
+
+/// The value after `key ` in a line such as "… retransmissions 12, sha256 ab…".
+pub fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let start = line.find(&format!("{key} "))? + key.len() + 1;
+    line[start..].split([',', ' ']).next()
+}

@@ -36,7 +36,13 @@ struct Cli {
     #[arg(long, global = true)]
     compose: bool,
     /// The compose file written by `vnet gen compose`.
-    #[arg(long, global = true, env = "VNET_COMPOSE_FILE", default_value = "docker-compose.yml", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "VNET_COMPOSE_FILE",
+        default_value = "docker-compose.yml",
+        value_name = "FILE"
+    )]
     compose_file: PathBuf,
     #[command(subcommand)]
     command: Command,

@@ -6,6 +6,8 @@
 //! |---|---|
 //! | `ping [-c N] [-s SIZE] [-t TTL] [-i SECS] [-W SECS] [-M do\|dont] DEST` | ICMP echo, output as iputils `ping` |
 //! | `traceroute [-m MAX] [-q N] [-w SECS] DEST` | UDP probes with rising TTL, output as Linux `traceroute` |
+//! | `tcp listen PORT` / `tcp send HOST:PORT --bytes N` | bulk TCP transfer with goodput, retransmissions, SHA-256 |
+//! | `ss` | TCP sockets with state, queues, cwnd, srtt, rto |
 //! | `arp` | the ARP cache, as `arp -n` |
 //! | `ip addr` / `ip route` | addresses and routes, as iproute2 |
 #![forbid(unsafe_code)]
@@ -48,11 +50,16 @@ impl Device for Host {
     }
 
     fn tables(&self) -> Vec<&'static str> {
-        STACK_TABLES.to_vec()
+        let mut tables = STACK_TABLES.to_vec();
+        tables.push("sockets");
+        tables
     }
 
     fn table(&self, now: Instant, name: &str) -> Option<Table> {
-        stack_table(&self.stack, now, name)
+        match name {
+            "sockets" => Some(apps::ss::socket_table(&self.stack)),
+            _ => stack_table(&self.stack, now, name),
+        }
     }
 
     fn counters(&self) -> serde_json::Value {

@@ -12,7 +12,6 @@
 
 mod admin;
 pub mod api;
-pub mod net;
 mod capture;
 mod clock;
 mod device;
@@ -20,6 +19,8 @@ mod event_loop;
 mod exec;
 mod handle;
 mod main_entry;
+pub mod net;
+pub mod net_tcp;
 pub mod stack_tables;
 
 pub use clock::Clock;
@@ -28,4 +29,6 @@ pub use event_loop::run;
 pub use exec::{Disconnected, ExecOutput};
 pub use handle::DeviceHandle;
 pub use main_entry::{device_main, device_main_with_args};
-pub use vnet_topology::device::{DeviceConfig, DeviceKind, DnsConfig, DnsRole, InterfaceConfig, ZoneText};
+pub use vnet_topology::device::{
+    DeviceConfig, DeviceKind, DnsConfig, DnsRole, InterfaceConfig, ZoneText,
+};

@@ -63,7 +63,9 @@ fn run_blocking<D: Device>(spec: DeviceSpec<D>, args: DeviceArgs) -> anyhow::Res
         Some(path) => DeviceConfig::load(path)?,
         None => {
             let text = std::env::var(CONFIG_ENV).map_err(|_| {
-                anyhow::anyhow!("no configuration: pass --config FILE or set {CONFIG_ENV} to the TOML text")
+                anyhow::anyhow!(
+                    "no configuration: pass --config FILE or set {CONFIG_ENV} to the TOML text"
+                )
             })?;
             DeviceConfig::load_text(&text, CONFIG_ENV)?
         }

@@ -36,23 +36,32 @@ impl<D: NetDevice> PingSocket<D> {
     }
 
     /// Sends one echo request.
-    pub fn send(&self, dst: Ipv4Addr, seq: u16, payload: &[u8], opts: SendOptions) -> Result<(), StackError> {
+    pub fn send(
+        &self,
+        dst: Ipv4Addr,
+        seq: u16,
+        payload: &[u8],
+        opts: SendOptions,
+    ) -> Result<(), StackError> {
         let socket = self.socket;
-        self.handle
-            .with(|dev, now, tx| dev.stack().ping_send(now, socket, dst, seq, payload, opts, tx))
+        self.handle.with(|dev, now, tx| {
+            dev.stack()
+                .ping_send(now, socket, dst, seq, payload, opts, tx)
+        })
     }
 
     /// Waits for the next reply or error.
     pub async fn next_event(&self) -> PingEvent {
         let socket = self.socket;
         poll_fn(|cx| {
-            self.handle.with(|dev, _, _| match dev.stack().ping_recv(socket) {
-                Some(event) => Poll::Ready(event),
-                None => {
-                    dev.stack().ping_register_waker(socket, cx.waker());
-                    Poll::Pending
-                }
-            })
+            self.handle
+                .with(|dev, _, _| match dev.stack().ping_recv(socket) {
+                    Some(event) => Poll::Ready(event),
+                    None => {
+                        dev.stack().ping_register_waker(socket, cx.waker());
+                        Poll::Pending
+                    }
+                })
         })
         .await
     }
@@ -90,7 +99,12 @@ impl<D: NetDevice> UdpSocket<D> {
     }
 
     /// Sends one datagram.
-    pub fn send_to(&self, dst: SocketAddrV4, payload: &[u8], opts: SendOptions) -> Result<(), StackError> {
+    pub fn send_to(
+        &self,
+        dst: SocketAddrV4,
+        payload: &[u8],
+        opts: SendOptions,
+    ) -> Result<(), StackError> {
         let socket = self.socket;
         self.handle
             .with(|dev, now, tx| dev.stack().udp_send_to(now, socket, dst, payload, opts, tx))
@@ -100,13 +114,14 @@ impl<D: NetDevice> UdpSocket<D> {
     pub async fn next_event(&self) -> UdpEvent {
         let socket = self.socket;
         poll_fn(|cx| {
-            self.handle.with(|dev, _, _| match dev.stack().udp_recv(socket) {
-                Some(event) => Poll::Ready(event),
-                None => {
-                    dev.stack().udp_register_waker(socket, cx.waker());
-                    Poll::Pending
-                }
-            })
+            self.handle
+                .with(|dev, _, _| match dev.stack().udp_recv(socket) {
+                    Some(event) => Poll::Ready(event),
+                    None => {
+                        dev.stack().udp_register_waker(socket, cx.waker());
+                        Poll::Pending
+                    }
+                })
         })
         .await
     }

@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use vnet_runtime::api::{ExecEvent, ExecRequest};
 
 /// Runs `argv` on `device`.
-pub async fn run(source: &StateSource, device: &str, argv: Vec<String>) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    source: &StateSource,
+    device: &str,
+    argv: Vec<String>,
+) -> anyhow::Result<ExitCode> {
     let state = source.require()?;
     let d = state.device(device)?;
     let response = client::http()

@@ -46,7 +46,9 @@ pub enum GenCommand {
 
 fn emit(text: &str, output: Option<&Path>) -> anyhow::Result<()> {
     match output {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display())),
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+        }
         None => {
             print!("{text}");
             Ok(())
@@ -59,7 +61,9 @@ fn subnet_prefix(text: &str) -> anyhow::Result<[u8; 3]> {
         .split('.')
         .map(|p| p.parse::<u8>())
         .collect::<Result<_, _>>()
-        .map_err(|_| anyhow::anyhow!("--subnet {text:?}: expected three octets such as 172.29.0"))?;
+        .map_err(|_| {
+            anyhow::anyhow!("--subnet {text:?}: expected three octets such as 172.29.0")
+        })?;
     match parts[..] {
         [a, b, c] => Ok([a, b, c]),
         _ => anyhow::bail!("--subnet {text:?}: expected three octets such as 172.29.0"),
@@ -73,7 +77,14 @@ pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
             let text = chain_topology(chain).map_err(|e| anyhow::anyhow!(e))?;
             emit(&text, output.as_deref())?;
         }
-        GenCommand::Compose { topology, chain, image, subnet, admin_port_base, output } => {
+        GenCommand::Compose {
+            topology,
+            chain,
+            image,
+            subnet,
+            admin_port_base,
+            output,
+        } => {
             let (lab, generated_by) = match chain {
                 Some(n) => {
                     let text = chain_topology(n).map_err(|e| anyhow::anyhow!(e))?;

@@ -2,6 +2,8 @@
 
 mod info;
 mod ping;
+pub(crate) mod ss;
+mod tcp;
 mod traceroute;
 
 use crate::Host;
@@ -10,7 +12,7 @@ use std::time::Duration;
 use vnet_runtime::{DeviceHandle, ExecFuture, ExecOutput};
 
 /// Every application, for the unknown-command message.
-const APPS: &str = "ping, traceroute, arp, ip";
+const APPS: &str = "ping, traceroute, tcp, ss, arp, ip";
 
 pub(crate) fn exec(handle: DeviceHandle<Host>, argv: Vec<String>, out: ExecOutput) -> ExecFuture {
     Box::pin(async move {
@@ -20,6 +22,8 @@ pub(crate) fn exec(handle: DeviceHandle<Host>, argv: Vec<String>, out: ExecOutpu
             "traceroute" => traceroute::run(handle, argv, &out).await,
             "arp" => info::arp(handle, argv, &out).await,
             "ip" => info::ip(handle, argv, &out).await,
+            "tcp" => tcp::run(handle, argv, &out).await,
+            "ss" => ss::run(handle, argv, &out).await,
             other => {
                 let _ = out
                     .error(format!(

@@ -2,12 +2,12 @@
 
 use super::{millis, parse_args, seconds};
 use crate::Host;
-use vnet_runtime::net::PingSocket;
 use clap::Parser;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 use tokio::time::Instant;
+use vnet_runtime::net::PingSocket;
 use vnet_runtime::{DeviceHandle, Disconnected, ExecOutput};
 use vnet_stack::{PingEvent, SendOptions, StackError};
 

@@ -3,11 +3,11 @@
 
 use super::{millis, parse_args, seconds};
 use crate::Host;
-use vnet_runtime::net::UdpSocket;
 use clap::Parser;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 use tokio::time::Instant;
+use vnet_runtime::net::UdpSocket;
 use vnet_runtime::{DeviceHandle, Disconnected, ExecOutput};
 use vnet_stack::{IcmpError, SendOptions, UdpEvent};
 

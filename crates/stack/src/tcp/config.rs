@@ -57,6 +57,11 @@ pub struct TcpConfig {
     pub fin_wait2_timeout: Duration,
     /// Offer and honour window scaling (RFC 7323 §2). Default true.
     pub window_scaling: bool,
+    /// Offer and honour the Timestamps option for RTT measurement on every
+    /// ACK (RFC 7323 §3, §4; on by default in Linux). Without it, RTT
+    /// samples follow Karn's algorithm and are rare under heavy loss.
+    /// Default true.
+    pub timestamps: bool,
 }
 
 impl Default for TcpConfig {
@@ -77,6 +82,7 @@ impl Default for TcpConfig {
             delayed_ack: Duration::from_millis(40),
             fin_wait2_timeout: Duration::from_secs(60),
             window_scaling: true,
+            timestamps: true,
         }
     }
 }

@@ -65,7 +65,7 @@ impl Tcb {
                 // connection state to ESTABLISHED, form an ACK segment
                 // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it."
                 self.snd_wl2 = a;
-                self.syn_acked(ctx, a);
+                self.syn_acked(ctx, a, seg.timestamps.map(|t| t.tsecr));
                 self.set_state(ctx, TcpState::Established);
                 self.ack_now = true;
             }
@@ -81,18 +81,22 @@ impl Tcb {
     /// Our SYN is acknowledged by `ack`: SND.UNA advances, the handshake RTT
     /// is sampled (unless the SYN was retransmitted, Karn), the timer stops
     /// and congestion control starts with the initial window.
-    fn syn_acked(&mut self, ctx: &mut Ctx<'_>, ack: SeqNumber) {
+    fn syn_acked(&mut self, ctx: &mut Ctx<'_>, ack: SeqNumber, tsecr: Option<u32>) {
         self.snd_una = ack;
         self.snd_nxt = self.snd_nxt.max(ack);
-        if let Some((end, sent)) = self.rtt_probe
+        let echoed = tsecr.filter(|&e| self.ts_enabled && e != 0);
+        if let Some(e) = echoed {
+            self.ts_sample(ctx.now, e);
+        } else if let Some((_, end, sent)) = self.rtt_probe
             && ack >= end
+            && !self.syn_retransmitted
         {
             self.rtt.sample(ctx.now - sent);
         }
         self.rtt_probe = None;
         self.rtx_at = None;
         self.retries = 0;
-        self.cc.start(self.mss, self.syn_retransmitted);
+        self.cc.start(self.max_data(), self.syn_retransmitted);
     }
 
     /// RFC 9293 §3.10.7.4: SYN-RECEIVED and the synchronized states.
@@ -181,6 +185,16 @@ impl Tcb {
             }
         }
 
+        // RFC 7323 §4.3 (2): "If SEG.TSval >= TS.Recent and SEG.SEQ <=
+        // Last.ACK.sent then SEG.TSval is copied to TS.Recent".
+        if self.ts_enabled
+            && let Some(ts) = seg.timestamps
+            && SeqNumber(seg.seq) <= self.last_ack_sent
+            && ts.tsval.wrapping_sub(self.ts_recent) as i32 >= 0
+        {
+            self.ts_recent = ts.tsval;
+        }
+
         // "fourth, check the SYN bit": RFC 5961 §4.2, any SYN in a
         // synchronized state gets a challenge ACK and is dropped.
         if syn {
@@ -198,7 +212,7 @@ impl Tcb {
             // ... If the segment acknowledgment is not acceptable, form a
             // reset segment <SEQ=SEG.ACK><CTL=RST> and send it."
             if self.snd_una < ack && ack <= self.snd_max {
-                self.syn_acked(ctx, self.iss + 1);
+                self.syn_acked(ctx, self.iss + 1, seg.timestamps.map(|t| t.tsecr));
                 self.snd_wnd = usize::from(seg.window) << self.snd_wscale;
                 self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
                 self.snd_wl1 = seq;
@@ -210,7 +224,8 @@ impl Tcb {
             }
         }
         let pure = seg.payload_len == 0 && !seg.flags.contains(TcpFlags::FIN);
-        if !self.process_ack(ctx, seq, ack, seg.window, pure) {
+        let tsecr = seg.timestamps.map(|t| t.tsecr);
+        if !self.process_ack(ctx, seq, ack, seg.window, pure, tsecr) {
             return;
         }
         let fin_acked = self.fin_seq.is_some_and(|f| self.snd_una > f);
@@ -270,6 +285,7 @@ impl Tcb {
         ack: SeqNumber,
         window: u16,
         pure: bool,
+        tsecr: Option<u32>,
     ) -> bool {
         // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT) then
         // send an ACK, drop the segment, and return." A zero-window probe
@@ -290,7 +306,7 @@ impl Tcb {
         let window = usize::from(window) << self.snd_wscale;
         let flight = self.snd_max.since(self.snd_una);
         if ack > self.snd_una {
-            self.on_new_ack(ctx, ack);
+            self.on_new_ack(ctx, ack, tsecr);
         } else if ack == self.snd_una && flight > 0 && pure && window == self.snd_wnd {
             // RFC 5681 §2 "DUPLICATE ACKNOWLEDGMENT": outstanding data, no
             // data, no SYN/FIN, same ACK, same window.
@@ -319,8 +335,10 @@ impl Tcb {
     /// retransmission queue is updated"): frees send-buffer space, samples
     /// the RTT (Karn), updates cwnd (RFC 5681, RFC 6582) and the timer
     /// (RFC 6298 §5.2, §5.3).
-    fn on_new_ack(&mut self, ctx: &mut Ctx<'_>, ack: SeqNumber) {
+    fn on_new_ack(&mut self, ctx: &mut Ctx<'_>, ack: SeqNumber, tsecr: Option<u32>) {
         let acked = ack.since(self.snd_una);
+        // Karn: only an ACK that covers no retransmitted data is a sample.
+        let clean = self.snd_una >= self.retx_high;
         let data = acked.min(self.tx.len());
         self.tx.consume(data);
         self.bytes_acked += data as u64;
@@ -329,10 +347,22 @@ impl Tcb {
         if self.probe_end.is_some_and(|p| ack >= p) {
             self.probe_end = None;
         }
-        if let Some((end, sent)) = self.rtt_probe
+        let echoed = tsecr.filter(|&e| self.ts_enabled && e != 0);
+        if let Some(e) = echoed {
+            // Every clean ACK is a sample. An ACK covering retransmitted
+            // data may echo the timestamp of the original transmission
+            // (RFC 7323 §4.2 accepts the inflated sample; under heavy loss
+            // it feeds on itself, so vnet keeps Karn's rule here too).
+            if clean {
+                self.ts_sample(ctx.now, e);
+            }
+            self.rtt_probe = None;
+        } else if let Some((_, end, sent)) = self.rtt_probe
             && ack >= end
         {
-            self.rtt.sample(ctx.now - sent);
+            if clean {
+                self.rtt.sample(ctx.now - sent);
+            }
             self.rtt_probe = None;
         }
         self.retries = 0;
@@ -441,7 +471,7 @@ impl Tcb {
                 if mss < self.mss {
                     tracing::debug!(local = %self.local, remote = %self.remote, old = self.mss, new = mss, "TCP path MTU lowered");
                     self.mss = mss;
-                    self.cc.set_mss(mss);
+                    self.cc.set_mss(self.max_data());
                     if self.state.is_synchronized() && self.snd_nxt > self.snd_una {
                         self.snd_nxt = self.snd_una;
                         self.rtt_probe = None;

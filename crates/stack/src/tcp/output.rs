@@ -38,7 +38,7 @@ impl Tcb {
         if self.snd_max == iss {
             self.snd_nxt = iss + 1;
             self.snd_max = iss + 1;
-            self.rtt_probe = Some((iss + 1, ctx.now));
+            self.rtt_probe = Some((iss, iss + 1, ctx.now));
         } else if retransmission {
             self.retransmissions += 1;
             ctx.counters.tcp_retransmissions += 1;
@@ -81,13 +81,14 @@ impl Tcb {
         }
         let wnd = self.snd_wnd.min(self.cc.send_window());
         let usable = wnd.saturating_sub(in_flight);
-        let len = avail.min(self.mss).min(usable);
+        let full = self.max_data();
+        let len = avail.min(full).min(usable);
         if len == 0 {
             return None;
         }
         let fin = self.fin_pending() && len == avail;
         let retransmission = self.snd_nxt < self.snd_max;
-        if len == self.mss || retransmission || fin {
+        if len == full || retransmission || fin {
             return Some((len, fin));
         }
         if len == avail {
@@ -151,12 +152,19 @@ impl Tcb {
                 self.fin_seq = Some(seq + len);
             }
         }
+        let end = seq + len + usize::from(fin);
         if seq < self.snd_max {
             self.retransmissions += 1;
             ctx.counters.tcp_retransmissions += 1;
-            self.rtt_probe = None;
+            self.retx_high = self.retx_high.max(end);
+            if self
+                .rtt_probe
+                .is_some_and(|(start, pend, _)| seq < pend && start < end)
+            {
+                self.rtt_probe = None;
+            }
         } else if len > 0 && self.rtt_probe.is_none() {
-            self.rtt_probe = Some((seq + len, ctx.now));
+            self.rtt_probe = Some((seq, end, ctx.now));
         }
         self.emit(ctx, seq, flags, payload);
         if self.rtx_at.is_none() {
@@ -168,7 +176,7 @@ impl Tcb {
     /// (fast retransmit, RFC 5681 §3.2; NewReno partial ACK, RFC 6582 §3.2).
     pub(super) fn retransmit_first(&mut self, ctx: &mut Ctx<'_>) {
         let outstanding = self.snd_max.since(self.snd_una);
-        let len = outstanding.min(self.tx.len()).min(self.mss);
+        let len = outstanding.min(self.tx.len()).min(self.max_data());
         let fin = self.fin_seq == Some(self.snd_una + len);
         if len == 0 && !fin {
             return;

@@ -20,7 +20,7 @@ use crate::socket::Handle;
 use crate::time::Instant;
 use core::task::Waker;
 use std::net::SocketAddrV4;
-use vnet_wire::tcp::{TcpFlags, TcpRepr};
+use vnet_wire::tcp::{TcpFlags, TcpRepr, TcpTimestamps};
 
 /// Default MSS when the peer sends none (RFC 9293 §3.7.1: "If an MSS
 /// Option is not received at connection setup, TCP implementations MUST
@@ -127,9 +127,23 @@ pub(crate) struct Tcb {
     pub(super) retries: u32,
     pub(super) syn_retransmitted: bool,
     pub(super) rtt: RttEstimator,
-    /// The segment being timed: (sequence number that acknowledges it,
-    /// time sent). Karn: cleared by any retransmission.
-    pub(super) rtt_probe: Option<(SeqNumber, Instant)>,
+    /// The segment being timed: (its first sequence number, the sequence
+    /// number that acknowledges it, time sent). Karn: dropped if that
+    /// segment is retransmitted.
+    pub(super) rtt_probe: Option<(SeqNumber, SeqNumber, Instant)>,
+    /// End of the highest range ever retransmitted: an ACK that newly
+    /// covers retransmitted data gives no RTT sample (Karn's algorithm,
+    /// RFC 6298 §3, as Linux applies it without timestamps).
+    pub(super) retx_high: SeqNumber,
+    /// Timestamps option in use (offered in SYN-SENT, negotiated after).
+    pub(super) ts_enabled: bool,
+    /// Per-connection offset of our TSval clock (RFC 7323 §7.1 "a random
+    /// offset ... per connection").
+    pub(super) ts_offset: u32,
+    /// TS.Recent: the TSval to echo (RFC 7323 §4.3).
+    pub(super) ts_recent: u32,
+    /// Last.ACK.sent (RFC 7323 §4.3).
+    pub(super) last_ack_sent: SeqNumber,
     pub(super) cc: Congestion,
     /// An ACK must go out now (not delayed).
     pub(super) ack_now: bool,
@@ -215,6 +229,11 @@ impl Tcb {
                 cfg.clock_granularity,
             ),
             rtt_probe: None,
+            retx_high: iss,
+            ts_enabled: cfg.timestamps,
+            ts_offset: super::isn::port_offset(&cfg.isn_secret, remote, u32::from(local.port()) | 0x7473_0000),
+            ts_recent: 0,
+            last_ack_sent: SeqNumber(0),
             cc: Congestion::new(DEFAULT_MSS, iss, cfg.send_buffer.saturating_mul(4)),
             ack_now: false,
             unacked_segs: 0,
@@ -265,6 +284,8 @@ impl Tcb {
         t.rcv_nxt = t.irs + 1;
         t.rcv_adv = t.rcv_nxt + t.rx.capacity().min(65_535);
         t.apply_syn_options(syn);
+        // RFC 7323 §3.2: TSopt in <SYN,ACK> only if the SYN had it.
+        t.ts_enabled = t.ts_enabled && syn.timestamps.is_some();
         // RFC 7323 §1.3: a WS option in <SYN,ACK> only if the SYN had one.
         t.offer_wscale = t.offer_wscale && syn.window_scale.is_some();
         if !t.offer_wscale {
@@ -282,6 +303,10 @@ impl Tcb {
     /// Window Scale (RFC 7323 §2.2: scaling is used only if both sides sent
     /// the option; a shift above 14 is taken as 14, §2.3).
     pub(super) fn apply_syn_options(&mut self, syn: &TcpRepr) {
+        match syn.timestamps {
+            Some(ts) if self.ts_enabled => self.ts_recent = ts.tsval,
+            _ => self.ts_enabled = false,
+        }
         let peer_mss = syn.mss.map_or(DEFAULT_MSS, usize::from);
         self.mss = peer_mss.min(usize::from(self.our_mss)).max(MIN_MSS);
         match syn.window_scale {
@@ -291,6 +316,35 @@ impl Tcb {
                 self.rcv_wscale = 0;
             }
         }
+    }
+
+    /// Data bytes per full-sized segment: the MSS less the options every
+    /// segment carries (RFC 6691 §2: the MSS excludes TCP options; 12 bytes
+    /// for NOP, NOP, Timestamps).
+    pub(super) fn max_data(&self) -> usize {
+        if self.ts_enabled {
+            self.mss.saturating_sub(12).max(1)
+        } else {
+            self.mss
+        }
+    }
+
+    /// Our timestamp clock: milliseconds of `now` plus the per-connection
+    /// offset (RFC 7323 §5.4: a tick between 1 ms and 1 s).
+    pub(super) fn ts_val(&self, now: Instant) -> u32 {
+        (now.total_millis() as u32).wrapping_add(self.ts_offset)
+    }
+
+    /// RFC 7323 §4.1 RTTM: an ACK of new data echoing one of our TSvals
+    /// gives an unambiguous RTT sample, retransmissions included.
+    pub(super) fn ts_sample(&mut self, now: Instant, tsecr: u32) -> bool {
+        let sent = tsecr.wrapping_sub(self.ts_offset);
+        let rtt = (now.total_millis() as u32).wrapping_sub(sent);
+        if rtt > 3_600_000 {
+            return false;
+        }
+        self.rtt.sample(core::time::Duration::from_millis(u64::from(rtt)));
+        true
     }
 
     /// THE state-transition function: every change of state goes through
@@ -406,7 +460,12 @@ impl Tcb {
         if with_ack && !syn {
             self.update_rcv_window();
         }
+        let timestamps = self.ts_enabled.then(|| TcpTimestamps {
+            tsval: self.ts_val(ctx.now),
+            tsecr: if with_ack { self.ts_recent } else { 0 },
+        });
         let repr = TcpRepr {
+            timestamps,
             ack: with_ack.then_some(self.rcv_nxt.0),
             window: self.window_field(syn),
             mss: syn.then_some(self.our_mss),
@@ -421,6 +480,7 @@ impl Tcb {
             payload,
         });
         if with_ack {
+            self.last_ack_sent = self.rcv_nxt;
             self.ack_now = false;
             self.unacked_segs = 0;
             self.delack_at = None;

@@ -65,6 +65,7 @@ impl Tcb {
         }
         self.retries += 1;
         ctx.counters.tcp_rto_timeouts += 1;
+        if std::env::var("TCPDBG").is_ok() { eprintln!("RTO at {} retries {} rto {:?} una {} max {} state {:?} cwnd {} wnd {}", ctx.now, self.retries, self.rtt.rto(), self.snd_una, self.snd_max, self.state, self.cc.cwnd(), self.snd_wnd); }
         self.rtt.back_off();
         self.rtt_probe = None;
         match self.state {
@@ -105,7 +106,7 @@ impl Tcb {
         let usable = self.snd_wnd;
         let seq = self.snd_nxt;
         if usable > 0 {
-            let len = self.unsent().min(self.mss).min(usable);
+            let len = self.unsent().min(self.max_data()).min(usable);
             self.transmit(ctx, seq, len, false);
             self.snd_nxt = seq + len;
             self.snd_max = self.snd_max.max(self.snd_nxt);

@@ -1,0 +1,236 @@
+//! `tcp listen PORT` and `tcp send HOST:PORT --bytes N`: a bulk transfer
+//! over vnet's own TCP, like nc/iperf, printing goodput, retransmissions
+//! and the SHA-256 of the stream so both ends can be compared byte for byte.
+
+use super::parse_args;
+use crate::Host;
+use clap::{Parser, Subcommand};
+use sha2::{Digest, Sha256};
+use std::net::SocketAddrV4;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
+use vnet_runtime::net_tcp::{TcpListener, TcpStream};
+use vnet_runtime::{DeviceHandle, Disconnected, ExecOutput};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tcp",
+    about = "Bulk TCP transfers over vnet's own TCP (like nc/iperf)"
+)]
+struct Args {
+    #[command(subcommand)]
+    mode: Mode,
+}
+
+#[derive(Subcommand, Debug)]
+enum Mode {
+    /// Accept connections and read each to its end.
+    Listen {
+        /// Port to listen on.
+        port: u16,
+        /// Connections to serve before exiting.
+        #[arg(long, default_value_t = 1)]
+        count: u64,
+    },
+    /// Connect and send N bytes of a deterministic pattern, then close.
+    Send {
+        /// Destination, e.g. 10.0.3.10:5001.
+        dest: SocketAddrV4,
+        /// Bytes to send (suffixes K, M, G allowed: 16M).
+        #[arg(long, value_parser = byte_count)]
+        bytes: u64,
+        /// Disable Nagle's algorithm.
+        #[arg(long)]
+        nodelay: bool,
+        /// Pattern seed (both ends print the stream's SHA-256 to compare).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn byte_count(text: &str) -> Result<u64, String> {
+    let (num, scale) = match text.chars().last() {
+        Some('K' | 'k') => (&text[..text.len() - 1], 1u64 << 10),
+        Some('M' | 'm') => (&text[..text.len() - 1], 1 << 20),
+        Some('G' | 'g') => (&text[..text.len() - 1], 1 << 30),
+        _ => (text, 1),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("{text:?} is not a byte count (e.g. 4096, 16M)"))
+}
+
+/// A cheap deterministic byte stream (xorshift64*).
+struct Pattern(u64);
+
+impl Pattern {
+    fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            let v = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+    }
+}
+
+fn rate(bytes: u64, secs: f64) -> String {
+    let mbit = bytes as f64 * 8.0 / secs.max(1e-9) / 1e6;
+    format!("{mbit:.2} Mbit/s")
+}
+
+pub(crate) async fn run(
+    handle: DeviceHandle<Host>,
+    argv: Vec<String>,
+    out: &ExecOutput,
+) -> Result<i32, Disconnected> {
+    let args: Args = match parse_args(&argv, out).await {
+        Ok(a) => a,
+        Err(code) => return Ok(code),
+    };
+    match args.mode {
+        Mode::Listen { port, count } => listen(handle, port, count, out).await,
+        Mode::Send {
+            dest,
+            bytes,
+            nodelay,
+            seed,
+        } => send(handle, dest, bytes, nodelay, seed, out).await,
+    }
+}
+
+async fn listen(
+    handle: DeviceHandle<Host>,
+    port: u16,
+    count: u64,
+    out: &ExecOutput,
+) -> Result<i32, Disconnected> {
+    let listener: TcpListener<Host> = match TcpListener::bind(&handle, port, 16) {
+        Ok(l) => l,
+        Err(e) => {
+            out.error(format!("tcp: listen on port {port}: {e}"))
+                .await?;
+            return Ok(1);
+        }
+    };
+    out.line(format!("listening on 0.0.0.0:{port}")).await?;
+    let mut status = 0;
+    for _ in 0..count {
+        let mut stream = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                out.error(format!("tcp: accept: {e}")).await?;
+                return Ok(1);
+            }
+        };
+        let peer = stream
+            .peer_addr()
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        out.line(format!("connection from {peer}")).await?;
+        let start = Instant::now();
+        let mut hasher = Sha256::new();
+        let mut total: u64 = 0;
+        let mut buf = vec![0u8; 64 * 1024];
+        let result = loop {
+            match stream.read(&mut buf).await {
+                Ok(0) => break Ok(()),
+                Ok(n) => {
+                    hasher.update(&buf[..n]);
+                    total += n as u64;
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        let secs = start.elapsed().as_secs_f64();
+        match result {
+            Ok(()) => {
+                out.line(format!(
+                    "received {total} bytes in {secs:.3} s ({}) from {peer}, sha256 {:x}",
+                    rate(total, secs),
+                    hasher.finalize()
+                ))
+                .await?;
+            }
+            Err(e) => {
+                out.error(format!("tcp: receive from {peer} after {total} bytes: {e}"))
+                    .await?;
+                status = 1;
+            }
+        }
+    }
+    Ok(status)
+}
+
+async fn send(
+    handle: DeviceHandle<Host>,
+    dest: SocketAddrV4,
+    bytes: u64,
+    nodelay: bool,
+    seed: u64,
+    out: &ExecOutput,
+) -> Result<i32, Disconnected> {
+    let start = Instant::now();
+    let mut stream: TcpStream<Host> = match TcpStream::connect(&handle, dest).await {
+        Ok(s) => s,
+        Err(e) => {
+            out.error(format!("tcp: connect to {dest}: {e}")).await?;
+            return Ok(1);
+        }
+    };
+    stream.set_nodelay(nodelay);
+    out.line(format!(
+        "connected {} -> {dest} in {:.3} ms",
+        stream
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+        start.elapsed().as_secs_f64() * 1000.0
+    ))
+    .await?;
+    let start = Instant::now();
+    let mut pattern = Pattern(seed.max(1));
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut sent: u64 = 0;
+    while sent < bytes {
+        let n = (bytes - sent).min(buf.len() as u64) as usize;
+        pattern.fill(&mut buf[..n]);
+        if let Err(e) = stream.write_all(&buf[..n]).await {
+            out.error(format!("tcp: send to {dest} after {sent} bytes: {e}"))
+                .await?;
+            return Ok(1);
+        }
+        hasher.update(&buf[..n]);
+        sent += n as u64;
+    }
+    if let Err(e) = stream.shutdown().await {
+        out.error(format!("tcp: shutdown: {e}")).await?;
+        return Ok(1);
+    }
+    // Wait until the peer has acknowledged everything (and closed its side).
+    let mut sink = [0u8; 1024];
+    loop {
+        match stream.read(&mut sink).await {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                out.error(format!("tcp: waiting for {dest} to finish: {e}"))
+                    .await?;
+                return Ok(1);
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let info = stream.info();
+    let retrans = info.as_ref().map(|i| i.retransmissions).unwrap_or(0);
+    out.line(format!(
+        "sent {sent} bytes in {secs:.3} s ({}), retransmissions {retrans}, sha256 {:x}",
+        rate(sent, secs),
+        hasher.finalize()
+    ))
+    .await?;
+    Ok(0)
+}

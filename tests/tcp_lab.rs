@@ -1,0 +1,120 @@
+//! vnet's own TCP between real device processes: a bulk transfer survives a
+//! cut cable (retransmission with backoff, then recovery), byte for byte.
+
+mod common;
+
+use common::{LabRun, field};
+use std::time::{Duration, Instant};
+
+#[test]
+fn sixteen_mib_survive_a_five_second_link_cut_byte_exact() {
+    let lab = LabRun::default_lab();
+    let mut server = lab.exec_background("web", &["tcp", "listen", "5001"]);
+    assert!(
+        server
+            .wait_for("listening on", Duration::from_secs(10))
+            .is_some(),
+        "{:?}",
+        server.seen
+    );
+    let client = lab.exec_background(
+        "client",
+        &["tcp", "send", "10.0.3.10:5001", "--bytes", "16M"],
+    );
+
+    // Cut the middle cable once data is flowing.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while lab.device_counter("web", "tcp_rx") < 200 {
+        assert!(
+            Instant::now() < deadline,
+            "the transfer never started\n{}",
+            lab.logs()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let run = lab.vnet(&["link", "down", "r2:eth1"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let received_at_cut = lab.device_counter("web", "tcp_rx");
+    std::thread::sleep(Duration::from_secs(5)); // the scenario: a 5 s outage
+    let run = lab.vnet(&["link", "up", "r2:eth1"]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    let (code, sent) = client.finish(Duration::from_secs(120));
+    assert_eq!(code, 0, "sender failed: {sent:?}\n{}", lab.logs());
+    let (code, received) = server.finish(Duration::from_secs(30));
+    assert_eq!(code, 0, "receiver failed: {received:?}");
+    let sent_line = sent
+        .iter()
+        .find(|l| l.starts_with("sent "))
+        .expect("sender summary");
+    let recv_line = received
+        .iter()
+        .find(|l| l.starts_with("received "))
+        .expect("receiver summary");
+    assert!(sent_line.starts_with("sent 16777216 bytes"), "{sent_line}");
+    assert!(
+        recv_line.starts_with("received 16777216 bytes"),
+        "{recv_line}"
+    );
+    assert_eq!(
+        field(sent_line, "sha256"),
+        field(recv_line, "sha256"),
+        "stream differs:\n{sent_line}\n{recv_line}"
+    );
+    let retrans: u64 = field(sent_line, "retransmissions")
+        .and_then(|r| r.parse().ok())
+        .expect("retransmissions");
+    assert!(
+        retrans > 0,
+        "a 5 s outage must cost retransmissions: {sent_line}"
+    );
+    assert!(
+        lab.device_counter("client", "tcp_rto_timeouts") > 0,
+        "the outage must fire the RTO"
+    );
+    assert!(
+        lab.device_counter("web", "tcp_rx") > received_at_cut,
+        "data flowed after the cut"
+    );
+    assert!(lab.iface_counter("r2", "eth1", "drop_link_down_out") > 0);
+}
+
+#[test]
+fn connection_refused_and_ss_show_socket_state() {
+    let lab = LabRun::default_lab();
+    let run = lab.exec(
+        "client",
+        &["tcp", "send", "10.0.3.10:5999", "--bytes", "1K"],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("Connection refused"), "{run:?}");
+
+    let mut server = lab.exec_background("web", &["tcp", "listen", "5001"]);
+    assert!(
+        server
+            .wait_for("listening on", Duration::from_secs(10))
+            .is_some()
+    );
+    let run = lab.exec("web", &["ss"]);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("Listen") && l.contains("0.0.0.0:5001")),
+        "{run:?}"
+    );
+    let run = lab.exec(
+        "client",
+        &["tcp", "send", "10.0.3.10:5001", "--bytes", "256K"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let (code, lines) = server.finish(Duration::from_secs(30));
+    assert_eq!(code, 0, "{lines:?}");
+    // The client's side of the closed connection lingers in TIME-WAIT.
+    let run = lab.vnet(&["show", "client", "sockets"]);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("TimeWait") && l.contains("10.0.3.10:5001")),
+        "{run:?}"
+    );
+}
