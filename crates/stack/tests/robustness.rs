@@ -188,7 +188,7 @@ fn unknown_protocol_gets_protocol_unreachable() {
         mac(1, 0),
         A_IP,
         R_IP0,
-        6,
+        89, // OSPF: not implemented (TCP, 6, is answered by TCP itself)
         9,
         false,
         0,

@@ -36,6 +36,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 64)]
         window: u64,
     },
+    /// TCP goodput host -> router -> host (MTU 1500) next to the relay
+    /// ceiling (relay frames/s x 1448 bytes) measured in the same run.
+    Tcp {
+        /// Bytes to transfer (suffixes K, M, G).
+        #[arg(long, default_value = "64M")]
+        bytes: String,
+    },
     /// The baseline relay process (started by `bench forward`).
     #[command(hide = true)]
     Relay {
@@ -67,6 +74,7 @@ pub async fn run(what: BenchCommand) -> anyhow::Result<ExitCode> {
             b_peer,
             ..
         } => relay(a, a_peer, b, b_peer).await,
+        BenchCommand::Tcp { bytes } => tcp_goodput(&bytes).await,
         BenchCommand::Forward { seconds, window } => {
             let secs = Duration::from_secs_f64(seconds.clamp(0.2, 60.0));
             tokio::task::spawn_blocking(move || forward(secs, window.max(1))).await?
@@ -417,5 +425,106 @@ fn forward(secs: Duration, window: u64) -> anyhow::Result<ExitCode> {
         "note: on a 2-core machine the generator, the sink and the device share the cores; the CPU column is the fairer comparison there"
     );
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(ExitCode::SUCCESS)
+}
+
+const TCP_BENCH_TOPOLOGY: &str = r#"
+name = "bench-tcp"
+links = [
+  { a = "h1:eth0", b = "r1:eth0" },
+  { a = "r1:eth1", b = "h2:eth0" },
+]
+
+[devices.h1]
+kind = "host"
+gateway = "10.9.1.1"
+interfaces.eth0 = { address = "10.9.1.10/24" }
+
+[devices.r1]
+kind = "router"
+interfaces.eth0 = { address = "10.9.1.1/24" }
+interfaces.eth1 = { address = "10.9.2.1/24" }
+
+[devices.h2]
+kind = "host"
+gateway = "10.9.2.1"
+interfaces.eth0 = { address = "10.9.2.10/24" }
+"#;
+
+/// Runs an app on a device and returns its output lines and exit code.
+async fn exec_lines(admin: SocketAddr, argv: &[&str]) -> anyhow::Result<(i32, Vec<String>)> {
+    use futures_util::StreamExt;
+    let request = vnet_runtime::api::ExecRequest {
+        argv: argv.iter().map(|a| a.to_string()).collect(),
+    };
+    let response = crate::client::http()
+        .post(crate::client::url(admin, "/exec"))
+        .json(&request)
+        .send()
+        .await?;
+    let mut body = response.bytes_stream();
+    let mut pending = Vec::new();
+    let mut lines = Vec::new();
+    while let Some(chunk) = body.next().await {
+        pending.extend_from_slice(&chunk?);
+        while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=pos).collect();
+            match serde_json::from_slice(&line)? {
+                vnet_runtime::api::ExecEvent::Out(t) | vnet_runtime::api::ExecEvent::Err(t) => lines.push(t),
+                vnet_runtime::api::ExecEvent::Exit(code) => return Ok((code, lines)),
+            }
+        }
+    }
+    bail!("exec output ended without an exit code")
+}
+
+async fn tcp_goodput(bytes: &str) -> anyhow::Result<ExitCode> {
+    let dir = std::env::temp_dir().join(format!("vnet-bench-tcp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    // The ceiling: what a bare relay forwards, as 1448-byte TCP payloads.
+    let relay = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || measure(Dut::Relay, 1514, Duration::from_secs(2), 64, &dir)).await??
+    };
+    let ceiling_mbit = relay.fps * 1448.0 * 8.0 / 1e6;
+
+    let topology = dir.join("bench-tcp.toml");
+    std::fs::write(&topology, TCP_BENCH_TOPOLOGY)?;
+    let run_dir = dir.join("run");
+    let code = crate::commands::up::run(&run_dir, &topology, 30, None).await?;
+    if code != ExitCode::SUCCESS {
+        bail!("the benchmark lab did not start");
+    }
+    let state = crate::state::LabState::require(&run_dir)?;
+    let admin = |name: &str| state.device(name).map(|d| d.admin);
+    let (h1, h2) = (admin("h1")?, admin("h2")?);
+    let listen = tokio::spawn(async move { exec_lines(h2, &["tcp", "listen", "5001"]).await });
+    tokio::time::sleep(Duration::from_millis(300)).await; // let the listener bind
+    let sent = exec_lines(h1, &["tcp", "send", "10.9.2.10:5001", "--bytes", bytes]).await;
+    let received = listen.await?;
+    crate::commands::down::run(&run_dir).await?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let (code, lines) = sent?;
+    let (_, rlines) = received?;
+    let summary = lines.iter().find(|l| l.starts_with("sent ")).cloned().unwrap_or_default();
+    if code != 0 || summary.is_empty() {
+        bail!("transfer failed: {lines:?} / {rlines:?}");
+    }
+    let goodput: f64 = summary
+        .split('(')
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    println!("vnet bench tcp: host -> router -> host, MTU 1500, one process per device");
+    println!("  {summary}");
+    for l in rlines.iter().filter(|l| l.starts_with("received ")) {
+        println!("  {l}");
+    }
+    println!("  relay ceiling: {:.0} frames/s x 1448 B = {ceiling_mbit:.1} Mbit/s", relay.fps);
+    println!(
+        "  goodput / ceiling = {goodput:.1} / {ceiling_mbit:.1} = {:.2}x (goal >= 0.50x)",
+        if ceiling_mbit > 0.0 { goodput / ceiling_mbit } else { 0.0 }
+    );
     Ok(ExitCode::SUCCESS)
 }

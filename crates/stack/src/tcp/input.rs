@@ -348,6 +348,10 @@ impl Tcb {
             self.probe_end = None;
         }
         let echoed = tsecr.filter(|&e| self.ts_enabled && e != 0);
+        if !clean {
+            // Retransmitted data arrived: the backoff has done its job.
+            self.rtt.clear_backoff();
+        }
         if let Some(e) = echoed {
             // Every clean ACK is a sample. An ACK covering retransmitted
             // data may echo the timestamp of the original transmission

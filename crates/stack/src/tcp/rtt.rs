@@ -67,6 +67,15 @@ impl RttEstimator {
         }
     }
 
+    /// Forgets the backoff without a sample: an ACK showed that a
+    /// retransmission got through, so the path works again. (Strict Karn
+    /// keeps the backoff until a valid sample, RFC 6298 §5; Linux and
+    /// FreeBSD reset it through timestamp samples on such ACKs, which
+    /// vnet does not take because they are inflated by the timeout.)
+    pub(crate) fn clear_backoff(&mut self) {
+        self.backoff = 0;
+    }
+
     /// The current RTO, backoff included.
     pub(crate) fn rto(&self) -> Duration {
         let factor = 1u32.checked_shl(self.backoff.min(31)).unwrap_or(u32::MAX);

@@ -129,6 +129,30 @@ pub struct Sim {
     pub rng: Rng,
     /// Frames delivered so far.
     pub delivered: u64,
+    /// When true, every frame a node emits is recorded here (before impairments).
+    pub capture: bool,
+    pub captured: Vec<Captured>,
+}
+
+/// A frame a node emitted.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    pub at: Instant,
+    pub node: usize,
+    pub frame: Vec<u8>,
+}
+
+impl Captured {
+    /// The TCP header of the frame, if it is an unfragmented IPv4/TCP frame.
+    pub fn tcp(&self) -> Option<vnet_wire::tcp::TcpRepr> {
+        use vnet_wire::ipv4::Ipv4Packet;
+        use vnet_wire::tcp::{TcpPacket, TcpRepr};
+        let ip = Ipv4Packet::new_checked(self.frame.get(14..)?).ok()?;
+        if ip.next_header() != vnet_wire::ip::IpProtocol::Tcp {
+            return None;
+        }
+        TcpRepr::parse(&TcpPacket::new_checked(ip.payload()).ok()?, ip.src_addr(), ip.dst_addr()).ok()
+    }
 }
 
 /// A config with a fixed ISN secret (tests use fixed keys).
@@ -148,6 +172,8 @@ impl Sim {
             seq: 0,
             rng: Rng::new(seed),
             delivered: 0,
+            capture: false,
+            captured: Vec::new(),
         }
     }
 
@@ -210,6 +236,15 @@ impl Sim {
         }
     }
 
+    /// TCP segments node `n` emitted, with their time.
+    pub fn segments_from(&self, n: usize) -> Vec<(Instant, vnet_wire::tcp::TcpRepr)> {
+        self.captured
+            .iter()
+            .filter(|c| c.node == n)
+            .filter_map(|c| Some((c.at, c.tcp()?)))
+            .collect()
+    }
+
     /// Statistics of both directions of `link`.
     pub fn link_stats(&self, link: usize) -> [LinkStats; 2] {
         [self.links[link].dirs[0].stats, self.links[link].dirs[1].stats]
@@ -225,6 +260,13 @@ impl Sim {
                     .any(|i| i.address.is_some_and(|a| a.address() == src))
             };
             validate_frame(&frame, originated);
+            if self.capture {
+                self.captured.push(Captured {
+                    at: self.now,
+                    node,
+                    frame: frame.clone(),
+                });
+            }
             let Some((li, di)) = self.links.iter().enumerate().find_map(|(i, l)| {
                 l.ends.iter().position(|&e| e == (node, port)).map(|d| (i, d))
             }) else {
