@@ -99,7 +99,7 @@ fn connection_refused_and_ss_show_socket_state() {
     assert!(
         run.stdout
             .lines()
-            .any(|l| l.starts_with("Listen") && l.contains("0.0.0.0:5001")),
+            .any(|l| l.starts_with("LISTEN") && l.contains("0.0.0.0:5001")),
         "{run:?}"
     );
     let run = lab.exec(
@@ -114,7 +114,7 @@ fn connection_refused_and_ss_show_socket_state() {
     assert!(
         run.stdout
             .lines()
-            .any(|l| l.starts_with("TimeWait") && l.contains("10.0.3.10:5001")),
+            .any(|l| l.starts_with("TIME-WAIT") && l.contains("10.0.3.10:5001")),
         "{run:?}"
     );
 }

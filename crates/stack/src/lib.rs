@@ -16,6 +16,7 @@ pub mod arp;
 pub mod bridge;
 pub mod config;
 pub mod counters;
+pub mod dhcp;
 pub mod error;
 pub mod frag;
 pub mod icmp;

@@ -42,9 +42,9 @@ pub(crate) fn socket_table(stack: &vnet_stack::NetStack) -> Table {
         "STATE", "RECV-Q", "SEND-Q", "LOCAL", "PEER", "CWND", "SSTHRESH", "SRTT", "RTO", "RETRANS",
     ]);
     for s in stack.tcp_sockets() {
-        let listening = format!("{:?}", s.state) == "Listen";
+        let listening = s.state == vnet_stack::TcpState::Listen;
         t.row(vec![
-            format!("{:?}", s.state),
+            s.state.to_string(),
             s.recv_queue.to_string(),
             s.send_queue.to_string(),
             s.local.to_string(),

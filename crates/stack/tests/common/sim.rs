@@ -245,6 +245,11 @@ impl Sim {
             .collect()
     }
 
+    /// Takes one direction of `link` down or up (0: first end to second).
+    pub fn set_down_dir(&mut self, link: usize, dir: usize, down: bool) {
+        self.links[link].dirs[dir].imp.down = down;
+    }
+
     /// Statistics of both directions of `link`.
     pub fn link_stats(&self, link: usize) -> [LinkStats; 2] {
         [self.links[link].dirs[0].stats, self.links[link].dirs[1].stats]
