@@ -79,9 +79,12 @@ fn start_with_env(
                     .map(|a| a.parse().expect("cidr")),
                 mtu: 1500,
                 tap: None,
+                dhcp_client: false,
+                dhcp_server: None,
             })
             .collect(),
         gateway: None,
+        nameservers: Vec::new(),
         routes: Vec::new(),
         neighbors: Vec::new(),
         switch: SwitchConfig::default(),

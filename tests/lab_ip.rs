@@ -243,7 +243,7 @@ fn show_status_and_host_tools_print_tables() {
 
     let run = lab.vnet(&["show", "r1", "arp"]);
     assert!(
-        run.stdout.contains("10.0.1.10") && run.stdout.contains("10.0.12.2"),
+        run.stdout.contains("10.0.1.100") && run.stdout.contains("10.0.12.2"),
         "{run:?}"
     );
 
@@ -254,13 +254,20 @@ fn show_status_and_host_tools_print_tables() {
             .any(|l| l.starts_with("10.0.1.1 ") && l.contains("eth0")),
         "{run:?}"
     );
+    let run = lab.vnet(&["show", "r1", "leases"]);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("10.0.1.100") && l.contains("bound") && l.contains("eth0")),
+        "{run:?}"
+    );
     let run = lab.exec("client", &["ip", "route"]);
     assert!(
         run.stdout.contains("default via 10.0.1.1 dev eth0"),
         "{run:?}"
     );
     let run = lab.exec("client", &["ip", "addr"]);
-    assert!(run.stdout.contains("inet 10.0.1.10/24"), "{run:?}");
+    assert!(run.stdout.contains("inet 10.0.1.100/24"), "{run:?}");
 
     let run = lab.vnet(&["status"]);
     assert_eq!(run.code, 0, "{run:?}");

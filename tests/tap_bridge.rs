@@ -133,11 +133,11 @@ fn linux_namespace_pings_vnet_hosts_through_a_tap_device() {
         "{run:?}"
     );
     // ...and the client behind three vnet routers (TTL 64 - 3 hops on the way back).
-    let run = ns.exec(&["ping", "-c", "2", "-i", "0.2", "-W", "2", "10.0.1.10"]);
+    let run = ns.exec(&["ping", "-c", "2", "-i", "0.2", "-W", "2", "10.0.1.100"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("ttl=61"), "{run:?}");
     // A 4000-byte kernel ping crosses the MTU-576 link and is reassembled by the client.
-    let run = ns.exec(&["ping", "-c", "1", "-s", "4000", "-W", "2", "10.0.1.10"]);
+    let run = ns.exec(&["ping", "-c", "1", "-s", "4000", "-W", "2", "10.0.1.100"]);
     assert_eq!(run.code, 0, "{run:?}");
     // And vnet's ping reaches the kernel.
     let run = lab.exec("client", &["ping", "-c", "2", "-i", "0.2", "10.0.3.99"]);

@@ -83,7 +83,7 @@ pub struct CacheEntry {
     pub data: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
     /// An RRset or a NODATA entry.
     Set(DnsName, RecordType),
@@ -221,7 +221,12 @@ impl Cache {
     /// negative entry; sorted by name (RFC 4034 §6.1 order), then type.
     pub fn entries(&self, now: Instant) -> Vec<CacheEntry> {
         let mut keys: Vec<(&Key, &Entry)> = self.entries.iter().filter(|(_, e)| e.expires > now).collect();
-        keys.sort_by(|a, b| a.0.cmp(b.0));
+        // By name, the NXDOMAIN entry (all types) before the types.
+        let order = |k: &Key| match k {
+            Key::Name(n) => (n.clone(), None),
+            Key::Set(n, t) => (n.clone(), Some(*t)),
+        };
+        keys.sort_by_key(|(k, _)| order(k));
         let mut rows = Vec::new();
         for (key, e) in keys {
             let ttl = remaining(e.expires, now);

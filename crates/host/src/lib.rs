@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 mod apps;
+mod dhcp;
 
 use std::process::ExitCode;
 use vnet_runtime::api::Table;
@@ -28,6 +29,10 @@ pub const KIND: DeviceKind = DeviceKind::Host;
 /// The host device.
 pub struct Host {
     stack: NetStack,
+    /// DHCP client state when the interface is configured with `address = "dhcp"`.
+    dhcp: Option<dhcp::HostDhcp>,
+    /// DNS servers for the stub resolver (configured, or learned by DHCP).
+    nameservers: Vec<std::net::Ipv4Addr>,
 }
 
 impl vnet_runtime::net::NetDevice for Host {
@@ -63,7 +68,21 @@ impl Device for Host {
     }
 
     fn counters(&self) -> serde_json::Value {
-        serde_json::to_value(self.stack.counters()).unwrap_or_default()
+        let mut value = serde_json::to_value(self.stack.counters()).unwrap_or_default();
+        if let (Some(map), Some(d)) = (value.as_object_mut(), &self.dhcp) {
+            map.insert("dhcp_state".into(), d.client.state().name().into());
+        }
+        value
+    }
+
+    fn ready(&self) -> bool {
+        self.dhcp
+            .as_ref()
+            .is_none_or(|d| d.client.lease().is_some())
+    }
+
+    fn on_shutdown(&mut self, now: Instant, tx: &mut dyn Transmit) {
+        dhcp::release(self, now, tx);
     }
 }
 
@@ -72,12 +91,28 @@ pub fn spec() -> DeviceSpec<Host> {
     DeviceSpec {
         kind: KIND,
         build: |config| {
+            let dhcp = config
+                .interfaces
+                .iter()
+                .position(|i| i.dhcp_client)
+                .map(|port| dhcp::HostDhcp::new(port, config.interfaces[port].mac));
             Ok(Host {
                 stack: build_stack(config, false)?,
+                dhcp,
+                nameservers: config.nameservers.clone(),
             })
         },
         exec: Some(apps::exec),
-        start: None,
+        start: Some(|handle| {
+            Box::pin(async move {
+                let uses_dhcp = handle.with(|host, _, _| host.dhcp.is_some());
+                if uses_dhcp {
+                    dhcp::run(handle).await
+                } else {
+                    0
+                }
+            })
+        }),
     }
 }
 

@@ -9,6 +9,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod dhcp;
+
 use std::process::ExitCode;
 use vnet_runtime::api::Table;
 use vnet_runtime::stack_tables::{STACK_TABLES, build_stack, stack_table};
@@ -22,6 +24,14 @@ pub const KIND: DeviceKind = DeviceKind::Router;
 /// The router device.
 pub struct Router {
     stack: NetStack,
+    dhcp: Vec<dhcp::InterfaceServer>,
+    port_names: Vec<String>,
+}
+
+impl vnet_runtime::net::NetDevice for Router {
+    fn stack(&mut self) -> &mut NetStack {
+        &mut self.stack
+    }
 }
 
 impl Device for Router {
@@ -38,15 +48,40 @@ impl Device for Router {
     }
 
     fn tables(&self) -> Vec<&'static str> {
-        STACK_TABLES.to_vec()
+        let mut tables = STACK_TABLES.to_vec();
+        if !self.dhcp.is_empty() {
+            tables.push("leases");
+        }
+        tables
     }
 
     fn table(&self, now: Instant, name: &str) -> Option<Table> {
-        stack_table(&self.stack, now, name)
+        match name {
+            "leases" if !self.dhcp.is_empty() => {
+                Some(dhcp::leases_table(self, now, &self.port_names))
+            }
+            _ => stack_table(&self.stack, now, name),
+        }
     }
 
     fn counters(&self) -> serde_json::Value {
-        serde_json::to_value(self.stack.counters()).unwrap_or_default()
+        let mut value = serde_json::to_value(self.stack.counters()).unwrap_or_default();
+        if let Some(map) = value.as_object_mut() {
+            for s in &self.dhcp {
+                if let Ok(serde_json::Value::Object(c)) = serde_json::to_value(s.server.counters())
+                {
+                    for (k, v) in c {
+                        let total = map
+                            .get(&format!("dhcp_{k}"))
+                            .and_then(|x| x.as_u64())
+                            .unwrap_or(0)
+                            + v.as_u64().unwrap_or(0);
+                        map.insert(format!("dhcp_{k}"), total.into());
+                    }
+                }
+            }
+        }
+        value
     }
 }
 
@@ -57,10 +92,21 @@ pub fn spec() -> DeviceSpec<Router> {
         build: |config| {
             Ok(Router {
                 stack: build_stack(config, true)?,
+                dhcp: dhcp::servers(config)?,
+                port_names: config.interfaces.iter().map(|i| i.name.clone()).collect(),
             })
         },
         exec: None,
-        start: None,
+        start: Some(|handle| {
+            Box::pin(async move {
+                let serves_dhcp = handle.with(|router, _, _| !router.dhcp.is_empty());
+                if serves_dhcp {
+                    dhcp::serve(handle).await
+                } else {
+                    0
+                }
+            })
+        }),
     }
 }
 

@@ -57,7 +57,7 @@ pub(crate) async fn serve<D: Device>(
         started: std::time::Instant::now(),
     };
     let app = Router::new()
-        .route("/health", get(|| async { "ok" }))
+        .route("/health", get(health::<D>))
         .route("/status", get(status::<D>))
         .route("/tables", get(tables::<D>))
         .route("/tables/{name}", get(table::<D>))
@@ -71,6 +71,14 @@ pub(crate) async fn serve<D: Device>(
         .await;
     if let Err(e) = result {
         tracing::error!(error = %e, "admin API stopped");
+    }
+}
+
+async fn health<D: Device>(State(s): State<AdminState<D>>) -> (StatusCode, &'static str) {
+    if s.handle.shared.lock().ready() {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "starting")
     }
 }
 

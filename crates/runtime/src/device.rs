@@ -26,6 +26,16 @@ pub trait Device: Send + 'static {
     fn table(&self, now: Instant, name: &str) -> Option<Table>;
     /// Device-level counters as JSON.
     fn counters(&self) -> serde_json::Value;
+    /// Whether the device is ready for traffic (e.g. a DHCP host holds a
+    /// lease). `/health` answers 503 until it is, so `vnet up` and compose
+    /// health checks wait for it.
+    fn ready(&self) -> bool {
+        true
+    }
+    /// The device is stopping: last words (e.g. a DHCP RELEASE).
+    fn on_shutdown(&mut self, now: Instant, tx: &mut dyn Transmit) {
+        let _ = (now, tx);
+    }
     /// A port's link was brought up or down administratively.
     fn link_changed(&mut self, now: Instant, port: usize, up: bool) {
         let _ = (now, port, up);

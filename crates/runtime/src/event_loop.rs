@@ -101,6 +101,7 @@ pub async fn run<D: Device>(
 
     shutdown.cancelled().await;
     tracing::info!(device = %shared.config.name, "shutting down");
+    shared.with(None, |device, now, tx| device.on_shutdown(now, tx));
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, server).await;
     for task in tasks {
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, task).await;

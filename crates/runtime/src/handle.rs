@@ -94,6 +94,11 @@ impl<D: Device> DeviceHandle<D> {
         &self.shared.config
     }
 
+    /// Sleeps until stack time `at`.
+    pub async fn sleep_until(&self, at: Instant) {
+        tokio::time::sleep_until(self.shared.clock.to_tokio(at)).await
+    }
+
     /// Runs `f` with the device locked and a transmitter for its ports.
     /// Keep `f` short: it holds up the forwarding path.
     pub fn with<R>(&self, f: impl FnOnce(&mut D, Instant, &mut dyn Transmit) -> R) -> R {

@@ -11,7 +11,9 @@ use crate::handle::DeviceHandle;
 use std::future::poll_fn;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::task::Poll;
-use vnet_stack::{NetStack, PingEvent, PingHandle, SendOptions, StackError, UdpEvent, UdpHandle};
+use vnet_stack::{
+    NetStack, PingEvent, PingHandle, SendOptions, StackError, UdpEvent, UdpHandle, UdpMeta,
+};
 
 /// A device whose protocol logic is a [`NetStack`] (host, router, DNS, web).
 pub trait NetDevice: Device {
@@ -124,6 +126,42 @@ impl<D: NetDevice> UdpSocket<D> {
                 })
         })
         .await
+    }
+
+    /// Waits for the next event with where it arrived (interface, destination).
+    pub async fn next_event_with_meta(&self) -> (UdpEvent, UdpMeta) {
+        let socket = self.socket;
+        poll_fn(|cx| {
+            self.handle
+                .with(|dev, _, _| match dev.stack().udp_recv_with_meta(socket) {
+                    Some(event) => Poll::Ready(event),
+                    None => {
+                        dev.stack().udp_register_waker(socket, cx.waker());
+                        Poll::Pending
+                    }
+                })
+        })
+        .await
+    }
+
+    /// Sends out of interface `port` from `src` (0.0.0.0 allowed), bypassing routing (DHCP).
+    pub fn send_via(
+        &self,
+        port: usize,
+        src: Ipv4Addr,
+        dst: SocketAddrV4,
+        payload: &[u8],
+    ) -> Result<(), StackError> {
+        let socket = self.socket;
+        self.handle.with(|dev, now, tx| {
+            dev.stack()
+                .udp_send_via(now, socket, port, src, dst, payload, tx)
+        })
+    }
+
+    /// The stack handle of this socket.
+    pub fn handle(&self) -> UdpHandle {
+        self.socket
     }
 
     /// Waits for the next datagram, skipping ICMP errors.

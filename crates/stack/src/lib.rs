@@ -36,6 +36,6 @@ pub use icmp::IcmpError;
 pub use netstack::NetStack;
 pub use route::{Route, RouteKind, RoutingTable};
 pub use socket::ping::{PingEvent, PingHandle};
-pub use socket::udp::{UdpEvent, UdpHandle};
+pub use socket::udp::{UdpEvent, UdpHandle, UdpMeta};
 pub use tcp::{TcpConfig, TcpError, TcpHandle, TcpInfo, TcpState};
 pub use transmit::Transmit;

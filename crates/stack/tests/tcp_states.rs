@@ -35,7 +35,9 @@ fn state(sim: &Sim, n: usize, h: TcpHandle) -> Option<TcpState> {
 fn establish(sim: &mut Sim) -> (TcpHandle, TcpHandle, TcpHandle) {
     let l = sim.nodes[B].tcp_listen(80, 4).unwrap();
     let c = sim
-        .with(A, |s, now, tx| s.tcp_connect(now, SocketAddrV4::new(B_IP, 80), tx))
+        .with(A, |s, now, tx| {
+            s.tcp_connect(now, SocketAddrV4::new(B_IP, 80), tx)
+        })
         .unwrap();
     assert_eq!(state(sim, A, c), Some(SynSent));
     assert!(sim.run_until(secs(5), |s| s.nodes[A].tcp_state(c) == Some(Established)));
@@ -71,17 +73,22 @@ fn open_and_close_follow_rfc_9293() {
     let synack = &sim.segments_from(B)[0].1;
     assert_eq!(synack.flags.to_string(), "S.");
     assert_eq!(synack.ack, Some(syn.seq.wrapping_add(1)));
-    assert_eq!(sim.segments_from(A)[1].1.ack, Some(synack.seq.wrapping_add(1)));
+    assert_eq!(
+        sim.segments_from(A)[1].1.ack,
+        Some(synack.seq.wrapping_add(1))
+    );
     assert_ne!(syn.seq, 0, "the ISN comes from RFC 6528, not a constant");
 
     // Figure 12: A closes first.
-    sim.with(A, |s, now, tx| s.tcp_shutdown(now, c, tx)).unwrap();
+    sim.with(A, |s, now, tx| s.tcp_shutdown(now, c, tx))
+        .unwrap();
     assert_eq!(state(&sim, A, c), Some(FinWait1));
     sim.run_for(Duration::from_millis(10));
     assert_eq!(state(&sim, A, c), Some(FinWait2));
     assert_eq!(state(&sim, B, srv), Some(CloseWait));
     assert_eq!(recv_all(&mut sim, B, srv), Ok(vec![]), "EOF");
-    sim.with(B, |s, now, tx| s.tcp_shutdown(now, srv, tx)).unwrap();
+    sim.with(B, |s, now, tx| s.tcp_shutdown(now, srv, tx))
+        .unwrap();
     assert_eq!(state(&sim, B, srv), Some(LastAck));
     sim.run_for(Duration::from_millis(10));
     assert_eq!(state(&sim, A, c), Some(TimeWait));
@@ -91,7 +98,15 @@ fn open_and_close_follow_rfc_9293() {
 
     assert_eq!(
         sim.nodes[A].tcp_state_history(c),
-        vec![Closed, SynSent, Established, FinWait1, FinWait2, TimeWait, Closed]
+        vec![
+            Closed,
+            SynSent,
+            Established,
+            FinWait1,
+            FinWait2,
+            TimeWait,
+            Closed
+        ]
     );
     assert_eq!(
         sim.nodes[B].tcp_state_history(srv),
@@ -105,9 +120,23 @@ fn open_and_close_follow_rfc_9293() {
     assert_eq!(sim.nodes[A].tcp_socket_count(), 0);
     assert_eq!(sim.nodes[B].tcp_socket_count(), 0);
     let ca = sim.nodes[A].counters();
-    assert_eq!((ca.tcp_conn_opened, ca.tcp_conn_established, ca.tcp_conn_closed), (1, 1, 1));
+    assert_eq!(
+        (
+            ca.tcp_conn_opened,
+            ca.tcp_conn_established,
+            ca.tcp_conn_closed
+        ),
+        (1, 1, 1)
+    );
     let cb = sim.nodes[B].counters();
-    assert_eq!((cb.tcp_conn_accepted, cb.tcp_conn_closed, cb.tcp_conn_aborted), (1, 1, 0));
+    assert_eq!(
+        (
+            cb.tcp_conn_accepted,
+            cb.tcp_conn_closed,
+            cb.tcp_conn_aborted
+        ),
+        (1, 1, 0)
+    );
 }
 
 #[test]
@@ -115,10 +144,14 @@ fn simultaneous_open() {
     let mut sim = pair();
     // RFC 9293 Figure 7: both SYNs cross on the wire.
     let a = sim
-        .with(A, |s, now, tx| s.tcp_connect_from(now, 5000, SocketAddrV4::new(B_IP, 6000), tx))
+        .with(A, |s, now, tx| {
+            s.tcp_connect_from(now, 5000, SocketAddrV4::new(B_IP, 6000), tx)
+        })
         .unwrap();
     let b = sim
-        .with(B, |s, now, tx| s.tcp_connect_from(now, 6000, SocketAddrV4::new(A_IP, 5000), tx))
+        .with(B, |s, now, tx| {
+            s.tcp_connect_from(now, 6000, SocketAddrV4::new(A_IP, 5000), tx)
+        })
         .unwrap();
     assert!(sim.run_until(secs(5), |s| {
         s.nodes[A].tcp_state(a) == Some(Established) && s.nodes[B].tcp_state(b) == Some(Established)
@@ -130,8 +163,10 @@ fn simultaneous_open() {
         );
     }
     // Data flows both ways afterwards.
-    sim.with(A, |s, now, tx| s.tcp_send(now, a, b"ping", tx)).unwrap();
-    sim.with(B, |s, now, tx| s.tcp_send(now, b, b"pong", tx)).unwrap();
+    sim.with(A, |s, now, tx| s.tcp_send(now, a, b"ping", tx))
+        .unwrap();
+    sim.with(B, |s, now, tx| s.tcp_send(now, b, b"pong", tx))
+        .unwrap();
     sim.run_for(Duration::from_millis(50));
     assert_eq!(recv_all(&mut sim, B, b).unwrap(), b"ping");
     assert_eq!(recv_all(&mut sim, A, a).unwrap(), b"pong");
@@ -142,19 +177,37 @@ fn simultaneous_close() {
     let mut sim = pair();
     let (c, _, srv) = establish(&mut sim);
     // RFC 9293 Figure 13: both FINs cross on the wire.
-    sim.with(A, |s, now, tx| s.tcp_shutdown(now, c, tx)).unwrap();
-    sim.with(B, |s, now, tx| s.tcp_shutdown(now, srv, tx)).unwrap();
+    sim.with(A, |s, now, tx| s.tcp_shutdown(now, c, tx))
+        .unwrap();
+    sim.with(B, |s, now, tx| s.tcp_shutdown(now, srv, tx))
+        .unwrap();
     sim.run_for(Duration::from_millis(20));
     assert_eq!(state(&sim, A, c), Some(TimeWait));
     assert_eq!(state(&sim, B, srv), Some(TimeWait));
     sim.run_for(secs(61));
     assert_eq!(
         sim.nodes[A].tcp_state_history(c),
-        vec![Closed, SynSent, Established, FinWait1, Closing, TimeWait, Closed]
+        vec![
+            Closed,
+            SynSent,
+            Established,
+            FinWait1,
+            Closing,
+            TimeWait,
+            Closed
+        ]
     );
     assert_eq!(
         sim.nodes[B].tcp_state_history(srv),
-        vec![Listen, SynReceived, Established, FinWait1, Closing, TimeWait, Closed]
+        vec![
+            Listen,
+            SynReceived,
+            Established,
+            FinWait1,
+            Closing,
+            TimeWait,
+            Closed
+        ]
     );
 }
 
@@ -162,8 +215,10 @@ fn simultaneous_close() {
 fn half_close_keeps_receiving() {
     let mut sim = pair();
     let (c, _, srv) = establish(&mut sim);
-    sim.with(A, |s, now, tx| s.tcp_send(now, c, b"request", tx)).unwrap();
-    sim.with(A, |s, now, tx| s.tcp_shutdown(now, c, tx)).unwrap();
+    sim.with(A, |s, now, tx| s.tcp_send(now, c, b"request", tx))
+        .unwrap();
+    sim.with(A, |s, now, tx| s.tcp_shutdown(now, c, tx))
+        .unwrap();
     assert_eq!(
         sim.with(A, |s, now, tx| s.tcp_send(now, c, b"more", tx)),
         Err(StackError::Shutdown)
@@ -195,12 +250,17 @@ fn half_close_keeps_receiving() {
 fn syn_to_closed_port_is_refused() {
     let mut sim = pair();
     let c = sim
-        .with(A, |s, now, tx| s.tcp_connect(now, SocketAddrV4::new(B_IP, 81), tx))
+        .with(A, |s, now, tx| {
+            s.tcp_connect(now, SocketAddrV4::new(B_IP, 81), tx)
+        })
         .unwrap();
     sim.run_for(Duration::from_millis(10));
     assert_eq!(sim.nodes[A].tcp_error(c), Some(TcpError::Refused));
     assert_eq!(state(&sim, A, c), Some(Closed));
-    assert_eq!(sim.nodes[A].tcp_state_history(c), vec![Closed, SynSent, Closed]);
+    assert_eq!(
+        sim.nodes[A].tcp_state_history(c),
+        vec![Closed, SynSent, Closed]
+    );
     assert_eq!(
         sim.with(A, |s, now, tx| s.tcp_send(now, c, b"x", tx)),
         Err(StackError::Connection(TcpError::Refused))
@@ -224,7 +284,9 @@ fn syn_retries_exhausted_times_out() {
     sim.set_down(0, true);
     let start = sim.now;
     let c = sim
-        .with(A, |s, now, tx| s.tcp_connect(now, SocketAddrV4::new(B_IP, 80), tx))
+        .with(A, |s, now, tx| {
+            s.tcp_connect(now, SocketAddrV4::new(B_IP, 80), tx)
+        })
         .unwrap();
     assert!(sim.run_until(secs(300), |s| s.nodes[A].tcp_error(c).is_some()));
     assert_eq!(sim.nodes[A].tcp_error(c), Some(TcpError::TimedOut));
@@ -234,7 +296,10 @@ fn syn_retries_exhausted_times_out() {
     assert_eq!(sim.nodes[A].counters().tcp_retransmissions, 6);
     // ARP never resolved: the soft error says why.
     let info = sim.nodes[A].tcp_info(c).unwrap();
-    assert_eq!(info.soft_error, Some(vnet_stack::IcmpError::HostUnreachable));
+    assert_eq!(
+        info.soft_error,
+        Some(vnet_stack::IcmpError::HostUnreachable)
+    );
 }
 
 #[test]
@@ -244,15 +309,23 @@ fn data_retries_exhausted_times_out() {
     let mut sim = pair_with(cfg, config(2));
     let (c, _, srv) = establish(&mut sim);
     sim.set_down(0, true);
-    sim.with(A, |s, now, tx| s.tcp_send(now, c, b"into the void", tx)).unwrap();
+    sim.with(A, |s, now, tx| s.tcp_send(now, c, b"into the void", tx))
+        .unwrap();
     let start = sim.now;
     assert!(sim.run_until(secs(60), |s| s.nodes[A].tcp_error(c).is_some()));
     assert_eq!(sim.nodes[A].tcp_error(c), Some(TcpError::TimedOut));
     assert_eq!(sim.nodes[A].counters().tcp_rto_timeouts, 4);
     // 200 ms minimum RTO doubled each time: 0.2 + 0.4 + 0.8 + 1.6 + 3.2 s.
     let took = sim.now - start;
-    assert!(took >= Duration::from_millis(6200) && took < Duration::from_millis(6400), "{took:?}");
-    assert_eq!(state(&sim, B, srv), Some(Established), "B never heard of it");
+    assert!(
+        took >= Duration::from_millis(6200) && took < Duration::from_millis(6400),
+        "{took:?}"
+    );
+    assert_eq!(
+        state(&sim, B, srv),
+        Some(Established),
+        "B never heard of it"
+    );
     assert_eq!(
         sim.with(A, |s, now, tx| s.tcp_recv(now, c, &mut [0; 4], tx)),
         Err(StackError::Connection(TcpError::TimedOut))
@@ -265,8 +338,10 @@ fn listen_backlog_full_drops_syns() {
     let l = sim.nodes[B].tcp_listen(80, 2).unwrap();
     let clients: Vec<TcpHandle> = (0..4)
         .map(|_| {
-            sim.with(A, |s, now, tx| s.tcp_connect(now, SocketAddrV4::new(B_IP, 80), tx))
-                .unwrap()
+            sim.with(A, |s, now, tx| {
+                s.tcp_connect(now, SocketAddrV4::new(B_IP, 80), tx)
+            })
+            .unwrap()
         })
         .collect();
     sim.run_for(Duration::from_millis(100));
@@ -299,7 +374,8 @@ fn time_wait_lasts_two_msl() {
     cfg.tcp.msl = secs(5);
     let mut sim = pair_with(cfg, config(2));
     let (c, _, srv) = establish(&mut sim);
-    sim.with(A, |s, now, tx| s.tcp_shutdown(now, c, tx)).unwrap();
+    sim.with(A, |s, now, tx| s.tcp_shutdown(now, c, tx))
+        .unwrap();
     sim.run_for(Duration::from_millis(10));
     sim.with(B, |s, now, tx| s.tcp_close(now, srv, tx));
     assert!(sim.run_until(secs(1), |s| s.nodes[A].tcp_state(c) == Some(TimeWait)));
@@ -314,13 +390,15 @@ fn time_wait_lasts_two_msl() {
 fn retransmitted_fin_in_time_wait_is_acked() {
     let mut sim = pair();
     let (c, _, srv) = establish(&mut sim);
-    sim.with(A, |s, now, tx| s.tcp_shutdown(now, c, tx)).unwrap();
+    sim.with(A, |s, now, tx| s.tcp_shutdown(now, c, tx))
+        .unwrap();
     sim.run_for(Duration::from_millis(10));
     // A's ACK of B's FIN is lost: B retransmits its FIN, A (in TIME-WAIT)
     // acknowledges it again (RFC 9293 §3.10.7.4, TIME-WAIT: "Acknowledge
     // it, and restart the 2 MSL timeout").
     sim.set_down_dir(0, 0, true);
-    sim.with(B, |s, now, tx| s.tcp_shutdown(now, srv, tx)).unwrap();
+    sim.with(B, |s, now, tx| s.tcp_shutdown(now, srv, tx))
+        .unwrap();
     sim.run_for(Duration::from_millis(100));
     assert_eq!(state(&sim, A, c), Some(TimeWait));
     assert_eq!(state(&sim, B, srv), Some(LastAck));
@@ -334,7 +412,8 @@ fn retransmitted_fin_in_time_wait_is_acked() {
 fn close_with_unread_data_resets() {
     let mut sim = pair();
     let (c, _, srv) = establish(&mut sim);
-    sim.with(A, |s, now, tx| s.tcp_send(now, c, b"unread", tx)).unwrap();
+    sim.with(A, |s, now, tx| s.tcp_send(now, c, b"unread", tx))
+        .unwrap();
     sim.run_for(Duration::from_millis(10));
     sim.with(B, |s, now, tx| s.tcp_close(now, srv, tx));
     sim.run_for(Duration::from_millis(10));
@@ -343,7 +422,11 @@ fn close_with_unread_data_resets() {
         sim.with(A, |s, now, tx| s.tcp_recv(now, c, &mut [0; 4], tx)),
         Err(StackError::Connection(TcpError::Reset))
     );
-    assert_eq!(sim.nodes[B].tcp_socket_count(), 1, "only the listener is left");
+    assert_eq!(
+        sim.nodes[B].tcp_socket_count(),
+        1,
+        "only the listener is left"
+    );
 }
 
 #[test]

@@ -69,7 +69,11 @@ fn clean_direct() {
     assert_eq!(r.receiver.tcp_conn_accepted, 1);
     // Window scaling lets more than 64 KiB fly: 8 MiB at 2 ms RTT in well
     // under a second of virtual time.
-    assert!(r.virtual_time < Duration::from_secs(1), "{:?}", r.virtual_time);
+    assert!(
+        r.virtual_time < Duration::from_secs(1),
+        "{:?}",
+        r.virtual_time
+    );
 }
 
 #[test]
@@ -162,7 +166,11 @@ fn corruption_1_percent() {
     );
     let r = run(&mut sim, Reader::default());
     // Every flipped bit in a data segment is caught by the TCP checksum.
-    assert!(r.receiver.tcp_bad_checksum > 20, "{}", r.receiver.tcp_bad_checksum);
+    assert!(
+        r.receiver.tcp_bad_checksum > 20,
+        "{}",
+        r.receiver.tcp_bad_checksum
+    );
     assert!(r.sender.tcp_retransmissions > 0);
 }
 
@@ -187,11 +195,18 @@ fn slow_reader_zero_window() {
     let reader = Reader {
         chunk: 32 * 1024,
         interval: Some(ms(20)),
-        pauses: vec![(2 * MIB, Duration::from_secs(3)), (5 * MIB, Duration::from_secs(5))],
+        pauses: vec![
+            (2 * MIB, Duration::from_secs(3)),
+            (5 * MIB, Duration::from_secs(5)),
+        ],
     };
     let r = run(&mut sim, reader);
     // The sender filled the 256 KiB window and probed it while closed.
-    assert!(r.sender.tcp_window_probes >= 2, "{}", r.sender.tcp_window_probes);
+    assert!(
+        r.sender.tcp_window_probes >= 2,
+        "{}",
+        r.sender.tcp_window_probes
+    );
     assert_eq!(r.sender.tcp_rto_timeouts, 0);
     assert!(r.virtual_time > Duration::from_secs(8));
 }
@@ -225,7 +240,11 @@ fn link_down_10s_mid_transfer() {
     print_report(&r);
     assert!(up);
     // 0.2 + 0.4 + ... + 6.4 s: at least five backed-off timeouts.
-    assert!(r.sender.tcp_rto_timeouts >= 5, "{}", r.sender.tcp_rto_timeouts);
+    assert!(
+        r.sender.tcp_rto_timeouts >= 5,
+        "{}",
+        r.sender.tcp_rto_timeouts
+    );
     assert!(r.virtual_time > Duration::from_secs(10));
     let _ = A_IP;
 }

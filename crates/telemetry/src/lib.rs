@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber for the process named `service`
@@ -20,6 +21,8 @@ pub fn init(service: &str, default_filter: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: device logs are files.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(true)
         .try_init();
     tracing::debug!(service, "telemetry initialised");

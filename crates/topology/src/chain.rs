@@ -22,7 +22,10 @@ pub fn chain_topology(n: usize) -> Result<String, String> {
     out.push_str("  { a = \"client:eth0\", b = \"sw1:eth0\" },\n");
     out.push_str("  { a = \"c1:eth0\", b = \"sw1:eth1\" },\n");
     for i in 1..n {
-        out.push_str(&format!("  {{ a = \"c{i}:eth1\", b = \"c{}:eth0\" }},\n", i + 1));
+        out.push_str(&format!(
+            "  {{ a = \"c{i}:eth1\", b = \"c{}:eth0\" }},\n",
+            i + 1
+        ));
     }
     out.push_str(&format!("  {{ a = \"c{n}:eth1\", b = \"sw2:eth0\" }},\n"));
     out.push_str("  { a = \"web:eth0\", b = \"sw2:eth1\" },\n]\n\n");
@@ -45,7 +48,10 @@ pub fn chain_topology(n: usize) -> Result<String, String> {
         out.push_str(&format!("interfaces.eth1 = {{ address = \"{east}\" }}\n"));
         let mut routes = Vec::new();
         if i > 1 {
-            routes.push(format!("{{ to = \"10.0.1.0/24\", via = \"10.1.{}.1\" }}", i - 1));
+            routes.push(format!(
+                "{{ to = \"10.0.1.0/24\", via = \"10.1.{}.1\" }}",
+                i - 1
+            ));
         }
         if i < n {
             routes.push(format!("{{ to = \"10.0.3.0/24\", via = \"10.1.{i}.2\" }}"));
@@ -68,7 +74,8 @@ mod tests {
     fn chains_of_every_size_validate() {
         for n in [1, 2, 3, 16, 32, MAX_CHAIN] {
             let text = chain_topology(n).expect("in range");
-            let lab = Lab::parse(Path::new("chain.toml"), &text).unwrap_or_else(|e| panic!("n={n}: {e}"));
+            let lab =
+                Lab::parse(Path::new("chain.toml"), &text).unwrap_or_else(|e| panic!("n={n}: {e}"));
             assert_eq!(lab.devices.len(), n + 4);
             assert_eq!(lab.links.len(), n + 3);
         }

@@ -29,7 +29,12 @@ pub enum DeviceKind {
 
 impl DeviceKind {
     /// Every kind, in display order.
-    pub const ALL: [DeviceKind; 4] = [DeviceKind::Host, DeviceKind::Switch, DeviceKind::Router, DeviceKind::Dns];
+    pub const ALL: [DeviceKind; 4] = [
+        DeviceKind::Host,
+        DeviceKind::Switch,
+        DeviceKind::Router,
+        DeviceKind::Dns,
+    ];
 
     /// The kind's name as written in topology files.
     pub fn as_str(self) -> &'static str {
@@ -75,6 +80,9 @@ pub struct DeviceConfig {
     /// Default gateway (hosts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<Ipv4Addr>,
+    /// DNS servers the host's stub resolver asks (when not learned by DHCP).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nameservers: Vec<Ipv4Addr>,
     /// Static routes (routers and hosts).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routes: Vec<RouteConfig>,
@@ -126,6 +134,32 @@ pub struct InterfaceConfig {
     /// IP MTU of the interface.
     #[serde(default = "default_mtu")]
     pub mtu: u16,
+    /// Obtain the address by DHCP (hosts; `address = "dhcp"` in the topology).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dhcp_client: bool,
+    /// Run a DHCP server on this interface (routers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dhcp_server: Option<DhcpServerSettings>,
+}
+
+/// A DHCP server on one router interface.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DhcpServerSettings {
+    /// First address of the pool.
+    pub pool_start: Ipv4Addr,
+    /// Last address of the pool (inclusive).
+    pub pool_end: Ipv4Addr,
+    /// DNS servers handed out (option 6).
+    #[serde(default)]
+    pub dns_servers: Vec<Ipv4Addr>,
+    /// Lease time in seconds (option 51).
+    #[serde(default = "default_lease_secs")]
+    pub lease_secs: u64,
+}
+
+fn default_lease_secs() -> u64 {
+    3600
 }
 
 fn unspecified() -> SocketAddr {
@@ -282,11 +316,12 @@ impl DeviceConfig {
             .build()
             .map_err(load_err)?;
         let cfg: DeviceConfig = loaded.try_deserialize().map_err(load_err)?;
-        cfg.check().map_err(|(field, message)| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            field,
-            message,
-        })?;
+        cfg.check()
+            .map_err(|(field, message)| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                field,
+                message,
+            })?;
         Ok(cfg)
     }
 

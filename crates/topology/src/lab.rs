@@ -90,6 +90,8 @@ struct RawDevice {
     interfaces: BTreeMap<String, Spanned<RawInterface>>,
     gateway: Option<Spanned<String>>,
     #[serde(default)]
+    nameservers: Vec<Spanned<String>>,
+    #[serde(default)]
     routes: Vec<Spanned<RawRoute>>,
     mac_table_capacity: Option<Spanned<usize>>,
     mac_aging_secs: Option<Spanned<u64>>,
@@ -106,6 +108,16 @@ struct RawDevice {
 struct RawInterface {
     address: Option<Spanned<String>>,
     mtu: Option<Spanned<u16>>,
+    dhcp: Option<Spanned<RawDhcp>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDhcp {
+    pool: Spanned<String>,
+    #[serde(default)]
+    dns: Vec<Spanned<String>>,
+    lease_secs: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -143,6 +155,10 @@ pub struct LabInterface {
     pub link: usize,
     /// The TAP device this interface is wired to, when the link's other end is `tap:NAME`.
     pub tap: Option<String>,
+    /// The address comes from DHCP (`address = "dhcp"`).
+    pub dhcp_client: bool,
+    /// A DHCP server runs on this interface.
+    pub dhcp_server: Option<crate::device::DhcpServerSettings>,
 }
 
 /// A validated device.
@@ -156,6 +172,8 @@ pub struct LabDevice {
     pub interfaces: Vec<LabInterface>,
     /// Default gateway.
     pub gateway: Option<Ipv4Addr>,
+    /// DNS servers for the host's stub resolver.
+    pub nameservers: Vec<Ipv4Addr>,
     /// Static routes.
     pub routes: Vec<(Ipv4Cidr, Ipv4Addr)>,
     /// Switch settings.
@@ -243,6 +261,62 @@ fn natural_key(name: &str) -> (String, u64) {
     (stem.to_string(), num.parse().unwrap_or(0))
 }
 
+/// Reads and checks a router interface's DHCP server block:
+/// `dhcp = { pool = "10.0.1.100-10.0.1.199", dns = ["10.0.2.53"], lease_secs = 3600 }`.
+fn dhcp_server_settings(
+    loc: &Locator<'_>,
+    field: &str,
+    raw: &Spanned<RawDhcp>,
+    address: Option<Ipv4Cidr>,
+) -> Result<crate::device::DhcpServerSettings, TopologyError> {
+    let d = raw.get_ref();
+    let bad_pool = || {
+        loc.error(Some(d.pool.span()), format!("{field}.pool"), format!(
+            "{:?} should be FIRST-LAST inside the interface's subnet, e.g. \"10.0.1.100-10.0.1.199\"",
+            d.pool.get_ref()
+        ))
+    };
+    let (a, b) = d.pool.get_ref().split_once('-').ok_or_else(bad_pool)?;
+    let start: Ipv4Addr = a.trim().parse().map_err(|_| bad_pool())?;
+    let end: Ipv4Addr = b.trim().parse().map_err(|_| bad_pool())?;
+    let subnet = address.map(|a| a.network());
+    if u32::from(start) > u32::from(end)
+        || !subnet.is_some_and(|n| n.contains(start) && n.contains(end))
+    {
+        return Err(bad_pool());
+    }
+    if address
+        .is_some_and(|a| (u32::from(start)..=u32::from(end)).contains(&u32::from(a.address())))
+    {
+        return Err(loc.error(
+            Some(d.pool.span()),
+            format!("{field}.pool"),
+            "the pool contains the router's own address",
+        ));
+    }
+    let mut dns_servers = Vec::new();
+    for (i, s) in d.dns.iter().enumerate() {
+        dns_servers.push(s.get_ref().parse::<Ipv4Addr>().map_err(|e| {
+            loc.error(
+                Some(s.span()),
+                format!("{field}.dns[{i}]"),
+                format!("{:?}: {e}", s.get_ref()),
+            )
+        })?);
+    }
+    Ok(crate::device::DhcpServerSettings {
+        pool_start: start,
+        pool_end: end,
+        dns_servers,
+        lease_secs: d
+            .lease_secs
+            .as_ref()
+            .map(|l| *l.get_ref())
+            .unwrap_or(3600)
+            .max(10),
+    })
+}
+
 /// Reads and checks the DNS settings of a device: only DNS devices have
 /// them; an authoritative server needs zones, a resolver root hints. Zone
 /// files are read relative to the topology file and embedded.
@@ -258,22 +332,37 @@ fn dns_settings(
             ("role", raw.role.as_ref().map(|r| r.span())),
             ("zones", raw.zones.first().map(|z| z.span())),
             ("root_hints", raw.root_hints.first().map(|z| z.span())),
-            ("cache_capacity", raw.cache_capacity.as_ref().map(|z| z.span())),
+            (
+                "cache_capacity",
+                raw.cache_capacity.as_ref().map(|z| z.span()),
+            ),
         ] {
             if let Some(span) = span {
-                return Err(loc.error(Some(span), format!("{field}.{name}"), format!("only DNS devices (kind = \"dns\") take `{name}`")));
+                return Err(loc.error(
+                    Some(span),
+                    format!("{field}.{name}"),
+                    format!("only DNS devices (kind = \"dns\") take `{name}`"),
+                ));
             }
         }
         return Ok(None);
     }
     let Some(role_text) = &raw.role else {
-        return Err(loc.error(Some(raw.kind.span()), format!("{field}.role"), "missing: a DNS device needs role = \"authoritative\" or \"resolver\""));
+        return Err(loc.error(
+            Some(raw.kind.span()),
+            format!("{field}.role"),
+            "missing: a DNS device needs role = \"authoritative\" or \"resolver\"",
+        ));
     };
     let role = match role_text.get_ref().as_str() {
         "authoritative" => DnsRole::Authoritative,
         "resolver" => DnsRole::Resolver,
         other => {
-            return Err(loc.error(Some(role_text.span()), format!("{field}.role"), format!("{other:?} is not a role (authoritative or resolver)")));
+            return Err(loc.error(
+                Some(role_text.span()),
+                format!("{field}.role"),
+                format!("{other:?} is not a role (authoritative or resolver)"),
+            ));
         }
     };
     let base = file.parent().unwrap_or(Path::new("."));
@@ -281,22 +370,41 @@ fn dns_settings(
     for (i, z) in raw.zones.iter().enumerate() {
         let path = base.join(z.get_ref());
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            loc.error(Some(z.span()), format!("{field}.zones[{i}]"), format!("cannot read zone file {}: {e}", path.display()))
+            loc.error(
+                Some(z.span()),
+                format!("{field}.zones[{i}]"),
+                format!("cannot read zone file {}: {e}", path.display()),
+            )
         })?;
-        zones.push(ZoneText { file: z.get_ref().clone(), text });
+        zones.push(ZoneText {
+            file: z.get_ref().clone(),
+            text,
+        });
     }
     let mut root_hints = Vec::new();
     for (i, h) in raw.root_hints.iter().enumerate() {
         root_hints.push(h.get_ref().parse::<Ipv4Addr>().map_err(|e| {
-            loc.error(Some(h.span()), format!("{field}.root_hints[{i}]"), format!("{:?}: {e}", h.get_ref()))
+            loc.error(
+                Some(h.span()),
+                format!("{field}.root_hints[{i}]"),
+                format!("{:?}: {e}", h.get_ref()),
+            )
         })?);
     }
     match role {
         DnsRole::Authoritative if zones.is_empty() => {
-            return Err(loc.error(Some(role_text.span()), format!("{field}.zones"), "an authoritative server needs at least one zone file"));
+            return Err(loc.error(
+                Some(role_text.span()),
+                format!("{field}.zones"),
+                "an authoritative server needs at least one zone file",
+            ));
         }
         DnsRole::Resolver if root_hints.is_empty() => {
-            return Err(loc.error(Some(role_text.span()), format!("{field}.root_hints"), "a resolver needs at least one root server address"));
+            return Err(loc.error(
+                Some(role_text.span()),
+                format!("{field}.root_hints"),
+                "a resolver needs at least one root server address",
+            ));
         }
         _ => {}
     }
@@ -304,7 +412,11 @@ fn dns_settings(
         role,
         zones,
         root_hints,
-        cache_capacity: raw.cache_capacity.as_ref().map(|c| *c.get_ref()).unwrap_or(10_000),
+        cache_capacity: raw
+            .cache_capacity
+            .as_ref()
+            .map(|c| *c.get_ref())
+            .unwrap_or(10_000),
     }))
 }
 
@@ -378,8 +490,21 @@ impl Lab {
                     ));
                 }
                 let raw_if_ref = raw_if.get_ref();
+                let dhcp_client = raw_if_ref
+                    .address
+                    .as_ref()
+                    .is_some_and(|a| a.get_ref() == "dhcp");
+                if dhcp_client && kind != DeviceKind::Host {
+                    let span = raw_if_ref.address.as_ref().map(|a| a.span());
+                    return Err(loc.error(
+                        span,
+                        format!("{if_field}.address"),
+                        "only hosts obtain their address by DHCP",
+                    ));
+                }
                 let address = match &raw_if_ref.address {
                     None => None,
+                    Some(_) if dhcp_client => None,
                     Some(a) if kind == DeviceKind::Switch => {
                         return Err(loc.error(
                             Some(a.span()),
@@ -395,13 +520,29 @@ impl Lab {
                         )
                     })?),
                 };
-                if kind != DeviceKind::Switch && address.is_none() {
+                if kind != DeviceKind::Switch && address.is_none() && !dhcp_client {
                     return Err(loc.error(
                         Some(raw_if.span()),
                         format!("{if_field}.address"),
-                        "missing: hosts and routers need an address such as \"10.0.1.10/24\"",
+                        "missing: hosts and routers need an address such as \"10.0.1.10/24\" (hosts may use \"dhcp\")",
                     ));
                 }
+                let dhcp_server = match &raw_if_ref.dhcp {
+                    None => None,
+                    Some(d) if kind != DeviceKind::Router => {
+                        return Err(loc.error(
+                            Some(d.span()),
+                            format!("{if_field}.dhcp"),
+                            "only routers run DHCP servers",
+                        ));
+                    }
+                    Some(d) => Some(dhcp_server_settings(
+                        &loc,
+                        &format!("{if_field}.dhcp"),
+                        d,
+                        address,
+                    )?),
+                };
                 let mtu = match &raw_if_ref.mtu {
                     Some(m) if !(68..=9000).contains(m.get_ref()) => {
                         return Err(loc.error(
@@ -420,6 +561,8 @@ impl Lab {
                     mtu,
                     link: usize::MAX,
                     tap: None,
+                    dhcp_client,
+                    dhcp_server,
                 });
             }
             // Overlapping subnets on one device make forwarding ambiguous.
@@ -449,6 +592,23 @@ impl Lab {
                     )
                 })?),
             };
+            let mut nameservers = Vec::new();
+            for (i, n) in raw_dev.nameservers.iter().enumerate() {
+                if kind != DeviceKind::Host {
+                    return Err(loc.error(
+                        Some(n.span()),
+                        format!("{field}.nameservers"),
+                        "only hosts take nameservers",
+                    ));
+                }
+                nameservers.push(n.get_ref().parse::<Ipv4Addr>().map_err(|e| {
+                    loc.error(
+                        Some(n.span()),
+                        format!("{field}.nameservers[{i}]"),
+                        format!("{:?}: {e}", n.get_ref()),
+                    )
+                })?);
+            }
             let mut routes = Vec::new();
             for (i, r) in raw_dev.routes.iter().enumerate() {
                 let r = r.get_ref();
@@ -506,6 +666,7 @@ impl Lab {
                 kind,
                 interfaces,
                 gateway,
+                nameservers,
                 routes,
                 switch,
                 dns,
@@ -587,6 +748,8 @@ impl Lab {
                             mtu: 0,
                             link: index,
                             tap: None,
+                            dhcp_client: false,
+                            dhcp_server: None,
                         })
                     }
                     None => {

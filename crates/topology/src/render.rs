@@ -77,6 +77,8 @@ pub fn render(
                         tap: Some(tap.clone()),
                         address: iface.address,
                         mtu: iface.mtu,
+                        dhcp_client: iface.dhcp_client,
+                        dhcp_server: iface.dhcp_server.clone(),
                     };
                 }
                 let local = bound[&endpoint].1;
@@ -94,6 +96,8 @@ pub fn render(
                     local,
                     peer: plan.reachable(peer_index, peer_bound),
                     tap: None,
+                    dhcp_client: iface.dhcp_client,
+                    dhcp_server: iface.dhcp_server.clone(),
                     address: iface.address,
                     mtu: iface.mtu,
                 }
@@ -105,6 +109,7 @@ pub fn render(
             admin: plan.admin(di, device),
             interfaces,
             gateway: device.gateway,
+            nameservers: device.nameservers.clone(),
             routes: device
                 .routes
                 .iter()

@@ -92,7 +92,12 @@ fn known_answer_linux_syn() {
 
 fn arb_repr() -> impl Strategy<Value = TcpRepr> {
     (
-        (any::<u16>(), any::<u16>(), any::<u32>(), any::<Option<u32>>()),
+        (
+            any::<u16>(),
+            any::<u16>(),
+            any::<u32>(),
+            any::<Option<u32>>(),
+        ),
         (any::<u8>(), any::<u16>(), any::<u16>()),
         (
             any::<Option<u16>>(),

@@ -185,6 +185,8 @@ fn start_dut(
                     .map_err(|e| anyhow::anyhow!("{e}"))?,
                 mtu: 1500,
                 tap: None,
+                dhcp_client: false,
+                dhcp_server: None,
             })
         };
     let routed = dut == Dut::Router;
@@ -213,6 +215,7 @@ fn start_dut(
             )?,
         ],
         gateway: None,
+        nameservers: Vec::new(),
         routes: Vec::new(),
         neighbors: if routed {
             vec![NeighborConfig {
@@ -470,7 +473,9 @@ async fn exec_lines(admin: SocketAddr, argv: &[&str]) -> anyhow::Result<(i32, Ve
         while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = pending.drain(..=pos).collect();
             match serde_json::from_slice(&line)? {
-                vnet_runtime::api::ExecEvent::Out(t) | vnet_runtime::api::ExecEvent::Err(t) => lines.push(t),
+                vnet_runtime::api::ExecEvent::Out(t) | vnet_runtime::api::ExecEvent::Err(t) => {
+                    lines.push(t)
+                }
                 vnet_runtime::api::ExecEvent::Exit(code) => return Ok((code, lines)),
             }
         }
@@ -484,7 +489,10 @@ async fn tcp_goodput(bytes: &str) -> anyhow::Result<ExitCode> {
     // The ceiling: what a bare relay forwards, as 1448-byte TCP payloads.
     let relay = {
         let dir = dir.clone();
-        tokio::task::spawn_blocking(move || measure(Dut::Relay, 1514, Duration::from_secs(2), 64, &dir)).await??
+        tokio::task::spawn_blocking(move || {
+            measure(Dut::Relay, 1514, Duration::from_secs(2), 64, &dir)
+        })
+        .await??
     };
     let ceiling_mbit = relay.fps * 1448.0 * 8.0 / 1e6;
 
@@ -506,7 +514,11 @@ async fn tcp_goodput(bytes: &str) -> anyhow::Result<ExitCode> {
     let _ = std::fs::remove_dir_all(&dir);
     let (code, lines) = sent?;
     let (_, rlines) = received?;
-    let summary = lines.iter().find(|l| l.starts_with("sent ")).cloned().unwrap_or_default();
+    let summary = lines
+        .iter()
+        .find(|l| l.starts_with("sent "))
+        .cloned()
+        .unwrap_or_default();
     if code != 0 || summary.is_empty() {
         bail!("transfer failed: {lines:?} / {rlines:?}");
     }
@@ -521,10 +533,17 @@ async fn tcp_goodput(bytes: &str) -> anyhow::Result<ExitCode> {
     for l in rlines.iter().filter(|l| l.starts_with("received ")) {
         println!("  {l}");
     }
-    println!("  relay ceiling: {:.0} frames/s x 1448 B = {ceiling_mbit:.1} Mbit/s", relay.fps);
+    println!(
+        "  relay ceiling: {:.0} frames/s x 1448 B = {ceiling_mbit:.1} Mbit/s",
+        relay.fps
+    );
     println!(
         "  goodput / ceiling = {goodput:.1} / {ceiling_mbit:.1} = {:.2}x (goal >= 0.50x)",
-        if ceiling_mbit > 0.0 { goodput / ceiling_mbit } else { 0.0 }
+        if ceiling_mbit > 0.0 {
+            goodput / ceiling_mbit
+        } else {
+            0.0
+        }
     );
     Ok(ExitCode::SUCCESS)
 }

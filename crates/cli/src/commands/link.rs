@@ -110,6 +110,13 @@ fn rate(text: &str) -> Result<u64, String> {
 
 /// Runs a link command.
 pub async fn run(source: &StateSource, action: LinkCommand) -> anyhow::Result<ExitCode> {
+    let port = match &action {
+        LinkCommand::Down { port, .. }
+        | LinkCommand::Up { port, .. }
+        | LinkCommand::Impair { port, .. } => port,
+    };
+    // Check what the user typed before looking for a lab.
+    split_port(port)?;
     let state = source.require()?;
     let (port, path, body) = match &action {
         LinkCommand::Down { port, direction } => {

@@ -168,7 +168,7 @@ async fn wait_ready(state: &LabState, timeout: Duration) -> anyhow::Result<()> {
         if Instant::now() >= deadline {
             let names: Vec<_> = pending.iter().map(|d| d.name.as_str()).collect();
             bail!(
-                "devices not answering after {timeout:?}: {} (see their logs)",
+                "devices not ready after {timeout:?}: {} (see their logs; a DHCP host is ready once it holds a lease)",
                 names.join(", ")
             );
         }

@@ -61,9 +61,7 @@ impl NetStack {
             IpProtocol::Udp => {
                 self.udp_input(now, in_port, packet, link_broadcast, dst_broadcast, tx)
             }
-            IpProtocol::Tcp => {
-                self.tcp_input(now, packet, link_broadcast || dst_broadcast, tx)
-            }
+            IpProtocol::Tcp => self.tcp_input(now, packet, link_broadcast || dst_broadcast, tx),
             IpProtocol::Unknown(_) => {
                 self.counters.unknown_protocol += 1;
                 // RFC 1122 §3.2.2.1: a host SHOULD send Protocol Unreachable.
@@ -229,7 +227,11 @@ impl NetStack {
                     from: SocketAddrV4::new(src, repr.src_port),
                     payload: udp.payload().to_vec(),
                 };
-                if !s.queue.push(ev) {
+                let meta = crate::socket::udp::UdpMeta {
+                    in_port: Some(in_port),
+                    dst: Some(dst),
+                };
+                if !s.queue.push((ev, meta)) {
                     self.counters.udp_queue_full += 1;
                 }
             }

@@ -333,7 +333,7 @@ impl NetStack {
                         original_dst: SocketAddrV4::new(q.dst, dport),
                         error,
                     };
-                    if !s.queue.push(ev) {
+                    if !s.queue.push((ev, crate::socket::udp::UdpMeta::default())) {
                         self.counters.udp_queue_full += 1;
                     }
                     true

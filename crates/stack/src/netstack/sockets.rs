@@ -155,7 +155,73 @@ impl NetStack {
 
     /// The next event of a UDP socket, if any.
     pub fn udp_recv(&mut self, h: UdpHandle) -> Option<UdpEvent> {
+        self.udp_recv_with_meta(h).map(|(event, _)| event)
+    }
+
+    /// The next event of a UDP socket with where it arrived (interface and
+    /// destination address), for servers such as DHCP that answer per interface.
+    pub fn udp_recv_with_meta(
+        &mut self,
+        h: UdpHandle,
+    ) -> Option<(UdpEvent, crate::socket::udp::UdpMeta)> {
         self.udps.get_mut(h).ok()?.queue.pop()
+    }
+
+    /// Sends a datagram out of interface `port` from source address `src`
+    /// (0.0.0.0 is allowed: a DHCP client without an address, RFC 2131
+    /// §4.1) to `dst`, bypassing the routing table. A limited broadcast goes
+    /// to the Ethernet broadcast address; a unicast `dst` must be on the
+    /// interface's link (it is resolved with ARP).
+    #[allow(clippy::too_many_arguments)]
+    pub fn udp_send_via(
+        &mut self,
+        now: Instant,
+        h: UdpHandle,
+        port: usize,
+        src: Ipv4Addr,
+        dst: SocketAddrV4,
+        payload: &[u8],
+        tx: &mut dyn Transmit,
+    ) -> Result<(), StackError> {
+        let src_port = self.udps.get(h)?.port;
+        let Some(iface) = self.interfaces.get(port) else {
+            return Err(StackError::NoSuchPort { port });
+        };
+        let max = max_payload(udp::HEADER_LEN);
+        if payload.len() > max {
+            return Err(StackError::PayloadTooLarge {
+                len: payload.len(),
+                max,
+            });
+        }
+        let eg = super::output::Egress {
+            dst: *dst.ip(),
+            port,
+            next_hop: *dst.ip(),
+            src,
+            mtu: usize::from(iface.mtu),
+            local: false,
+        };
+        let repr = UdpRepr {
+            src_port,
+            dst_port: dst.port(),
+        };
+        let mut msg = vec![0u8; repr.buffer_len(payload.len())];
+        repr.emit_with_payload(
+            &mut UdpPacket::new_unchecked(&mut msg[..]),
+            src,
+            *dst.ip(),
+            payload,
+        );
+        let out = Outgoing {
+            proto: IpProtocol::Udp,
+            ttl: self.config.default_ttl,
+            dont_frag: false,
+            payload: &msg,
+        };
+        self.send_datagram(now, &eg, out, tx)?;
+        self.counters.udp_tx += 1;
+        Ok(())
     }
 
     /// Registers a waker woken when the socket has an event (woken at once

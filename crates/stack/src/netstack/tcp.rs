@@ -81,8 +81,15 @@ impl NetStack {
             0
         };
         tracing::trace!(%remote, %local, seg = %repr, "TCP in");
-        self.tcp
-            .input(now, &mut self.counters, local, remote, &repr, seg.payload(), mss);
+        self.tcp.input(
+            now,
+            &mut self.counters,
+            local,
+            remote,
+            &repr,
+            seg.payload(),
+            mss,
+        );
         self.flush_tcp(now, tx);
     }
 

@@ -38,10 +38,20 @@ pub enum UdpEvent {
     },
 }
 
+/// Where a received datagram arrived (for servers that answer per
+/// interface, such as DHCP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UdpMeta {
+    /// The interface it arrived on (None for locally generated events).
+    pub in_port: Option<usize>,
+    /// Its destination address (e.g. 255.255.255.255 for a broadcast).
+    pub dst: Option<Ipv4Addr>,
+}
+
 #[derive(Debug)]
 pub(crate) struct UdpSocket {
     pub(crate) port: u16,
-    pub(crate) queue: EventQueue<UdpEvent>,
+    pub(crate) queue: EventQueue<(UdpEvent, UdpMeta)>,
 }
 
 /// All UDP sockets of a stack, indexed by local port.

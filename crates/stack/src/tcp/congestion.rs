@@ -127,7 +127,12 @@ impl Congestion {
 
     /// An ACK for `acked` new bytes arrived, moving SND.UNA to `ack`.
     /// `flight_after` is what remains outstanding.
-    pub(crate) fn on_new_ack(&mut self, ack: SeqNumber, acked: usize, flight_after: usize) -> AckKind {
+    pub(crate) fn on_new_ack(
+        &mut self,
+        ack: SeqNumber,
+        acked: usize,
+        flight_after: usize,
+    ) -> AckKind {
         self.dupacks = 0;
         if self.in_recovery {
             if ack >= self.recover {
@@ -168,7 +173,12 @@ impl Congestion {
 
     /// A duplicate ACK (RFC 5681 §2 definition) for SND.UNA = `una`, with
     /// `flight` bytes outstanding and `snd_max` the next new sequence number.
-    pub(crate) fn on_dupack(&mut self, una: SeqNumber, flight: usize, snd_max: SeqNumber) -> DupAckAction {
+    pub(crate) fn on_dupack(
+        &mut self,
+        una: SeqNumber,
+        flight: usize,
+        snd_max: SeqNumber,
+    ) -> DupAckAction {
         self.dupacks = self.dupacks.saturating_add(1);
         if self.in_recovery {
             // RFC 6582 §3.2 step 4: inflate by SMSS per additional dup ACK.
@@ -247,9 +257,15 @@ mod tests {
         let mut c = Congestion::new(MSS, SeqNumber(0), 1 << 30);
         c.start(MSS, false);
         let una = SeqNumber(1000);
-        assert_eq!(c.on_dupack(una, 10_000, SeqNumber(11_000)), DupAckAction::None);
+        assert_eq!(
+            c.on_dupack(una, 10_000, SeqNumber(11_000)),
+            DupAckAction::None
+        );
         assert_eq!(c.send_window(), 11_000, "limited transmit");
-        assert_eq!(c.on_dupack(una, 10_000, SeqNumber(11_000)), DupAckAction::None);
+        assert_eq!(
+            c.on_dupack(una, 10_000, SeqNumber(11_000)),
+            DupAckAction::None
+        );
         assert_eq!(
             c.on_dupack(una, 10_000, SeqNumber(11_000)),
             DupAckAction::FastRetransmit

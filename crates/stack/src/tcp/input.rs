@@ -140,7 +140,9 @@ impl Tcb {
             (0, 0) => seq == self.rcv_nxt,
             (0, _) => seq.in_window(self.rcv_nxt, wnd),
             (_, 0) => false,
-            (n, _) => seq.in_window(self.rcv_nxt, wnd) || (seq + (n - 1)).in_window(self.rcv_nxt, wnd),
+            (n, _) => {
+                seq.in_window(self.rcv_nxt, wnd) || (seq + (n - 1)).in_window(self.rcv_nxt, wnd)
+            }
         };
         // "If the RCV.WND is zero, no segments will be acceptable, but
         // special allowance should be made to accept valid ACKs, URGs, and
@@ -310,7 +312,8 @@ impl Tcb {
         } else if ack == self.snd_una && flight > 0 && pure && window == self.snd_wnd {
             // RFC 5681 §2 "DUPLICATE ACKNOWLEDGMENT": outstanding data, no
             // data, no SYN/FIN, same ACK, same window.
-            if self.cc.on_dupack(self.snd_una, flight, self.snd_max) == DupAckAction::FastRetransmit {
+            if self.cc.on_dupack(self.snd_una, flight, self.snd_max) == DupAckAction::FastRetransmit
+            {
                 ctx.counters.tcp_fast_retransmits += 1;
                 self.retransmit_first(ctx);
             }
@@ -318,7 +321,9 @@ impl Tcb {
         // Window update: "If SND.UNA =< SEG.ACK =< SND.NXT ... If (SND.WL1 <
         // SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND
         // <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK."
-        if ack >= self.snd_una && (self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack)) {
+        if ack >= self.snd_una
+            && (self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack))
+        {
             self.snd_wnd = window;
             self.snd_wl1 = seq;
             self.snd_wl2 = ack;

@@ -83,7 +83,12 @@ impl RecvBuffer {
     /// Takes `payload` at `seq` (already trimmed so `rcv_nxt ≤ seq` and it
     /// ends inside the window). In-order data is appended and any queued
     /// ranges it reaches are pulled in; later data is queued.
-    pub(crate) fn accept(&mut self, rcv_nxt: SeqNumber, seq: SeqNumber, payload: &[u8]) -> Accepted {
+    pub(crate) fn accept(
+        &mut self,
+        rcv_nxt: SeqNumber,
+        seq: SeqNumber,
+        payload: &[u8],
+    ) -> Accepted {
         let mut acc = Accepted {
             had_ooo: self.has_ooo(),
             ..Accepted::default()
@@ -229,7 +234,10 @@ mod tests {
             assert!(b.accept(base, base + (2 + 2 * i), b"x").queued);
         }
         assert!(b.accept(base, base + 1000, b"x").dropped);
-        assert!(b.accept(base, base + 3, b"y").queued, "merging is always possible");
+        assert!(
+            b.accept(base, base + 3, b"y").queued,
+            "merging is always possible"
+        );
         b.clear();
         assert!(!b.has_ooo() && b.len() == 0);
     }

@@ -375,8 +375,10 @@ impl TcpSockets {
         let Some(&h) = self.conns.get(&(local, remote)) else {
             return false;
         };
-        self.with_conn(now, counters, TcpHandle(h), |t, ctx| t.on_icmp_error(ctx, error))
-            .is_ok()
+        self.with_conn(now, counters, TcpHandle(h), |t, ctx| {
+            t.on_icmp_error(ctx, error)
+        })
+        .is_ok()
     }
 
     /// Runs the timers that are due.

@@ -231,7 +231,11 @@ impl Tcb {
             rtt_probe: None,
             retx_high: iss,
             ts_enabled: cfg.timestamps,
-            ts_offset: super::isn::port_offset(&cfg.isn_secret, remote, u32::from(local.port()) | 0x7473_0000),
+            ts_offset: super::isn::port_offset(
+                &cfg.isn_secret,
+                remote,
+                u32::from(local.port()) | 0x7473_0000,
+            ),
             ts_recent: 0,
             last_ack_sent: SeqNumber(0),
             cc: Congestion::new(DEFAULT_MSS, iss, cfg.send_buffer.saturating_mul(4)),
@@ -343,7 +347,8 @@ impl Tcb {
         if rtt > 3_600_000 {
             return false;
         }
-        self.rtt.sample(core::time::Duration::from_millis(u64::from(rtt)));
+        self.rtt
+            .sample(core::time::Duration::from_millis(u64::from(rtt)));
         true
     }
 
@@ -421,7 +426,9 @@ impl Tcb {
         let offer = self.rx.free().min(max) / unit * unit;
         let right = self.rcv_nxt + offer;
         let grow = right.since(self.rcv_adv);
-        let threshold = (self.rx.capacity() / 2).min(usize::from(self.our_mss)).max(1);
+        let threshold = (self.rx.capacity() / 2)
+            .min(usize::from(self.our_mss))
+            .max(1);
         if grow >= threshold {
             self.rcv_adv = right;
             return true;
@@ -453,7 +460,13 @@ impl Tcb {
     /// Emits one segment from this connection. Every segment but the
     /// initial SYN and bare resets carries ACK = RCV.NXT and the current
     /// window, so it also acknowledges (piggybacking, RFC 9293 §3.8.6.3).
-    pub(super) fn emit(&mut self, ctx: &mut Ctx<'_>, seq: SeqNumber, flags: TcpFlags, payload: Vec<u8>) {
+    pub(super) fn emit(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        seq: SeqNumber,
+        flags: TcpFlags,
+        payload: Vec<u8>,
+    ) {
         let syn = flags.contains(TcpFlags::SYN);
         let with_ack = self.state != TcpState::SynSent && self.state != TcpState::Closed
             || flags.contains(TcpFlags::ACK);
@@ -502,7 +515,10 @@ impl Tcb {
 
     /// Whether `tcp_recv` would return something (data, EOF or an error).
     pub(crate) fn recv_ready(&self) -> bool {
-        self.rx.len() > 0 || self.fin_received || self.error.is_some() || self.state == TcpState::Closed
+        self.rx.len() > 0
+            || self.fin_received
+            || self.error.is_some()
+            || self.state == TcpState::Closed
     }
 
     /// Whether `tcp_send` would return something (space, or an error).

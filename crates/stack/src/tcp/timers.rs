@@ -65,7 +65,6 @@ impl Tcb {
         }
         self.retries += 1;
         ctx.counters.tcp_rto_timeouts += 1;
-        if std::env::var("TCPDBG").is_ok() { eprintln!("RTO at {} retries {} rto {:?} una {} max {} state {:?} cwnd {} wnd {}", ctx.now, self.retries, self.rtt.rto(), self.snd_una, self.snd_max, self.state, self.cc.cwnd(), self.snd_wnd); }
         self.rtt.back_off();
         self.rtt_probe = None;
         match self.state {
@@ -91,7 +90,9 @@ impl Tcb {
     /// Probe interval: the RTO, doubled per unanswered probe, within
     /// [min RTO, max RTO] (RFC 1122 §4.2.2.17: "exponentially increase").
     pub(super) fn persist_interval(&self, max: Duration) -> Duration {
-        let factor = 1u32.checked_shl(self.persist_backoff.min(20)).unwrap_or(u32::MAX);
+        let factor = 1u32
+            .checked_shl(self.persist_backoff.min(20))
+            .unwrap_or(u32::MAX);
         self.rtt.rto().saturating_mul(factor).min(max)
     }
 

@@ -50,7 +50,10 @@ impl Tcb {
         if self.rx.len() > 0 {
             let n = self.rx.read(buf);
             let before = self.rcv_wnd();
-            if self.state.is_synchronized() && self.update_rcv_window() && before < self.rx.capacity() / 2 {
+            if self.state.is_synchronized()
+                && self.update_rcv_window()
+                && before < self.rx.capacity() / 2
+            {
                 self.ack_now = true;
                 self.output(ctx);
             }

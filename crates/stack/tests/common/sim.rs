@@ -151,7 +151,12 @@ impl Captured {
         if ip.next_header() != vnet_wire::ip::IpProtocol::Tcp {
             return None;
         }
-        TcpRepr::parse(&TcpPacket::new_checked(ip.payload()).ok()?, ip.src_addr(), ip.dst_addr()).ok()
+        TcpRepr::parse(
+            &TcpPacket::new_checked(ip.payload()).ok()?,
+            ip.src_addr(),
+            ip.dst_addr(),
+        )
+        .ok()
     }
 }
 
@@ -252,7 +257,10 @@ impl Sim {
 
     /// Statistics of both directions of `link`.
     pub fn link_stats(&self, link: usize) -> [LinkStats; 2] {
-        [self.links[link].dirs[0].stats, self.links[link].dirs[1].stats]
+        [
+            self.links[link].dirs[0].stats,
+            self.links[link].dirs[1].stats,
+        ]
     }
 
     fn transmit(&mut self, node: usize, out: Vec<(usize, Vec<u8>)>) {
@@ -273,7 +281,10 @@ impl Sim {
                 });
             }
             let Some((li, di)) = self.links.iter().enumerate().find_map(|(i, l)| {
-                l.ends.iter().position(|&e| e == (node, port)).map(|d| (i, d))
+                l.ends
+                    .iter()
+                    .position(|&e| e == (node, port))
+                    .map(|d| (i, d))
             }) else {
                 continue;
             };
@@ -474,7 +485,9 @@ pub fn transfer(
         if matches!(cstate, Some(TcpState::Established | TcpState::CloseWait)) {
             while sent < total {
                 let end = (sent + 64 * 1024).min(total);
-                match sim.with(a, |s, now, tx| s.tcp_send(now, client, &data[sent..end], tx)) {
+                match sim.with(a, |s, now, tx| {
+                    s.tcp_send(now, client, &data[sent..end], tx)
+                }) {
                     Ok(n) => sent += n,
                     Err(StackError::WouldBlock) => break,
                     Err(e) => panic!("send: {e}"),
@@ -490,7 +503,11 @@ pub fn transfer(
             && !eof
             && sim.now >= next_read
         {
-            let budget = if reader.chunk == 0 { usize::MAX } else { reader.chunk };
+            let budget = if reader.chunk == 0 {
+                usize::MAX
+            } else {
+                reader.chunk
+            };
             let mut got = 0;
             while got < budget {
                 let n = buf.len().min(budget - got);

@@ -13,6 +13,21 @@ use crate::error::check_len;
 use crate::ip::{IpProtocol, checksum};
 use crate::{Result, WireError, be16, set_be16};
 
+mod flags;
+mod option;
+
+pub use flags::TcpFlags;
+use option::kind;
+pub use option::{TcpOption, TcpOptionIter, TcpTimestamps};
+
+/// Reads a big-endian `u32` at `at`; 0 if out of range.
+fn be32(b: &[u8], at: usize) -> u32 {
+    match b.get(at..at + 4) {
+        Some(s) => u32::from_be_bytes([s[0], s[1], s[2], s[3]]),
+        None => 0,
+    }
+}
+
 /// Length of the TCP header without options (RFC 9293 §3.1, Data Offset 5).
 pub const HEADER_LEN: usize = 20;
 /// Largest TCP header: Data Offset 15 words (RFC 9293 §3.1).
@@ -28,242 +43,6 @@ mod field {
     pub const WINDOW: usize = 14;
     pub const CHECKSUM: usize = 16;
     pub const URGENT: usize = 18;
-}
-
-/// Option kinds (RFC 9293 §3.2; IANA "TCP Option Kind Numbers").
-mod kind {
-    pub const END: u8 = 0;
-    pub const NOP: u8 = 1;
-    pub const MSS: u8 = 2;
-    pub const WINDOW_SCALE: u8 = 3;
-    pub const SACK_PERMITTED: u8 = 4;
-    pub const SACK: u8 = 5;
-    pub const TIMESTAMPS: u8 = 8;
-}
-
-/// The eight control bits of RFC 9293 §3.1 ("Control bits") and RFC 3168
-/// §23.2 (ECE, CWR), as one byte (byte 13 of the header).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct TcpFlags(pub u8);
-
-impl TcpFlags {
-    /// No bits set.
-    pub const NONE: TcpFlags = TcpFlags(0);
-    /// FIN: "No more data from sender" (RFC 9293 §3.1).
-    pub const FIN: TcpFlags = TcpFlags(0x01);
-    /// SYN: "Synchronize sequence numbers" (RFC 9293 §3.1).
-    pub const SYN: TcpFlags = TcpFlags(0x02);
-    /// RST: "Reset the connection" (RFC 9293 §3.1).
-    pub const RST: TcpFlags = TcpFlags(0x04);
-    /// PSH: "Push function" (RFC 9293 §3.1).
-    pub const PSH: TcpFlags = TcpFlags(0x08);
-    /// ACK: "Acknowledgment field is significant" (RFC 9293 §3.1).
-    pub const ACK: TcpFlags = TcpFlags(0x10);
-    /// URG: "Urgent pointer field is significant" (RFC 9293 §3.1).
-    pub const URG: TcpFlags = TcpFlags(0x20);
-    /// ECE: ECN-Echo (RFC 3168 §6.1).
-    pub const ECE: TcpFlags = TcpFlags(0x40);
-    /// CWR: Congestion Window Reduced (RFC 3168 §6.1).
-    pub const CWR: TcpFlags = TcpFlags(0x80);
-
-    /// True if every bit of `other` is set in `self`.
-    pub const fn contains(self, other: TcpFlags) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// True if any bit of `other` is set in `self`.
-    pub const fn intersects(self, other: TcpFlags) -> bool {
-        self.0 & other.0 != 0
-    }
-
-    /// `self` with the bits of `other` set.
-    pub const fn union(self, other: TcpFlags) -> TcpFlags {
-        TcpFlags(self.0 | other.0)
-    }
-
-    /// `self` with the bits of `other` cleared.
-    pub const fn without(self, other: TcpFlags) -> TcpFlags {
-        TcpFlags(self.0 & !other.0)
-    }
-
-    /// `self` with `other` set or cleared according to `on`.
-    pub const fn with(self, other: TcpFlags, on: bool) -> TcpFlags {
-        if on {
-            self.union(other)
-        } else {
-            self.without(other)
-        }
-    }
-}
-
-impl core::ops::BitOr for TcpFlags {
-    type Output = TcpFlags;
-    fn bitor(self, rhs: TcpFlags) -> TcpFlags {
-        self.union(rhs)
-    }
-}
-
-impl core::ops::BitOrAssign for TcpFlags {
-    fn bitor_assign(&mut self, rhs: TcpFlags) {
-        *self = self.union(rhs);
-    }
-}
-
-impl fmt::Debug for TcpFlags {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl fmt::Display for TcpFlags {
-    /// tcpdump style: `S.` for SYN+ACK, `F.`, `R`, `P.`, `none`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const NAMES: [(TcpFlags, char); 8] = [
-            (TcpFlags::SYN, 'S'),
-            (TcpFlags::FIN, 'F'),
-            (TcpFlags::RST, 'R'),
-            (TcpFlags::PSH, 'P'),
-            (TcpFlags::URG, 'U'),
-            (TcpFlags::ECE, 'E'),
-            (TcpFlags::CWR, 'W'),
-            (TcpFlags::ACK, '.'),
-        ];
-        if self.0 == 0 {
-            return f.write_str("none");
-        }
-        for (flag, c) in NAMES {
-            if self.contains(flag) {
-                write!(f, "{c}")?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The Timestamps option (RFC 7323 §3.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TcpTimestamps {
-    /// TSval: the sender's timestamp clock.
-    pub tsval: u32,
-    /// TSecr: the TSval being echoed (valid only with ACK).
-    pub tsecr: u32,
-}
-
-/// One TCP option as found in a header (RFC 9293 §3.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TcpOption<'a> {
-    /// Kind 0, End of Option List: nothing after it is read.
-    EndOfList,
-    /// Kind 1, No-Operation (padding between options).
-    NoOperation,
-    /// Kind 2, Maximum Segment Size (RFC 9293 §3.7.1), SYN only.
-    MaxSegmentSize(u16),
-    /// Kind 3, Window Scale shift count (RFC 7323 §2.2), SYN only.
-    WindowScale(u8),
-    /// Kind 4, SACK-Permitted (RFC 2018 §2), SYN only.
-    SackPermitted,
-    /// Kind 5, SACK blocks (RFC 2018 §3): up to four `(left, right)` edges;
-    /// unused entries are `None`.
-    Sack([Option<(u32, u32)>; 4]),
-    /// Kind 8, Timestamps (RFC 7323 §3.2).
-    Timestamps(TcpTimestamps),
-    /// Any other kind with its data (length byte excluded), skipped by the
-    /// stack (RFC 9293 §3.2: "MUST ignore without error any TCP option it
-    /// does not implement").
-    Unknown {
-        /// The option kind.
-        kind: u8,
-        /// The option data after kind and length.
-        data: &'a [u8],
-    },
-}
-
-/// Iterates over the options of a header; yields `Err` once and stops if an
-/// option's length is impossible (RFC 9293 §3.2: an implementation "MUST
-/// be prepared to handle an illegal option length (e.g., zero)").
-#[derive(Debug, Clone)]
-pub struct TcpOptionIter<'a> {
-    rest: &'a [u8],
-    done: bool,
-}
-
-impl<'a> TcpOptionIter<'a> {
-    /// Iterates over `options`, the bytes between the fixed header and the data.
-    pub fn new(options: &'a [u8]) -> Self {
-        Self {
-            rest: options,
-            done: false,
-        }
-    }
-}
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    match b.get(at..at + 4) {
-        Some(s) => u32::from_be_bytes([s[0], s[1], s[2], s[3]]),
-        None => 0,
-    }
-}
-
-fn malformed_option(kind: u8) -> WireError {
-    WireError::Malformed {
-        what: "TCP option",
-        field: "length",
-        value: kind.into(),
-    }
-}
-
-impl<'a> Iterator for TcpOptionIter<'a> {
-    type Item = Result<TcpOption<'a>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let (&k, after) = self.rest.split_first()?;
-        match k {
-            kind::END => {
-                self.done = true;
-                return Some(Ok(TcpOption::EndOfList));
-            }
-            kind::NOP => {
-                self.rest = after;
-                return Some(Ok(TcpOption::NoOperation));
-            }
-            _ => {}
-        }
-        let len = match after.first() {
-            Some(&l) if usize::from(l) >= 2 && usize::from(l) <= self.rest.len() => usize::from(l),
-            _ => {
-                self.done = true;
-                return Some(Err(malformed_option(k)));
-            }
-        };
-        let data = &self.rest[2..len];
-        self.rest = &self.rest[len..];
-        let opt = match (k, data.len()) {
-            (kind::MSS, 2) => TcpOption::MaxSegmentSize(be16(data, 0)),
-            (kind::WINDOW_SCALE, 1) => TcpOption::WindowScale(data[0]),
-            (kind::SACK_PERMITTED, 0) => TcpOption::SackPermitted,
-            (kind::SACK, n) if n % 8 == 0 && n <= 32 => {
-                let mut blocks = [None; 4];
-                for (i, b) in blocks.iter_mut().enumerate().take(n / 8) {
-                    *b = Some((be32(data, i * 8), be32(data, i * 8 + 4)));
-                }
-                TcpOption::Sack(blocks)
-            }
-            (kind::TIMESTAMPS, 8) => TcpOption::Timestamps(TcpTimestamps {
-                tsval: be32(data, 0),
-                tsecr: be32(data, 4),
-            }),
-            (kind::MSS | kind::WINDOW_SCALE | kind::SACK_PERMITTED | kind::SACK, _)
-            | (kind::TIMESTAMPS, _) => {
-                self.done = true;
-                return Some(Err(malformed_option(k)));
-            }
-            (kind, _) => TcpOption::Unknown { kind, data },
-        };
-        Some(Ok(opt))
-    }
 }
 
 /// A read/write view of a TCP segment (RFC 9293 §3.1).
@@ -695,7 +474,9 @@ impl TcpRepr {
                 opts.extend_from_slice(&t.tsval.to_be_bytes());
                 opts.extend_from_slice(&t.tsecr.to_be_bytes());
             }
-            (true, None) => opts.extend_from_slice(&[kind::NOP, kind::NOP, kind::SACK_PERMITTED, 2]),
+            (true, None) => {
+                opts.extend_from_slice(&[kind::NOP, kind::NOP, kind::SACK_PERMITTED, 2])
+            }
             (false, None) => {}
         }
         if let Some(ws) = self.window_scale {
@@ -860,10 +641,7 @@ mod tests {
         }
         let sack = [1, 1, 5, 10, 0, 0, 0, 1, 0, 0, 0, 9];
         let v: Vec<_> = TcpOptionIter::new(&sack).filter_map(|o| o.ok()).collect();
-        assert_eq!(
-            v[2],
-            TcpOption::Sack([Some((1, 9)), None, None, None])
-        );
+        assert_eq!(v[2], TcpOption::Sack([Some((1, 9)), None, None, None]));
     }
 
     #[test]

@@ -1,0 +1,120 @@
+//! The router's DHCP servers (one per interface configured with `dhcp`),
+//! served on UDP port 67 by a background task.
+
+use crate::Router;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::Duration;
+use vnet_runtime::DeviceHandle;
+use vnet_runtime::api::Table;
+use vnet_runtime::net::UdpSocket;
+use vnet_stack::UdpEvent;
+use vnet_stack::dhcp::Destination;
+use vnet_stack::dhcp::server::{DhcpServer, DhcpServerConfig};
+use vnet_stack::time::Instant;
+use vnet_topology::device::DeviceConfig;
+use vnet_wire::dhcp::{CLIENT_PORT, DhcpMessage, SERVER_PORT};
+
+/// The DHCP server of one interface.
+pub(crate) struct InterfaceServer {
+    pub(crate) port: usize,
+    pub(crate) address: Ipv4Addr,
+    pub(crate) server: DhcpServer,
+}
+
+/// Builds the servers the configuration asks for.
+pub(crate) fn servers(config: &DeviceConfig) -> anyhow::Result<Vec<InterfaceServer>> {
+    let mut out = Vec::new();
+    for (port, iface) in config.interfaces.iter().enumerate() {
+        let Some(settings) = &iface.dhcp_server else {
+            continue;
+        };
+        let Some(address) = iface.address else {
+            anyhow::bail!(
+                "interface {}: a DHCP server needs the interface's address",
+                iface.name
+            );
+        };
+        let server = DhcpServer::new(DhcpServerConfig {
+            interface: address,
+            pool_start: settings.pool_start,
+            pool_end: settings.pool_end,
+            router: address.address(),
+            dns_servers: settings.dns_servers.clone(),
+            lease_time: Duration::from_secs(settings.lease_secs),
+        })
+        .map_err(|e| anyhow::anyhow!("interface {}: DHCP: {e}", iface.name))?;
+        out.push(InterfaceServer {
+            port,
+            address: address.address(),
+            server,
+        });
+    }
+    Ok(out)
+}
+
+/// `vnet show r1 leases`.
+pub(crate) fn leases_table(router: &Router, now: Instant, names: &[String]) -> Table {
+    let mut t = Table::new(&["ADDRESS", "MAC", "INTERFACE", "STATE", "EXPIRES"]);
+    for s in &router.dhcp {
+        for l in s.server.leases(now) {
+            t.row(vec![
+                l.ip.to_string(),
+                l.mac.to_string(),
+                names.get(s.port).cloned().unwrap_or_default(),
+                l.state.to_string(),
+                format!("{}s", l.expires_in.as_secs()),
+            ]);
+        }
+    }
+    t
+}
+
+/// Serves DHCP on port 67 until the device stops.
+pub(crate) async fn serve(handle: DeviceHandle<Router>) -> i32 {
+    let socket: UdpSocket<Router> = match UdpSocket::bind(&handle, SERVER_PORT) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "DHCP server cannot bind UDP port 67");
+            return 1;
+        }
+    };
+    loop {
+        let (event, meta) = socket.next_event_with_meta().await;
+        let UdpEvent::Datagram { from, payload } = event else {
+            continue;
+        };
+        let Some(port) = meta.in_port else { continue };
+        let request = match DhcpMessage::parse(&payload) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::debug!(%from, error = %e, "malformed DHCP message dropped");
+                continue;
+            }
+        };
+        let reply = handle.with(|router, now, _| {
+            let s = router.dhcp.iter_mut().find(|s| s.port == port)?;
+            let address = s.address;
+            s.server.handle(now, &request).map(|r| (r, address))
+        });
+        let Some(((reply, destination), address)) = reply else {
+            continue;
+        };
+        let bytes = reply.emit();
+        let sent = match destination {
+            Destination::Broadcast => socket.send_via(
+                port,
+                address,
+                SocketAddrV4::new(Ipv4Addr::BROADCAST, CLIENT_PORT),
+                &bytes,
+            ),
+            Destination::Unicast(ip) => socket.send_to(
+                SocketAddrV4::new(ip, CLIENT_PORT),
+                &bytes,
+                Default::default(),
+            ),
+        };
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "DHCP reply not sent");
+        }
+    }
+}
