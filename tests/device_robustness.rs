@@ -89,6 +89,7 @@ fn start_with_env(
         neighbors: Vec::new(),
         switch: SwitchConfig::default(),
         dns: None,
+        web: None,
         capture_dir: None,
     };
     let path = dir.path().join("dut.toml");

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 target=x86_64-unknown-linux-gnu
 image="${IMAGE:-vnet:latest}"
 target_dir="${CARGO_TARGET_DIR:-target}"
-binaries=(vnet vnet-host vnet-switch vnet-router vnet-dns)
+binaries=(vnet vnet-host vnet-switch vnet-router vnet-dns vnet-web)
 
 echo "--- building static binaries ($target)"
 # --target keeps RUSTFLAGS away from build scripts and proc macros, and keeps
@@ -30,6 +30,7 @@ for b in "${binaries[@]}"; do
   fi
 done
 
+cp -r configs/www "$context/www"
 echo "--- docker build $image"
 docker build --quiet -t "$image" -f deploy/docker/Dockerfile "$context"
 docker image ls "$image"

@@ -9,15 +9,19 @@
 //! ```
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use vnet_dns::DnsServer;
 use vnet_dns::stub::{self, StubOptions};
+use vnet_dns::transport;
+use vnet_runtime::net::UdpSocket;
+use vnet_stack::SendOptions;
 use vnet_runtime::{DeviceHandle, DeviceSpec, ExecFuture};
 use vnet_topology::device::DeviceConfig;
-use vnet_wire::dns::{DnsName, Rcode, RecordData, RecordType};
+use vnet_wire::dns::{DnsMessage, DnsName, Rcode, Record, RecordData, RecordType};
 
 static HANDLES: Mutex<Vec<(String, DeviceHandle<DnsServer>)>> = Mutex::new(Vec::new());
 
@@ -214,8 +218,36 @@ async fn client_resolver_and_three_authorities() {
     let zones = h["example"].with(|d, now, _| vnet_runtime::Device::table(d, now, "zones")).expect("zones table");
     assert!(zones.rows.iter().any(|r| r[1] == "www.example.com." && r[3] == "A" && r[4] == "10.0.3.10"));
 
-    // Nobody listens on the client's port 53... it does (REFUSED); a host
-    // that does not exist times out.
+    // Spoofing on the real path: a fake server on the resolver device, port
+    // 5353, answers first with a wrong ID, then from another port, then
+    // correctly. Only the last one is accepted.
+    let fake = UdpSocket::bind(resolver, 5353).expect("bind 5353");
+    let other = UdpSocket::bind(resolver, 5354).expect("bind 5354");
+    let fake_server = async {
+        let (from, payload) = fake.recv_from().await;
+        assert!(from.port() >= 49152, "ephemeral source port {}", from.port());
+        let q = DnsMessage::parse(&payload).expect("query");
+        let answer = |last: u8| {
+            let mut r = DnsMessage::response_to(&q);
+            r.answers.push(Record::new(q.questions[0].name.clone(), 60, RecordData::A(Ipv4Addr::new(10, 6, 6, last))));
+            r
+        };
+        let mut wrong_id = answer(1);
+        wrong_id.header.id ^= 0x5555;
+        fake.send_to(from, &wrong_id.emit(512), SendOptions::default()).expect("send");
+        other.send_to(from, &answer(2).emit(512), SendOptions::default()).expect("send");
+        fake.send_to(from, &answer(3).emit(512), SendOptions::default()).expect("send");
+    };
+    let spoofed = AtomicU64::new(0);
+    let mut query = DnsMessage::query(transport::random_id(), n("spoof.test"), RecordType::A);
+    query.header.rd = false;
+    let server = SocketAddrV4::new(resolver_ip, 5353);
+    let (_, got) = tokio::join!(fake_server, transport::exchange(client, server, &query, Duration::from_secs(2), &spoofed));
+    let got = got.expect("the genuine answer");
+    assert_eq!(got.message.answers[0].data, RecordData::A(Ipv4Addr::new(10, 6, 6, 3)));
+    assert_eq!(spoofed.load(Ordering::Relaxed), 2);
+
+    // A server that does not exist: no answer (ARP fails after the timeout).
     let err = stub::query(client, Ipv4Addr::new(10, 0, 1, 99), &n("x"), RecordType::A, true, Duration::from_millis(300))
         .await
         .expect_err("no such server");

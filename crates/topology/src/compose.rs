@@ -38,6 +38,8 @@ impl Default for ComposeOptions {
 
 /// Admin port inside every container.
 pub const CONTAINER_ADMIN_PORT: u16 = 7000;
+/// Where the image keeps the web content (configs/www).
+pub const CONTAINER_WEB_ROOT: &str = "/www";
 /// First cable port inside a container (interface i uses base + i).
 pub const CONTAINER_CABLE_PORT_BASE: u16 = 40000;
 
@@ -143,7 +145,12 @@ pub fn render_compose(lab: &Lab, options: &ComposeOptions) -> Result<String, Str
         .collect();
     for (i, (device, config)) in lab.devices.iter().zip(&configs).enumerate() {
         let binary = format!("/{}", device.kind.binary_name());
-        let toml = toml::to_string(config).map_err(|e| format!("{}: {e}", device.name))?;
+        let mut config = config.clone();
+        if let Some(web) = config.web.as_mut() {
+            // The image carries the default content at /www (deploy/docker/Dockerfile).
+            web.root = CONTAINER_WEB_ROOT.into();
+        }
+        let toml = toml::to_string(&config).map_err(|e| format!("{}: {e}", device.name))?;
         out.push_str(&format!("  {}:\n", device.name));
         out.push_str(&format!("    image: {}\n", options.image));
         out.push_str(&format!("    command: [\"{binary}\"]\n"));
@@ -164,7 +171,7 @@ pub fn render_compose(lab: &Lab, options: &ComposeOptions) -> Result<String, Str
         ));
         out.push_str("      interval: 2s\n      timeout: 2s\n      retries: 30\n");
         out.push_str("    stop_grace_period: 2s\n");
-        if matches!(device.kind, DeviceKind::Host | DeviceKind::Dns) && !infrastructure.is_empty() {
+        if matches!(device.kind, DeviceKind::Host | DeviceKind::Dns | DeviceKind::Web) && !infrastructure.is_empty() {
             out.push_str("    depends_on:\n");
             for dep in &infrastructure {
                 out.push_str(&format!(

@@ -25,15 +25,18 @@ pub enum DeviceKind {
     Router,
     /// A DNS server: authoritative or recursive resolver (`vnet-dns`).
     Dns,
+    /// An HTTP/1.1 web server (`vnet-web`).
+    Web,
 }
 
 impl DeviceKind {
     /// Every kind, in display order.
-    pub const ALL: [DeviceKind; 4] = [
+    pub const ALL: [DeviceKind; 5] = [
         DeviceKind::Host,
         DeviceKind::Switch,
         DeviceKind::Router,
         DeviceKind::Dns,
+        DeviceKind::Web,
     ];
 
     /// The kind's name as written in topology files.
@@ -43,6 +46,7 @@ impl DeviceKind {
             DeviceKind::Switch => "switch",
             DeviceKind::Router => "router",
             DeviceKind::Dns => "dns",
+            DeviceKind::Web => "web",
         }
     }
 
@@ -95,6 +99,9 @@ pub struct DeviceConfig {
     /// DNS settings (DNS servers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns: Option<DnsConfig>,
+    /// Web server settings (web servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web: Option<WebConfig>,
     /// When set, every interface writes `<dir>/<device>-<iface>.pcapng` from start-up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture_dir: Option<PathBuf>,
@@ -215,6 +222,35 @@ impl Default for SwitchConfig {
             mac_aging_secs: 300,
         }
     }
+}
+
+/// Web server settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    /// Directory served (absolute once rendered; `/www` in the container image).
+    pub root: PathBuf,
+    /// TCP port.
+    #[serde(default = "default_http_port")]
+    pub port: u16,
+    /// Seconds an idle keep-alive connection stays open.
+    #[serde(default = "default_idle_secs")]
+    pub idle_timeout_secs: u64,
+    /// Requests served on one connection before it is closed.
+    #[serde(default = "default_max_requests")]
+    pub max_requests_per_connection: u32,
+}
+
+fn default_http_port() -> u16 {
+    80
+}
+
+fn default_idle_secs() -> u64 {
+    15
+}
+
+fn default_max_requests() -> u32 {
+    100
 }
 
 /// What a DNS server does.

@@ -101,6 +101,7 @@ struct RawDevice {
     #[serde(default)]
     root_hints: Vec<Spanned<String>>,
     cache_capacity: Option<Spanned<usize>>,
+    root: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -180,6 +181,8 @@ pub struct LabDevice {
     pub switch: SwitchConfig,
     /// DNS settings (DNS servers), zone files already read.
     pub dns: Option<DnsConfig>,
+    /// Web settings (web servers); the root is absolute.
+    pub web: Option<crate::device::WebConfig>,
 }
 
 /// A validated link.
@@ -661,6 +664,26 @@ impl Lab {
                 switch.mac_aging_secs = *a.get_ref();
             }
             let dns = dns_settings(&loc, file, &field, kind, raw_dev)?;
+            let web = match (&raw_dev.root, kind) {
+                (Some(root), DeviceKind::Web) => {
+                    let base = file.parent().unwrap_or(Path::new("."));
+                    let path = base.join(root.get_ref());
+                    let path = std::fs::canonicalize(&path).map_err(|e| {
+                        loc.error(Some(root.span()), format!("{field}.root"), format!("cannot open {}: {e}", path.display()))
+                    })?;
+                    if !path.is_dir() {
+                        return Err(loc.error(Some(root.span()), format!("{field}.root"), format!("{} is not a directory", path.display())));
+                    }
+                    Some(crate::device::WebConfig { root: path, port: 80, idle_timeout_secs: 15, max_requests_per_connection: 100 })
+                }
+                (None, DeviceKind::Web) => {
+                    return Err(loc.error(Some(raw_dev.kind.span()), format!("{field}.root"), "missing: a web server needs root = \"www\" (a directory, relative to the topology file)"));
+                }
+                (Some(root), _) => {
+                    return Err(loc.error(Some(root.span()), format!("{field}.root"), "only web servers (kind = \"web\") take `root`"));
+                }
+                (None, _) => None,
+            };
             devices.push(LabDevice {
                 name: dev_name.clone(),
                 kind,
@@ -670,6 +693,7 @@ impl Lab {
                 routes,
                 switch,
                 dns,
+                web,
             });
         }
 

@@ -118,6 +118,7 @@ pub fn render(
             neighbors: Vec::new(),
             switch: device.switch.clone(),
             dns: device.dns.clone(),
+            web: device.web.clone(),
             capture_dir: capture_dir.map(Path::to_path_buf),
         });
     }

@@ -228,6 +228,7 @@ fn start_dut(
         },
         switch: SwitchConfig::default(),
         dns: None,
+        web: None,
         capture_dir: None,
     };
     let path = dir.join(format!("{}.toml", config.name));

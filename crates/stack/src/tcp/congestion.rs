@@ -108,12 +108,6 @@ impl Congestion {
         self.in_recovery
     }
 
-    /// Duplicate ACKs counted since the last new ACK.
-    #[cfg(test)]
-    pub(crate) fn dupacks(&self) -> u32 {
-        self.dupacks
-    }
-
     /// The window the sender may fill: cwnd, plus up to two segments on the
     /// first two duplicate ACKs (RFC 3042 §2 limited transmit: "FlightSize
     /// ... MUST NOT exceed cwnd + 2*SMSS").

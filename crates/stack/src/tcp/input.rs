@@ -117,7 +117,7 @@ impl Tcb {
                 // Simultaneous open: the peer's SYN-ACK acknowledges our SYN
                 // and repeats its own; take it as the ACK (as Linux does).
                 syn = false;
-                seq = seq + 1;
+                seq += 1;
             }
         }
 
@@ -171,11 +171,11 @@ impl Tcb {
                 if syn {
                     syn = false;
                     skip -= 1;
-                    seq = seq + 1;
+                    seq += 1;
                 }
                 let k = skip.min(payload.len());
                 payload = &payload[k..];
-                seq = seq + k;
+                seq += k;
                 if skip > k {
                     fin = false;
                 }

@@ -96,7 +96,10 @@ mod tests {
         let a = SeqNumber(0xffff_fff0);
         let b = a + 0x20;
         assert_eq!(b, SeqNumber(0x10));
-        assert!(a < b && b > a && a <= a && a >= a);
+        assert!(a < b);
+        assert!(b > a);
+        assert!(b >= a);
+        assert!(a <= b);
         assert_eq!(b.diff(a), 0x20);
         assert_eq!(a.diff(b), -0x20);
         assert_eq!(b.since(a), 0x20);

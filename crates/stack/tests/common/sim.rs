@@ -447,6 +447,7 @@ pub struct Report {
 /// connection is gone. Asserts the received SHA-256 equals the sent one.
 /// `hook` runs after each batch with the bytes received so far and may
 /// ask for a wake-up at some instant (to change the links).
+#[allow(clippy::too_many_arguments)]
 pub fn transfer(
     sim: &mut Sim,
     a: usize,
