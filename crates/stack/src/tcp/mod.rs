@@ -13,6 +13,48 @@
 //!
 //! The public API lives on [`crate::NetStack`] (`tcp_listen`,
 //! `tcp_connect`, `tcp_send`, ...).
+//!
+//! # Design choices and deviations
+//!
+//! * **Minimum RTO 200 ms** (RFC 6298 §2.4 says 1 s), maximum 60 s, clock
+//!   granularity 1 ms, initial RTO 1 s: as Linux, so loss recovery on a
+//!   virtual LAN is visible in human time. All in [`TcpConfig`].
+//! * **RTT samples** come from the Timestamps option (RFC 7323 §4, on by
+//!   default as in Linux) on every ACK that covers no retransmitted data;
+//!   without timestamps one segment per flight is timed (Karn's
+//!   algorithm). An ACK that does cover retransmitted data clears the
+//!   exponential backoff without giving a sample: strict Karn keeps the
+//!   backoff until a clean sample, which under 20 % loss never comes and
+//!   lets the RTO sit at 60 s (Linux and FreeBSD escape the same way
+//!   through their timestamp samples). PAWS (RFC 7323 §5) is not done.
+//! * **Loss recovery** is NewReno (RFC 6582) with limited transmit
+//!   (RFC 3042); after a timeout the sender goes back to SND.UNA ("go back
+//!   N") in slow start. SACK is not implemented (SACK-Permitted is parsed,
+//!   never offered).
+//! * **Delayed ACK** 40 ms (Linux's minimum; RFC 1122 allows < 500 ms), at
+//!   once for every second segment, out-of-order data, a filled hole or a
+//!   FIN.
+//! * **Zero-window probes** send one byte beyond the window without
+//!   advancing SND.NXT, backed off up to the maximum RTO, forever while the
+//!   peer answers (RFC 9293 §3.8.6.1).
+//! * **Path MTU Discovery** (RFC 1191): segments carry DF; "fragmentation
+//!   needed" lowers the MSS and resends at once.
+//! * **ISN** = 4 µs clock + SipHash-2-4 of the 4-tuple under
+//!   [`TcpConfig::isn_secret`] (RFC 6528); SipHash is 40 lines here
+//!   (checked against the reference vectors and `std`'s SipHasher) rather
+//!   than a dependency. Ephemeral ports start at a keyed offset (RFC 6056
+//!   §3.3.3).
+//! * **RFC 5961** challenge ACKs for in-window RSTs and any SYN in a
+//!   synchronized state (not rate limited).
+//! * **Closing** with unread data sends a RST (RFC 1122 §4.2.2.13), so does
+//!   data arriving after the application closed; an orphaned FIN-WAIT-2
+//!   ends after 60 s (Linux `tcp_fin_timeout`). TIME-WAIT is 2·MSL with
+//!   MSL = 30 s.
+//! * **Not implemented**: urgent data (the pointer is ignored), keep-alive,
+//!   the restart window after idle (RFC 5681 §4.1), ECN.
+//! * **Bounded**: sockets ([`TcpConfig::max_sockets`]), listen backlog,
+//!   send and receive buffers (256 KiB), out-of-order ranges (64), state
+//!   history (16 entries).
 
 mod config;
 mod congestion;

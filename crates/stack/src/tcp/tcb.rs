@@ -521,13 +521,17 @@ impl Tcb {
             || self.state == TcpState::Closed
     }
 
-    /// Whether `tcp_send` would return something (space, or an error).
+    /// Whether `tcp_send` would return something now: space in the buffer
+    /// of a connection that can send, or an error (closed, shut down).
+    /// During the handshake the writer waits for ESTABLISHED.
     pub(crate) fn send_ready(&self) -> bool {
-        let can_send = matches!(
-            self.state,
-            TcpState::SynSent | TcpState::SynReceived | TcpState::Established | TcpState::CloseWait
-        ) && !self.fin_queued;
-        !can_send || self.tx.free() > 0
+        match self.state {
+            TcpState::SynSent | TcpState::SynReceived => self.error.is_some(),
+            TcpState::Established | TcpState::CloseWait if !self.fin_queued => {
+                self.tx.free() > 0
+            }
+            _ => true,
+        }
     }
 
     /// Registers the waker woken when data, EOF, an error or a state change
@@ -541,9 +545,9 @@ impl Tcb {
     }
 
     /// Registers the waker woken when send-buffer space frees or the state
-    /// changes; woken at once if `tcp_send` would not block.
+    /// changes; woken at once if [`Tcb::send_ready`].
     pub(crate) fn register_send_waker(&mut self, w: &Waker) {
-        if self.send_ready() && self.state.is_synchronized() {
+        if self.send_ready() {
             w.wake_by_ref();
         } else {
             self.send_waker = Some(w.clone());
