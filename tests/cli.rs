@@ -207,8 +207,7 @@ fn capture_dir_in_the_topology_records_every_interface() {
             "name = \"lab\"\ncapture_dir = \"captures\"",
             1,
         );
-    let topology = dir.path().join("captured.toml");
-    std::fs::write(&topology, text).expect("write");
+    let (_variant, topology) = common::lab_variant(&text);
     let lab = LabRun::up(&topology);
     let run = lab.exec("client", &["ping", "-c", "2", "-i", "0.2", "10.0.3.10"]);
     assert_eq!(run.code, 0, "{run:?}");

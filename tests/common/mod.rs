@@ -283,3 +283,31 @@ pub fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     let start = line.find(&format!("{key} "))? + key.len() + 1;
     line[start..].split([',', ' ']).next()
 }
+
+/// Writes a variant of a topology into a temp dir, with copies of the
+/// directories topologies refer to (`configs/zones`, `configs/www`), so
+/// relative paths keep working. Keep the returned dir alive with the lab.
+pub fn lab_variant(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for sub in ["zones", "www"] {
+        let from = repo_path("configs").join(sub);
+        if from.is_dir() {
+            copy_dir(&from, &dir.path().join(sub));
+        }
+    }
+    let topology = dir.path().join("variant.toml");
+    std::fs::write(&topology, text).expect("write topology");
+    (dir, topology)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}

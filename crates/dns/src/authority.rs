@@ -28,7 +28,9 @@
 
 use crate::zone::{Zone, ZoneError};
 use vnet_topology::device::ZoneText;
-use vnet_wire::dns::{DnsMessage, DnsName, Opcode, Question, Rcode, Record, RecordClass, RecordData, RecordType};
+use vnet_wire::dns::{
+    DnsMessage, DnsName, Opcode, Question, Rcode, Record, RecordClass, RecordData, RecordType,
+};
 
 /// Most CNAMEs followed inside one zone while answering.
 pub const MAX_CNAME_CHAIN: usize = 8;

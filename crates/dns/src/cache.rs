@@ -176,12 +176,24 @@ impl Cache {
             return false;
         };
         let soa = with_ttl(soa, ttl);
-        self.store(Key::Name(name.clone()), Value::NxDomain(soa), ttl, Trust::Answer, now)
+        self.store(
+            Key::Name(name.clone()),
+            Value::NxDomain(soa),
+            ttl,
+            Trust::Answer,
+            now,
+        )
     }
 
     /// Caches "`name` has no `rtype` data" (NODATA, RFC 2308 §2.2) for
     /// min(SOA TTL, MINIMUM); returns whether it was stored.
-    pub fn insert_nodata(&mut self, name: &DnsName, rtype: RecordType, soa: &Record, now: Instant) -> bool {
+    pub fn insert_nodata(
+        &mut self,
+        name: &DnsName,
+        rtype: RecordType,
+        soa: &Record,
+        now: Instant,
+    ) -> bool {
         let Some(ttl) = negative_ttl(soa) else {
             return false;
         };
@@ -198,7 +210,9 @@ impl Cache {
         if let Some(e) = live(&key) {
             let ttl = remaining(e.expires, now);
             return match &e.value {
-                Value::Records(rs) => CacheLookup::Records(rs.iter().map(|r| with_ttl(r, ttl)).collect()),
+                Value::Records(rs) => {
+                    CacheLookup::Records(rs.iter().map(|r| with_ttl(r, ttl)).collect())
+                }
                 Value::NoData(soa) => CacheLookup::NoData {
                     soa: with_ttl(soa, ttl),
                 },
@@ -220,7 +234,11 @@ impl Cache {
     /// Every live entry, for `vnet show`: one row per cached record, one per
     /// negative entry; sorted by name (RFC 4034 §6.1 order), then type.
     pub fn entries(&self, now: Instant) -> Vec<CacheEntry> {
-        let mut keys: Vec<(&Key, &Entry)> = self.entries.iter().filter(|(_, e)| e.expires > now).collect();
+        let mut keys: Vec<(&Key, &Entry)> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.expires > now)
+            .collect();
         // By name, the NXDOMAIN entry (all types) before the types.
         let order = |k: &Key| match k {
             Key::Name(n) => (n.clone(), None),
@@ -243,12 +261,14 @@ impl Cache {
                     ttl,
                     data: "NODATA".into(),
                 }),
-                (Value::NxDomain(_), Key::Name(name) | Key::Set(name, _)) => rows.push(CacheEntry {
-                    name: name.clone(),
-                    rtype: None,
-                    ttl,
-                    data: "NXDOMAIN".into(),
-                }),
+                (Value::NxDomain(_), Key::Name(name) | Key::Set(name, _)) => {
+                    rows.push(CacheEntry {
+                        name: name.clone(),
+                        rtype: None,
+                        ttl,
+                        data: "NXDOMAIN".into(),
+                    })
+                }
                 (Value::NoData(_), Key::Name(_)) => {}
             }
         }
@@ -315,9 +335,11 @@ fn clean_ttl(ttl: u32) -> u32 {
 /// min(SOA TTL, MINIMUM), capped (RFC 2308 §5); `None` if not an SOA.
 fn negative_ttl(soa: &Record) -> Option<u32> {
     match soa.data {
-        RecordData::Soa { minimum, .. } => {
-            Some(clean_ttl(soa.ttl).min(clean_ttl(minimum)).min(MAX_NEGATIVE_TTL))
-        }
+        RecordData::Soa { minimum, .. } => Some(
+            clean_ttl(soa.ttl)
+                .min(clean_ttl(minimum))
+                .min(MAX_NEGATIVE_TTL),
+        ),
         _ => None,
     }
 }

@@ -88,7 +88,14 @@ pub fn parse_qtype(text: &str) -> Option<RecordType> {
 /// The reverse-lookup name of `addr` (RFC 1035 §3.5): `10.3.0.10.in-addr.arpa.`.
 pub fn reverse_name(addr: Ipv4Addr) -> DnsName {
     let [a, b, c, d] = addr.octets();
-    let labels = [d.to_string(), c.to_string(), b.to_string(), a.to_string(), "in-addr".into(), "arpa".into()];
+    let labels = [
+        d.to_string(),
+        c.to_string(),
+        b.to_string(),
+        a.to_string(),
+        "in-addr".into(),
+        "arpa".into(),
+    ];
     DnsName::from_labels(labels).unwrap_or_default()
 }
 
@@ -116,16 +123,24 @@ impl DigArgs {
         }
         for w in &self.words {
             if let Some(s) = w.strip_prefix('@') {
-                let a: Ipv4Addr = s.parse().map_err(|_| format!("couldn't get address for '{s}': not an IPv4 address"))?;
+                let a: Ipv4Addr = s
+                    .parse()
+                    .map_err(|_| format!("couldn't get address for '{s}': not an IPv4 address"))?;
                 server = Some(a);
             } else if let Some(opt) = w.strip_prefix('+') {
                 apply_option(&mut req, opt)?;
             } else if let Some(t) = parse_qtype(w).filter(|_| qtype.is_none()) {
                 qtype = Some(t);
             } else if name.is_none() {
-                name = Some(w.parse().map_err(|e| format!("'{w}' is not a legal name ({e})"))?);
+                name = Some(
+                    w.parse()
+                        .map_err(|e| format!("'{w}' is not a legal name ({e})"))?,
+                );
             } else {
-                return Err(format!("only one name per query here (got {w:?} after {})", name.as_ref().map(|n| n.to_string()).unwrap_or_default()));
+                return Err(format!(
+                    "only one name per query here (got {w:?} after {})",
+                    name.as_ref().map(|n| n.to_string()).unwrap_or_default()
+                ));
             }
         }
         req.server = server;
@@ -170,16 +185,17 @@ fn apply_option(req: &mut DigRequest, opt: &str) -> Result<(), String> {
 /// ;; flags: qr rd ra; QUERY: 1, ANSWER: 1, AUTHORITY: 0, ADDITIONAL: 0
 ///
 /// ;; QUESTION SECTION:
-/// ;www.example.com.		IN	A
+/// ;www.example.com.               IN      A
 ///
 /// ;; ANSWER SECTION:
-/// www.example.com.	300	IN	A	10.0.3.10
+/// www.example.com.        300     IN      A       10.0.3.10
 ///
 /// ;; Query time: 3 msec
 /// ;; SERVER: 10.0.2.53#53(10.0.2.53) (UDP)
 /// ;; MSG SIZE  rcvd: 49
 /// ```
 ///
+/// (The fields are separated by tabs, shown here as spaces.)
 /// `question_name` / `qtype` are printed when the response has no question
 /// section. Empty sections are left out, as dig does.
 pub fn format_dig(
@@ -254,7 +270,11 @@ pub fn format_dig(
 
 /// `dig +short`: the RDATA of each answer record, one per line.
 pub fn format_short(response: &DnsMessage) -> Vec<String> {
-    response.answers.iter().map(|r| text::rdata(&r.data)).collect()
+    response
+        .answers
+        .iter()
+        .map(|r| text::rdata(&r.data))
+        .collect()
 }
 
 /// Runs `dig` on a device: parses `argv` (`argv[0]` = "dig"), asks
@@ -289,7 +309,8 @@ pub async fn run<D: NetDevice>(
         }
     };
     let Some(server) = req.server.or(default_server) else {
-        out.error(";; no DNS server configured on this host: give one as @SERVER").await?;
+        out.error(";; no DNS server configured on this host: give one as @SERVER")
+            .await?;
         return Ok(EXIT_USAGE);
     };
     let words = argv.get(1..).unwrap_or(&[]).join(" ");
@@ -306,10 +327,12 @@ pub async fn run<D: NetDevice>(
                 break;
             }
             Err(StubError::Timeout { .. }) => {
-                out.line(format!(";; communications error to {server}#53: timed out")).await?;
+                out.line(format!(";; communications error to {server}#53: timed out"))
+                    .await?;
             }
             Err(StubError::Unreachable { reason, .. }) => {
-                out.line(format!(";; communications error to {server}#53: {reason}")).await?;
+                out.line(format!(";; communications error to {server}#53: {reason}"))
+                    .await?;
             }
             Err(e) => {
                 out.error(format!(";; {e}")).await?;
@@ -336,7 +359,14 @@ pub async fn run<D: NetDevice>(
     out.line(format!("; <<>> DiG (vnet) <<>> {words}")).await?;
     out.line(";; global options: +cmd").await?;
     out.line(";; Got answer:").await?;
-    for line in format_dig(&req.name, req.qtype, &reply.message, reply.rtt, server, reply.size) {
+    for line in format_dig(
+        &req.name,
+        req.qtype,
+        &reply.message,
+        reply.rtt,
+        server,
+        reply.size,
+    ) {
         out.line(line).await?;
     }
     out.line("").await?;

@@ -130,7 +130,10 @@ impl Device for DnsServer {
     }
     fn counters(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self.stack.counters()).unwrap_or_default();
-        if let (Some(obj), Ok(dns)) = (v.as_object_mut(), serde_json::to_value(self.dns.counters.snapshot())) {
+        if let (Some(obj), Ok(dns)) = (
+            v.as_object_mut(),
+            serde_json::to_value(self.dns.counters.snapshot()),
+        ) {
             obj.insert("dns".into(), dns);
         }
         v

@@ -30,11 +30,13 @@
 //! real one.
 
 mod classify;
+mod upstream;
+
+pub use upstream::{Outcome, Upstream, UpstreamError, UpstreamQuery};
 
 use crate::cache::{Cache, CacheLookup, Trust};
 use crate::counters::{DnsCounters, bump};
 use classify::{Bad, Classified, classify};
-use std::fmt;
 use std::future::Future;
 use std::net::Ipv4Addr;
 use std::pin::Pin;
@@ -42,42 +44,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use vnet_stack::time::Instant;
 use vnet_wire::dns::{DnsMessage, DnsName, Question, Rcode, Record, RecordData, RecordType};
-
-/// Why an upstream query got no response.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UpstreamError {
-    /// No matching response within the timeout.
-    #[error("timed out after {0:?}")]
-    Timeout(Duration),
-    /// The server or the path to it reported an error (ICMP unreachable, no
-    /// route, ARP failure).
-    #[error("unreachable: {0}")]
-    Unreachable(String),
-    /// The query could not be sent (no socket, no port).
-    #[error("could not send: {0}")]
-    Socket(String),
-}
-
-/// Sends one iterative query (RD clear) to a server and returns its
-/// response, already matched to the query (ID, source, question).
-pub trait Upstream: Send + Sync {
-    /// Asks `server` (port 53) `question`.
-    fn query(
-        &self,
-        server: Ipv4Addr,
-        question: &Question,
-    ) -> impl Future<Output = Result<DnsMessage, UpstreamError>> + Send;
-}
-
-impl<U: Upstream> Upstream for Arc<U> {
-    fn query(
-        &self,
-        server: Ipv4Addr,
-        question: &Question,
-    ) -> impl Future<Output = Result<DnsMessage, UpstreamError>> + Send {
-        (**self).query(server, question)
-    }
-}
 
 /// Where the resolver reads the time: the device's stack clock, or a
 /// virtual clock in tests.
@@ -115,73 +81,6 @@ impl Default for ResolverConfig {
             rounds: 2,
             deadline: Duration::from_secs(10),
         }
-    }
-}
-
-/// What happened to one upstream query.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// An authoritative answer with data (or a CNAME to follow).
-    Answer,
-    /// A referral to this child zone.
-    Referral(DnsName),
-    /// Authoritative NXDOMAIN.
-    NxDomain,
-    /// Authoritative NODATA.
-    NoData,
-    /// Not authoritative and no useful referral.
-    Lame(String),
-    /// RCODE SERVFAIL.
-    ServFail,
-    /// RCODE REFUSED.
-    Refused,
-    /// Another error RCODE.
-    Rcode(Rcode),
-    /// No response in time.
-    Timeout,
-    /// Unreachable or not sent.
-    Error(String),
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Outcome::Answer => f.write_str("answer"),
-            Outcome::Referral(z) => write!(f, "referral to {z}"),
-            Outcome::NxDomain => f.write_str("NXDOMAIN"),
-            Outcome::NoData => f.write_str("NODATA"),
-            Outcome::Lame(why) => write!(f, "lame ({why})"),
-            Outcome::ServFail => f.write_str("SERVFAIL"),
-            Outcome::Refused => f.write_str("REFUSED"),
-            Outcome::Rcode(r) => write!(f, "{r}"),
-            Outcome::Timeout => f.write_str("timeout"),
-            Outcome::Error(e) => write!(f, "error: {e}"),
-        }
-    }
-}
-
-/// One query the resolver sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpstreamQuery {
-    /// The server asked.
-    pub server: Ipv4Addr,
-    /// The zone it was asked as a server of (`.` for the root).
-    pub zone: DnsName,
-    /// QNAME.
-    pub qname: DnsName,
-    /// QTYPE.
-    pub qtype: RecordType,
-    /// What came of it.
-    pub outcome: Outcome,
-}
-
-impl fmt::Display for UpstreamQuery {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({}) {} {}: {}",
-            self.server, self.zone, self.qname, self.qtype, self.outcome
-        )
     }
 }
 
@@ -309,7 +208,9 @@ impl<U: Upstream> Resolver<U> {
             started: self.now(),
             trace: Vec::new(),
         };
-        let result = self.resolve_name(&question.name, question.qtype, 0, &mut ctx).await;
+        let result = self
+            .resolve_name(&question.name, question.qtype, 0, &mut ctx)
+            .await;
         let resolution = match result {
             Ok(found) => Resolution {
                 rcode: found.rcode,
@@ -447,7 +348,12 @@ impl<U: Upstream> Resolver<U> {
                         self.config.max_cname_chain
                     )));
                 }
-                if next == *qname || answers.iter().filter(|r| r.rtype() == RecordType::Cname).any(|r| r.name == next) {
+                if next == *qname
+                    || answers
+                        .iter()
+                        .filter(|r| r.rtype() == RecordType::Cname)
+                        .any(|r| r.name == next)
+                {
                     return Err(Fail::soft(format!("CNAME loop at {next}")));
                 }
                 name = next;
@@ -529,7 +435,10 @@ impl<U: Upstream> Resolver<U> {
             return Err(Fail::soft("no root hints configured"));
         }
         for _ in 0..self.config.max_referrals {
-            match self.ask_zone(&zone, servers, name, qtype, depth, ctx).await? {
+            match self
+                .ask_zone(&zone, servers, name, qtype, depth, ctx)
+                .await?
+            {
                 Step::Done(found, next) => return Ok((found, next)),
                 Step::Referral(child, next_servers) => {
                     zone = child;
@@ -564,7 +473,9 @@ impl<U: Upstream> Resolver<U> {
             for i in 0..servers.len() {
                 if servers[i].addrs.is_empty() && !looked_up[i] {
                     looked_up[i] = true;
-                    servers[i].addrs = self.glueless(&servers[i], zone, depth, ctx, &mut failures).await?;
+                    servers[i].addrs = self
+                        .glueless(&servers[i], zone, depth, ctx, &mut failures)
+                        .await?;
                 }
                 for addr in servers[i].addrs.clone() {
                     if dead.contains(&addr) {
@@ -577,8 +488,12 @@ impl<U: Upstream> Resolver<U> {
                         Err(UpstreamError::Timeout(_)) => (Outcome::Timeout, None),
                         Err(e) => (Outcome::Error(e.to_string()), None),
                     };
-                    let label = servers[i].name.as_ref().map(|n| format!("{n} ({addr})")).unwrap_or_else(|| addr.to_string());
-                    tracing::debug!(server = %addr, zone = %zone, qname = %name, qtype = %qtype, outcome = %outcome, "upstream query");
+                    let label = servers[i]
+                        .name
+                        .as_ref()
+                        .map(|n| format!("{n} ({addr})"))
+                        .unwrap_or_else(|| addr.to_string());
+                    tracing::info!(server = %addr, zone = %zone, qname = %name, qtype = %qtype, outcome = %outcome, "upstream query");
                     match &outcome {
                         Outcome::Timeout | Outcome::Error(_) => retry = true,
                         _ => dead.push(addr),
@@ -600,10 +515,18 @@ impl<U: Upstream> Resolver<U> {
                 break;
             }
         }
-        let zone_text = if zone.is_root() { "the root".to_string() } else { zone.to_string() };
+        let zone_text = if zone.is_root() {
+            "the root".to_string()
+        } else {
+            zone.to_string()
+        };
         Err(Fail::soft(format!(
             "no server of {zone_text} answered {name} {qtype}: {}",
-            if failures.is_empty() { "no usable server".to_string() } else { failures.join("; ") }
+            if failures.is_empty() {
+                "no usable server".to_string()
+            } else {
+                failures.join("; ")
+            }
         )))
     }
 
@@ -689,7 +612,13 @@ impl<U: Upstream> Resolver<U> {
 
     /// Classifies a response, caches what it teaches, and turns it into the
     /// next step (`None`: try another server).
-    fn absorb(&self, resp: &DnsMessage, name: &DnsName, qtype: RecordType, zone: &DnsName) -> (Outcome, Option<Step>) {
+    fn absorb(
+        &self,
+        resp: &DnsMessage,
+        name: &DnsName,
+        qtype: RecordType,
+        zone: &DnsName,
+    ) -> (Outcome, Option<Step>) {
         let now = self.now();
         let classified = classify(resp, name, qtype, zone);
         let mut cache = self.cache();
@@ -737,7 +666,10 @@ impl<U: Upstream> Resolver<U> {
                         _ => None,
                     })
                     .collect();
-                (Outcome::Referral(child.clone()), Some(Step::Referral(child, servers)))
+                (
+                    Outcome::Referral(child.clone()),
+                    Some(Step::Referral(child, servers)),
+                )
             }
             Classified::Bad { why } => {
                 let outcome = match why {

@@ -26,7 +26,9 @@ use tokio::sync::Semaphore;
 use vnet_runtime::net::UdpSocket;
 use vnet_runtime::{DeviceHandle, DnsRole, ExecFuture};
 use vnet_stack::SendOptions;
-use vnet_wire::dns::{DnsHeader, DnsMessage, HEADER_LEN, MAX_UDP_LEN, Opcode, PORT, RecordClass, Rcode};
+use vnet_wire::dns::{
+    DnsHeader, DnsMessage, HEADER_LEN, MAX_UDP_LEN, Opcode, PORT, Rcode, RecordClass,
+};
 
 /// Most resolutions in flight at once. Each holds one upstream UDP socket
 /// while it waits, and the stack allows 256 sockets in all.
@@ -51,9 +53,11 @@ pub fn start(handle: DeviceHandle<DnsServer>) -> ExecFuture {
 /// Binds UDP port 53 and answers queries until the device stops.
 pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
     let state = handle.with(|dev, _, _| Arc::clone(dev.dns()));
-    let socket = UdpSocket::bind(&handle, PORT).map_err(|e| anyhow::anyhow!("binding UDP port {PORT}: {e}"))?;
+    let socket = UdpSocket::bind(&handle, PORT)
+        .map_err(|e| anyhow::anyhow!("binding UDP port {PORT}: {e}"))?;
     let socket = Arc::new(socket);
-    let resolver = (state.role == DnsRole::Resolver).then(|| Arc::new(device_resolver(&handle, &state)));
+    let resolver =
+        (state.role == DnsRole::Resolver).then(|| Arc::new(device_resolver(&handle, &state)));
     let limit = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     tracing::info!(
         role = ?state.role,
@@ -160,7 +164,11 @@ fn formerr_for(payload: &[u8]) -> Option<DnsMessage> {
 
 /// The response when no resolution is needed; `None` when the query must
 /// be resolved (a resolver, RD set, a name outside its own zones).
-pub fn immediate_answer<U: Upstream>(state: &DnsState, resolver: Option<&Resolver<U>>, query: &DnsMessage) -> Option<DnsMessage> {
+pub fn immediate_answer<U: Upstream>(
+    state: &DnsState,
+    resolver: Option<&Resolver<U>>,
+    query: &DnsMessage,
+) -> Option<DnsMessage> {
     let recursive = resolver.is_some();
     let question = match query.questions.as_slice() {
         [q] if query.header.opcode == Opcode::Query => q,
@@ -202,7 +210,12 @@ pub fn response_from(query: &DnsMessage, r: &Resolution) -> DnsMessage {
 }
 
 /// Sends a response of at most 512 octets, counting it.
-fn send(socket: &UdpSocket<DnsServer>, counters: &DnsCounters, to: SocketAddrV4, resp: &DnsMessage) {
+fn send(
+    socket: &UdpSocket<DnsServer>,
+    counters: &DnsCounters,
+    to: SocketAddrV4,
+    resp: &DnsMessage,
+) {
     let bytes = resp.emit(MAX_UDP_LEN);
     if !resp.header.tc && bytes.get(2).is_some_and(|b| b & 0x02 != 0) {
         bump(&counters.truncated);
@@ -230,7 +243,10 @@ mod tests {
         let mut junk = vec![0xab, 0xcd, 0x01, 0x00, 0, 9, 0, 0, 0, 0, 0, 0];
         junk.extend_from_slice(b"garbage");
         let f = formerr_for(&junk).expect("formerr");
-        assert_eq!((f.header.id, f.header.qr, f.header.rd, f.header.rcode), (0xabcd, true, true, Rcode::FormErr));
+        assert_eq!(
+            (f.header.id, f.header.qr, f.header.rd, f.header.rcode),
+            (0xabcd, true, true, Rcode::FormErr)
+        );
         assert!(f.questions.is_empty());
         junk[2] |= 0x80;
         assert_eq!(formerr_for(&junk), None, "a response is never answered");

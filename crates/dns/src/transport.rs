@@ -79,7 +79,11 @@ pub struct Expected<'a> {
 /// Decides whether `payload`, received from `from`, is the response to the
 /// query described by `expected` (see the module docs); returns the parsed
 /// message, or why it is not.
-pub fn match_response(expected: &Expected<'_>, from: SocketAddrV4, payload: &[u8]) -> Result<DnsMessage, Mismatch> {
+pub fn match_response(
+    expected: &Expected<'_>,
+    from: SocketAddrV4,
+    payload: &[u8],
+) -> Result<DnsMessage, Mismatch> {
     if from != expected.server {
         return Err(Mismatch::WrongSource {
             from,
@@ -158,7 +162,9 @@ pub async fn exchange<D: NetDevice>(
     socket
         .send_to(server, &bytes, SendOptions::default())
         .map_err(|e| match e {
-            StackError::NoRoute { .. } | StackError::GatewayUnreachable { .. } => UpstreamError::Unreachable(e.to_string()),
+            StackError::NoRoute { .. } | StackError::GatewayUnreachable { .. } => {
+                UpstreamError::Unreachable(e.to_string())
+            }
             e => UpstreamError::Socket(e.to_string()),
         })?;
     let expected = Expected {
@@ -173,7 +179,8 @@ pub async fn exchange<D: NetDevice>(
             Err(_) => return Err(UpstreamError::Timeout(timeout)),
         };
         match event {
-            UdpEvent::Datagram { from, payload } => match match_response(&expected, from, &payload) {
+            UdpEvent::Datagram { from, payload } => match match_response(&expected, from, &payload)
+            {
                 Ok(message) => {
                     return Ok(Exchange {
                         message,
@@ -216,7 +223,11 @@ pub struct UdpUpstream<D: NetDevice> {
 impl<D: NetDevice> UdpUpstream<D> {
     /// Queries through `handle`'s stack, waiting `timeout` per query and
     /// counting dropped datagrams in `counters.spoofed_dropped`.
-    pub fn new(handle: DeviceHandle<D>, timeout: Duration, counters: Arc<DnsCounters>) -> UdpUpstream<D> {
+    pub fn new(
+        handle: DeviceHandle<D>,
+        timeout: Duration,
+        counters: Arc<DnsCounters>,
+    ) -> UdpUpstream<D> {
         UdpUpstream {
             handle,
             timeout,
@@ -226,15 +237,25 @@ impl<D: NetDevice> UdpUpstream<D> {
 }
 
 impl<D: NetDevice> Upstream for UdpUpstream<D> {
-    fn query(&self, server: Ipv4Addr, question: &Question) -> impl Future<Output = Result<DnsMessage, UpstreamError>> + Send {
+    fn query(
+        &self,
+        server: Ipv4Addr,
+        question: &Question,
+    ) -> impl Future<Output = Result<DnsMessage, UpstreamError>> + Send {
         let mut query = DnsMessage::query(random_id(), question.name.clone(), question.qtype);
         query.header.rd = false;
         query.questions[0].qclass = question.qclass;
         async move {
             let server = SocketAddrV4::new(server, PORT);
-            exchange(&self.handle, server, &query, self.timeout, &self.counters.spoofed_dropped)
-                .await
-                .map(|e| e.message)
+            exchange(
+                &self.handle,
+                server,
+                &query,
+                self.timeout,
+                &self.counters.spoofed_dropped,
+            )
+            .await
+            .map(|e| e.message)
         }
     }
 }
@@ -245,7 +266,10 @@ mod tests {
     use vnet_wire::dns::{DnsName, RecordType};
 
     fn question() -> Question {
-        Question::new("www.example.com".parse::<DnsName>().expect("name"), RecordType::A)
+        Question::new(
+            "www.example.com".parse::<DnsName>().expect("name"),
+            RecordType::A,
+        )
     }
 
     fn server() -> SocketAddrV4 {
@@ -314,7 +338,10 @@ mod tests {
         );
         // A query, not a response.
         let query = DnsMessage::query(0x1234, q.name.clone(), q.qtype).emit(512);
-        assert_eq!(match_response(&e, server(), &query), Err(Mismatch::NotAResponse));
+        assert_eq!(
+            match_response(&e, server(), &query),
+            Err(Mismatch::NotAResponse)
+        );
         // Garbage.
         assert!(matches!(
             match_response(&e, server(), &[0x12, 0x34, 0x80]),
@@ -323,7 +350,10 @@ mod tests {
         // No question is accepted only for FORMERR / NOTIMP.
         let mut bare = response(0x1234, &q);
         bare.questions.clear();
-        assert_eq!(match_response(&e, server(), &bare.emit(512)), Err(Mismatch::WrongQuestion));
+        assert_eq!(
+            match_response(&e, server(), &bare.emit(512)),
+            Err(Mismatch::WrongQuestion)
+        );
         bare.header.rcode = Rcode::FormErr;
         assert!(match_response(&e, server(), &bare.emit(512)).is_ok());
     }

@@ -127,11 +127,19 @@ impl Zone {
             .collect();
         let (soa_line, soa) = match soas.as_slice() {
             [one] => (one.0, one.1.clone()),
-            [] => return Err(fail(None, "no SOA record: a zone needs exactly one, at its apex".into())),
+            [] => {
+                return Err(fail(
+                    None,
+                    "no SOA record: a zone needs exactly one, at its apex".into(),
+                ));
+            }
             [_, second, ..] => {
                 return Err(fail(
                     Some(second.0),
-                    format!("second SOA record (owner {}): a zone has exactly one", second.1.name),
+                    format!(
+                        "second SOA record (owner {}): a zone has exactly one",
+                        second.1.name
+                    ),
                 ));
             }
         };
@@ -142,7 +150,10 @@ impl Zone {
             if !r.name.is_subdomain_of(&origin) {
                 return Err(fail(
                     Some(line),
-                    format!("owner {} is outside the zone {origin} (the SOA owner, line {soa_line})", r.name),
+                    format!(
+                        "owner {} is outside the zone {origin} (the SOA owner, line {soa_line})",
+                        r.name
+                    ),
                 ));
             }
             let node = nodes.entry(r.name.clone()).or_default();
@@ -276,10 +287,15 @@ impl Parser<'_> {
         let mut toks = entry.tokens.iter().peekable();
         let owner = if entry.blank_owner {
             self.last_owner.clone().ok_or_else(|| {
-                self.err(entry.line, "blank owner field but no previous owner to repeat")
+                self.err(
+                    entry.line,
+                    "blank owner field but no previous owner to repeat",
+                )
             })?
         } else {
-            let t = toks.next().ok_or_else(|| self.err(entry.line, "empty entry"))?;
+            let t = toks
+                .next()
+                .ok_or_else(|| self.err(entry.line, "empty entry"))?;
             self.name(t)?
         };
         let mut ttl = None;
@@ -338,7 +354,8 @@ impl Parser<'_> {
             }
         };
         self.last_owner = Some(owner.clone());
-        self.records.push((entry.line, Record::new(owner, ttl, data)));
+        self.records
+            .push((entry.line, Record::new(owner, ttl, data)));
         Ok(())
     }
 
@@ -349,7 +366,10 @@ impl Parser<'_> {
             match args {
                 [t] => Ok(t),
                 [] => Err(self.err(d.line, format!("{} needs {what}", d.text))),
-                [_, extra, ..] => Err(self.err(extra.line, format!("unexpected {:?} after {}", extra.text, d.text))),
+                [_, extra, ..] => Err(self.err(
+                    extra.line,
+                    format!("unexpected {:?} after {}", extra.text, d.text),
+                )),
             }
         };
         match d.text.to_ascii_uppercase().as_str() {
@@ -363,7 +383,10 @@ impl Parser<'_> {
                 self.default_ttl = Some(self.ttl(t)?);
             }
             "$INCLUDE" => {
-                return Err(self.err(d.line, "$INCLUDE is not supported: zones are embedded in the device config"));
+                return Err(self.err(
+                    d.line,
+                    "$INCLUDE is not supported: zones are embedded in the device config",
+                ));
             }
             _ => return Err(self.err(d.line, format!("unknown directive {:?}", d.text))),
         }
@@ -373,7 +396,10 @@ impl Parser<'_> {
     /// A domain name field: `@`, absolute, or relative to the origin.
     fn name(&self, t: &Token) -> Result<DnsName, ZoneError> {
         if t.quoted {
-            return Err(self.err(t.line, format!("a domain name cannot be quoted: \"{}\"", t.text)));
+            return Err(self.err(
+                t.line,
+                format!("a domain name cannot be quoted: \"{}\"", t.text),
+            ));
         }
         let need_origin = || {
             self.origin.clone().ok_or_else(|| {
@@ -394,32 +420,50 @@ impl Parser<'_> {
             return Ok(name);
         }
         let origin = need_origin()?;
-        DnsName::from_labels(name.labels().chain(origin.labels()))
-            .map_err(|_| self.err(t.line, format!("{:?} + origin {origin} is longer than 255 octets", t.text)))
+        DnsName::from_labels(name.labels().chain(origin.labels())).map_err(|_| {
+            self.err(
+                t.line,
+                format!("{:?} + origin {origin} is longer than 255 octets", t.text),
+            )
+        })
     }
 
     fn ttl(&self, t: &Token) -> Result<u32, ZoneError> {
         parse_ttl(&t.text).ok_or_else(|| {
             self.err(
                 t.line,
-                format!("bad TTL {:?} (seconds 0..=2147483647, or units like 1h30m)", t.text),
+                format!(
+                    "bad TTL {:?} (seconds 0..=2147483647, or units like 1h30m)",
+                    t.text
+                ),
             )
         })
     }
 
-    fn rdata(&self, rtype: RecordType, type_tok: &Token, rest: &[&Token]) -> Result<RecordData, ZoneError> {
+    fn rdata(
+        &self,
+        rtype: RecordType,
+        type_tok: &Token,
+        rest: &[&Token],
+    ) -> Result<RecordData, ZoneError> {
         let want = |n: usize, fields: &str| -> Result<(), ZoneError> {
             if rest.len() < n {
                 return Err(self.err(type_tok.line, format!("{rtype} record needs {fields}")));
             }
             if let Some(extra) = rest.get(n) {
-                return Err(self.err(extra.line, format!("unexpected {:?} after the {rtype} data", extra.text)));
+                return Err(self.err(
+                    extra.line,
+                    format!("unexpected {:?} after the {rtype} data", extra.text),
+                ));
             }
             Ok(())
         };
         let plain = |t: &Token| -> Result<(), ZoneError> {
             if t.quoted {
-                return Err(self.err(t.line, format!("unexpected quoted string \"{}\" in {rtype} record", t.text)));
+                return Err(self.err(
+                    t.line,
+                    format!("unexpected quoted string \"{}\" in {rtype} record", t.text),
+                ));
             }
             Ok(())
         };
@@ -428,7 +472,10 @@ impl Parser<'_> {
                 want(1, "an IPv4 address")?;
                 plain(rest[0])?;
                 let a: Ipv4Addr = rest[0].text.parse().map_err(|_| {
-                    self.err(rest[0].line, format!("bad IPv4 address {:?} in A record", rest[0].text))
+                    self.err(
+                        rest[0].line,
+                        format!("bad IPv4 address {:?} in A record", rest[0].text),
+                    )
                 })?;
                 RecordData::A(a)
             }
@@ -436,7 +483,10 @@ impl Parser<'_> {
                 want(1, "an IPv6 address")?;
                 plain(rest[0])?;
                 let a: Ipv6Addr = rest[0].text.parse().map_err(|_| {
-                    self.err(rest[0].line, format!("bad IPv6 address {:?} in AAAA record", rest[0].text))
+                    self.err(
+                        rest[0].line,
+                        format!("bad IPv6 address {:?} in AAAA record", rest[0].text),
+                    )
                 })?;
                 RecordData::Aaaa(a)
             }
@@ -456,7 +506,10 @@ impl Parser<'_> {
                 want(2, "a preference and an exchange name")?;
                 plain(rest[0])?;
                 let preference: u16 = rest[0].text.parse().map_err(|_| {
-                    self.err(rest[0].line, format!("bad MX preference {:?} (0..=65535)", rest[0].text))
+                    self.err(
+                        rest[0].line,
+                        format!("bad MX preference {:?} (0..=65535)", rest[0].text),
+                    )
                 })?;
                 RecordData::Mx {
                     preference,
@@ -469,7 +522,10 @@ impl Parser<'_> {
                     plain(t)?;
                 }
                 let serial: u32 = rest[2].text.parse().map_err(|_| {
-                    self.err(rest[2].line, format!("bad SOA serial {:?} (0..=4294967295)", rest[2].text))
+                    self.err(
+                        rest[2].line,
+                        format!("bad SOA serial {:?} (0..=4294967295)", rest[2].text),
+                    )
                 })?;
                 RecordData::Soa {
                     mname: self.name(rest[0])?,
@@ -531,7 +587,12 @@ pub fn parse_ttl(text: &str) -> Option<u32> {
     let mut number: Option<u64> = None;
     for c in text.chars() {
         if let Some(d) = c.to_digit(10) {
-            number = Some(number.unwrap_or(0).checked_mul(10)?.checked_add(u64::from(d))?);
+            number = Some(
+                number
+                    .unwrap_or(0)
+                    .checked_mul(10)?
+                    .checked_add(u64::from(d))?,
+            );
             if number? > u64::from(MAX_TTL) {
                 return None;
             }

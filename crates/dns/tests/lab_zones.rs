@@ -16,21 +16,36 @@ fn zone(file: &str) -> String {
 
 #[tokio::test]
 async fn lab_zones_resolve() {
-    let (root, com, example) = (zone("root.zone"), zone("com.zone"), zone("example.com.zone"));
+    let (root, com, example) = (
+        zone("root.zone"),
+        zone("com.zone"),
+        zone("example.com.zone"),
+    );
     let net = Arc::new(
         SimNet::new()
             .auth([10, 0, 3, 20], &[&root])
             .auth([10, 0, 3, 21], &[&com])
             .auth([10, 0, 3, 22], &[&example]),
     );
-    let (r, _, _) = resolver(Arc::clone(&net), &[[10, 0, 3, 20]], ResolverConfig::default());
+    let (r, _, _) = resolver(
+        Arc::clone(&net),
+        &[[10, 0, 3, 20]],
+        ResolverConfig::default(),
+    );
     let res = r.resolve(&q("www.example.com", RecordType::A)).await;
     assert_eq!(res.rcode, Rcode::NoError, "{:?}", res.reason);
-    assert_eq!(res.answers[0].data, RecordData::A(Ipv4Addr::new(10, 0, 3, 10)));
+    assert_eq!(
+        res.answers[0].data,
+        RecordData::A(Ipv4Addr::new(10, 0, 3, 10))
+    );
     let servers: Vec<Ipv4Addr> = res.upstream.iter().map(|u| u.server).collect();
     assert_eq!(
         servers,
-        [Ipv4Addr::new(10, 0, 3, 20), Ipv4Addr::new(10, 0, 3, 21), Ipv4Addr::new(10, 0, 3, 22)]
+        [
+            Ipv4Addr::new(10, 0, 3, 20),
+            Ipv4Addr::new(10, 0, 3, 21),
+            Ipv4Addr::new(10, 0, 3, 22)
+        ]
     );
     let web = r.resolve(&q("web.example.com", RecordType::A)).await;
     assert_eq!(web.answers.len(), 2, "CNAME then A");

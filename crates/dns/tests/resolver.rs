@@ -38,8 +38,16 @@ async fn root_com_example_then_cache_hit() {
     assert_eq!(
         trace(&first),
         [
-            (ip(ROOT), "www.example.com.".into(), "referral to com.".into()),
-            (ip(TLD), "www.example.com.".into(), "referral to example.com.".into()),
+            (
+                ip(ROOT),
+                "www.example.com.".into(),
+                "referral to com.".into()
+            ),
+            (
+                ip(TLD),
+                "www.example.com.".into(),
+                "referral to example.com.".into()
+            ),
             (ip(EXAMPLE_COM), "www.example.com.".into(), "answer".into()),
         ]
     );
@@ -55,7 +63,10 @@ async fn root_com_example_then_cache_hit() {
     assert!(second.upstream.is_empty());
     assert!(second.from_cache());
     let c = counters.snapshot();
-    assert_eq!((c.upstream_queries, c.cache_hits, c.cache_misses), (3, 1, 1));
+    assert_eq!(
+        (c.upstream_queries, c.cache_hits, c.cache_misses),
+        (3, 1, 1)
+    );
     assert_eq!(net.log.lock().expect("log").len(), 3);
 
     // Another name in example.com starts at the cached example.com servers;
@@ -111,18 +122,42 @@ async fn cname_chain_across_zones() {
     assert_eq!(
         res.answers,
         [
-            Record::new(n("alias.example.com"), 300, RecordData::Cname(n("www.example.net"))),
+            Record::new(
+                n("alias.example.com"),
+                300,
+                RecordData::Cname(n("www.example.net"))
+            ),
             a("www.example.net", 600, [10, 0, 3, 20]),
         ]
     );
     assert_eq!(
         trace(&res),
         [
-            (ip(ROOT), "alias.example.com.".into(), "referral to com.".into()),
-            (ip(TLD), "alias.example.com.".into(), "referral to example.com.".into()),
-            (ip(EXAMPLE_COM), "alias.example.com.".into(), "answer".into()),
-            (ip(ROOT), "www.example.net.".into(), "referral to net.".into()),
-            (ip(TLD), "www.example.net.".into(), "referral to example.net.".into()),
+            (
+                ip(ROOT),
+                "alias.example.com.".into(),
+                "referral to com.".into()
+            ),
+            (
+                ip(TLD),
+                "alias.example.com.".into(),
+                "referral to example.com.".into()
+            ),
+            (
+                ip(EXAMPLE_COM),
+                "alias.example.com.".into(),
+                "answer".into()
+            ),
+            (
+                ip(ROOT),
+                "www.example.net.".into(),
+                "referral to net.".into()
+            ),
+            (
+                ip(TLD),
+                "www.example.net.".into(),
+                "referral to example.net.".into()
+            ),
             (ip(EXAMPLE_NET), "www.example.net.".into(), "answer".into()),
         ]
     );
@@ -145,7 +180,13 @@ async fn cname_loops_and_long_chains_fail() {
     let (r, counters, _) = resolver(Arc::clone(&net), &[ROOT], ResolverConfig::default());
     let res = r.resolve(&q("loop1.example.com", RecordType::A)).await;
     assert_eq!(res.rcode, Rcode::ServFail);
-    assert!(res.reason.as_deref().is_some_and(|r| r.contains("CNAME loop")), "{:?}", res.reason);
+    assert!(
+        res.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("CNAME loop")),
+        "{:?}",
+        res.reason
+    );
     let res = r.resolve(&q("c0.example.com", RecordType::A)).await;
     assert_eq!(res.rcode, Rcode::ServFail);
     assert_eq!(
@@ -163,7 +204,11 @@ async fn lame_delegation_falls_back_to_the_second_server() {
     assert_eq!(res.rcode, Rcode::NoError, "{:?}", res.reason);
     assert_eq!(res.answers, [a("www.lame.com", 300, [10, 0, 3, 40])]);
     assert_eq!(servers(&res), [ip(ROOT), ip(TLD), ip(LAME), ip(LAME_GOOD)]);
-    assert!(matches!(res.upstream[2].outcome, Outcome::Lame(_)), "{}", res.upstream[2].outcome);
+    assert!(
+        matches!(res.upstream[2].outcome, Outcome::Lame(_)),
+        "{}",
+        res.upstream[2].outcome
+    );
     assert_eq!(res.upstream[3].outcome, Outcome::Answer);
 }
 
@@ -173,7 +218,11 @@ async fn every_server_failing_is_servfail_with_reasons() {
     let (r, counters, _) = resolver(Arc::clone(&net), &[ROOT], ResolverConfig::default());
     let res = r.resolve(&q("www.broken.com", RecordType::A)).await;
     assert_eq!(res.rcode, Rcode::ServFail);
-    assert_eq!(servers(&res), [ip(ROOT), ip(TLD), ip(BROKEN1), ip(BROKEN2)], "REFUSED / SERVFAIL are not retried");
+    assert_eq!(
+        servers(&res),
+        [ip(ROOT), ip(TLD), ip(BROKEN1), ip(BROKEN2)],
+        "REFUSED / SERVFAIL are not retried"
+    );
     assert_eq!(
         res.reason.as_deref(),
         Some(
@@ -194,10 +243,26 @@ async fn glueless_delegation_resolves_the_ns_name() {
     assert_eq!(
         trace(&res),
         [
-            (ip(ROOT), "www.glueless.com.".into(), "referral to com.".into()),
-            (ip(TLD), "www.glueless.com.".into(), "referral to glueless.com.".into()),
-            (ip(ROOT), "ns.example.net.".into(), "referral to net.".into()),
-            (ip(TLD), "ns.example.net.".into(), "referral to example.net.".into()),
+            (
+                ip(ROOT),
+                "www.glueless.com.".into(),
+                "referral to com.".into()
+            ),
+            (
+                ip(TLD),
+                "www.glueless.com.".into(),
+                "referral to glueless.com.".into()
+            ),
+            (
+                ip(ROOT),
+                "ns.example.net.".into(),
+                "referral to net.".into()
+            ),
+            (
+                ip(TLD),
+                "ns.example.net.".into(),
+                "referral to example.net.".into()
+            ),
             (ip(EXAMPLE_NET), "ns.example.net.".into(), "answer".into()),
             (ip(EXAMPLE_NET), "www.glueless.com.".into(), "answer".into()),
         ]
@@ -214,7 +279,10 @@ async fn nxdomain_then_negative_cache() {
     assert_eq!(res.authorities.len(), 1);
     assert_eq!(res.authorities[0].rtype(), RecordType::Soa);
     assert_eq!(res.authorities[0].ttl, 60, "min(SOA TTL 300, MINIMUM 60)");
-    assert_eq!(res.upstream.last().map(|u| u.outcome.clone()), Some(Outcome::NxDomain));
+    assert_eq!(
+        res.upstream.last().map(|u| u.outcome.clone()),
+        Some(Outcome::NxDomain)
+    );
 
     net.advance(Duration::from_secs(20));
     // Any type of the name: answered from the negative cache.
@@ -225,18 +293,29 @@ async fn nxdomain_then_negative_cache() {
     let c = counters.snapshot();
     assert_eq!((c.nxdomain, c.cache_hits, c.upstream_queries), (2, 1, 3));
     let entries = cache.lock().expect("cache").entries(net.clock()());
-    assert!(entries.iter().any(|e| e.name == n("nope.example.com") && e.data == "NXDOMAIN" && e.ttl == 40));
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.name == n("nope.example.com") && e.data == "NXDOMAIN" && e.ttl == 40)
+    );
 
     // NODATA is cached per type.
     let nodata = r.resolve(&q("www.example.com", RecordType::Aaaa)).await;
     assert_eq!(nodata.rcode, Rcode::NoError);
     assert!(nodata.answers.is_empty());
     assert_eq!(nodata.authorities[0].rtype(), RecordType::Soa);
-    assert_eq!(nodata.upstream.last().map(|u| u.outcome.clone()), Some(Outcome::NoData));
+    assert_eq!(
+        nodata.upstream.last().map(|u| u.outcome.clone()),
+        Some(Outcome::NoData)
+    );
     let again = r.resolve(&q("www.example.com", RecordType::Aaaa)).await;
     assert!(again.upstream.is_empty() && again.answers.is_empty());
     let a_record = r.resolve(&q("www.example.com", RecordType::A)).await;
-    assert_eq!(servers(&a_record), [ip(EXAMPLE_COM)], "NODATA for AAAA says nothing about A");
+    assert_eq!(
+        servers(&a_record),
+        [ip(EXAMPLE_COM)],
+        "NODATA for AAAA says nothing about A"
+    );
 
     // After the negative TTL the name is asked again.
     net.advance(Duration::from_secs(41));
@@ -273,19 +352,38 @@ async fn deadline_is_servfail() {
     let res = r.resolve(&q("www.example.com", RecordType::A)).await;
     assert_eq!(res.rcode, Rcode::ServFail);
     assert_eq!(res.upstream.len(), 5);
-    assert_eq!(res.reason.as_deref(), Some("resolution took longer than 10s"));
+    assert_eq!(
+        res.reason.as_deref(),
+        Some("resolution took longer than 10s")
+    );
 }
 
 #[tokio::test]
 async fn timeouts_fall_back_to_the_next_root() {
     // A dead first root hint, then a good one.
     let net = Arc::new(internet());
-    let (r, _, _) = resolver(Arc::clone(&net), &[[10, 9, 9, 9], ROOT], ResolverConfig::default());
+    let (r, _, _) = resolver(
+        Arc::clone(&net),
+        &[[10, 9, 9, 9], ROOT],
+        ResolverConfig::default(),
+    );
     let res = r.resolve(&q("www.example.com", RecordType::A)).await;
     assert_eq!(res.rcode, Rcode::NoError);
-    assert_eq!(servers(&res), [Ipv4Addr::new(10, 9, 9, 9), ip(ROOT), ip(TLD), ip(EXAMPLE_COM)]);
+    assert_eq!(
+        servers(&res),
+        [
+            Ipv4Addr::new(10, 9, 9, 9),
+            ip(ROOT),
+            ip(TLD),
+            ip(EXAMPLE_COM)
+        ]
+    );
     assert_eq!(res.upstream[0].outcome, Outcome::Timeout);
-    assert_eq!(net.micros.load(Ordering::SeqCst), 3_000_000, "one 2 s timeout");
+    assert_eq!(
+        net.micros.load(Ordering::SeqCst),
+        3_000_000,
+        "one 2 s timeout"
+    );
 }
 
 #[tokio::test]
@@ -310,7 +408,13 @@ async fn norecurse_answers_from_cache_only() {
     let referral = r.lookup_cached(&q("ftp.example.com", RecordType::A));
     assert!(referral.answers.is_empty());
     assert_eq!(referral.authorities.len(), 1);
-    assert_eq!(referral.authorities[0].data, RecordData::Ns(n("ns1.example.com")));
-    assert_eq!(referral.additionals, [a("ns1.example.com", 86_400, [10, 0, 0, 3])]);
+    assert_eq!(
+        referral.authorities[0].data,
+        RecordData::Ns(n("ns1.example.com"))
+    );
+    assert_eq!(
+        referral.additionals,
+        [a("ns1.example.com", 86_400, [10, 0, 0, 3])]
+    );
     assert_eq!(net.log.lock().expect("log").len(), 3, "no upstream query");
 }

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `ping [-c N] [-s SIZE] [-t TTL] [-i SECS] [-W SECS] [-M do\|dont] DEST` | ICMP echo, output as iputils `ping` |
 //! | `traceroute [-m MAX] [-q N] [-w SECS] DEST` | UDP probes with rising TTL, output as Linux `traceroute` |
+//! | `dig NAME [TYPE] [@SERVER] [+norecurse]` | DNS lookups through the stub resolver, printed like dig |
 //! | `tcp listen PORT` / `tcp send HOST:PORT --bytes N` | bulk TCP transfer with goodput, retransmissions, SHA-256 |
 //! | `ss` | TCP sockets with state, queues, cwnd, srtt, rto |
 //! | `arp` | the ARP cache, as `arp -n` |

@@ -83,7 +83,7 @@ pub struct UdpSocket<D: NetDevice> {
 }
 
 impl<D: NetDevice> UdpSocket<D> {
-    /// Binds `port` (0 = an ephemeral port from 49152..=65535, chosen at random by the stack).
+    /// Binds `port` (0 = the stack's next free ephemeral port in 49152..=65535, handed out in sequence; code that needs an unpredictable port, such as a DNS client, picks a random one itself).
     pub fn bind(handle: &DeviceHandle<D>, port: u16) -> Result<UdpSocket<D>, StackError> {
         let socket = handle.with(|dev, _, _| dev.stack().udp_bind(port))?;
         Ok(UdpSocket {

@@ -83,10 +83,13 @@ pub fn build_stack(config: &crate::DeviceConfig, forwarding: bool) -> anyhow::Re
             mtu: i.mtu,
         })
         .collect();
-    let stack_config = vnet_stack::StackConfig {
+    let mut stack_config = vnet_stack::StackConfig {
         forwarding,
         ..Default::default()
     };
+    // RFC 6528: the ISN hash key must be secret and unpredictable.
+    getrandom::fill(&mut stack_config.tcp.isn_secret)
+        .map_err(|e| anyhow::anyhow!("no OS randomness for the TCP ISN secret: {e}"))?;
     let mut stack = NetStack::new(stack_config, interfaces);
     for r in &config.routes {
         stack

@@ -392,7 +392,10 @@ fn loopback_connection() {
 /// segments (valid checksum, sequence numbers near the window) at the
 /// connection and at the listener. Nothing panics, every emitted frame is
 /// valid, and the socket table stays bounded.
-fn fuzz(segs: Vec<(bool, u8, i32, i32, u16, bool, Vec<u8>)>) {
+/// (to the listener?, flags, seq offset, ack offset, window, timestamps?, payload)
+type FuzzSeg = (bool, u8, i32, i32, u16, bool, Vec<u8>);
+
+fn fuzz(segs: Vec<FuzzSeg>) {
     let mut b = NetStack::new(config(9), vec![iface(2, 0, "10.0.0.2/24", 1500)]);
     b.add_static_neighbor(0, Ipv4Addr::new(10, 0, 0, 1), mac(1, 0));
     let _l = b.tcp_listen(80, 2).unwrap();

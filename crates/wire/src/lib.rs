@@ -27,6 +27,7 @@ pub mod dhcp;
 pub mod dns;
 mod error;
 pub mod ethernet;
+pub mod http;
 pub mod icmpv4;
 pub mod ip;
 pub mod ipv4;

@@ -60,7 +60,11 @@ fn exact_match_is_authoritative() {
     assert_eq!(r.header.rcode, Rcode::NoError);
     assert_eq!(
         r.answers,
-        [Record::new(n("www.example.com"), 300, RecordData::A(Ipv4Addr::new(10, 0, 3, 10)))]
+        [Record::new(
+            n("www.example.com"),
+            300,
+            RecordData::A(Ipv4Addr::new(10, 0, 3, 10))
+        )]
     );
     assert!(r.authorities.is_empty() && r.additionals.is_empty());
 }
@@ -115,7 +119,10 @@ fn referral_without_aa_with_glue() {
     let ns: Vec<&RecordData> = r.authorities.iter().map(|r| &r.data).collect();
     assert_eq!(
         ns,
-        [&RecordData::Ns(n("ns1.example.com")), &RecordData::Ns(n("ns2.example.com"))]
+        [
+            &RecordData::Ns(n("ns1.example.com")),
+            &RecordData::Ns(n("ns2.example.com"))
+        ]
     );
     assert!(r.authorities.iter().all(|r| r.name == n("example.com")));
     let glue: Vec<&RecordData> = r.additionals.iter().map(|r| &r.data).collect();
@@ -137,8 +144,14 @@ fn referral_without_aa_with_glue() {
     let r = ask(&authority(), "tosub.example.com", RecordType::A);
     assert!(r.header.aa);
     assert_eq!(r.answers.len(), 1);
-    assert_eq!(r.authorities[0].data, RecordData::Ns(n("ns.sub.example.com")));
-    assert_eq!(r.additionals[0].data, RecordData::A(Ipv4Addr::new(10, 0, 9, 9)));
+    assert_eq!(
+        r.authorities[0].data,
+        RecordData::Ns(n("ns.sub.example.com"))
+    );
+    assert_eq!(
+        r.additionals[0].data,
+        RecordData::A(Ipv4Addr::new(10, 0, 9, 9))
+    );
 }
 
 #[test]

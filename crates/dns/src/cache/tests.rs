@@ -39,15 +39,37 @@ fn ttls(l: &CacheLookup) -> Vec<u32> {
 #[test]
 fn ttls_count_down_and_expire() {
     let mut c = Cache::new(10);
-    assert!(c.insert_rrset(&[a("www.example.com", 300, 1), a("WWW.example.com", 200, 2)], Trust::Answer, t(100)));
+    assert!(c.insert_rrset(
+        &[a("www.example.com", 300, 1), a("WWW.example.com", 200, 2)],
+        Trust::Answer,
+        t(100)
+    ));
     // The RRset lives as long as its smallest TTL.
-    assert_eq!(ttls(&c.lookup(&n("www.example.com"), RecordType::A, t(100))), [200, 200]);
-    assert_eq!(ttls(&c.lookup(&n("www.EXAMPLE.com"), RecordType::A, t(150))), [150, 150]);
+    assert_eq!(
+        ttls(&c.lookup(&n("www.example.com"), RecordType::A, t(100))),
+        [200, 200]
+    );
+    assert_eq!(
+        ttls(&c.lookup(&n("www.EXAMPLE.com"), RecordType::A, t(150))),
+        [150, 150]
+    );
     let half = Instant::from_micros(150_500_000);
-    assert_eq!(ttls(&c.lookup(&n("www.example.com"), RecordType::A, half)), [149, 149]);
-    assert_eq!(ttls(&c.lookup(&n("www.example.com"), RecordType::A, t(299))), [1, 1]);
-    assert_eq!(c.lookup(&n("www.example.com"), RecordType::A, t(300)), CacheLookup::Miss);
-    assert_eq!(c.lookup(&n("www.example.com"), RecordType::Aaaa, t(100)), CacheLookup::Miss);
+    assert_eq!(
+        ttls(&c.lookup(&n("www.example.com"), RecordType::A, half)),
+        [149, 149]
+    );
+    assert_eq!(
+        ttls(&c.lookup(&n("www.example.com"), RecordType::A, t(299))),
+        [1, 1]
+    );
+    assert_eq!(
+        c.lookup(&n("www.example.com"), RecordType::A, t(300)),
+        CacheLookup::Miss
+    );
+    assert_eq!(
+        c.lookup(&n("www.example.com"), RecordType::Aaaa, t(100)),
+        CacheLookup::Miss
+    );
     assert_eq!(c.len(), 1);
     c.purge_expired(t(300));
     assert!(c.is_empty());
@@ -60,7 +82,10 @@ fn zero_and_huge_ttls() {
     // Top bit set counts as 0 (RFC 2181 §8).
     assert!(!c.insert_rrset(&[a("x", 0x8000_0000, 1)], Trust::Answer, t(0)));
     assert!(c.insert_rrset(&[a("x", 0x7fff_ffff, 1)], Trust::Answer, t(0)));
-    assert_eq!(ttls(&c.lookup(&n("x"), RecordType::A, t(0))), [MAX_POSITIVE_TTL]);
+    assert_eq!(
+        ttls(&c.lookup(&n("x"), RecordType::A, t(0))),
+        [MAX_POSITIVE_TTL]
+    );
 }
 
 #[test]
@@ -69,28 +94,43 @@ fn negative_entries() {
     // TTL = min(SOA TTL, MINIMUM).
     assert!(c.insert_nxdomain(&n("nope.example.com"), &soa(3600, 60), t(0)));
     assert!(c.insert_nodata(&n("www.example.com"), RecordType::Aaaa, &soa(30, 60), t(0)));
-    let CacheLookup::NxDomain { soa: s } = c.lookup(&n("nope.example.com"), RecordType::Mx, t(10)) else {
+    let CacheLookup::NxDomain { soa: s } = c.lookup(&n("nope.example.com"), RecordType::Mx, t(10))
+    else {
         panic!("nxdomain for every type")
     };
     assert_eq!(s.ttl, 50);
-    let CacheLookup::NoData { soa: s } = c.lookup(&n("www.example.com"), RecordType::Aaaa, t(10)) else {
+    let CacheLookup::NoData { soa: s } = c.lookup(&n("www.example.com"), RecordType::Aaaa, t(10))
+    else {
         panic!("nodata")
     };
     assert_eq!(s.ttl, 20);
-    assert_eq!(c.lookup(&n("www.example.com"), RecordType::A, t(10)), CacheLookup::Miss);
-    assert_eq!(c.lookup(&n("nope.example.com"), RecordType::A, t(60)), CacheLookup::Miss);
+    assert_eq!(
+        c.lookup(&n("www.example.com"), RecordType::A, t(10)),
+        CacheLookup::Miss
+    );
+    assert_eq!(
+        c.lookup(&n("nope.example.com"), RecordType::A, t(60)),
+        CacheLookup::Miss
+    );
     // Not an SOA: not cached.
     assert!(!c.insert_nxdomain(&n("x"), &a("x", 10, 1), t(0)));
     // Capped at three hours.
     assert!(c.insert_nxdomain(&n("long.example.com"), &soa(1_000_000, 1_000_000), t(0)));
-    let CacheLookup::NxDomain { soa: s } = c.lookup(&n("long.example.com"), RecordType::A, t(0)) else {
+    let CacheLookup::NxDomain { soa: s } = c.lookup(&n("long.example.com"), RecordType::A, t(0))
+    else {
         panic!("nxdomain")
     };
     assert_eq!(s.ttl, MAX_NEGATIVE_TTL);
     // A positive answer for the name clears its NXDOMAIN.
     assert!(c.insert_rrset(&[a("nope.example.com", 100, 1)], Trust::Answer, t(1)));
-    assert_eq!(ttls(&c.lookup(&n("nope.example.com"), RecordType::A, t(1))), [100]);
-    assert_eq!(c.lookup(&n("nope.example.com"), RecordType::Mx, t(1)), CacheLookup::Miss);
+    assert_eq!(
+        ttls(&c.lookup(&n("nope.example.com"), RecordType::A, t(1))),
+        [100]
+    );
+    assert_eq!(
+        c.lookup(&n("nope.example.com"), RecordType::Mx, t(1)),
+        CacheLookup::Miss
+    );
 }
 
 #[test]
@@ -103,7 +143,11 @@ fn full_cache_evicts_soonest_expiring() {
     assert_eq!(c.len(), 3);
     assert_eq!(c.lookup(&n("b"), RecordType::A, t(1)), CacheLookup::Miss);
     for name in ["a", "c", "d"] {
-        assert_ne!(c.lookup(&n(name), RecordType::A, t(1)), CacheLookup::Miss, "{name}");
+        assert_ne!(
+            c.lookup(&n(name), RecordType::A, t(1)),
+            CacheLookup::Miss,
+            "{name}"
+        );
     }
     // Replacing an entry does not evict another.
     c.insert_rrset(&[a("c", 500, 2)], Trust::Answer, t(2));
@@ -135,7 +179,11 @@ fn ranking_protects_answers_from_glue() {
 #[test]
 fn entries_for_show() {
     let mut c = Cache::new(10);
-    c.insert_rrset(&[a("www.example.com", 300, 1), a("www.example.com", 300, 2)], Trust::Answer, t(0));
+    c.insert_rrset(
+        &[a("www.example.com", 300, 1), a("www.example.com", 300, 2)],
+        Trust::Answer,
+        t(0),
+    );
     c.insert_nxdomain(&n("nope.example.com"), &soa(60, 60), t(0));
     c.insert_nodata(&n("www.example.com"), RecordType::Aaaa, &soa(60, 60), t(0));
     c.insert_rrset(&[a("old.example.com", 1, 1)], Trust::Answer, t(0));
@@ -154,10 +202,30 @@ fn entries_for_show() {
     assert_eq!(
         shown,
         [
-            ("nope.example.com.".into(), "*".into(), 50, "NXDOMAIN".into()),
-            ("www.example.com.".into(), "A".into(), 290, "10.0.0.1".into()),
-            ("www.example.com.".into(), "A".into(), 290, "10.0.0.2".into()),
-            ("www.example.com.".into(), "AAAA".into(), 50, "NODATA".into()),
+            (
+                "nope.example.com.".into(),
+                "*".into(),
+                50,
+                "NXDOMAIN".into()
+            ),
+            (
+                "www.example.com.".into(),
+                "A".into(),
+                290,
+                "10.0.0.1".into()
+            ),
+            (
+                "www.example.com.".into(),
+                "A".into(),
+                290,
+                "10.0.0.2".into()
+            ),
+            (
+                "www.example.com.".into(),
+                "AAAA".into(),
+                50,
+                "NODATA".into()
+            ),
         ]
     );
 }

@@ -6,7 +6,10 @@ fn n(s: &str) -> DnsName {
 }
 
 fn req(words: &[&str]) -> Result<DigRequest, String> {
-    let argv: Vec<String> = std::iter::once("dig").chain(words.iter().copied()).map(String::from).collect();
+    let argv: Vec<String> = std::iter::once("dig")
+        .chain(words.iter().copied())
+        .map(String::from)
+        .collect();
     dig_args(&argv).map_err(|e| e.to_string())?.request()
 }
 
@@ -20,13 +23,24 @@ fn arguments_in_any_order() {
         &["-t", "MX", "@10.0.2.53", "example.com"],
     ] {
         let r = req(words).expect("parses");
-        assert_eq!((r.server, &r.name, r.qtype), (server, &n("example.com"), RecordType::Mx), "{words:?}");
+        assert_eq!(
+            (r.server, &r.name, r.qtype),
+            (server, &n("example.com"), RecordType::Mx),
+            "{words:?}"
+        );
         assert!(r.recurse && !r.short);
         assert_eq!((r.timeout, r.tries), (Duration::from_secs(5), 3));
     }
     let r = req(&["www.example.com"]).expect("parses");
     assert_eq!((r.server, r.qtype), (None, RecordType::A));
-    let r = req(&["+norecurse", "www.example.com", "+short", "+time=2", "+tries=1"]).expect("parses");
+    let r = req(&[
+        "+norecurse",
+        "www.example.com",
+        "+short",
+        "+time=2",
+        "+tries=1",
+    ])
+    .expect("parses");
     assert!(!r.recurse && r.short);
     assert_eq!((r.timeout, r.tries), (Duration::from_secs(2), 1));
     let r = req(&["+retry=0", "+norec", "+rec", "x"]).expect("parses");
@@ -37,7 +51,10 @@ fn arguments_in_any_order() {
     assert_eq!((r.name.is_root(), r.qtype), (true, RecordType::Ns));
     // Reverse.
     let r = req(&["-x", "10.0.3.10"]).expect("parses");
-    assert_eq!((r.name.clone(), r.qtype), (n("10.3.0.10.in-addr.arpa"), RecordType::Ptr));
+    assert_eq!(
+        (r.name.clone(), r.qtype),
+        (n("10.3.0.10.in-addr.arpa"), RecordType::Ptr)
+    );
     // A type word after the type is a name ("a" is a legal host name).
     let r = req(&["MX", "a"]).expect("parses");
     assert_eq!((r.name.clone(), r.qtype), (n("a"), RecordType::Mx));
@@ -46,10 +63,26 @@ fn arguments_in_any_order() {
 #[test]
 fn argument_errors() {
     assert_eq!(req(&["+bogus", "x"]).unwrap_err(), "Invalid option: +bogus");
-    assert!(req(&["@not-an-ip", "x"]).unwrap_err().starts_with("couldn't get address for 'not-an-ip'"));
-    assert!(req(&["a.com", "b.com"]).unwrap_err().starts_with("only one name"));
-    assert!(req(&["-t", "BOGUS", "x"]).unwrap_err().starts_with("invalid type"));
-    assert!(req(&["+time=x", "x"]).unwrap_err().starts_with("Invalid option: +time=x"));
+    assert!(
+        req(&["@not-an-ip", "x"])
+            .unwrap_err()
+            .starts_with("couldn't get address for 'not-an-ip'")
+    );
+    assert!(
+        req(&["a.com", "b.com"])
+            .unwrap_err()
+            .starts_with("only one name")
+    );
+    assert!(
+        req(&["-t", "BOGUS", "x"])
+            .unwrap_err()
+            .starts_with("invalid type")
+    );
+    assert!(
+        req(&["+time=x", "x"])
+            .unwrap_err()
+            .starts_with("Invalid option: +time=x")
+    );
 }
 
 #[test]
@@ -110,10 +143,26 @@ fn format_negative_and_warning() {
             minimum: 60,
         },
     ));
-    let lines = format_dig(&n("x"), RecordType::A, &r, Duration::ZERO, Ipv4Addr::new(10, 0, 2, 13), 93);
-    assert_eq!(lines[0], ";; ->>HEADER<<- opcode: QUERY, status: NXDOMAIN, id: 7");
-    assert_eq!(lines[1], ";; flags: qr aa rd; QUERY: 1, ANSWER: 0, AUTHORITY: 1, ADDITIONAL: 0");
-    assert_eq!(lines[2], ";; WARNING: recursion requested but not available");
+    let lines = format_dig(
+        &n("x"),
+        RecordType::A,
+        &r,
+        Duration::ZERO,
+        Ipv4Addr::new(10, 0, 2, 13),
+        93,
+    );
+    assert_eq!(
+        lines[0],
+        ";; ->>HEADER<<- opcode: QUERY, status: NXDOMAIN, id: 7"
+    );
+    assert_eq!(
+        lines[1],
+        ";; flags: qr aa rd; QUERY: 1, ANSWER: 0, AUTHORITY: 1, ADDITIONAL: 0"
+    );
+    assert_eq!(
+        lines[2],
+        ";; WARNING: recursion requested but not available"
+    );
     assert_eq!(lines[5], ";nope.example.com.\t\tIN\tA");
     assert_eq!(lines[7], ";; AUTHORITY SECTION:");
     assert_eq!(
@@ -124,7 +173,14 @@ fn format_negative_and_warning() {
     // No question section in the response: the asked one is shown.
     let mut bare = r.clone();
     bare.questions.clear();
-    let lines = format_dig(&n("asked.example"), RecordType::Mx, &bare, Duration::ZERO, Ipv4Addr::LOCALHOST, 12);
+    let lines = format_dig(
+        &n("asked.example"),
+        RecordType::Mx,
+        &bare,
+        Duration::ZERO,
+        Ipv4Addr::LOCALHOST,
+        12,
+    );
     assert!(lines.contains(&";asked.example.\t\t\tIN\tMX".to_string()));
     assert_eq!(format_short(&r), Vec::<String>::new());
 }

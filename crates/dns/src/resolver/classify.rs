@@ -58,13 +58,22 @@ pub(crate) enum Bad {
 
 /// Classifies `resp`, the answer to (`name`, `qtype`) from a server of
 /// `zone`.
-pub(crate) fn classify(resp: &DnsMessage, name: &DnsName, qtype: RecordType, zone: &DnsName) -> Classified {
+pub(crate) fn classify(
+    resp: &DnsMessage,
+    name: &DnsName,
+    qtype: RecordType,
+    zone: &DnsName,
+) -> Classified {
     let rcode = resp.header.rcode;
     match rcode {
         Rcode::NoError | Rcode::NxDomain => {}
         Rcode::ServFail => return Classified::Bad { why: Bad::ServFail },
         Rcode::Refused => return Classified::Bad { why: Bad::Refused },
-        other => return Classified::Bad { why: Bad::Rcode(other) },
+        other => {
+            return Classified::Bad {
+                why: Bad::Rcode(other),
+            };
+        }
     }
     let in_zone = |r: &&Record| r.name.is_subdomain_of(zone);
     let (chain, end, complete) = follow_chain(resp, name, qtype, zone);
@@ -80,14 +89,28 @@ pub(crate) fn classify(resp: &DnsMessage, name: &DnsName, qtype: RecordType, zon
             return referral(resp, name, zone);
         }
         return Classified::Bad {
-            why: Bad::Lame(format!("{} without AA", if rcode == Rcode::NxDomain { "NXDOMAIN" } else { "answer" })),
+            why: Bad::Lame(format!(
+                "{} without AA",
+                if rcode == Rcode::NxDomain {
+                    "NXDOMAIN"
+                } else {
+                    "answer"
+                }
+            )),
         };
     }
     if rcode == Rcode::NxDomain {
-        return Classified::NxDomain { chain, name: end, soa };
+        return Classified::NxDomain {
+            chain,
+            name: end,
+            soa,
+        };
     }
     if complete {
-        return Classified::Answer { records: chain, next: None };
+        return Classified::Answer {
+            records: chain,
+            next: None,
+        };
     }
     if chain.is_empty() {
         // AA, NOERROR, nothing for the name. A referral with AA set (e.g.
@@ -97,12 +120,20 @@ pub(crate) fn classify(resp: &DnsMessage, name: &DnsName, qtype: RecordType, zon
         {
             return r;
         }
-        return Classified::NoData { chain, name: end, soa };
+        return Classified::NoData {
+            chain,
+            name: end,
+            soa,
+        };
     }
     // A CNAME chain that stops short: NODATA for its target if the server
     // says so with its SOA, else go on resolving the target.
     if soa.is_some() {
-        return Classified::NoData { chain, name: end, soa };
+        return Classified::NoData {
+            chain,
+            name: end,
+            soa,
+        };
     }
     Classified::Answer {
         records: chain,
@@ -113,7 +144,12 @@ pub(crate) fn classify(resp: &DnsMessage, name: &DnsName, qtype: RecordType, zon
 /// Follows `name` through the answer section: CNAMEs (unless CNAME is asked)
 /// then the records of `qtype`. Returns the chain, the last name reached and
 /// whether data of `qtype` was found.
-fn follow_chain(resp: &DnsMessage, name: &DnsName, qtype: RecordType, zone: &DnsName) -> (Vec<Record>, DnsName, bool) {
+fn follow_chain(
+    resp: &DnsMessage,
+    name: &DnsName,
+    qtype: RecordType,
+    zone: &DnsName,
+) -> (Vec<Record>, DnsName, bool) {
     let mut chain = Vec::new();
     let mut cur = name.clone();
     let usable = |r: &&Record, cur: &DnsName| r.name.is_subdomain_of(zone) && r.name == *cur;
@@ -132,10 +168,14 @@ fn follow_chain(resp: &DnsMessage, name: &DnsName, qtype: RecordType, zone: &Dns
         if qtype == RecordType::Cname {
             break;
         }
-        let cname = resp.answers.iter().filter(|r| usable(r, &cur)).find_map(|r| match &r.data {
-            RecordData::Cname(t) => Some((r.clone(), t.clone())),
-            _ => None,
-        });
+        let cname = resp
+            .answers
+            .iter()
+            .filter(|r| usable(r, &cur))
+            .find_map(|r| match &r.data {
+                RecordData::Cname(t) => Some((r.clone(), t.clone())),
+                _ => None,
+            });
         let Some((record, target)) = cname else {
             break;
         };
@@ -164,7 +204,9 @@ fn referral(resp: &DnsMessage, name: &DnsName, zone: &DnsName) -> Classified {
     };
     if child == *zone || !child.is_subdomain_of(zone) || !name.is_subdomain_of(&child) {
         return Classified::Bad {
-            why: Bad::Lame(format!("referral to {child}, which is not below {zone} on the way to {name}")),
+            why: Bad::Lame(format!(
+                "referral to {child}, which is not below {zone} on the way to {name}"
+            )),
         };
     }
     let ns: Vec<Record> = resp
@@ -214,8 +256,16 @@ mod tests {
     #[test]
     fn out_of_bailiwick_data_is_ignored() {
         let mut r = resp(false, Rcode::NoError);
-        r.authorities.push(Record::new(n("example.com"), 1, RecordData::Ns(n("ns.example.com"))));
-        r.authorities.push(Record::new(n("example.com"), 1, RecordData::Ns(n("ns.evil.test"))));
+        r.authorities.push(Record::new(
+            n("example.com"),
+            1,
+            RecordData::Ns(n("ns.example.com")),
+        ));
+        r.authorities.push(Record::new(
+            n("example.com"),
+            1,
+            RecordData::Ns(n("ns.evil.test")),
+        ));
         r.additionals.push(a("ns.example.com", 1));
         r.additionals.push(a("ns.evil.test", 66));
         r.additionals.push(a("unrelated.com", 67));
@@ -231,11 +281,13 @@ mod tests {
     #[test]
     fn upward_and_sideways_referrals_are_lame() {
         let mut r = resp(false, Rcode::NoError);
-        r.authorities.push(Record::new(n("com"), 1, RecordData::Ns(n("a.gtld"))));
+        r.authorities
+            .push(Record::new(n("com"), 1, RecordData::Ns(n("a.gtld"))));
         let c = classify(&r, &n("www.example.com"), RecordType::A, &n("com"));
         assert!(matches!(c, Classified::Bad { why: Bad::Lame(_) }), "{c:?}");
         let mut r = resp(false, Rcode::NoError);
-        r.authorities.push(Record::new(n("example.org"), 1, RecordData::Ns(n("ns"))));
+        r.authorities
+            .push(Record::new(n("example.org"), 1, RecordData::Ns(n("ns"))));
         let c = classify(&r, &n("www.example.com"), RecordType::A, &DnsName::root());
         assert!(matches!(c, Classified::Bad { why: Bad::Lame(_) }), "{c:?}");
         // Data without AA is lame too.
@@ -248,8 +300,16 @@ mod tests {
     #[test]
     fn cname_chains() {
         let mut r = resp(true, Rcode::NoError);
-        r.answers.push(Record::new(n("www.example.com"), 1, RecordData::Cname(n("web.example.com"))));
-        r.answers.push(Record::new(n("web.example.com"), 1, RecordData::Cname(n("cdn.example.net"))));
+        r.answers.push(Record::new(
+            n("www.example.com"),
+            1,
+            RecordData::Cname(n("web.example.com")),
+        ));
+        r.answers.push(Record::new(
+            n("web.example.com"),
+            1,
+            RecordData::Cname(n("cdn.example.net")),
+        ));
         r.answers.push(a("cdn.example.net", 9)); // out of bailiwick: ignored
         let c = classify(&r, &n("www.example.com"), RecordType::A, &n("example.com"));
         let Classified::Answer { records, next } = c else {
@@ -259,7 +319,11 @@ mod tests {
         assert_eq!(next, Some(n("cdn.example.net")));
         // NXDOMAIN at the end of a chain is for the target.
         let mut r = resp(true, Rcode::NxDomain);
-        r.answers.push(Record::new(n("www.example.com"), 1, RecordData::Cname(n("gone.example.com"))));
+        r.answers.push(Record::new(
+            n("www.example.com"),
+            1,
+            RecordData::Cname(n("gone.example.com")),
+        ));
         let c = classify(&r, &n("www.example.com"), RecordType::A, &n("example.com"));
         let Classified::NxDomain { chain, name, soa } = c else {
             panic!("{c:?}")

@@ -126,7 +126,9 @@ fn duplicates_dropped_and_rrset_ttls_unified() {
 }
 
 fn error(text: &str) -> String {
-    Zone::parse("db.test", text).expect_err("must fail").to_string()
+    Zone::parse("db.test", text)
+        .expect_err("must fail")
+        .to_string()
 }
 
 const HEAD: &str = "$ORIGIN t.\n$TTL 60\n@ SOA ns h 1 2 3 4 5\n@ NS ns\n";
@@ -161,7 +163,10 @@ fn errors_name_file_line_and_token() {
         error(&format!("{HEAD}other.example. A 1.2.3.4\n")),
         "db.test:5: owner other.example. is outside the zone t. (the SOA owner, line 3)"
     );
-    assert!(error(&format!("{HEAD}www CNAME x\nwww A 1.2.3.4\n")).starts_with("db.test:6: www.t. has a CNAME and other data"));
+    assert!(
+        error(&format!("{HEAD}www CNAME x\nwww A 1.2.3.4\n"))
+            .starts_with("db.test:6: www.t. has a CNAME and other data")
+    );
     assert_eq!(
         error("$TTL 60\nwww A 1.2.3.4\n"),
         "db.test:2: relative name \"www\" but no origin yet (add $ORIGIN, or write the SOA owner as an absolute name first)"
@@ -208,7 +213,10 @@ fn errors_name_file_line_and_token() {
 fn ttl_units() {
     assert_eq!(parse_ttl("3600"), Some(3600));
     assert_eq!(parse_ttl("1h30m"), Some(5400));
-    assert_eq!(parse_ttl("1W2d3H4m5S"), Some(604_800 + 2 * 86_400 + 3 * 3600 + 4 * 60 + 5));
+    assert_eq!(
+        parse_ttl("1W2d3H4m5S"),
+        Some(604_800 + 2 * 86_400 + 3 * 3600 + 4 * 60 + 5)
+    );
     assert_eq!(parse_ttl("2147483647"), Some(MAX_TTL));
     assert_eq!(parse_ttl("2147483648"), None);
     assert_eq!(parse_ttl("h"), None);

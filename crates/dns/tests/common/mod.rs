@@ -72,7 +72,8 @@ impl SimNet {
 
     /// Moves virtual time on.
     pub fn advance(&self, d: Duration) {
-        self.micros.fetch_add(d.as_micros() as u64, Ordering::SeqCst);
+        self.micros
+            .fetch_add(d.as_micros() as u64, Ordering::SeqCst);
     }
 
     /// The virtual clock, for the resolver.
@@ -82,7 +83,10 @@ impl SimNet {
     }
 
     fn respond(&self, server: Ipv4Addr, question: &Question) -> Result<DnsMessage, UpstreamError> {
-        self.log.lock().expect("log").push((server, question.clone()));
+        self.log
+            .lock()
+            .expect("log")
+            .push((server, question.clone()));
         let mut query = DnsMessage::query(1, question.name.clone(), question.qtype);
         query.header.rd = false;
         let mut resp = DnsMessage::response_to(&query);
@@ -229,7 +233,11 @@ pub fn internet() -> SimNet {
 }
 
 /// A resolver over `net` starting from `hints`.
-pub fn resolver(net: Arc<SimNet>, hints: &[[u8; 4]], config: ResolverConfig) -> (Resolver<Arc<SimNet>>, Arc<DnsCounters>, Arc<Mutex<Cache>>) {
+pub fn resolver(
+    net: Arc<SimNet>,
+    hints: &[[u8; 4]],
+    config: ResolverConfig,
+) -> (Resolver<Arc<SimNet>>, Arc<DnsCounters>, Arc<Mutex<Cache>>) {
     let counters = Arc::new(DnsCounters::default());
     let cache = Arc::new(Mutex::new(Cache::new(1000)));
     let clock = net.clock();
@@ -237,7 +245,13 @@ pub fn resolver(net: Arc<SimNet>, hints: &[[u8; 4]], config: ResolverConfig) -> 
         root_hints: hints.iter().map(|&a| Ipv4Addr::from(a)).collect(),
         ..config
     };
-    let r = Resolver::new(net, Arc::clone(&cache), Arc::clone(&counters), config, clock);
+    let r = Resolver::new(
+        net,
+        Arc::clone(&cache),
+        Arc::clone(&counters),
+        config,
+        clock,
+    );
     (r, counters, cache)
 }
 

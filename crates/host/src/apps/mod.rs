@@ -12,7 +12,7 @@ use std::time::Duration;
 use vnet_runtime::{DeviceHandle, ExecFuture, ExecOutput};
 
 /// Every application, for the unknown-command message.
-const APPS: &str = "ping, traceroute, tcp, ss, arp, ip";
+const APPS: &str = "ping, traceroute, dig, tcp, ss, arp, ip";
 
 pub(crate) fn exec(handle: DeviceHandle<Host>, argv: Vec<String>, out: ExecOutput) -> ExecFuture {
     Box::pin(async move {
@@ -23,6 +23,10 @@ pub(crate) fn exec(handle: DeviceHandle<Host>, argv: Vec<String>, out: ExecOutpu
             "arp" => info::arp(handle, argv, &out).await,
             "ip" => info::ip(handle, argv, &out).await,
             "tcp" => tcp::run(handle, argv, &out).await,
+            "dig" => {
+                let nameserver = handle.with(|host, _, _| host.nameservers.first().copied());
+                vnet_dns::dig::run(&handle, &argv, &out, nameserver).await
+            }
             "ss" => ss::run(handle, argv, &out).await,
             other => {
                 let _ = out

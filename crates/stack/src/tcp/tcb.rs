@@ -527,9 +527,7 @@ impl Tcb {
     pub(crate) fn send_ready(&self) -> bool {
         match self.state {
             TcpState::SynSent | TcpState::SynReceived => self.error.is_some(),
-            TcpState::Established | TcpState::CloseWait if !self.fin_queued => {
-                self.tx.free() > 0
-            }
+            TcpState::Established | TcpState::CloseWait if !self.fin_queued => self.tx.free() > 0,
             _ => true,
         }
     }
