@@ -24,13 +24,13 @@ fn topology_errors_name_file_line_and_field_and_start_nothing() {
     let cases = [
         (
             original.replace(r#"b = "r3:eth0", mtu = 576"#, r#"b = "r9:eth0", mtu = 576"#),
-            "links[4].b",
+            "links[5].b",
             "unknown device \"r9\"",
         ),
         (
             original.replace(
-                r#"{ a = "laptop:eth0", b = "sw1:eth1" }"#,
-                r#"{ a = "laptop:eth0", b = "sw1:eth0" }"#,
+                r#"{ a = "laptop:eth0",      b = "sw1:eth1" }"#,
+                r#"{ a = "laptop:eth0",      b = "sw1:eth0" }"#,
             ),
             "links[1].b",
             "already used",
@@ -48,10 +48,21 @@ fn topology_errors_name_file_line_and_field_and_start_nothing() {
             "",
             "missing field `kind`",
         ),
+        (
+            original.replace(
+                r#"zones = ["zones/com.zone"]"#,
+                r#"zones = ["zones/con.zone"]"#,
+            ),
+            "devices.dns-com.zones[0]",
+            "cannot read zone file",
+        ),
     ];
     for (text, field, message) in cases {
-        let file = dir.path().join("broken.toml");
-        std::fs::write(&file, &text).expect("write");
+        assert_ne!(
+            text, original,
+            "the case must change the lab (field {field:?})"
+        );
+        let (_variant, file) = common::lab_variant(&text);
         let run = vnet_in(
             &dir.path().join("run"),
             &["up", file.to_str().expect("utf8")],

@@ -23,10 +23,18 @@ fn upstream_queries(lab: &LabRun) -> u64 {
 
 /// The TTL of the first answer record in dig output.
 fn answer_ttl(stdout: &str) -> u32 {
-    let mut lines = stdout.lines().skip_while(|l| !l.starts_with(";; ANSWER SECTION:"));
+    let mut lines = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with(";; ANSWER SECTION:"));
     lines.next();
-    let record = lines.next().unwrap_or_else(|| panic!("no answer in:\n{stdout}"));
-    record.split_whitespace().nth(1).and_then(|t| t.parse().ok()).unwrap_or_else(|| panic!("bad record {record:?}"))
+    let record = lines
+        .next()
+        .unwrap_or_else(|| panic!("no answer in:\n{stdout}"));
+    record
+        .split_whitespace()
+        .nth(1)
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("bad record {record:?}"))
 }
 
 /// Destinations of the DNS queries the resolver sent, in order, from a pcapng capture.
@@ -34,17 +42,25 @@ fn queries_sent(pcapng: &[u8], resolver: Ipv4Addr) -> Vec<Ipv4Addr> {
     let mut reader = pcap_file::pcapng::PcapNgReader::new(pcapng).expect("pcapng");
     let mut out = Vec::new();
     while let Some(Ok(block)) = reader.next_block() {
-        let pcap_file::pcapng::Block::EnhancedPacket(epb) = block else { continue };
+        let pcap_file::pcapng::Block::EnhancedPacket(epb) = block else {
+            continue;
+        };
         let data = &epb.data[..epb.data.len().saturating_sub(4)]; // strip the FCS
-        let Ok(eth) = EthernetFrame::new_checked(data) else { continue };
+        let Ok(eth) = EthernetFrame::new_checked(data) else {
+            continue;
+        };
         if eth.ethertype() != EtherType::Ipv4 {
             continue;
         }
-        let Ok(ip) = Ipv4Packet::new_checked(eth.payload()) else { continue };
+        let Ok(ip) = Ipv4Packet::new_checked(eth.payload()) else {
+            continue;
+        };
         if ip.src_addr() != resolver || ip.next_header() != IpProtocol::Udp {
             continue;
         }
-        let Ok(udp) = UdpPacket::new_checked(ip.payload()) else { continue };
+        let Ok(udp) = UdpPacket::new_checked(ip.payload()) else {
+            continue;
+        };
         if udp.dst_port() == 53 {
             out.push(ip.dst_addr());
         }
@@ -58,16 +74,31 @@ fn dhcp_lease_then_dns_iteration_cache_and_negative_cache() {
 
     // DHCP: the client got an address, the gateway and the resolver from r1.
     let run = lab.exec("client", &["ip", "route"]);
-    assert!(run.stdout.contains("default via 10.0.1.1 dev eth0"), "{run:?}");
+    assert!(
+        run.stdout.contains("default via 10.0.1.1 dev eth0"),
+        "{run:?}"
+    );
     let run = lab.vnet(&["show", "r1", "leases"]);
-    assert!(run.stdout.lines().any(|l| l.starts_with("10.0.1.100") && l.contains("bound")), "{run:?}");
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("10.0.1.100") && l.contains("bound")),
+        "{run:?}"
+    );
 
     // Capture the resolver's cable while the client resolves www.example.com.
     let file = lab.dir.path().join("resolver.pcapng");
     let mut capture = Command::new(common::vnet_bin())
         .arg("--run-dir")
         .arg(lab.dir.path())
-        .args(["capture", "resolver:eth0", "-w", file.to_str().expect("utf8"), "--seconds", "3"])
+        .args([
+            "capture",
+            "resolver:eth0",
+            "-w",
+            file.to_str().expect("utf8"),
+            "--seconds",
+            "3",
+        ])
         .stderr(Stdio::null())
         .spawn()
         .expect("capture starts");
@@ -80,15 +111,34 @@ fn dhcp_lease_then_dns_iteration_cache_and_negative_cache() {
     let run = lab.exec("client", &["dig", "www.example.com"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("status: NOERROR"), "{run:?}");
-    assert!(run.stdout.lines().any(|l| l.starts_with("www.example.com.") && l.ends_with("IN\tA\t10.0.3.10")), "{run:?}");
-    assert!(run.stdout.contains(";; SERVER: 10.0.2.53#53"), "the DHCP-learned resolver answers: {run:?}");
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("www.example.com.") && l.ends_with("IN\tA\t10.0.3.10")),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains(";; SERVER: 10.0.2.53#53"),
+        "the DHCP-learned resolver answers: {run:?}"
+    );
     let first_ttl = answer_ttl(&run.stdout);
-    assert_eq!(upstream_queries(&lab), before + 3, "one query each to root, com and example.com");
+    assert_eq!(
+        upstream_queries(&lab),
+        before + 3,
+        "one query each to root, com and example.com"
+    );
     assert!(capture.wait().expect("capture ends").success());
-    let sent = queries_sent(&std::fs::read(&file).expect("capture file"), Ipv4Addr::new(10, 0, 2, 53));
+    let sent = queries_sent(
+        &std::fs::read(&file).expect("capture file"),
+        Ipv4Addr::new(10, 0, 2, 53),
+    );
     assert_eq!(
         sent,
-        [Ipv4Addr::new(10, 0, 3, 20), Ipv4Addr::new(10, 0, 3, 21), Ipv4Addr::new(10, 0, 3, 22)],
+        [
+            Ipv4Addr::new(10, 0, 3, 20),
+            Ipv4Addr::new(10, 0, 3, 21),
+            Ipv4Addr::new(10, 0, 3, 22)
+        ],
         "the resolver iterates root -> com -> example.com"
     );
 
@@ -96,8 +146,15 @@ fn dhcp_lease_then_dns_iteration_cache_and_negative_cache() {
     std::thread::sleep(Duration::from_millis(1100)); // let the TTL tick down one second
     let run = lab.exec("client", &["dig", "www.example.com"]);
     assert!(run.stdout.contains("status: NOERROR"), "{run:?}");
-    assert_eq!(upstream_queries(&lab), before + 3, "answered from the cache");
-    assert!(answer_ttl(&run.stdout) < first_ttl, "TTL counts down in the cache: {run:?}");
+    assert_eq!(
+        upstream_queries(&lab),
+        before + 3,
+        "answered from the cache"
+    );
+    assert!(
+        answer_ttl(&run.stdout) < first_ttl,
+        "TTL counts down in the cache: {run:?}"
+    );
 
     // An unknown name: NXDOMAIN with the SOA, then from the negative cache.
     let run = lab.exec("client", &["dig", "nothere.example.com"]);
@@ -106,12 +163,22 @@ fn dhcp_lease_then_dns_iteration_cache_and_negative_cache() {
     let after_nx = upstream_queries(&lab);
     let run = lab.exec("client", &["dig", "nothere.example.com"]);
     assert!(run.stdout.contains("status: NXDOMAIN"), "{run:?}");
-    assert_eq!(upstream_queries(&lab), after_nx, "NXDOMAIN answered from the negative cache");
+    assert_eq!(
+        upstream_queries(&lab),
+        after_nx,
+        "NXDOMAIN answered from the negative cache"
+    );
 
     // MX: every record with its preference.
     let run = lab.exec("client", &["dig", "example.com", "MX"]);
-    assert!(run.stdout.contains("IN\tMX\t10 mail1.example.com."), "{run:?}");
-    assert!(run.stdout.contains("IN\tMX\t20 mail2.example.com."), "{run:?}");
+    assert!(
+        run.stdout.contains("IN\tMX\t10 mail1.example.com."),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("IN\tMX\t20 mail2.example.com."),
+        "{run:?}"
+    );
 
     // The resolver's cache lists the entries with their remaining TTL.
     let run = lab.vnet(&["show", "resolver", "cache"]);
@@ -121,7 +188,12 @@ fn dhcp_lease_then_dns_iteration_cache_and_negative_cache() {
     // The laptop (static, nameservers from the topology) resolves too, and
     // +norecurse is answered from the resolver's cache alone.
     let run = lab.exec("laptop", &["dig", "+norecurse", "www.example.com"]);
-    assert!(run.stdout.lines().any(|l| l.starts_with("www.example.com.")), "{run:?}");
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("www.example.com.")),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -130,12 +202,18 @@ fn a_cut_off_tld_server_gives_servfail_and_recovers() {
     let run = lab.vnet(&["link", "down", "dns-com:eth0"]);
     assert_eq!(run.code, 0, "{run:?}");
     // dig waits at most 15 s: a SERVFAIL status proves the resolver gave up in bounded time.
-    let run = lab.exec("client", &["dig", "+time=15", "+tries=1", "www.example.com"]);
+    let run = lab.exec(
+        "client",
+        &["dig", "+time=15", "+tries=1", "www.example.com"],
+    );
     assert!(run.stdout.contains("status: SERVFAIL"), "{run:?}");
 
     let run = lab.vnet(&["link", "up", "dns-com:eth0"]);
     assert_eq!(run.code, 0, "{run:?}");
-    let run = lab.exec("client", &["dig", "+time=15", "+tries=1", "www.example.com"]);
+    let run = lab.exec(
+        "client",
+        &["dig", "+time=15", "+tries=1", "www.example.com"],
+    );
     assert!(run.stdout.contains("status: NOERROR"), "{run:?}");
     assert!(run.stdout.contains("10.0.3.10"), "{run:?}");
 }

@@ -148,10 +148,22 @@ fn linux_namespace_pings_vnet_hosts_through_a_tap_device() {
 
     // Debian's dig asks vnet's resolver (three routers away) and gets the answer.
     if Command::new("dig").arg("-v").output().is_ok() {
-        let run = ns.exec(&["dig", "+time=5", "+tries=2", "@10.0.2.53", "www.example.com", "A"]);
+        let run = ns.exec(&[
+            "dig",
+            "+time=5",
+            "+tries=2",
+            "@10.0.2.53",
+            "www.example.com",
+            "A",
+        ]);
         assert_eq!(run.code, 0, "{run:?}");
         assert!(run.stdout.contains("status: NOERROR"), "{run:?}");
-        assert!(run.stdout.lines().any(|l| l.starts_with("www.example.com.") && l.ends_with("10.0.3.10")), "{run:?}");
+        assert!(
+            run.stdout
+                .lines()
+                .any(|l| l.starts_with("www.example.com.") && l.ends_with("10.0.3.10")),
+            "{run:?}"
+        );
     } else {
         eprintln!("SKIP the dig part: Debian's dig is not installed (CI installs dnsutils)");
     }

@@ -157,7 +157,8 @@ impl Impairer {
         let corrupt = self.chance(self.config.corrupt_percent);
         // Serialization on a rate-limited line: frames leave one after another.
         let mut departure = now;
-        if let Some(nanos) = (wire_bytes as u64 * 8 * 1_000_000).checked_div(self.config.rate_kbit) {
+        if let Some(nanos) = (wire_bytes as u64 * 8 * 1_000_000).checked_div(self.config.rate_kbit)
+        {
             let start = self.line_free_at.filter(|t| *t > now).unwrap_or(now);
             let tx_time = Duration::from_nanos(nanos);
             departure = start + tx_time;

@@ -171,7 +171,11 @@ pub fn render_compose(lab: &Lab, options: &ComposeOptions) -> Result<String, Str
         ));
         out.push_str("      interval: 2s\n      timeout: 2s\n      retries: 30\n");
         out.push_str("    stop_grace_period: 2s\n");
-        if matches!(device.kind, DeviceKind::Host | DeviceKind::Dns | DeviceKind::Web) && !infrastructure.is_empty() {
+        if matches!(
+            device.kind,
+            DeviceKind::Host | DeviceKind::Dns | DeviceKind::Web
+        ) && !infrastructure.is_empty()
+        {
             out.push_str("    depends_on:\n");
             for dep in &infrastructure {
                 out.push_str(&format!(

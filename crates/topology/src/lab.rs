@@ -669,18 +669,35 @@ impl Lab {
                     let base = file.parent().unwrap_or(Path::new("."));
                     let path = base.join(root.get_ref());
                     let path = std::fs::canonicalize(&path).map_err(|e| {
-                        loc.error(Some(root.span()), format!("{field}.root"), format!("cannot open {}: {e}", path.display()))
+                        loc.error(
+                            Some(root.span()),
+                            format!("{field}.root"),
+                            format!("cannot open {}: {e}", path.display()),
+                        )
                     })?;
                     if !path.is_dir() {
-                        return Err(loc.error(Some(root.span()), format!("{field}.root"), format!("{} is not a directory", path.display())));
+                        return Err(loc.error(
+                            Some(root.span()),
+                            format!("{field}.root"),
+                            format!("{} is not a directory", path.display()),
+                        ));
                     }
-                    Some(crate::device::WebConfig { root: path, port: 80, idle_timeout_secs: 15, max_requests_per_connection: 100 })
+                    Some(crate::device::WebConfig {
+                        root: path,
+                        port: 80,
+                        idle_timeout_secs: 15,
+                        max_requests_per_connection: 100,
+                    })
                 }
                 (None, DeviceKind::Web) => {
                     return Err(loc.error(Some(raw_dev.kind.span()), format!("{field}.root"), "missing: a web server needs root = \"www\" (a directory, relative to the topology file)"));
                 }
                 (Some(root), _) => {
-                    return Err(loc.error(Some(root.span()), format!("{field}.root"), "only web servers (kind = \"web\") take `root`"));
+                    return Err(loc.error(
+                        Some(root.span()),
+                        format!("{field}.root"),
+                        "only web servers (kind = \"web\") take `root`",
+                    ));
                 }
                 (None, _) => None,
             };

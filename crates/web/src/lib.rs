@@ -1,8 +1,37 @@
-//! `vnet-web`: an HTTP/1.1 web server over vnet's own TCP.
+//! `vnet-web`: an HTTP/1.1 web server over vnet's own TCP, and the browser
+//! logic hosts use.
+//!
+//! * [`server`]: the HTTP/1.1 server loop, generic over any
+//!   `AsyncRead + AsyncWrite` stream (GET/HEAD of files, `POST /echo`,
+//!   keep-alive, limits, Common Log Format access log);
+//!   [`files`] keeps every path inside the document root.
+//! * [`service`]: the device's start hook — `TcpListener` on port 80, one
+//!   task per connection, at most [`service::MAX_CONNECTIONS`].
+//! * [`browser`]: what `vnet exec HOST -- browse URL` does — parse the URL,
+//!   resolve the name, connect, GET the page and every image, stylesheet
+//!   and script it references over the same keep-alive connection, with
+//!   per-phase timings ([`report`] formats them); [`browser::fetch`] for a
+//!   curl-like app. Generic over a [`browser::Connector`] and a
+//!   [`browser::Resolver`], so the host wires in vnet TCP and its DNS stub.
+//!
+//! The device's status JSON holds the stack's counters plus the web
+//! counters under `"web"` ([`counters::WebCountersSnapshot`]); `vnet show
+//! web connections` lists open HTTP connections.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod browser;
+mod client;
+pub mod counters;
+pub mod files;
+pub mod html;
+pub mod report;
+pub mod server;
+pub mod service;
+
+use anyhow::Context as _;
 use std::process::ExitCode;
+use std::sync::Arc;
 use vnet_runtime::api::Table;
 use vnet_runtime::net::NetDevice;
 use vnet_runtime::stack_tables::{STACK_TABLES, build_stack, stack_table};
@@ -13,9 +42,26 @@ use vnet_stack::{NetStack, Transmit};
 /// The kind this crate runs.
 pub const KIND: DeviceKind = DeviceKind::Web;
 
-/// A web server device (placeholder until the server logic lands).
+/// The HTTP side of a web device.
+#[derive(Debug, Clone)]
+pub struct Http {
+    /// The server (configuration and counters).
+    pub server: server::Server,
+    /// The TCP port listened on.
+    pub port: u16,
+}
+
+/// A web server device: a [`NetStack`] plus the HTTP service.
 pub struct WebServer {
     stack: NetStack,
+    http: Option<Arc<Http>>,
+}
+
+impl WebServer {
+    /// The HTTP side, if the device has web settings.
+    pub fn http(&self) -> Option<&Http> {
+        self.http.as_deref()
+    }
 }
 
 impl NetDevice for WebServer {
@@ -35,27 +81,54 @@ impl Device for WebServer {
         self.stack.poll_at()
     }
     fn tables(&self) -> Vec<&'static str> {
-        STACK_TABLES.to_vec()
+        let mut t = STACK_TABLES.to_vec();
+        if self.http.is_some() {
+            t.push("connections");
+        }
+        t
     }
     fn table(&self, now: Instant, name: &str) -> Option<Table> {
-        stack_table(&self.stack, now, name)
+        match (name, &self.http) {
+            ("connections", Some(h)) => Some(h.server.counters().connections_table()),
+            _ => stack_table(&self.stack, now, name),
+        }
     }
     fn counters(&self) -> serde_json::Value {
-        serde_json::to_value(self.stack.counters()).unwrap_or_default()
+        let mut v = serde_json::to_value(self.stack.counters()).unwrap_or_default();
+        if let (Some(obj), Some(h)) = (v.as_object_mut(), &self.http) {
+            if let Ok(web) = serde_json::to_value(h.server.counters().snapshot()) {
+                obj.insert("web".into(), web);
+            }
+        }
+        v
     }
 }
 
-/// How the runtime builds a web server.
+/// How the runtime builds a web server: the stack from the interfaces and,
+/// with web settings, the HTTP service (a missing document root stops the
+/// device with the path in the error).
 pub fn spec() -> DeviceSpec<WebServer> {
     DeviceSpec {
         kind: KIND,
         build: |config| {
+            let http = match &config.web {
+                Some(web) => {
+                    let cfg = server::ServerConfig::from_web_config(web)
+                        .with_context(|| format!("web settings of {}", config.name))?;
+                    Some(Arc::new(Http {
+                        server: server::Server::new(cfg),
+                        port: web.port,
+                    }))
+                }
+                None => None,
+            };
             Ok(WebServer {
                 stack: build_stack(config, false)?,
+                http,
             })
         },
         exec: None,
-        start: None,
+        start: Some(service::start),
     }
 }
 

@@ -57,8 +57,59 @@ pub async fn run(
         }
     });
 
+    // A port chosen free can still be taken before its device binds it; then
+    // the whole start is retried with fresh ports.
+    const ATTEMPTS: usize = 3;
+    let mut attempt = 1;
+    let state = loop {
+        match start_devices(
+            &lab,
+            &run_dir,
+            topology,
+            capture_dir.as_deref(),
+            bin_dir,
+            timeout_secs,
+        )
+        .await
+        {
+            Ok(state) => break state,
+            Err(e) if attempt < ATTEMPTS && format!("{e:#}").contains("Address already in use") => {
+                eprintln!(
+                    "warning: a port was taken while the lab started; retrying with fresh ports"
+                );
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    println!(
+        "lab {} is up: {} devices ({})",
+        lab.name,
+        state.devices.len(),
+        run_dir.display()
+    );
+    for d in &state.devices {
+        println!(
+            "  {:<10} {:<7} pid {:<8} admin http://{}",
+            d.name, d.kind, d.pid, d.admin
+        );
+    }
+    println!("try: vnet exec <host> -- ping -c 3 <address>   |   vnet status   |   vnet down");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Renders configs with fresh ports, starts every device and waits until
+/// all are ready; on failure stops what it started.
+async fn start_devices(
+    lab: &Lab,
+    run_dir: &Path,
+    topology: &Path,
+    capture_dir: Option<&Path>,
+    bin_dir: Option<&Path>,
+    timeout_secs: u64,
+) -> anyhow::Result<LabState> {
     let mut plan = LoopbackPlan::default();
-    let configs = render(&lab, &mut plan, capture_dir.as_deref());
+    let configs = render(lab, &mut plan, capture_dir);
     if let Some(e) = plan.error.take() {
         bail!("allocating loopback ports: {e}");
     }
@@ -96,27 +147,13 @@ pub async fn run(
             log,
         });
     }
-    state.write(&run_dir)?;
-
+    state.write(run_dir)?;
     if let Err(e) = wait_ready(&state, Duration::from_secs(timeout_secs)).await {
         stop_all(&state);
-        let _ = std::fs::remove_file(LabState::path(&run_dir));
+        let _ = std::fs::remove_file(LabState::path(run_dir));
         return Err(e);
     }
-    println!(
-        "lab {} is up: {} devices ({})",
-        lab.name,
-        state.devices.len(),
-        run_dir.display()
-    );
-    for d in &state.devices {
-        println!(
-            "  {:<10} {:<7} pid {:<8} admin http://{}",
-            d.name, d.kind, d.pid, d.admin
-        );
-    }
-    println!("try: vnet exec <host> -- ping -c 3 <address>   |   vnet status   |   vnet down");
-    Ok(ExitCode::SUCCESS)
+    Ok(state)
 }
 
 fn stop_all(state: &LabState) {

@@ -1,0 +1,655 @@
+//! The HTTP/1.1 server (RFC 9112) over any byte stream: vnet's own TCP in
+//! the device, `tokio::io::duplex` in tests.
+//!
+//! One call of [`Server::serve_connection`] serves one connection until it
+//! ends:
+//!
+//! * **GET and HEAD** serve files under the document root ([`crate::files`]
+//!   guards against escapes): `index.html` for a directory, 301 to the
+//!   slash form for a directory named without its trailing slash,
+//!   `Content-Type` by extension, `Content-Length`, `Date` (RFC 9110
+//!   §6.6.1), `Server: vnet-web`. HEAD sends the same header fields and no
+//!   body (RFC 9110 §9.3.2).
+//! * **`POST /echo`** answers with the request body (Content-Length or
+//!   chunked, at most [`ServerConfig::max_body`], else 413), sending
+//!   `100 Continue` first when asked to (RFC 9110 §10.1.1).
+//! * **Errors** 400, 403, 404, 405 (with `Allow`), 408, 413, 414, 431, 501,
+//!   505 carry a small HTML body. After a 4xx/5xx for a malformed or
+//!   oversized request, or when a request body was not read, the
+//!   connection is closed (RFC 9112 §6.3, §9.6).
+//! * **Persistence** (RFC 9112 §9.3): HTTP/1.1 stays open unless
+//!   `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`;
+//!   pipelined requests are answered in order; an idle connection is closed
+//!   after [`ServerConfig::idle_timeout`] and every connection after
+//!   [`ServerConfig::max_requests_per_connection`] requests (the last
+//!   response says `Connection: close`, §9.6). A request must arrive whole
+//!   within [`ServerConfig::request_timeout`] of its first byte (408 after),
+//!   and each write must progress within it, so a slow peer cannot pin a
+//!   connection forever.
+//! * Each response is logged once in Common Log Format (target
+//!   `vnet_web::access`), and counted in [`WebCounters`].
+
+use crate::counters::{WebCounters, add, bump};
+use crate::files::{self, Refused, Resolved};
+use std::io;
+use std::net::SocketAddrV4;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::{Instant, timeout_at};
+use vnet_topology::device::WebConfig;
+use vnet_wire::http::{
+    BodyFraming, ChunkedDecoder, HttpError, Limits, Method, Parse, RequestHead, ResponseHead,
+    Url, Version, date, keep_alive, parse_request_head_with, request_framing,
+};
+
+/// The `Server` header value (RFC 9110 §10.2.4).
+pub const SERVER_NAME: &str = "vnet-web";
+/// The path that echoes POSTed bodies.
+pub const ECHO_PATH: &str = "/echo";
+/// Default limit on a request body (`POST /echo`): 1 MiB.
+pub const DEFAULT_MAX_BODY: u64 = 1 << 20;
+/// Default time a started request has to arrive whole.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+const READ_CHUNK: usize = 16 * 1024;
+/// Files up to this size are read whole and sent with the head in one write.
+const SMALL_FILE: u64 = 256 * 1024;
+const FILE_CHUNK: usize = 64 * 1024;
+
+/// How a server behaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// The document root, canonical (symlinks resolved).
+    pub root: PathBuf,
+    /// How long an idle persistent connection stays open.
+    pub idle_timeout: Duration,
+    /// How long a request has from its first byte to its last, and a
+    /// response write to progress.
+    pub request_timeout: Duration,
+    /// Requests answered on one connection before it is closed.
+    pub max_requests_per_connection: u32,
+    /// Largest request body accepted (413 beyond).
+    pub max_body: u64,
+    /// Request-line and header limits (414, 431).
+    pub limits: Limits,
+}
+
+impl ServerConfig {
+    /// Defaults for `root` (15 s idle, 100 requests per connection, as in
+    /// the topology's defaults), which must be an existing directory.
+    pub fn new(root: impl Into<PathBuf>) -> io::Result<ServerConfig> {
+        let root = root.into();
+        let canonical = std::fs::canonicalize(&root).map_err(|e| {
+            io::Error::new(e.kind(), format!("document root {}: {e}", root.display()))
+        })?;
+        if !canonical.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("document root {} is not a directory", root.display()),
+            ));
+        }
+        Ok(ServerConfig {
+            root: canonical,
+            idle_timeout: Duration::from_secs(15),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_requests_per_connection: 100,
+            max_body: DEFAULT_MAX_BODY,
+            limits: Limits::default(),
+        })
+    }
+
+    /// The settings of a web device.
+    pub fn from_web_config(web: &WebConfig) -> io::Result<ServerConfig> {
+        let mut c = ServerConfig::new(&web.root)?;
+        c.idle_timeout = Duration::from_secs(web.idle_timeout_secs);
+        c.max_requests_per_connection = web.max_requests_per_connection.max(1);
+        Ok(c)
+    }
+}
+
+/// Why a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The client closed it (or it broke) between requests.
+    PeerClosed,
+    /// No request within the idle timeout.
+    IdleTimeout,
+    /// A request did not arrive whole in time (408 sent).
+    RequestTimeout,
+    /// Non-persistent by the rules of RFC 9112 §9.3 (`Connection: close`,
+    /// HTTP/1.0 without keep-alive).
+    NotPersistent,
+    /// The per-connection request limit was reached.
+    MaxRequests,
+    /// A request could not be answered and kept in sync (the status sent).
+    Error(u16),
+    /// Reading or writing failed.
+    Io,
+}
+
+/// What happened on one connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionSummary {
+    /// Requests answered.
+    pub requests: u32,
+    /// Octets written.
+    pub bytes_sent: u64,
+    /// Why it ended.
+    pub reason: CloseReason,
+}
+
+/// An HTTP server: configuration and counters, shared by every connection.
+#[derive(Debug, Clone)]
+pub struct Server {
+    config: Arc<ServerConfig>,
+    counters: Arc<WebCounters>,
+}
+
+enum Body {
+    Empty,
+    Bytes(Vec<u8>),
+    File { file: tokio::fs::File, len: u64 },
+}
+
+struct Response {
+    head: ResponseHead,
+    body: Body,
+    /// The connection cannot carry another request after this one.
+    close: bool,
+}
+
+impl Response {
+    fn new(status: u16) -> Response {
+        Response {
+            head: ResponseHead::new(status),
+            body: Body::Empty,
+            close: false,
+        }
+    }
+
+    fn body_len(&self) -> u64 {
+        match &self.body {
+            Body::Empty => 0,
+            Body::Bytes(b) => b.len() as u64,
+            Body::File { len, .. } => *len,
+        }
+    }
+
+    /// Adds a header this server generates; values are ours, never raw input.
+    fn header(&mut self, name: &str, value: impl AsRef<[u8]>) {
+        if let Err(e) = self.head.headers.append(name, value) {
+            tracing::warn!(header = name, error = %e, "dropped an invalid response header");
+        }
+    }
+}
+
+enum ReadHead {
+    Head(RequestHead, Instant),
+    Closed,
+    IdleTimeout,
+    RequestTimeout,
+    Invalid(HttpError),
+    Io,
+}
+
+enum BodyError {
+    Http(HttpError),
+    Timeout,
+    Closed,
+}
+
+/// One connection being served.
+struct Conn<'a, S> {
+    server: &'a Server,
+    stream: S,
+    buf: Vec<u8>,
+    peer: Option<SocketAddrV4>,
+    served: u32,
+    sent: u64,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Escapes text for HTML element content.
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A response with a small HTML page explaining `status`.
+fn error_page(status: u16, detail: &str) -> Response {
+    let mut r = Response::new(status);
+    let title = format!("{status} {}", r.head.reason);
+    let html = format!(
+        "<!DOCTYPE html>\n<html><head><title>{title}</title></head>\n<body><h1>{title}</h1>\n<p>{}</p>\n<hr><p>{SERVER_NAME}</p></body></html>\n",
+        escape_html(detail)
+    );
+    r.header("Content-Type", "text/html; charset=utf-8");
+    r.body = Body::Bytes(html.into_bytes());
+    r
+}
+
+/// The path and query of a request-target in origin-form (RFC 9112
+/// §3.2.1) or absolute-form (§3.2.2: "A server MUST accept the
+/// absolute-form in requests").
+fn target_path(target: &str) -> Option<(String, Option<String>)> {
+    if target.starts_with('/') {
+        let (p, q) = match target.split_once('?') {
+            Some((p, q)) => (p, Some(q.to_owned())),
+            None => (target, None),
+        };
+        return Some((p.to_owned(), q));
+    }
+    let url = Url::parse_http(target).ok()?;
+    let path = if url.path.is_empty() { "/".to_owned() } else { url.path };
+    Some((path, url.query))
+}
+
+impl Server {
+    /// A server with fresh counters.
+    pub fn new(config: ServerConfig) -> Server {
+        Server::with_counters(config, Arc::new(WebCounters::default()))
+    }
+
+    /// A server counting into `counters`.
+    pub fn with_counters(config: ServerConfig, counters: Arc<WebCounters>) -> Server {
+        Server {
+            config: Arc::new(config),
+            counters,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// The counters.
+    pub fn counters(&self) -> &Arc<WebCounters> {
+        &self.counters
+    }
+
+    /// Serves one connection until it closes; `peer` is for the access log.
+    /// The stream is shut down (FIN) at the end.
+    pub async fn serve_connection<S>(&self, stream: S, peer: Option<SocketAddrV4>) -> ConnectionSummary
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        bump(&self.counters.connections_accepted);
+        let guard = self.counters.open(peer);
+        let mut conn = Conn {
+            server: self,
+            stream,
+            buf: Vec::with_capacity(READ_CHUNK),
+            peer,
+            served: 0,
+            sent: 0,
+        };
+        let reason = conn.run(&guard).await;
+        // Best effort: the peer may already be gone.
+        let _ = timeout_at(
+            Instant::now() + self.config.request_timeout,
+            conn.stream.shutdown(),
+        )
+        .await;
+        tracing::debug!(requests = conn.served, bytes_sent = conn.sent, reason = ?reason, "connection closed");
+        ConnectionSummary {
+            requests: conn.served,
+            bytes_sent: conn.sent,
+            reason,
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
+    fn config(&self) -> &ServerConfig {
+        &self.server.config
+    }
+
+    async fn run(&mut self, guard: &crate::counters::OpenGuard<'_>) -> CloseReason {
+        loop {
+            let (head, deadline) = match self.read_head().await {
+                ReadHead::Head(h, d) => (h, d),
+                ReadHead::Closed => return CloseReason::PeerClosed,
+                ReadHead::Io => return CloseReason::Io,
+                ReadHead::IdleTimeout => {
+                    bump(&self.server.counters.idle_timeouts);
+                    return CloseReason::IdleTimeout;
+                }
+                ReadHead::RequestTimeout => {
+                    let mut r = error_page(408, "The request did not arrive in time.");
+                    r.close = true;
+                    self.respond(None, r).await;
+                    return CloseReason::RequestTimeout;
+                }
+                ReadHead::Invalid(e) => {
+                    bump(&self.server.counters.requests);
+                    tracing::info!(error = %e, status = e.status(), "invalid request");
+                    let mut r = error_page(e.status(), &e.to_string());
+                    r.close = true;
+                    self.respond(None, r).await;
+                    return CloseReason::Error(e.status());
+                }
+            };
+            bump(&self.server.counters.requests);
+            self.served += 1;
+            guard.request(&format!("{} {}", head.method, head.target));
+            let mut response = self.handle(&head, deadline).await;
+            let forced = response.close;
+            let persistent = keep_alive(head.version, &head.headers);
+            let last = self.served >= self.config().max_requests_per_connection;
+            let status = response.head.status;
+            response.close |= !persistent || last;
+            let close = response.close;
+            if !self.respond(Some(&head), response).await {
+                return CloseReason::Io;
+            }
+            if close {
+                return if forced {
+                    CloseReason::Error(status)
+                } else if !persistent {
+                    CloseReason::NotPersistent
+                } else {
+                    CloseReason::MaxRequests
+                };
+            }
+        }
+    }
+
+    /// Reads more bytes into the buffer before `deadline`.
+    async fn fill(&mut self, deadline: Instant) -> Result<usize, BodyError> {
+        let mut chunk = [0u8; READ_CHUNK];
+        match timeout_at(deadline, self.stream.read(&mut chunk)).await {
+            Err(_) => Err(BodyError::Timeout),
+            Ok(Err(_)) | Ok(Ok(0)) => Err(BodyError::Closed),
+            Ok(Ok(n)) => {
+                add(&self.server.counters.bytes_received, n as u64);
+                self.buf.extend_from_slice(&chunk[..n]);
+                Ok(n)
+            }
+        }
+    }
+
+    async fn read_head(&mut self) -> ReadHead {
+        let idle_deadline = Instant::now() + self.config().idle_timeout;
+        let mut started: Option<Instant> = (!self.buf.is_empty()).then(Instant::now);
+        loop {
+            if !self.buf.is_empty() {
+                match parse_request_head_with(&self.buf, &self.config().limits) {
+                    Ok(Parse::Complete { head, len }) => {
+                        self.buf.drain(..len);
+                        let start = started.unwrap_or_else(Instant::now);
+                        return ReadHead::Head(head, start + self.config().request_timeout);
+                    }
+                    Ok(Parse::Incomplete) => {}
+                    Err(e) => return ReadHead::Invalid(e),
+                }
+            }
+            let deadline = match started {
+                Some(s) => s + self.config().request_timeout,
+                None => idle_deadline,
+            };
+            match self.fill(deadline).await {
+                Ok(_) => {
+                    started.get_or_insert_with(Instant::now);
+                }
+                Err(BodyError::Timeout) if started.is_none() => return ReadHead::IdleTimeout,
+                Err(BodyError::Timeout) => return ReadHead::RequestTimeout,
+                Err(BodyError::Closed) if started.is_none() => return ReadHead::Closed,
+                Err(_) => return ReadHead::Io,
+            }
+        }
+    }
+
+    /// Answers one request (the body, if any, is read only for `/echo`).
+    async fn handle(&mut self, head: &RequestHead, deadline: Instant) -> Response {
+        let host_fields = head.headers.count("host");
+        if host_fields > 1 || (head.version == Version::Http11 && host_fields == 0) {
+            let mut r = error_page(400, "An HTTP/1.1 request needs exactly one Host header field.");
+            r.close = true;
+            return r;
+        }
+        let framing = match request_framing(head) {
+            Ok(f) => f,
+            Err(e) => {
+                let mut r = error_page(e.status(), &e.to_string());
+                r.close = true;
+                return r;
+            }
+        };
+        let Some((path, query)) = target_path(&head.target) else {
+            let mut r = error_page(400, "The request-target is not a path.");
+            r.close = framing != BodyFraming::None;
+            return r;
+        };
+        let mut response = if path == ECHO_PATH {
+            if head.method == Method::Post {
+                return self.echo(head, framing, deadline).await;
+            }
+            let mut r = error_page(405, "Only POST is allowed here.");
+            r.header("Allow", "POST");
+            r
+        } else if matches!(head.method, Method::Get | Method::Head) {
+            self.static_file(&path, query.as_deref()).await
+        } else {
+            let mut r = error_page(405, "This server serves files: GET and HEAD only.");
+            r.header("Allow", "GET, HEAD");
+            r
+        };
+        // A request body nobody read would be taken for the next request.
+        response.close |= framing != BodyFraming::None;
+        response
+    }
+
+    async fn static_file(&self, path: &str, query: Option<&str>) -> Response {
+        match files::resolve(&self.config().root, path).await {
+            Ok(Resolved::File { path, content_type }) => match open(&path).await {
+                Ok((body, _)) => {
+                    let mut r = Response::new(200);
+                    r.header("Content-Type", content_type);
+                    r.body = body;
+                    r
+                }
+                Err(e) => {
+                    tracing::warn!(file = %path.display(), error = %e, "cannot read file");
+                    error_page(404, "The file cannot be read.")
+                }
+            },
+            Ok(Resolved::AddSlash(location)) => {
+                let location = match query {
+                    Some(q) => format!("{location}?{q}"),
+                    None => location,
+                };
+                let mut r = error_page(301, "This is a directory: its address ends with a slash.");
+                r.header("Location", &location);
+                r
+            }
+            Err(refused) => {
+                let detail = match &refused {
+                    Refused::BadPath(why) => format!("Refused path: {why}."),
+                    Refused::NotFound => "Nothing here.".to_owned(),
+                    Refused::OutsideRoot => "This path leads outside the document root.".to_owned(),
+                };
+                error_page(refused.status(), &detail)
+            }
+        }
+    }
+
+    async fn echo(&mut self, head: &RequestHead, framing: BodyFraming, deadline: Instant) -> Response {
+        let limit = self.config().max_body;
+        let wants_continue = head.version == Version::Http11
+            && head.headers.has_token("expect", "100-continue");
+        let body = match framing {
+            BodyFraming::ContentLength(n) if n > limit => Err(BodyError::Http(HttpError::BodyTooLarge { limit })),
+            BodyFraming::None => Ok(Vec::new()),
+            _ => {
+                if wants_continue && self.buf.is_empty() {
+                    let interim = ResponseHead::new(100).to_bytes();
+                    if self.write(&interim).await.is_err() {
+                        return Response {
+                            close: true,
+                            ..Response::new(400)
+                        };
+                    }
+                    self.server.counters.count_status(100);
+                }
+                self.read_body(framing, limit, deadline).await
+            }
+        };
+        match body {
+            Ok(body) => {
+                let mut r = Response::new(200);
+                let ctype = head
+                    .headers
+                    .get_str("content-type")
+                    .unwrap_or("application/octet-stream");
+                r.header("Content-Type", ctype);
+                r.body = Body::Bytes(body);
+                r
+            }
+            Err(e) => {
+                let mut r = match e {
+                    BodyError::Http(e) => error_page(e.status(), &e.to_string()),
+                    BodyError::Timeout => error_page(408, "The request body did not arrive in time."),
+                    BodyError::Closed => Response::new(400),
+                };
+                r.close = true;
+                r
+            }
+        }
+    }
+
+    async fn read_body(&mut self, framing: BodyFraming, limit: u64, deadline: Instant) -> Result<Vec<u8>, BodyError> {
+        match framing {
+            BodyFraming::ContentLength(n) => {
+                let n = n as usize;
+                while self.buf.len() < n {
+                    self.fill(deadline).await?;
+                }
+                Ok(self.buf.drain(..n).collect())
+            }
+            BodyFraming::Chunked => {
+                let mut dec = ChunkedDecoder::new(limit);
+                let mut out = Vec::new();
+                loop {
+                    let p = dec.decode(&self.buf, &mut out).map_err(BodyError::Http)?;
+                    self.buf.drain(..p.consumed);
+                    if p.done {
+                        return Ok(out);
+                    }
+                    self.fill(deadline).await?;
+                }
+            }
+            BodyFraming::None | BodyFraming::Close => Ok(Vec::new()),
+        }
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let deadline = Instant::now() + self.config().request_timeout;
+        match timeout_at(deadline, self.stream.write_all(bytes)).await {
+            Ok(Ok(())) => {
+                self.sent += bytes.len() as u64;
+                add(&self.server.counters.bytes_sent, bytes.len() as u64);
+                Ok(())
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
+        }
+    }
+
+    /// Completes the head (Date, Server, Content-Length, Connection), sends
+    /// the response and logs it; false if the connection broke.
+    async fn respond(&mut self, request: Option<&RequestHead>, mut r: Response) -> bool {
+        let now = unix_now();
+        let len = r.body_len();
+        let mut head = ResponseHead::new(r.head.status);
+        head.headers.append("Date", date::imf_fixdate(now)).ok();
+        head.headers.append("Server", SERVER_NAME).ok();
+        for f in r.head.headers.iter() {
+            if !f.name.eq_ignore_ascii_case("content-length") && !f.name.eq_ignore_ascii_case("connection") {
+                head.headers.append(&f.name, &f.value).ok();
+            }
+        }
+        head.headers.append("Content-Length", len.to_string()).ok();
+        if r.close {
+            head.headers.append("Connection", "close").ok();
+        } else {
+            head.headers.append("Connection", "keep-alive").ok();
+            let left = self.config().max_requests_per_connection.saturating_sub(self.served);
+            let ka = format!("timeout={}, max={left}", self.config().idle_timeout.as_secs());
+            head.headers.append("Keep-Alive", ka).ok();
+        }
+        let send_body = request.is_none_or(|h| h.method != Method::Head);
+        let status = head.status;
+        let mut out = head.to_bytes();
+        let mut ok = true;
+        let mut body_sent = 0u64;
+        match r.body {
+            Body::Bytes(b) if send_body => {
+                out.extend_from_slice(&b);
+                body_sent = b.len() as u64;
+                ok = self.write(&out).await.is_ok();
+            }
+            Body::File { mut file, len } if send_body => {
+                ok = self.write(&out).await.is_ok();
+                let mut left = len;
+                let mut chunk = vec![0u8; FILE_CHUNK];
+                while ok && left > 0 {
+                    let want = left.min(FILE_CHUNK as u64) as usize;
+                    match file.read(&mut chunk[..want]).await {
+                        Ok(0) | Err(_) => {
+                            tracing::warn!(left, "file shrank while being sent: closing");
+                            ok = false;
+                        }
+                        Ok(n) => {
+                            ok = self.write(&chunk[..n]).await.is_ok();
+                            left -= n as u64;
+                            body_sent += n as u64;
+                        }
+                    }
+                }
+            }
+            _ => ok = self.write(&out).await.is_ok(),
+        }
+        self.server.counters.count_status(status);
+        self.log(request, status, body_sent, now);
+        ok
+    }
+
+    /// One Common Log Format line: `host ident user [time] "request" status bytes`.
+    fn log(&self, request: Option<&RequestHead>, status: u16, bytes: u64, now: u64) {
+        let host = self.peer.map_or_else(|| "-".to_owned(), |p| p.ip().to_string());
+        let line = match request {
+            Some(h) => format!("{} {} {}", h.method, h.target, h.version),
+            None => "-".to_owned(),
+        };
+        let bytes = if bytes == 0 { "-".to_owned() } else { bytes.to_string() };
+        tracing::info!(
+            target: "vnet_web::access",
+            "{host} - - [{}] \"{line}\" {status} {bytes}",
+            date::clf_timestamp(now)
+        );
+    }
+}
+
+/// Opens a file to send: small files are read whole, larger ones streamed.
+async fn open(path: &std::path::Path) -> io::Result<(Body, u64)> {
+    let file = tokio::fs::File::open(path).await?;
+    let len = file.metadata().await?.len();
+    if len <= SMALL_FILE {
+        let mut data = Vec::with_capacity(len as usize);
+        file.take(SMALL_FILE + 1).read_to_end(&mut data).await?;
+        let n = data.len() as u64;
+        return Ok((Body::Bytes(data), n));
+    }
+    Ok((Body::File { file, len }, len))
+}
