@@ -210,7 +210,6 @@ fn capture_writes_pcapng_that_tshark_reads_cleanly() {
 
 #[test]
 fn capture_dir_in_the_topology_records_every_interface() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let text = std::fs::read_to_string(repo_path("configs/lab.toml"))
         .expect("default lab")
         .replacen(

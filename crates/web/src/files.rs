@@ -78,7 +78,8 @@ pub fn path_segments(raw: &str) -> Result<Vec<String>, Refused> {
         if decoded.iter().any(|&b| b < 0x20 || b == 0x7f) {
             return Err(Refused::BadPath("a control character in the path"));
         }
-        let text = String::from_utf8(decoded).map_err(|_| Refused::BadPath("the path is not UTF-8"))?;
+        let text =
+            String::from_utf8(decoded).map_err(|_| Refused::BadPath("the path is not UTF-8"))?;
         if text == "." || text == ".." {
             return Err(Refused::BadPath("a dot segment (. or ..) in the path"));
         }
@@ -166,7 +167,10 @@ mod tests {
 
     #[test]
     fn lexical_guard() {
-        assert_eq!(path_segments("/a//b/%20c/"), Ok(vec!["a".into(), "b".into(), " c".into()]));
+        assert_eq!(
+            path_segments("/a//b/%20c/"),
+            Ok(vec!["a".into(), "b".into(), " c".into()])
+        );
         for bad in [
             "/../etc/passwd",
             "/a/../../etc/passwd",
@@ -182,7 +186,10 @@ mod tests {
             "etc/passwd",
             "/%ff",
         ] {
-            assert!(matches!(path_segments(bad), Err(Refused::BadPath(_))), "{bad}");
+            assert!(
+                matches!(path_segments(bad), Err(Refused::BadPath(_))),
+                "{bad}"
+            );
         }
     }
 

@@ -95,10 +95,10 @@ impl Device for WebServer {
     }
     fn counters(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self.stack.counters()).unwrap_or_default();
-        if let (Some(obj), Some(h)) = (v.as_object_mut(), &self.http) {
-            if let Ok(web) = serde_json::to_value(h.server.counters().snapshot()) {
-                obj.insert("web".into(), web);
-            }
+        if let (Some(obj), Some(h)) = (v.as_object_mut(), &self.http)
+            && let Ok(web) = serde_json::to_value(h.server.counters().snapshot())
+        {
+            obj.insert("web".into(), web);
         }
         v
     }

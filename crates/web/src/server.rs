@@ -40,8 +40,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, timeout_at};
 use vnet_topology::device::WebConfig;
 use vnet_wire::http::{
-    BodyFraming, ChunkedDecoder, HttpError, Limits, Method, Parse, RequestHead, ResponseHead,
-    Url, Version, date, keep_alive, parse_request_head_with, request_framing,
+    BodyFraming, ChunkedDecoder, HttpError, Limits, Method, Parse, RequestHead, ResponseHead, Url,
+    Version, date, keep_alive, parse_request_head_with, request_framing,
 };
 
 /// The `Server` header value (RFC 9110 §10.2.4).
@@ -57,6 +57,10 @@ const READ_CHUNK: usize = 16 * 1024;
 /// Files up to this size are read whole and sent with the head in one write.
 const SMALL_FILE: u64 = 256 * 1024;
 const FILE_CHUNK: usize = 64 * 1024;
+/// Longest lingering close after an error response.
+const LINGER_TIME: Duration = Duration::from_secs(2);
+/// Most bytes discarded in a lingering close.
+const LINGER_BYTES: usize = 4 << 20;
 
 /// How a server behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,7 +254,11 @@ fn target_path(target: &str) -> Option<(String, Option<String>)> {
         return Some((p.to_owned(), q));
     }
     let url = Url::parse_http(target).ok()?;
-    let path = if url.path.is_empty() { "/".to_owned() } else { url.path };
+    let path = if url.path.is_empty() {
+        "/".to_owned()
+    } else {
+        url.path
+    };
     Some((path, url.query))
 }
 
@@ -280,7 +288,11 @@ impl Server {
 
     /// Serves one connection until it closes; `peer` is for the access log.
     /// The stream is shut down (FIN) at the end.
-    pub async fn serve_connection<S>(&self, stream: S, peer: Option<SocketAddrV4>) -> ConnectionSummary
+    pub async fn serve_connection<S>(
+        &self,
+        stream: S,
+        peer: Option<SocketAddrV4>,
+    ) -> ConnectionSummary
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
@@ -301,6 +313,9 @@ impl Server {
             conn.stream.shutdown(),
         )
         .await;
+        if matches!(reason, CloseReason::Error(_) | CloseReason::RequestTimeout) {
+            conn.linger().await;
+        }
         tracing::debug!(requests = conn.served, bytes_sent = conn.sent, reason = ?reason, "connection closed");
         ConnectionSummary {
             requests: conn.served,
@@ -365,15 +380,36 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         }
     }
 
+    /// Lingering close (RFC 9112 §9.6): after an error response the client
+    /// may still be sending a request body. Closing with unread data makes
+    /// a TCP stack send RST, which can destroy the response before the
+    /// client reads it; so, with the write side already shut, read and
+    /// discard until the client closes, for at most [`LINGER_TIME`] and
+    /// [`LINGER_BYTES`].
+    async fn linger(&mut self) {
+        let deadline = Instant::now() + LINGER_TIME;
+        let mut discarded = 0usize;
+        let mut sink = vec![0u8; READ_CHUNK];
+        while discarded < LINGER_BYTES {
+            match timeout_at(deadline, self.stream.read(&mut sink)).await {
+                Ok(Ok(n)) if n > 0 => discarded += n,
+                _ => break,
+            }
+        }
+        self.buf.clear();
+    }
+
     /// Reads more bytes into the buffer before `deadline`.
     async fn fill(&mut self, deadline: Instant) -> Result<usize, BodyError> {
-        let mut chunk = [0u8; READ_CHUNK];
-        match timeout_at(deadline, self.stream.read(&mut chunk)).await {
+        // At most READ_CHUNK more bytes: the buffer stays bounded by the
+        // head limits (the parser refuses beyond them) plus one chunk.
+        self.buf.reserve(READ_CHUNK);
+        let mut limited = (&mut self.stream).take(READ_CHUNK as u64);
+        match timeout_at(deadline, limited.read_buf(&mut self.buf)).await {
             Err(_) => Err(BodyError::Timeout),
             Ok(Err(_)) | Ok(Ok(0)) => Err(BodyError::Closed),
             Ok(Ok(n)) => {
                 add(&self.server.counters.bytes_received, n as u64);
-                self.buf.extend_from_slice(&chunk[..n]);
                 Ok(n)
             }
         }
@@ -414,7 +450,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
     async fn handle(&mut self, head: &RequestHead, deadline: Instant) -> Response {
         let host_fields = head.headers.count("host");
         if host_fields > 1 || (head.version == Version::Http11 && host_fields == 0) {
-            let mut r = error_page(400, "An HTTP/1.1 request needs exactly one Host header field.");
+            let mut r = error_page(
+                400,
+                "An HTTP/1.1 request needs exactly one Host header field.",
+            );
             r.close = true;
             return r;
         }
@@ -484,12 +523,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         }
     }
 
-    async fn echo(&mut self, head: &RequestHead, framing: BodyFraming, deadline: Instant) -> Response {
+    async fn echo(
+        &mut self,
+        head: &RequestHead,
+        framing: BodyFraming,
+        deadline: Instant,
+    ) -> Response {
         let limit = self.config().max_body;
-        let wants_continue = head.version == Version::Http11
-            && head.headers.has_token("expect", "100-continue");
+        let wants_continue =
+            head.version == Version::Http11 && head.headers.has_token("expect", "100-continue");
         let body = match framing {
-            BodyFraming::ContentLength(n) if n > limit => Err(BodyError::Http(HttpError::BodyTooLarge { limit })),
+            BodyFraming::ContentLength(n) if n > limit => {
+                Err(BodyError::Http(HttpError::BodyTooLarge { limit }))
+            }
             BodyFraming::None => Ok(Vec::new()),
             _ => {
                 if wants_continue && self.buf.is_empty() {
@@ -519,7 +565,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             Err(e) => {
                 let mut r = match e {
                     BodyError::Http(e) => error_page(e.status(), &e.to_string()),
-                    BodyError::Timeout => error_page(408, "The request body did not arrive in time."),
+                    BodyError::Timeout => {
+                        error_page(408, "The request body did not arrive in time.")
+                    }
                     BodyError::Closed => Response::new(400),
                 };
                 r.close = true;
@@ -528,7 +576,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         }
     }
 
-    async fn read_body(&mut self, framing: BodyFraming, limit: u64, deadline: Instant) -> Result<Vec<u8>, BodyError> {
+    async fn read_body(
+        &mut self,
+        framing: BodyFraming,
+        limit: u64,
+        deadline: Instant,
+    ) -> Result<Vec<u8>, BodyError> {
         match framing {
             BodyFraming::ContentLength(n) => {
                 let n = n as usize;
@@ -568,14 +621,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
 
     /// Completes the head (Date, Server, Content-Length, Connection), sends
     /// the response and logs it; false if the connection broke.
-    async fn respond(&mut self, request: Option<&RequestHead>, mut r: Response) -> bool {
+    async fn respond(&mut self, request: Option<&RequestHead>, r: Response) -> bool {
         let now = unix_now();
         let len = r.body_len();
         let mut head = ResponseHead::new(r.head.status);
         head.headers.append("Date", date::imf_fixdate(now)).ok();
         head.headers.append("Server", SERVER_NAME).ok();
         for f in r.head.headers.iter() {
-            if !f.name.eq_ignore_ascii_case("content-length") && !f.name.eq_ignore_ascii_case("connection") {
+            if !f.name.eq_ignore_ascii_case("content-length")
+                && !f.name.eq_ignore_ascii_case("connection")
+            {
                 head.headers.append(&f.name, &f.value).ok();
             }
         }
@@ -584,23 +639,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             head.headers.append("Connection", "close").ok();
         } else {
             head.headers.append("Connection", "keep-alive").ok();
-            let left = self.config().max_requests_per_connection.saturating_sub(self.served);
-            let ka = format!("timeout={}, max={left}", self.config().idle_timeout.as_secs());
+            let left = self
+                .config()
+                .max_requests_per_connection
+                .saturating_sub(self.served);
+            let ka = format!(
+                "timeout={}, max={left}",
+                self.config().idle_timeout.as_secs()
+            );
             head.headers.append("Keep-Alive", ka).ok();
         }
         let send_body = request.is_none_or(|h| h.method != Method::Head);
         let status = head.status;
         let mut out = head.to_bytes();
-        let mut ok = true;
         let mut body_sent = 0u64;
-        match r.body {
+        let ok = match r.body {
             Body::Bytes(b) if send_body => {
                 out.extend_from_slice(&b);
                 body_sent = b.len() as u64;
-                ok = self.write(&out).await.is_ok();
+                self.write(&out).await.is_ok()
             }
             Body::File { mut file, len } if send_body => {
-                ok = self.write(&out).await.is_ok();
+                let mut ok = self.write(&out).await.is_ok();
                 let mut left = len;
                 let mut chunk = vec![0u8; FILE_CHUNK];
                 while ok && left > 0 {
@@ -617,28 +677,51 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                         }
                     }
                 }
+                ok
             }
-            _ => ok = self.write(&out).await.is_ok(),
-        }
+            _ => self.write(&out).await.is_ok(),
+        };
         self.server.counters.count_status(status);
         self.log(request, status, body_sent, now);
         ok
     }
 
-    /// One Common Log Format line: `host ident user [time] "request" status bytes`.
+    /// Logs one access-log line.
     fn log(&self, request: Option<&RequestHead>, status: u16, bytes: u64, now: u64) {
-        let host = self.peer.map_or_else(|| "-".to_owned(), |p| p.ip().to_string());
-        let line = match request {
-            Some(h) => format!("{} {} {}", h.method, h.target, h.version),
-            None => "-".to_owned(),
-        };
-        let bytes = if bytes == 0 { "-".to_owned() } else { bytes.to_string() };
-        tracing::info!(
-            target: "vnet_web::access",
-            "{host} - - [{}] \"{line}\" {status} {bytes}",
-            date::clf_timestamp(now)
+        let line = request.map(|h| format!("{} {} {}", h.method, h.target, h.version));
+        let text = access_log_line(
+            self.peer.map(|p| *p.ip()),
+            line.as_deref(),
+            status,
+            bytes,
+            now,
         );
+        tracing::info!(target: "vnet_web::access", "{text}");
     }
+}
+
+/// One line of the Common Log Format (NCSA httpd, Apache's `common`):
+/// `host ident authuser [date] "request line" status bytes`, e.g.
+/// `10.0.1.100 - - [21/Nov/2026:05:00:00 +0000] "GET / HTTP/1.1" 200 1234`.
+/// Unknown fields are `-`, as is a body of 0 bytes.
+pub fn access_log_line(
+    peer: Option<std::net::Ipv4Addr>,
+    request_line: Option<&str>,
+    status: u16,
+    body_bytes: u64,
+    unix_secs: u64,
+) -> String {
+    let host = peer.map_or_else(|| "-".to_owned(), |p| p.to_string());
+    let bytes = if body_bytes == 0 {
+        "-".to_owned()
+    } else {
+        body_bytes.to_string()
+    };
+    format!(
+        "{host} - - [{}] \"{}\" {status} {bytes}",
+        date::clf_timestamp(unix_secs),
+        request_line.unwrap_or("-")
+    )
 }
 
 /// Opens a file to send: small files are read whole, larger ones streamed.

@@ -35,7 +35,8 @@ pub fn start(handle: DeviceHandle<WebServer>) -> ExecFuture {
 /// Listens and serves until the device stops. Returns at once if the
 /// device has no web settings.
 pub async fn serve(handle: DeviceHandle<WebServer>) -> anyhow::Result<()> {
-    let Some((server, port)) = handle.with(|dev, _, _| dev.http().map(|h| (h.server.clone(), h.port)))
+    let Some((server, port)) =
+        handle.with(|dev, _, _| dev.http().map(|h| (h.server.clone(), h.port)))
     else {
         tracing::warn!("no web settings: the HTTP service is not started");
         return Ok(());

@@ -113,7 +113,10 @@ fn wild_request() -> impl Strategy<Value = Vec<u8>> {
             (
                 strategies::token(),
                 "[ \t]{0,2}",
-                prop::collection::vec(prop_oneof![0x21u8..0x7f, 0x80u8..=0xff, Just(b' '), Just(b'\t')], 0..20),
+                prop::collection::vec(
+                    prop_oneof![0x21u8..0x7f, 0x80u8..=0xff, Just(b' '), Just(b'\t')],
+                    0..20,
+                ),
             ),
             0..10,
         ),
@@ -205,4 +208,3 @@ fn a_browser_request_matches() {
     assert_eq!(ours(bytes), theirs(bytes));
     assert!(ours(bytes).is_some());
 }
-

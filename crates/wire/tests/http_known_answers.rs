@@ -3,9 +3,9 @@
 //! RFC 3986 §5.4.
 
 use vnet_wire::http::{
-    BodyFraming, ChunkedDecoder, Host, HttpError, Method, Parse, RequestHead, ResponseHead,
-    Scheme, Url, UrlError, Version, keep_alive, parse_request_head, parse_response_head,
-    request_framing, response_framing,
+    BodyFraming, ChunkedDecoder, Host, HttpError, Method, Parse, RequestHead, ResponseHead, Scheme,
+    Url, UrlError, Version, keep_alive, parse_request_head, parse_response_head, request_framing,
+    response_framing,
 };
 
 fn request(bytes: &[u8]) -> (RequestHead, usize) {
@@ -25,7 +25,8 @@ fn response(bytes: &[u8]) -> (ResponseHead, usize) {
 /// `curl http://www.example.com/` (curl 8.5).
 #[test]
 fn curl_get() {
-    let bytes = b"GET / HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n";
+    let bytes =
+        b"GET / HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n";
     let (head, len) = request(bytes);
     assert_eq!(len, bytes.len());
     assert_eq!(head.method, Method::Get);
@@ -54,7 +55,10 @@ Priority: u=0, i\r\n\r\n";
     let (head, _) = request(bytes);
     assert_eq!(head.path_and_query(), ("/dir/file.html", Some("q=1")));
     assert_eq!(head.headers.len(), 8);
-    assert_eq!(head.headers.get_str("accept-language"), Some("en-US,en;q=0.5"));
+    assert_eq!(
+        head.headers.get_str("accept-language"),
+        Some("en-US,en;q=0.5")
+    );
     assert!(head.headers.has_token("Accept-Encoding", "deflate"));
     assert!(keep_alive(head.version, &head.headers));
 }
@@ -96,7 +100,8 @@ fn curl_chunked_post() {
 /// HTTP/1.0 as `ab` (ApacheBench) sends it, with and without keep-alive.
 #[test]
 fn http10_persistence() {
-    let (head, _) = request(b"GET / HTTP/1.0\r\nHost: x\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n");
+    let (head, _) =
+        request(b"GET / HTTP/1.0\r\nHost: x\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n");
     assert!(!keep_alive(head.version, &head.headers));
     let (head, _) = request(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\nHost: x\r\n\r\n");
     assert!(keep_alive(head.version, &head.headers));
@@ -108,7 +113,10 @@ fn chunked_response() {
     let bytes = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n7\r\nMozilla\r\n11\r\nDeveloper Network\r\n0\r\n\r\n";
     let (head, len) = response(bytes);
     assert_eq!((head.status, head.reason.as_str()), (200, "OK"));
-    assert_eq!(response_framing(&head, &Method::Get), Ok(BodyFraming::Chunked));
+    assert_eq!(
+        response_framing(&head, &Method::Get),
+        Ok(BodyFraming::Chunked)
+    );
     let mut dec = ChunkedDecoder::new(1024);
     let mut body = Vec::new();
     assert!(dec.decode(&bytes[len..], &mut body).expect("valid").done);
@@ -121,9 +129,18 @@ fn nginx_redirect() {
     let bytes = b"HTTP/1.1 301 Moved Permanently\r\nServer: nginx/1.24.0\r\nDate: Sat, 21 Nov 2026 05:00:00 GMT\r\nContent-Type: text/html\r\nContent-Length: 169\r\nLocation: http://www.example.com/dir/\r\nConnection: keep-alive\r\n\r\n";
     let (head, _) = response(bytes);
     assert_eq!(head.status, 301);
-    assert_eq!(response_framing(&head, &Method::Get), Ok(BodyFraming::ContentLength(169)));
-    assert_eq!(response_framing(&head, &Method::Head), Ok(BodyFraming::None));
-    assert_eq!(head.headers.get_str("location"), Some("http://www.example.com/dir/"));
+    assert_eq!(
+        response_framing(&head, &Method::Get),
+        Ok(BodyFraming::ContentLength(169))
+    );
+    assert_eq!(
+        response_framing(&head, &Method::Head),
+        Ok(BodyFraming::None)
+    );
+    assert_eq!(
+        head.headers.get_str("location"),
+        Some("http://www.example.com/dir/")
+    );
 }
 
 #[test]
@@ -150,23 +167,38 @@ fn errors_have_their_status_codes() {
 fn seed_urls() {
     let u = Url::parse("http://user:password@www.cyber.co.kr:80/dir/file.html").expect("http");
     assert_eq!(u.scheme, Scheme::Http);
-    assert_eq!((u.user.as_deref(), u.password.as_deref()), (Some("user"), Some("password")));
+    assert_eq!(
+        (u.user.as_deref(), u.password.as_deref()),
+        (Some("user"), Some("password"))
+    );
     assert_eq!(u.host, Some(Host::Name("www.cyber.co.kr".into())));
     assert_eq!((u.port, u.path.as_str()), (Some(80), "/dir/file.html"));
     assert_eq!(u.host_header(), "www.cyber.co.kr");
     assert_eq!(u.request_target(), "/dir/file.html");
 
     let ftp = Url::parse("ftp://user:password@ftp.cyber.co.kr:21/dir/file1.html").expect("ftp");
-    assert_eq!((ftp.scheme.clone(), ftp.port_or_default()), (Scheme::Ftp, Some(21)));
+    assert_eq!(
+        (ftp.scheme.clone(), ftp.port_or_default()),
+        (Scheme::Ftp, Some(21))
+    );
     let file = Url::parse("file://localhost/c:/path/file1/zip").expect("file");
-    assert_eq!((file.host.clone(), file.path.as_str()), (Some(Host::Name("localhost".into())), "/c:/path/file1/zip"));
+    assert_eq!(
+        (file.host.clone(), file.path.as_str()),
+        (Some(Host::Name("localhost".into())), "/c:/path/file1/zip")
+    );
     let mail = Url::parse("mailto:tone@cyber.co.kr").expect("mailto");
-    assert_eq!((mail.scheme.clone(), mail.host.clone(), mail.path.as_str()), (Scheme::Mailto, None, "tone@cyber.co.kr"));
+    assert_eq!(
+        (mail.scheme.clone(), mail.host.clone(), mail.path.as_str()),
+        (Scheme::Mailto, None, "tone@cyber.co.kr")
+    );
     let news = Url::parse("news:comp.protocols.tcp-ip").expect("news");
     assert_eq!(news.path, "comp.protocols.tcp-ip");
 
     let https = Url::parse_http("https://www.google.com/").expect_err("no TLS");
-    assert_eq!(https.to_string(), "https is not supported by vnet's browser: no TLS");
+    assert_eq!(
+        https.to_string(),
+        "https is not supported by vnet's browser: no TLS"
+    );
     for (url, scheme) in [
         ("ftp://ftp.cyber.co.kr/", "ftp"),
         ("file:///etc/hosts", "file"),
@@ -184,8 +216,20 @@ fn seed_urls() {
     assert_eq!(u.host_header(), "www.example.com:8080");
     assert_eq!(u.request_target(), "/c?x=1%202");
     let ip = Url::parse_http("http://10.0.3.10").expect("ip");
-    assert_eq!((ip.host.clone(), ip.request_target()), (Some(Host::Ipv4([10, 0, 3, 10].into())), "/".to_string()));
-    for bad in ["http://host:99999/", "http://host:8o/", "http://ho st/", "http://1.2.3.256/", "http://x/%zz", "http:///x", "/x", ""] {
+    assert_eq!(
+        (ip.host.clone(), ip.request_target()),
+        (Some(Host::Ipv4([10, 0, 3, 10].into())), "/".to_string())
+    );
+    for bad in [
+        "http://host:99999/",
+        "http://host:8o/",
+        "http://ho st/",
+        "http://1.2.3.256/",
+        "http://x/%zz",
+        "http:///x",
+        "/x",
+        "",
+    ] {
         assert!(Url::parse_http(bad).is_err(), "{bad}");
     }
 }
@@ -240,7 +284,9 @@ fn rfc3986_reference_resolution() {
         ("http:g", "http:g"),
     ];
     for (reference, expected) in cases {
-        let joined = base.join(reference).unwrap_or_else(|e| panic!("{reference}: {e}"));
+        let joined = base
+            .join(reference)
+            .unwrap_or_else(|e| panic!("{reference}: {e}"));
         assert_eq!(joined.to_string(), expected, "reference {reference:?}");
     }
 }

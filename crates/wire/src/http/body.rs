@@ -125,9 +125,7 @@ pub(crate) fn content_length(h: &Headers) -> Result<Option<u64>, HttpError> {
         if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
             return Err(HttpError::InvalidContentLength);
         }
-        let n = v
-            .iter()
-            .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+        let n = v.iter().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
         match found {
             Some(prev) if prev != n => return Err(HttpError::InvalidContentLength),
             _ => found = Some(n),
@@ -178,37 +176,88 @@ mod tests {
     fn request_bodies() {
         let f = |t: &str| request_framing(&req(t));
         assert_eq!(f("GET / HTTP/1.1\r\n\r\n"), Ok(BodyFraming::None));
-        assert_eq!(f("POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n"), Ok(BodyFraming::None));
+        assert_eq!(
+            f("POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n"),
+            Ok(BodyFraming::None)
+        );
         assert_eq!(
             f("POST / HTTP/1.1\r\nContent-Length: 12\r\ncontent-length: 12, 12\r\n\r\n"),
             Ok(BodyFraming::ContentLength(12))
         );
-        assert_eq!(f("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n"), Ok(BodyFraming::Chunked));
+        assert_eq!(
+            f("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n"),
+            Ok(BodyFraming::Chunked)
+        );
         let status = |t: &str| f(t).map_err(|e| e.status());
-        assert_eq!(status("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"), Err(400));
-        assert_eq!(status("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"), Err(400));
-        assert_eq!(status("POST / HTTP/1.1\r\nContent-Length: +1\r\n\r\n"), Err(400));
-        assert_eq!(status("POST / HTTP/1.1\r\nContent-Length:\r\n\r\n"), Err(400));
-        assert_eq!(status("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n"), Err(400));
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+            Err(400)
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"),
+            Err(400)
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nContent-Length: +1\r\n\r\n"),
+            Err(400)
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nContent-Length:\r\n\r\n"),
+            Err(400)
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n"),
+            Err(400)
+        );
         assert_eq!(
             status("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"),
             Err(400)
         );
-        assert_eq!(status("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), Err(400));
-        assert_eq!(status("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"), Err(400));
-        assert_eq!(status("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), Err(501));
-        assert_eq!(status("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"), Err(400));
+        assert_eq!(
+            status("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            Err(400)
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
+            Err(400)
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+            Err(501)
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"),
+            Err(400)
+        );
     }
 
     #[test]
     fn response_bodies() {
         let get = Method::Get;
         let f = |t: &str, m: &Method| response_framing(&resp(t), m);
-        assert_eq!(f("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", &Method::Head), Ok(BodyFraming::None));
-        assert_eq!(f("HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n", &get), Ok(BodyFraming::None));
-        assert_eq!(f("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", &get), Ok(BodyFraming::ContentLength(5)));
         assert_eq!(
-            f("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", &get),
+            f(
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
+                &Method::Head
+            ),
+            Ok(BodyFraming::None)
+        );
+        assert_eq!(
+            f(
+                "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n",
+                &get
+            ),
+            Ok(BodyFraming::None)
+        );
+        assert_eq!(
+            f("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", &get),
+            Ok(BodyFraming::ContentLength(5))
+        );
+        assert_eq!(
+            f(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+                &get
+            ),
             Ok(BodyFraming::Chunked)
         );
         assert_eq!(f("HTTP/1.0 200 OK\r\n\r\n", &get), Ok(BodyFraming::Close));

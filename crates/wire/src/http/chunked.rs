@@ -174,13 +174,17 @@ impl ChunkedDecoder {
             (State::TrailerStart | State::EndLf, b'\n') => self.state = State::Done,
             (State::TrailerLine, b'\r') => self.state = State::TrailerLineLf,
             (State::TrailerLine | State::TrailerLineLf, b'\n') => self.state = State::TrailerStart,
-            (State::TrailerStart | State::TrailerLine, b) if b == b'\t' || (b >= 0x20 && b != 0x7f) => {
+            (State::TrailerStart | State::TrailerLine, b)
+                if b == b'\t' || (b >= 0x20 && b != 0x7f) =>
+            {
                 self.state = State::TrailerLine;
             }
             (State::TrailerStart | State::TrailerLine, _) => {
                 return Err(Self::bad("control character in trailer"));
             }
-            (State::TrailerLineLf | State::EndLf, _) => return Err(Self::bad("bare CR in trailer")),
+            (State::TrailerLineLf | State::EndLf, _) => {
+                return Err(Self::bad("bare CR in trailer"));
+            }
             (State::Data(_) | State::Done, _) => {}
         }
         Ok(())
@@ -256,7 +260,10 @@ mod tests {
         assert!(bad(b"\r\n", 100).is_err());
         assert!(bad(b"3\r\nabcX", 100).is_err());
         assert!(bad(b"11111111111111111\r\n", u64::MAX).is_err());
-        assert_eq!(bad(b"65\r\n", 100), Err(HttpError::BodyTooLarge { limit: 100 }));
+        assert_eq!(
+            bad(b"65\r\n", 100),
+            Err(HttpError::BodyTooLarge { limit: 100 })
+        );
         let long_ext = format!("1;{}\r\n", "a".repeat(MAX_CHUNK_LINE));
         assert!(bad(long_ext.as_bytes(), 100).is_err());
         let long_trailer = format!("0\r\nX: {}\r\n\r\n", "a".repeat(MAX_TRAILER_SECTION));

@@ -52,7 +52,10 @@ impl Civil {
     }
 
     fn month_name(&self) -> &'static str {
-        MONTHS.get(self.month.saturating_sub(1) as usize).copied().unwrap_or("Jan")
+        MONTHS
+            .get(self.month.saturating_sub(1) as usize)
+            .copied()
+            .unwrap_or("Jan")
     }
 }
 

@@ -281,7 +281,10 @@ pub fn parse_request_head_with(
         ));
     };
     if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
-        return Err(HttpError::malformed("request line", "method is not a token"));
+        return Err(HttpError::malformed(
+            "request line",
+            "method is not a token",
+        ));
     }
     if target.is_empty() || !target.iter().all(|b| (0x21..=0x7e).contains(b)) {
         return Err(HttpError::malformed(
@@ -323,23 +326,30 @@ pub fn parse_response_head_with(
     let (version, rest) = match line.iter().position(|&b| b == b' ') {
         Some(i) => (&line[..i], &line[i + 1..]),
         None => {
-            return Err(HttpError::malformed(
-                "status line",
-                "not VERSION SP STATUS",
-            ));
+            return Err(HttpError::malformed("status line", "not VERSION SP STATUS"));
         }
     };
     let version = parse_version(version)?;
     let (code, reason) = match rest.get(3) {
         None => (rest, &[][..]),
         Some(b' ') => (&rest[..3], &rest[4..]),
-        Some(_) => return Err(HttpError::malformed("status line", "status code is not 3 digits")),
+        Some(_) => {
+            return Err(HttpError::malformed(
+                "status line",
+                "status code is not 3 digits",
+            ));
+        }
     };
     let status = match code {
         [a @ b'1'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9'] => {
             u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
         }
-        _ => return Err(HttpError::malformed("status line", "status code is not 3 digits")),
+        _ => {
+            return Err(HttpError::malformed(
+                "status line",
+                "status code is not 3 digits",
+            ));
+        }
     };
     if !reason.iter().all(|&b| is_value_byte(b)) {
         return Err(HttpError::malformed(
@@ -526,7 +536,10 @@ mod tests {
         assert_eq!(req(&long.as_bytes()[..8500]).unwrap_err().status(), 414);
         let many: String = (0..101).map(|i| format!("X-{i}: v\r\n")).collect();
         let r = format!("GET / HTTP/1.1\r\n{many}\r\n");
-        assert_eq!(req(r.as_bytes()).unwrap_err(), HttpError::TooManyFields { limit: 100 });
+        assert_eq!(
+            req(r.as_bytes()).unwrap_err(),
+            HttpError::TooManyFields { limit: 100 }
+        );
         let big = format!("GET / HTTP/1.1\r\nX: {}\r\n", "v".repeat(17000));
         assert_eq!(req(big.as_bytes()).unwrap_err().status(), 431);
         assert_eq!(req(&big.as_bytes()[..16500]).unwrap_err().status(), 431);
@@ -543,16 +556,27 @@ mod tests {
             b"GET / HTTP/1.1\r\nNoColon\r\n\r\n",
             b"GET /\r\n\r\n",
         ] {
-            assert_eq!(req(bad).map_err(|e| e.status()), Err(400), "{:?}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                req(bad).map_err(|e| e.status()),
+                Err(400),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 
     #[test]
     fn response_status_lines() {
         let r = parse_response_head(b"HTTP/1.0 404\r\nServer: x\r\n\r\n").unwrap();
-        let Parse::Complete { head, .. } = r else { panic!() };
-        assert_eq!((head.version, head.status, head.reason.as_str()), (Version::Http10, 404, ""));
-        let Parse::Complete { head, .. } = parse_response_head(b"HTTP/1.1 200 \r\n\r\n").unwrap() else {
+        let Parse::Complete { head, .. } = r else {
+            panic!()
+        };
+        assert_eq!(
+            (head.version, head.status, head.reason.as_str()),
+            (Version::Http10, 404, "")
+        );
+        let Parse::Complete { head, .. } = parse_response_head(b"HTTP/1.1 200 \r\n\r\n").unwrap()
+        else {
             panic!()
         };
         assert_eq!(head.status, 200);

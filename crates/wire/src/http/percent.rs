@@ -66,7 +66,10 @@ mod tests {
         assert_eq!(percent_decode("/a%20b/%2e%2E/%2F").unwrap(), b"/a b/..//");
         assert!(percent_decode("/%zz").is_err());
         assert!(percent_decode("/%2").is_err());
-        assert_eq!(percent_encode_path(b"/a b/\xc3\xa9?#"), "/a%20b/%C3%A9%3F%23");
+        assert_eq!(
+            percent_encode_path(b"/a b/\xc3\xa9?#"),
+            "/a%20b/%C3%A9%3F%23"
+        );
         assert_eq!(
             percent_decode(&percent_encode_path(b"/x y%z")).unwrap(),
             b"/x y%z"

@@ -198,11 +198,12 @@ fn split(s: &str) -> Parts<'_> {
         None => (rest, None),
     };
     let mut scheme = None;
-    if let Some(i) = rest.find([':', '/']) {
-        if i > 0 && rest.as_bytes()[i] == b':' {
-            scheme = Some(&rest[..i]);
-            rest = &rest[i + 1..];
-        }
+    if let Some(i) = rest.find([':', '/'])
+        && i > 0
+        && rest.as_bytes()[i] == b':'
+    {
+        scheme = Some(&rest[..i]);
+        rest = &rest[i + 1..];
     }
     let (authority, path) = match rest.strip_prefix("//") {
         Some(after) => match after.find('/') {
@@ -233,7 +234,9 @@ fn component(s: &str, allowed: fn(u8) -> bool) -> Result<String, UrlError> {
             return Err(UrlError::BadChar(c as char));
         }
         if c == b'%' {
-            let ok = b.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+            let ok = b
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
             if !ok {
                 return Err(UrlError::BadPercent(s.to_owned()));
             }
@@ -261,7 +264,8 @@ fn userinfo_byte(b: u8) -> bool {
 
 fn parse_scheme(s: &str) -> Result<Scheme, UrlError> {
     let valid = s.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
     if !valid {
         return Err(UrlError::BadScheme(s.to_owned()));
     }
@@ -278,7 +282,10 @@ fn parse_authority(a: &str) -> Result<Authority, UrlError> {
     };
     let (user, password) = match userinfo {
         Some(u) => match u.split_once(':') {
-            Some((n, p)) => (Some(component(n, userinfo_byte)?), Some(component(p, userinfo_byte)?)),
+            Some((n, p)) => (
+                Some(component(n, userinfo_byte)?),
+                Some(component(p, userinfo_byte)?),
+            ),
             None => (Some(component(u, userinfo_byte)?), None),
         },
         None => (None, None),
@@ -287,7 +294,11 @@ fn parse_authority(a: &str) -> Result<Authority, UrlError> {
         let Some((lit, after)) = rest.split_once(']') else {
             return Err(UrlError::BadHost(hostport.to_owned()));
         };
-        if lit.is_empty() || !lit.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+        if lit.is_empty()
+            || !lit
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
             return Err(UrlError::BadHost(hostport.to_owned()));
         }
         let port = match after {
@@ -303,9 +314,10 @@ fn parse_authority(a: &str) -> Result<Authority, UrlError> {
     };
     let port = match port {
         "" => None,
-        p if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
-            Some(p.parse::<u16>().map_err(|_| UrlError::BadPort(p.to_owned()))?)
-        }
+        p if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => Some(
+            p.parse::<u16>()
+                .map_err(|_| UrlError::BadPort(p.to_owned()))?,
+        ),
         p => return Err(UrlError::BadPort(p.to_owned())),
     };
     Ok((user, password, host, port))
@@ -335,7 +347,10 @@ pub fn remove_dot_segments(path: &str) -> String {
     let mut input = path;
     let mut out = String::with_capacity(path.len());
     while !input.is_empty() {
-        if let Some(r) = input.strip_prefix("../").or_else(|| input.strip_prefix("./")) {
+        if let Some(r) = input
+            .strip_prefix("../")
+            .or_else(|| input.strip_prefix("./"))
+        {
             input = r;
         } else if input.starts_with("/./") {
             input = &input[2..];

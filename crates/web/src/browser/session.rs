@@ -1,0 +1,361 @@
+//! One browse's state: name lookups, open connections, requests with
+//! redirects, saving; and the request head the browser sends.
+
+use super::{
+    BrowseError, BrowseOptions, ConnectionInfo, Connector, Lookup, Resolver, Resource,
+    ResourceKind, save_path,
+};
+use crate::client::{ClientConn, Exchange, ExchangeError, connect_error};
+use std::net::Ipv4Addr;
+use std::time::Duration;
+use tokio::time::{Instant, timeout};
+use vnet_wire::http::{Host, Method, RequestHead, Url, UrlError, Version, percent_decode};
+
+/// Connections kept open at once (to different servers).
+const MAX_OPEN: usize = 6;
+
+/// `Authorization: Basic` credentials from the URL's userinfo (RFC 7617
+/// §2: base64 of `user-id ":" password`), percent-decoded.
+fn basic_credentials(url: &Url) -> Option<String> {
+    let user = url.user.as_deref()?;
+    let mut raw = percent_decode(user).ok()?;
+    raw.push(b':');
+    if let Some(p) = &url.password {
+        raw.extend(percent_decode(p).ok()?);
+    }
+    Some(format!("Basic {}", base64(&raw)))
+}
+
+fn base64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for c in data.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= c.len() {
+                out.push(A[(n >> shift) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The request head the browser sends for `url`.
+pub fn request_head(url: &Url, kind: ResourceKind, user_agent: &str) -> RequestHead {
+    let mut head = RequestHead::new(Method::Get, url.request_target(), Version::Http11);
+    let h = &mut head.headers;
+    for (name, value) in [
+        ("Host", url.host_header()),
+        ("User-Agent", user_agent.to_owned()),
+        ("Accept", kind.accept().to_owned()),
+        ("Connection", "keep-alive".to_owned()),
+    ] {
+        if let Err(e) = h.append(name, value) {
+            tracing::warn!(header = name, error = %e, "header not sent");
+        }
+    }
+    if let Some(auth) = basic_credentials(url) {
+        h.append("Authorization", auth).ok();
+    }
+    head
+}
+
+fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+/// The state of one browse: lookups, open connections, what happened.
+pub(super) struct Session<'a, C: Connector, R: Resolver> {
+    connector: &'a C,
+    resolver: &'a R,
+    options: &'a BrowseOptions,
+    pub(super) lookups: Vec<Lookup>,
+    open: Vec<ClientConn<C::Stream>>,
+    pub(super) infos: Vec<ConnectionInfo>,
+    pub(super) start: Instant,
+}
+
+impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
+    pub(super) fn new(connector: &'a C, resolver: &'a R, options: &'a BrowseOptions) -> Self {
+        Session {
+            connector,
+            resolver,
+            options,
+            lookups: Vec::new(),
+            open: Vec::new(),
+            infos: Vec::new(),
+            start: Instant::now(),
+        }
+    }
+
+    /// The address of `host`, and the lookup time if a lookup was made now.
+    async fn address(&mut self, host: &Host) -> Result<(Ipv4Addr, Option<Duration>), BrowseError> {
+        let name = match host {
+            Host::Ipv4(a) => return Ok((*a, None)),
+            Host::Ipv6(a) => {
+                return Err(BrowseError::Resolve {
+                    name: a.clone(),
+                    reason: "vnet has no IPv6".into(),
+                });
+            }
+            Host::Name(n) => n,
+        };
+        if let Some(l) = self.lookups.iter().find(|l| l.name == *name) {
+            return Ok((l.addr, None));
+        }
+        let err = |reason: String| BrowseError::Resolve {
+            name: name.clone(),
+            reason,
+        };
+        let (addr, elapsed) = match timeout(self.options.timeout, self.resolver.resolve(name)).await
+        {
+            Err(_) => return Err(err("timed out".into())),
+            Ok(Err(e)) => return Err(err(format!("{e:#}"))),
+            Ok(Ok(r)) => r,
+        };
+        tracing::debug!(name = %name, %addr, ?elapsed, "resolved");
+        self.lookups.push(Lookup {
+            name: name.clone(),
+            addr,
+            elapsed,
+        });
+        Ok((addr, Some(elapsed)))
+    }
+
+    /// An open connection to `addr:port` (index into `open`), and the
+    /// handshake time if it was opened now.
+    async fn connection(
+        &mut self,
+        addr: Ipv4Addr,
+        port: u16,
+    ) -> Result<(usize, Option<Duration>), BrowseError> {
+        if let Some(i) = self
+            .open
+            .iter()
+            .position(|c| c.addr == addr && c.port == port)
+        {
+            return Ok((i, None));
+        }
+        let started = Instant::now();
+        let err = |reason: String| BrowseError::Connect { addr, port, reason };
+        let stream = match timeout(self.options.timeout, self.connector.connect(addr, port)).await {
+            Err(_) => return Err(err("connection timed out".into())),
+            Ok(Err(e)) => return Err(err(connect_error(&e))),
+            Ok(Ok(s)) => s,
+        };
+        let elapsed = started.elapsed();
+        let id = self.infos.len() + 1;
+        tracing::debug!(id, %addr, port, ?elapsed, "connected");
+        self.infos.push(ConnectionInfo {
+            id,
+            addr,
+            port,
+            connect: elapsed,
+            requests: 0,
+        });
+        if self.open.len() >= MAX_OPEN {
+            let oldest = self.open.remove(0);
+            oldest.close(self.options.timeout).await;
+        }
+        self.open.push(ClientConn::new(id, addr, port, stream));
+        Ok((self.open.len() - 1, Some(elapsed)))
+    }
+
+    /// One request, no redirects. On a reused connection that turns out
+    /// closed, retries once on a new one.
+    async fn request(
+        &mut self,
+        url: &Url,
+        kind: ResourceKind,
+    ) -> (Resource, Result<Exchange, BrowseError>) {
+        let t0 = Instant::now();
+        let mut res = Resource::new(url, kind);
+        let outcome = self.request_into(url, kind, &mut res).await;
+        res.timings.total = t0.elapsed();
+        if let Err(e) = &outcome {
+            res.error = Some(e.to_string());
+        }
+        (res, outcome)
+    }
+
+    async fn request_into(
+        &mut self,
+        url: &Url,
+        kind: ResourceKind,
+        res: &mut Resource,
+    ) -> Result<Exchange, BrowseError> {
+        let host = url.host.clone().ok_or(UrlError::NoHost)?;
+        let (addr, dns) = self.address(&host).await?;
+        res.timings.dns = dns;
+        let port = url.port_or_default().unwrap_or(vnet_wire::http::PORT);
+        let request = request_head(url, kind, &self.options.user_agent).to_bytes();
+        for attempt in 0..2 {
+            let (i, connect) = self.connection(addr, port).await?;
+            if connect.is_some() {
+                res.timings.connect = connect;
+            }
+            let conn = &mut self.open[i];
+            let id = conn.id;
+            res.connection = Some(id);
+            res.reused = connect.is_none();
+            let result = conn
+                .exchange(
+                    &request,
+                    &Method::Get,
+                    self.options.timeout,
+                    self.options.max_body,
+                )
+                .await;
+            let keep = matches!(&result, Ok(ex) if ex.persistent);
+            if !keep {
+                let conn = self.open.remove(i);
+                conn.close(self.options.timeout).await;
+            }
+            match result {
+                Ok(ex) => {
+                    if let Some(info) = self.infos.iter_mut().find(|c| c.id == id) {
+                        info.requests += 1;
+                    }
+                    res.status = Some(ex.head.status);
+                    res.reason = ex.head.reason.clone();
+                    res.headers = ex
+                        .head
+                        .headers
+                        .iter()
+                        .map(|h| {
+                            (
+                                h.name.clone(),
+                                String::from_utf8_lossy(&h.value).into_owned(),
+                            )
+                        })
+                        .collect();
+                    res.bytes = ex.body.len() as u64;
+                    res.timings.first_byte = Some(ex.first_byte);
+                    res.timings.download = Some(ex.download);
+                    return Ok(ex);
+                }
+                Err(e) if e.retryable() && res.reused && attempt == 0 => {
+                    tracing::debug!(connection = id, error = %e, "reused connection was closed: reconnecting");
+                    continue;
+                }
+                Err(e @ ExchangeError::NoResponse(_)) => {
+                    return Err(BrowseError::Http(format!("connection #{id}: {e}")));
+                }
+                Err(e) => return Err(BrowseError::Http(e.to_string())),
+            }
+        }
+        Err(BrowseError::Http(
+            "the server closed the connection twice".into(),
+        ))
+    }
+
+    /// A resource with its redirects: every request made, and the final
+    /// URL and response if one came.
+    async fn get(
+        &mut self,
+        url: &Url,
+        kind: ResourceKind,
+    ) -> (Vec<Resource>, Option<(Url, Exchange)>) {
+        let (hops, outcome) = self.get_inner(url, kind).await;
+        (hops, outcome.ok())
+    }
+
+    pub(super) async fn get_inner(
+        &mut self,
+        url: &Url,
+        kind: ResourceKind,
+    ) -> (Vec<Resource>, Result<(Url, Exchange), BrowseError>) {
+        let max = self.options.max_redirects;
+        let mut hops = Vec::new();
+        let mut current = url.clone();
+        for n in 0..=max {
+            let (mut res, outcome) = self.request(&current, kind).await;
+            let ex = match outcome {
+                Ok(ex) => ex,
+                Err(e) => {
+                    hops.push(res);
+                    return (hops, Err(e));
+                }
+            };
+            let location = ex.head.headers.get_str("location").map(str::to_owned);
+            let (true, Some(location)) = (is_redirect(ex.head.status) && max > 0, location) else {
+                hops.push(res);
+                return (hops, Ok((current, ex)));
+            };
+            let next = current.join(&location).and_then(|u| {
+                u.check_http()?;
+                Ok(u.without_fragment())
+            });
+            let next = match next {
+                Ok(u) => u,
+                Err(e) => {
+                    res.error = Some(format!("redirect to {location}: {e}"));
+                    hops.push(res);
+                    return (hops, Err(e.into()));
+                }
+            };
+            res.redirect_to = Some(next.to_string());
+            if n == max {
+                res.error = Some(format!("stopped after {max} redirects"));
+                hops.push(res);
+                return (hops, Err(BrowseError::TooManyRedirects(max)));
+            }
+            hops.push(res);
+            current = next;
+        }
+        (hops, Err(BrowseError::TooManyRedirects(max)))
+    }
+
+    /// Saves a 2xx body if asked to, noting where (or why not) in `res`.
+    pub(super) async fn save(&self, page: &Url, url: &Url, ex: &Exchange, res: Option<&mut Resource>) {
+        let (Some(dir), Some(res)) = (&self.options.save_dir, res) else {
+            return;
+        };
+        if !(200..300).contains(&ex.head.status) {
+            return;
+        }
+        let Some(path) = save_path(dir, page, url) else {
+            res.error = Some(format!("not saved: {} cannot be mirrored safely", url.path));
+            return;
+        };
+        let written = async {
+            if let Some(parent) = path.parent() {
+                tokio::fs::create_dir_all(parent).await?;
+            }
+            tokio::fs::write(&path, &ex.body).await
+        }
+        .await;
+        match written {
+            Ok(()) => res.saved = Some(path),
+            Err(e) => res.error = Some(format!("not saved to {}: {e}", path.display())),
+        }
+    }
+
+    pub(super) async fn close_all(&mut self) {
+        for conn in self.open.drain(..) {
+            conn.close(self.options.timeout).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials() {
+        let u = super::super::parse_input("http://Aladdin:open%20sesame@h/").expect("userinfo");
+        assert_eq!(
+            basic_credentials(&u).as_deref(),
+            Some("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")
+        );
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+    }
+}
