@@ -101,9 +101,9 @@ fn interface_status<D: Device>(handle: &DeviceHandle<D>, port: usize) -> Interfa
 }
 
 async fn status<D: Device>(State(s): State<AdminState<D>>) -> Json<DeviceStatus> {
-    let (device, tables) = {
+    let (device, tables, ready) = {
         let dev = s.handle.shared.lock();
-        (dev.counters(), dev.tables())
+        (dev.counters(), dev.tables(), dev.ready())
     };
     let cfg = &s.handle.shared.config;
     Json(DeviceStatus {
@@ -111,6 +111,7 @@ async fn status<D: Device>(State(s): State<AdminState<D>>) -> Json<DeviceStatus>
         kind: cfg.kind.to_string(),
         pid: std::process::id(),
         uptime_ms: s.started.elapsed().as_millis() as u64,
+        ready,
         interfaces: (0..cfg.interfaces.len())
             .map(|p| interface_status(&s.handle, p))
             .collect(),

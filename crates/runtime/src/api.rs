@@ -28,12 +28,19 @@ pub struct DeviceStatus {
     pub pid: u32,
     /// Milliseconds since start.
     pub uptime_ms: u64,
+    /// Ready for traffic (a DHCP host holds its lease); `/health` is 503 until then.
+    #[serde(default = "ready_default")]
+    pub ready: bool,
     /// Interfaces in port order.
     pub interfaces: Vec<InterfaceStatus>,
     /// Device-level counters.
     pub device: serde_json::Value,
     /// Tables `vnet show` can print.
     pub tables: Vec<String>,
+}
+
+fn ready_default() -> bool {
+    true
 }
 
 /// One interface in [`DeviceStatus`].

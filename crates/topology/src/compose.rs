@@ -157,7 +157,8 @@ pub fn render_compose(lab: &Lab, options: &ComposeOptions) -> Result<String, Str
         out.push_str("    environment:\n");
         out.push_str("      VNET_CONFIG: |\n");
         for line in toml.lines() {
-            out.push_str(&format!("        {line}\n"));
+            // Compose interpolates `$NAME`; zone files use `$ORIGIN`/`$TTL`.
+            out.push_str(&format!("        {}\n", line.replace('$', "$$")));
         }
         out.push_str("    networks:\n      cables:\n");
         out.push_str(&format!("        ipv4_address: {}\n", plan.ip(i)));
@@ -217,6 +218,12 @@ mod tests {
         let lab = Lab::load(&path).expect("default lab");
         let text = render_compose(&lab, &ComposeOptions::default()).expect("renders");
         let index = read_index(&text).expect("index");
+        // Compose would interpolate a bare `$` (zone files say `$ORIGIN`).
+        assert!(
+            !text.replace("$$", "").contains('$'),
+            "unescaped $ in the compose file"
+        );
+        assert!(text.contains("$$ORIGIN example.com."));
         assert_eq!(index.devices.len(), lab.devices.len());
         for d in &lab.devices {
             assert!(
@@ -233,7 +240,8 @@ mod tests {
                 current = Some(String::new());
             } else if let Some(buf) = current.as_mut() {
                 if let Some(l) = line.strip_prefix("        ") {
-                    buf.push_str(l);
+                    // Undo the compose escaping of `$`, as Compose does.
+                    buf.push_str(&l.replace("$$", "$"));
                     buf.push('\n');
                 } else {
                     let cfg = crate::DeviceConfig::load_text(buf, "test").expect("valid config");

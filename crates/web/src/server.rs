@@ -57,6 +57,8 @@ const READ_CHUNK: usize = 16 * 1024;
 /// Files up to this size are read whole and sent with the head in one write.
 const SMALL_FILE: u64 = 256 * 1024;
 const FILE_CHUNK: usize = 64 * 1024;
+/// Writes are timed per piece of this size.
+const WRITE_PIECE: usize = 16 * 1024;
 /// Longest lingering close after an error response.
 const LINGER_TIME: Duration = Duration::from_secs(2);
 /// Most bytes discarded in a lingering close.
@@ -348,7 +350,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 }
                 ReadHead::Invalid(e) => {
                     bump(&self.server.counters.requests);
-                    tracing::info!(error = %e, status = e.status(), "invalid request");
+                    tracing::debug!(error = %e, status = e.status(), "invalid request");
                     let mut r = error_page(e.status(), &e.to_string());
                     r.close = true;
                     self.respond(None, r).await;
@@ -606,17 +608,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         }
     }
 
+    /// Writes `bytes`, piece by piece: each piece must go within the
+    /// request timeout (a stalled reader is dropped, a slow link is not).
     async fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        let deadline = Instant::now() + self.config().request_timeout;
-        match timeout_at(deadline, self.stream.write_all(bytes)).await {
-            Ok(Ok(())) => {
-                self.sent += bytes.len() as u64;
-                add(&self.server.counters.bytes_sent, bytes.len() as u64);
-                Ok(())
+        for piece in bytes.chunks(WRITE_PIECE) {
+            let deadline = Instant::now() + self.config().request_timeout;
+            match timeout_at(deadline, self.stream.write_all(piece)).await {
+                Ok(Ok(())) => {
+                    self.sent += piece.len() as u64;
+                    add(&self.server.counters.bytes_sent, piece.len() as u64);
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
             }
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
         }
+        Ok(())
     }
 
     /// Completes the head (Date, Server, Content-Length, Connection), sends

@@ -446,7 +446,14 @@ mod robustness {
     /// Request-like bytes: valid requests, some bytes replaced.
     fn request_like() -> impl Strategy<Value = Vec<u8>> {
         let paths = prop::sample::select(vec![
-            "/", "/style.css", "/dir", "/echo", "/../x", "/%2e%2e/", "/nope", "/img/a.png",
+            "/",
+            "/style.css",
+            "/dir",
+            "/echo",
+            "/../x",
+            "/%2e%2e/",
+            "/nope",
+            "/img/a.png",
         ]);
         let methods = prop::sample::select(vec!["GET", "HEAD", "POST", "PUT"]);
         (

@@ -19,7 +19,7 @@ pub async fn run(source: &StateSource, json: bool) -> anyhow::Result<ExitCode> {
         } else {
             None
         };
-        all_up &= status.is_some();
+        all_up &= status.as_ref().is_some_and(|s| s.ready);
         statuses.push((d, status));
     }
     if json {
@@ -86,10 +86,12 @@ pub async fn run(source: &StateSource, json: bool) -> anyhow::Result<ExitCode> {
                             } else {
                                 String::new()
                             },
-                            if first {
+                            if !first {
+                                String::new()
+                            } else if s.ready {
                                 "running".into()
                             } else {
-                                String::new()
+                                "starting".into()
                             },
                             if first {
                                 d.admin.to_string()

@@ -39,10 +39,12 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::time::{Instant, timeout};
-use vnet_wire::http::{
-    Host, Method, RequestHead, ResponseHead, Url, UrlError, Version, percent_decode,
-};
+use vnet_wire::http::{ResponseHead, Url, UrlError};
+
+mod session;
+
+use session::Session;
+pub use session::request_head;
 
 /// The `User-Agent` the browser sends (RFC 9110 §10.1.5).
 pub const USER_AGENT: &str = "vnet-browse/0.1";
@@ -398,7 +400,9 @@ pub async fn browse<C: Connector, R: Resolver>(
     if let Some((page_url, ex)) = page {
         s.save(&url, &page_url, &ex, resources.last_mut()).await;
         let is_html = ex.head.headers.get_str("content-type").map_or(
-            page_url.path.ends_with(".html") || page_url.path.ends_with('/'),
+            page_url.path.is_empty()
+                || page_url.path.ends_with(".html")
+                || page_url.path.ends_with('/'),
             |t| t.trim_start().to_ascii_lowercase().starts_with("text/html"),
         );
         if options.fetch_resources && is_html && (200..300).contains(&ex.head.status) {
@@ -501,7 +505,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn input_and_credentials() {
+    fn input() {
         let u = parse_input("www.example.com").expect("bare host");
         assert_eq!(u.to_string(), "http://www.example.com");
         assert_eq!(u.request_target(), "/");
@@ -510,15 +514,6 @@ mod tests {
             parse_input("ftp://x/").expect_err("ftp").to_string(),
             "ftp is not supported by vnet's browser: no FTP client (only http)"
         );
-        let u = parse_input("http://Aladdin:open%20sesame@h/").expect("userinfo");
-        assert_eq!(
-            basic_credentials(&u).as_deref(),
-            Some("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")
-        );
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
     }
 
     #[test]
@@ -538,4 +533,3 @@ mod tests {
         assert_eq!(p("http://h/a%2fb"), None);
     }
 }
-

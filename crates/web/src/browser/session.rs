@@ -255,7 +255,7 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
 
     /// A resource with its redirects: every request made, and the final
     /// URL and response if one came.
-    async fn get(
+    pub(super) async fn get(
         &mut self,
         url: &Url,
         kind: ResourceKind,
@@ -311,7 +311,13 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
     }
 
     /// Saves a 2xx body if asked to, noting where (or why not) in `res`.
-    pub(super) async fn save(&self, page: &Url, url: &Url, ex: &Exchange, res: Option<&mut Resource>) {
+    pub(super) async fn save(
+        &self,
+        page: &Url,
+        url: &Url,
+        ex: &Exchange,
+        res: Option<&mut Resource>,
+    ) {
         let (Some(dir), Some(res)) = (&self.options.save_dir, res) else {
             return;
         };
