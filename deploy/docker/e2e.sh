@@ -68,10 +68,22 @@ check "committed docker-compose.yml equals a fresh 'vnet gen compose configs/lab
 check "compose up" "${compose[@]}" -p "$project" -f docker-compose.yml up -d
 check "every device healthy" wait_healthy docker-compose.yml
 
-ping_ok() { "$vnet" --compose --compose-file "$1" exec client -- ping -c 3 -i 0.2 -W 2 10.0.3.10 | tee /dev/stderr | grep -q ' 0% packet loss'; }
+# Output is captured and echoed, never `tee /dev/stderr`: reopening stderr
+# would truncate a log file the caller redirected it to.
+ping_ok() {
+  local out
+  out="$("$vnet" --compose --compose-file "$1" exec client -- ping -c 3 -i 0.2 -W 2 10.0.3.10 || true)"
+  printf '%s\n' "$out"
+  grep -q ' 0% packet loss' <<<"$out"
+}
 check "client pings web through sw1, r1, r2, r3, sw2" ping_ok docker-compose.yml
 
-hops() { "$vnet" --compose --compose-file "$1" exec client -- traceroute -w 2 10.0.3.10 | tee /dev/stderr | tail -n +2 | wc -l; }
+hops() {
+  local out
+  out="$("$vnet" --compose --compose-file "$1" exec client -- traceroute -w 2 10.0.3.10 || true)"
+  printf '%s\n' "$out" >&2
+  tail -n +2 <<<"$out" | wc -l
+}
 check "traceroute: three routers, then web" test "$(hops docker-compose.yml)" -eq 4
 
 check "vnet --compose link down cuts r2:eth1" "$vnet" --compose --compose-file docker-compose.yml link down r2:eth1
