@@ -196,7 +196,7 @@ fn linux_nc_and_vnet_tcp_exchange_four_mib_both_ways() {
         ],
     );
     assert_eq!(run.code, 0, "{run:?}");
-    let mut server = lab.exec_background("web", &["tcp", "listen", "5002"]);
+    let mut server = lab.exec_background("server", &["tcp", "listen", "5002"]);
     assert!(
         server
             .wait_for("listening on", std::time::Duration::from_secs(10))
@@ -205,7 +205,7 @@ fn linux_nc_and_vnet_tcp_exchange_four_mib_both_ways() {
     let run = ns.exec(&[
         "sh",
         "-c",
-        &format!("nc -N -w 30 10.0.3.10 5002 < {}", file.display()),
+        &format!("nc -N -w 30 10.0.3.30 5002 < {}", file.display()),
     ]);
     assert_eq!(run.code, 0, "linux nc -> vnet: {run:?}");
     let (code, lines) = server.finish(std::time::Duration::from_secs(60));

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 #[test]
 fn sixteen_mib_survive_a_five_second_link_cut_byte_exact() {
     let lab = LabRun::default_lab();
-    let mut server = lab.exec_background("web", &["tcp", "listen", "5001"]);
+    let mut server = lab.exec_background("server", &["tcp", "listen", "5001"]);
     assert!(
         server
             .wait_for("listening on", Duration::from_secs(10))
@@ -19,12 +19,12 @@ fn sixteen_mib_survive_a_five_second_link_cut_byte_exact() {
     );
     let client = lab.exec_background(
         "client",
-        &["tcp", "send", "10.0.3.10:5001", "--bytes", "16M"],
+        &["tcp", "send", "10.0.3.30:5001", "--bytes", "16M"],
     );
 
     // Cut the middle cable once data is flowing.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while lab.device_counter("web", "tcp_rx") < 200 {
+    while lab.device_counter("server", "tcp_rx") < 200 {
         assert!(
             Instant::now() < deadline,
             "the transfer never started\n{}",
@@ -34,7 +34,7 @@ fn sixteen_mib_survive_a_five_second_link_cut_byte_exact() {
     }
     let run = lab.vnet(&["link", "down", "r2:eth1"]);
     assert_eq!(run.code, 0, "{run:?}");
-    let received_at_cut = lab.device_counter("web", "tcp_rx");
+    let received_at_cut = lab.device_counter("server", "tcp_rx");
     std::thread::sleep(Duration::from_secs(5)); // the scenario: a 5 s outage
     let run = lab.vnet(&["link", "up", "r2:eth1"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -73,7 +73,7 @@ fn sixteen_mib_survive_a_five_second_link_cut_byte_exact() {
         "the outage must fire the RTO"
     );
     assert!(
-        lab.device_counter("web", "tcp_rx") > received_at_cut,
+        lab.device_counter("server", "tcp_rx") > received_at_cut,
         "data flowed after the cut"
     );
     assert!(lab.iface_counter("r2", "eth1", "drop_link_down_out") > 0);
@@ -84,18 +84,18 @@ fn connection_refused_and_ss_show_socket_state() {
     let lab = LabRun::default_lab();
     let run = lab.exec(
         "client",
-        &["tcp", "send", "10.0.3.10:5999", "--bytes", "1K"],
+        &["tcp", "send", "10.0.3.30:5999", "--bytes", "1K"],
     );
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("Connection refused"), "{run:?}");
 
-    let mut server = lab.exec_background("web", &["tcp", "listen", "5001"]);
+    let mut server = lab.exec_background("server", &["tcp", "listen", "5001"]);
     assert!(
         server
             .wait_for("listening on", Duration::from_secs(10))
             .is_some()
     );
-    let run = lab.exec("web", &["ss"]);
+    let run = lab.exec("server", &["ss"]);
     assert!(
         run.stdout
             .lines()
@@ -104,7 +104,7 @@ fn connection_refused_and_ss_show_socket_state() {
     );
     let run = lab.exec(
         "client",
-        &["tcp", "send", "10.0.3.10:5001", "--bytes", "256K"],
+        &["tcp", "send", "10.0.3.30:5001", "--bytes", "256K"],
     );
     assert_eq!(run.code, 0, "{run:?}");
     let (code, lines) = server.finish(Duration::from_secs(30));
@@ -114,7 +114,7 @@ fn connection_refused_and_ss_show_socket_state() {
     assert!(
         run.stdout
             .lines()
-            .any(|l| l.starts_with("TIME-WAIT") && l.contains("10.0.3.10:5001")),
+            .any(|l| l.starts_with("TIME-WAIT") && l.contains("10.0.3.30:5001")),
         "{run:?}"
     );
 }

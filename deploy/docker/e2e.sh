@@ -86,6 +86,14 @@ hops() {
 }
 check "traceroute: three routers, then web" test "$(hops docker-compose.yml)" -eq 4
 
+browse_ok() {
+  local out
+  out="$("$vnet" --compose --compose-file docker-compose.yml exec client -- browse http://www.example.com/ || true)"
+  printf '%s\n' "$out"
+  grep -q '5 requests, 5 ok' <<<"$out" && grep -q 'over 1 TCP connection' <<<"$out"
+}
+check "browse: DHCP, DNS via the resolver, page + 4 resources over one connection" browse_ok
+
 check "vnet --compose link down cuts r2:eth1" "$vnet" --compose --compose-file docker-compose.yml link down r2:eth1
 lost() { # ping exits 1 when nothing comes back: that is the expected outcome here
   local out

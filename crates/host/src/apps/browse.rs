@@ -1,0 +1,181 @@
+//! `browse URL [-o DIR]` and `fetch URL [-o FILE]`: the web browser of a
+//! host, over the stub resolver and vnet's own TCP (the logic lives in
+//! `vnet_web::browser`; this module only plugs in the host's sockets).
+
+use super::parse_args;
+use crate::Host;
+use clap::Parser;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::path::PathBuf;
+use std::time::Duration;
+use vnet_dns::stub::{StubOptions, lookup_a};
+use vnet_runtime::net_tcp::TcpStream;
+use vnet_runtime::{DeviceHandle, Disconnected, ExecOutput};
+use vnet_web::browser::{BrowseOptions, Connector, Resolver, browse, fetch};
+
+/// Connections through the host's TCP.
+struct HostConnector(DeviceHandle<Host>);
+
+impl Connector for HostConnector {
+    type Stream = TcpStream<Host>;
+
+    fn connect(
+        &self,
+        addr: Ipv4Addr,
+        port: u16,
+    ) -> impl Future<Output = std::io::Result<Self::Stream>> + Send {
+        let handle = self.0.clone();
+        async move {
+            let stream = TcpStream::connect(&handle, SocketAddrV4::new(addr, port)).await?;
+            stream.set_nodelay(true);
+            Ok(stream)
+        }
+    }
+}
+
+/// Names through the host's stub resolver and its configured or DHCP-learned server.
+struct HostResolver {
+    handle: DeviceHandle<Host>,
+    server: Option<Ipv4Addr>,
+}
+
+impl Resolver for HostResolver {
+    fn resolve(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = anyhow::Result<(Ipv4Addr, Duration)>> + Send {
+        let handle = self.handle.clone();
+        let server = self.server;
+        let name = name.to_string();
+        async move {
+            let server = server.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no DNS server: none learned by DHCP and no `nameservers` in the topology"
+                )
+            })?;
+            let parsed = name
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{name:?} is not a DNS name: {e}"))?;
+            let started = tokio::time::Instant::now();
+            let addrs = lookup_a(&handle, server, &parsed, &StubOptions::default())
+                .await
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            let first = addrs
+                .first()
+                .copied()
+                .ok_or_else(|| anyhow::anyhow!("{name}: no A record"))?;
+            Ok((first, started.elapsed()))
+        }
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "browse",
+    about = "Open a URL like a browser: the page, then its images, stylesheets and scripts"
+)]
+struct BrowseArgs {
+    /// URL, e.g. http://www.example.com/ (http only: vnet has no TLS).
+    url: String,
+    /// Save every resource under this directory.
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "fetch", about = "Print the body of a URL (like curl)")]
+struct FetchArgs {
+    /// URL.
+    url: String,
+    /// Write the body to this file instead of printing it.
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
+    /// Follow redirects (up to 5).
+    #[arg(short = 'L', long)]
+    location: bool,
+}
+
+fn parts(handle: &DeviceHandle<Host>) -> (HostConnector, HostResolver) {
+    let server = handle.with(|host, _, _| host.nameservers.first().copied());
+    (
+        HostConnector(handle.clone()),
+        HostResolver {
+            handle: handle.clone(),
+            server,
+        },
+    )
+}
+
+pub(crate) async fn run_browse(
+    handle: DeviceHandle<Host>,
+    argv: Vec<String>,
+    out: &ExecOutput,
+) -> Result<i32, Disconnected> {
+    let args: BrowseArgs = match parse_args(&argv, out).await {
+        Ok(a) => a,
+        Err(code) => return Ok(code),
+    };
+    let (connector, resolver) = parts(&handle);
+    let options = BrowseOptions {
+        save_dir: args.output,
+        ..BrowseOptions::default()
+    };
+    match browse(&connector, &resolver, &args.url, &options).await {
+        Ok(report) => {
+            for line in vnet_web::report::report_lines(&report) {
+                out.line(line).await?;
+            }
+            Ok(if report.success() { 0 } else { 1 })
+        }
+        Err(e) => {
+            out.error(format!("browse: {e}")).await?;
+            Ok(2)
+        }
+    }
+}
+
+pub(crate) async fn run_fetch(
+    handle: DeviceHandle<Host>,
+    argv: Vec<String>,
+    out: &ExecOutput,
+) -> Result<i32, Disconnected> {
+    let args: FetchArgs = match parse_args(&argv, out).await {
+        Ok(a) => a,
+        Err(code) => return Ok(code),
+    };
+    let (connector, resolver) = parts(&handle);
+    let options = BrowseOptions {
+        fetch_resources: false,
+        max_redirects: if args.location { 5 } else { 0 },
+        ..BrowseOptions::default()
+    };
+    let fetched = match fetch(&connector, &resolver, &args.url, &options).await {
+        Ok(f) => f,
+        Err(e) => {
+            out.error(format!("fetch: {e}")).await?;
+            return Ok(2);
+        }
+    };
+    let status = fetched.head.status;
+    match args.output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(&path, &fetched.body) {
+                out.error(format!("fetch: writing {}: {e}", path.display()))
+                    .await?;
+                return Ok(1);
+            }
+            out.error(format!(
+                "{status} {} bytes -> {}",
+                fetched.body.len(),
+                path.display()
+            ))
+            .await?;
+        }
+        None => {
+            for line in String::from_utf8_lossy(&fetched.body).lines() {
+                out.line(line).await?;
+            }
+        }
+    }
+    Ok(if (200..400).contains(&status) { 0 } else { 22 }) // 22: curl -f's "HTTP error"
+}
