@@ -62,7 +62,7 @@ fn missing_prerequisite() -> Option<String> {
 
 /// The default lab with the kernel plugged into sw2 (next to web) through a
 /// TAP device moved into a fresh namespace as 10.0.3.99/24.
-fn tap_lab(test: &str) -> Option<(LabRun, Netns, String)> {
+fn tap_lab(test: &str) -> Option<(LabRun, Netns, String, tempfile::TempDir)> {
     if let Some(why) = missing_prerequisite() {
         eprintln!("SKIP {test}: {why}");
         return None;
@@ -84,9 +84,9 @@ fn tap_lab(test: &str) -> Option<(LabRun, Netns, String)> {
         1,
     );
     assert!(text.contains(&format!("tap:{tap}")), "link inserted");
-    let (dir, topology) = common::lab_variant(&text);
+    // The variant directory holds the web root: it must outlive the lab.
+    let (variant, topology) = common::lab_variant(&text);
     let lab = LabRun::up(&topology);
-    drop(dir); // the devices have read their configs
     for args in [
         vec!["link", "set", tap.as_str(), "netns", ns.0.as_str()],
         vec!["-n", ns.0.as_str(), "link", "set", "lo", "up"],
@@ -114,12 +114,13 @@ fn tap_lab(test: &str) -> Option<(LabRun, Netns, String)> {
         assert_eq!(run.code, 0, "ip {args:?}: {run:?}");
     }
     let _ = ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
-    Some((lab, ns, tap))
+    Some((lab, ns, tap, variant))
 }
 
 #[test]
 fn linux_namespace_pings_vnet_hosts_through_a_tap_device() {
-    let Some((lab, ns, tap)) = tap_lab("linux_namespace_pings_vnet_hosts_through_a_tap_device")
+    let Some((lab, ns, tap, _variant)) =
+        tap_lab("linux_namespace_pings_vnet_hosts_through_a_tap_device")
     else {
         return;
     };
@@ -181,7 +182,9 @@ fn sha256_file(path: &std::path::Path) -> String {
 
 #[test]
 fn linux_nc_and_vnet_tcp_exchange_four_mib_both_ways() {
-    let Some((lab, ns, _tap)) = tap_lab("linux_nc_and_vnet_tcp_exchange_four_mib_both_ways") else {
+    let Some((lab, ns, _tap, _variant)) =
+        tap_lab("linux_nc_and_vnet_tcp_exchange_four_mib_both_ways")
+    else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -263,4 +266,76 @@ fn linux_nc_and_vnet_tcp_exchange_four_mib_both_ways() {
         Some(sha256_file(&out).as_str()),
         "{line}"
     );
+}
+
+#[test]
+fn linux_curl_talks_http_to_vnet_web() {
+    let Some((lab, ns, _tap, _variant)) = tap_lab("linux_curl_talks_http_to_vnet_web") else {
+        return;
+    };
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("SKIP linux_curl_talks_http_to_vnet_web: curl is not installed (CI installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("wire.jpg");
+    let run = ns.exec(&[
+        "curl",
+        "-sS",
+        "--max-time",
+        "20",
+        "-o",
+        out.to_str().expect("utf8"),
+        "http://10.0.3.10/img/wire.jpg",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let served = std::fs::read(repo_path("configs/www/img/wire.jpg")).expect("served");
+    assert!(
+        std::fs::read(&out).expect("downloaded") == served,
+        "curl's copy differs from configs/www/img/wire.jpg"
+    );
+
+    // Status codes as a real client sees them.
+    let status = |extra: &[&str], path: &str| -> String {
+        let url = format!("http://10.0.3.10{path}");
+        let mut args = vec![
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--max-time",
+            "10",
+            "--path-as-is",
+        ];
+        args.extend_from_slice(extra);
+        args.push(&url);
+        ns.exec(&args).stdout
+    };
+    assert_eq!(status(&[], "/"), "200");
+    assert_eq!(status(&["-0"], "/"), "200", "HTTP/1.0");
+    assert_eq!(status(&["-H", "Connection: close"], "/"), "200");
+    assert_eq!(status(&[], "/nothere.html"), "404");
+    assert_eq!(status(&["-X", "DELETE"], "/"), "405");
+    assert_eq!(status(&[], "/img"), "301", "a directory without its slash");
+    for escape in [
+        "/../../etc/passwd",
+        "/img/%2e%2e/%2e%2e/etc/passwd",
+        "/img/..%2f..%2fetc/passwd",
+    ] {
+        let code = status(&[], escape);
+        assert!(
+            code == "400" || code == "403" || code == "404",
+            "{escape} must not escape the root: {code}"
+        );
+        assert_ne!(code, "200", "{escape}");
+    }
+    // A malformed request line, straight through nc.
+    let run = ns.exec(&[
+        "sh",
+        "-c",
+        "printf 'GARBAGE\\r\\n\\r\\n' | nc -w 5 10.0.3.10 80",
+    ]);
+    assert!(run.stdout.starts_with("HTTP/1.1 400"), "{run:?}");
 }

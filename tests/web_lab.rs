@@ -64,3 +64,83 @@ fn browse_fetches_the_page_and_its_resources_over_one_connection() {
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("https is not supported"), "{run:?}");
 }
+
+#[test]
+fn five_mib_download_survives_a_three_second_cut_byte_exact() {
+    // A variant of the default lab whose web root also holds a 5 MiB file.
+    let text = std::fs::read_to_string(repo_path("configs/lab.toml")).expect("default lab");
+    let (variant, topology) = common::lab_variant(&text);
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let big: Vec<u8> = (0..5 * 1024 * 1024)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    std::fs::write(variant.path().join("www/big.bin"), &big).expect("write big.bin");
+    let lab = LabRun::up(&topology);
+
+    let out = lab.dir.path().join("big.bin");
+    let download = lab.exec_background(
+        "client",
+        &[
+            "fetch",
+            "http://www.example.com/big.bin",
+            "-o",
+            out.to_str().expect("utf8"),
+        ],
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while web_counter(&lab, "bytes_sent") == 0 && lab.device_counter("web", "tcp_tx") < 50 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the download never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let run = lab.vnet(&["link", "down", "r2:eth1"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    std::thread::sleep(std::time::Duration::from_secs(3)); // the scenario: a 3 s outage
+    let run = lab.vnet(&["link", "up", "r2:eth1"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let (code, lines) = download.finish(std::time::Duration::from_secs(120));
+    assert_eq!(code, 0, "{lines:?}\n{}", lab.logs());
+    let got = std::fs::read(&out).expect("downloaded file");
+    assert_eq!(got.len(), big.len());
+    assert!(
+        got == big,
+        "the 5 MiB download differs from the served file"
+    );
+    assert!(
+        lab.iface_counter("r2", "eth1", "drop_link_down_out")
+            + lab.iface_counter("r2", "eth1", "drop_link_down_in")
+            > 0
+    );
+    // The cut hit the transfer itself: the server's retransmission timer fired.
+    assert!(
+        lab.device_counter("web", "tcp_rto_timeouts") > 0,
+        "the outage did not interrupt the download"
+    );
+}
+
+#[test]
+fn fifty_browsers_at_once_all_complete_and_the_server_stays_up() {
+    let lab = LabRun::default_lab();
+    let browsers: Vec<_> = (0..50)
+        .map(|_| lab.exec_background("client", &["browse", "http://www.example.com/"]))
+        .collect();
+    for (i, b) in browsers.into_iter().enumerate() {
+        let (code, lines) = b.finish(std::time::Duration::from_secs(120));
+        assert_eq!(code, 0, "browser {i}: {lines:?}");
+        assert!(
+            lines.iter().any(|l| l.starts_with("5 requests, 5 ok")),
+            "browser {i}: {lines:?}"
+        );
+    }
+    assert_eq!(web_counter(&lab, "connections_accepted"), 50);
+    assert_eq!(web_counter(&lab, "requests"), 250);
+    let run = lab.exec("client", &["fetch", "http://www.example.com/style.css"]);
+    assert_eq!(run.code, 0, "the server still answers: {run:?}");
+}
