@@ -270,7 +270,7 @@ fn linux_nc_and_vnet_tcp_exchange_four_mib_both_ways() {
 
 #[test]
 fn linux_curl_talks_http_to_vnet_web() {
-    let Some((lab, ns, _tap, _variant)) = tap_lab("linux_curl_talks_http_to_vnet_web") else {
+    let Some((_lab, ns, _tap, _variant)) = tap_lab("linux_curl_talks_http_to_vnet_web") else {
         return;
     };
     if Command::new("curl").arg("--version").output().is_err() {

@@ -13,6 +13,8 @@
 //!   per-phase timings ([`report`] formats them); [`browser::fetch`] for a
 //!   curl-like app. Generic over a [`browser::Connector`] and a
 //!   [`browser::Resolver`], so the host wires in vnet TCP and its DNS stub.
+//! * [`load`]: a keep-alive and new-connection HTTP load generator for
+//!   benchmarks (`httpload`, `vnet bench http`).
 //!
 //! The device's status JSON holds the stack's counters plus the web
 //! counters under `"web"` ([`counters::WebCountersSnapshot`]); `vnet show
@@ -25,6 +27,7 @@ mod client;
 pub mod counters;
 pub mod files;
 pub mod html;
+pub mod load;
 pub mod report;
 pub mod server;
 pub mod service;

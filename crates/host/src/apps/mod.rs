@@ -1,6 +1,7 @@
 //! Applications run with `vnet exec HOST -- APP ARGS…`.
 
 mod browse;
+mod httpload;
 mod info;
 mod ping;
 pub(crate) mod ss;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use vnet_runtime::{DeviceHandle, ExecFuture, ExecOutput};
 
 /// Every application, for the unknown-command message.
-const APPS: &str = "ping, traceroute, dig, browse, fetch, tcp, ss, arp, ip";
+const APPS: &str = "ping, traceroute, dig, browse, fetch, httpload, tcp, ss, arp, ip";
 
 pub(crate) fn exec(handle: DeviceHandle<Host>, argv: Vec<String>, out: ExecOutput) -> ExecFuture {
     Box::pin(async move {
@@ -26,6 +27,7 @@ pub(crate) fn exec(handle: DeviceHandle<Host>, argv: Vec<String>, out: ExecOutpu
             "tcp" => tcp::run(handle, argv, &out).await,
             "browse" => browse::run_browse(handle, argv, &out).await,
             "fetch" => browse::run_fetch(handle, argv, &out).await,
+            "httpload" => httpload::run(handle, argv, &out).await,
             "dig" => {
                 let nameserver = handle.with(|host, _, _| host.nameservers.first().copied());
                 vnet_dns::dig::run(&handle, &argv, &out, nameserver).await

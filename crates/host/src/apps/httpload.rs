@@ -1,0 +1,132 @@
+//! `httpload URL --requests N [--new-connections]`: an HTTP load generator
+//! over vnet's own TCP (the logic lives in `vnet_web::load`; this module
+//! plugs in the host's sockets and stub resolver). Prints one line of
+//! requests (or connections) per second.
+
+use super::parse_args;
+use crate::Host;
+use clap::Parser;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use vnet_dns::stub::{StubOptions, lookup_a};
+use vnet_runtime::net_tcp::TcpStream;
+use vnet_runtime::{DeviceHandle, Disconnected, ExecOutput};
+use vnet_web::browser::Connector;
+use vnet_web::load::{self, LoadResult};
+use vnet_wire::http::{Host as UrlHost, Url};
+
+/// Connections through the host's TCP (Nagle off, as a browser would).
+struct HostConnector(DeviceHandle<Host>);
+
+impl Connector for HostConnector {
+    type Stream = TcpStream<Host>;
+
+    fn connect(
+        &self,
+        addr: Ipv4Addr,
+        port: u16,
+    ) -> impl Future<Output = std::io::Result<Self::Stream>> + Send {
+        let handle = self.0.clone();
+        async move {
+            let stream = TcpStream::connect(&handle, SocketAddrV4::new(addr, port)).await?;
+            stream.set_nodelay(true);
+            Ok(stream)
+        }
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "httpload",
+    about = "HTTP load: GETs one after another over keep-alive, or one new connection each"
+)]
+struct Args {
+    /// URL, e.g. http://10.0.3.10/ (a 200 response framed by Content-Length).
+    url: String,
+    /// Requests to send.
+    #[arg(short = 'n', long, default_value_t = 1000)]
+    requests: u64,
+    /// Open a new connection for every request (`Connection: close`).
+    #[arg(long)]
+    new_connections: bool,
+}
+
+/// The summary line `vnet bench http` parses.
+fn summary(mode: &str, r: &LoadResult, unit: &str) -> String {
+    format!(
+        "{mode} {} requests in {:.3} s: {:.1} {unit} ({} connections, {} bytes)",
+        r.requests,
+        r.elapsed.as_secs_f64(),
+        r.per_second(),
+        r.connections,
+        r.bytes
+    )
+}
+
+async fn address(handle: &DeviceHandle<Host>, url: &Url) -> anyhow::Result<Ipv4Addr> {
+    match &url.host {
+        Some(UrlHost::Ipv4(a)) => Ok(*a),
+        Some(UrlHost::Name(name)) => {
+            let server = handle
+                .with(|host, _, _| host.nameservers.first().copied())
+                .ok_or_else(|| anyhow::anyhow!("no DNS server to look up {name}"))?;
+            let parsed = name
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{name:?} is not a DNS name: {e}"))?;
+            let addrs = lookup_a(handle, server, &parsed, &StubOptions::default())
+                .await
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            addrs
+                .first()
+                .copied()
+                .ok_or_else(|| anyhow::anyhow!("{name}: no A record"))
+        }
+        _ => anyhow::bail!("{}: only IPv4 hosts", url.host_header()),
+    }
+}
+
+pub(crate) async fn run(
+    handle: DeviceHandle<Host>,
+    argv: Vec<String>,
+    out: &ExecOutput,
+) -> Result<i32, Disconnected> {
+    let args: Args = match parse_args(&argv, out).await {
+        Ok(a) => a,
+        Err(code) => return Ok(code),
+    };
+    let url = match Url::parse_http(&args.url) {
+        Ok(u) => u,
+        Err(e) => {
+            out.error(format!("httpload: {}: {e}", args.url)).await?;
+            return Ok(2);
+        }
+    };
+    let addr = match address(&handle, &url).await {
+        Ok(a) => a,
+        Err(e) => {
+            out.error(format!("httpload: {e}")).await?;
+            return Ok(2);
+        }
+    };
+    let port = url.port_or_default().unwrap_or(80);
+    let (host, path) = (url.host_header(), url.request_target());
+    let connector = HostConnector(handle);
+    let result = if args.new_connections {
+        load::connections(&connector, addr, port, &host, &path, args.requests).await
+    } else {
+        load::keepalive_total(&connector, addr, port, &host, &path, args.requests).await
+    };
+    match result {
+        Ok(r) if args.new_connections => {
+            out.line(summary("new-connections", &r, "conn/s")).await?;
+            Ok(0)
+        }
+        Ok(r) => {
+            out.line(summary("keepalive", &r, "req/s")).await?;
+            Ok(0)
+        }
+        Err(e) => {
+            out.error(format!("httpload: {}: {e}", args.url)).await?;
+            Ok(1)
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! A tiny HTTP/1.1 load generator for benchmarks (`httpload` on a host,
+//! `vnet bench http`): GETs one after another, each response read whole
+//! before the next request goes out.
+//!
+//! * [`keepalive`]: requests over one persistent connection until the
+//!   count is reached or the server ends the connection (a
+//!   `Connection: close` response, e.g. at its per-connection limit);
+//! * [`keepalive_total`]: [`keepalive`] over as many connections as the
+//!   server's per-connection limit needs;
+//! * [`connections`]: one new connection per request, with
+//!   `Connection: close`, read until the server's FIN.
+//!
+//! Responses are framed by `Content-Length` ([`vnet_wire::http`]); a
+//! response without a length is read until close, a chunked one is
+//! refused. Any status but 200 is an error: a benchmark that measures 404s
+//! measures the wrong thing. Generic over the stream and a
+//! [`Connector`], so it runs over vnet TCP, kernel TCP or in-memory pipes.
+
+use crate::browser::Connector;
+use std::io;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::{Instant, timeout};
+use vnet_wire::http::{
+    BodyFraming, Method, Parse, keep_alive, parse_response_head, response_framing,
+};
+
+/// The `User-Agent` of the load generator.
+pub const USER_AGENT: &str = "vnet-httpload/0.1";
+
+/// Limit on each connect, write and read: a stalled peer fails the run
+/// instead of hanging it.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
+const READ_CHUNK: usize = 16 * 1024;
+
+/// What a load run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoadResult {
+    /// Requests answered (status 200, body read whole).
+    pub requests: u64,
+    /// Wall time from the first connect or write to the last byte read.
+    pub elapsed: Duration,
+    /// Response bytes received, heads and bodies.
+    pub bytes: u64,
+    /// Connections used.
+    pub connections: u64,
+}
+
+impl LoadResult {
+    /// Requests per second (0 when nothing was timed).
+    pub fn per_second(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.requests as f64 / secs
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The request head for `path` on `host`.
+pub fn request(host: &str, path: &str, close: bool) -> Vec<u8> {
+    let connection = if close { "close" } else { "keep-alive" };
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {USER_AGENT}\r\nAccept: */*\r\nConnection: {connection}\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+fn invalid(msg: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg.into())
+}
+
+async fn step<T>(f: impl Future<Output = io::Result<T>>) -> io::Result<T> {
+    timeout(STEP_TIMEOUT, f)
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no progress in 30 s"))?
+}
+
+/// One response read from a connection.
+struct Response {
+    /// Bytes it occupied on the wire.
+    len: u64,
+    /// Whether the connection stays open after it.
+    persistent: bool,
+}
+
+/// Reads one whole response; `buf` carries bytes read past it to the next.
+async fn read_response<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+) -> io::Result<Response> {
+    let mut chunk = vec![0u8; READ_CHUNK];
+    let (head, head_len) = loop {
+        match parse_response_head(buf).map_err(|e| invalid(format!("response head: {e}")))? {
+            Parse::Complete { head, len } => break (head, len),
+            Parse::Incomplete => {
+                let n = step(stream.read(&mut chunk)).await?;
+                if n == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "connection closed before a whole response head",
+                    ));
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+        }
+    };
+    if head.status != 200 {
+        return Err(invalid(format!("status {} {}", head.status, head.reason)));
+    }
+    let framing = response_framing(&head, &Method::Get)
+        .map_err(|e| invalid(format!("response framing: {e}")))?;
+    let mut persistent = keep_alive(head.version, &head.headers);
+    let total = match framing {
+        BodyFraming::None => head_len,
+        BodyFraming::ContentLength(n) => {
+            let n = usize::try_from(n).map_err(|_| invalid("Content-Length too large"))?;
+            let total = head_len
+                .checked_add(n)
+                .ok_or_else(|| invalid("Content-Length too large"))?;
+            while buf.len() < total {
+                let n = step(stream.read(&mut chunk)).await?;
+                if n == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "connection closed inside a body",
+                    ));
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            total
+        }
+        BodyFraming::Close => {
+            loop {
+                let n = step(stream.read(&mut chunk)).await?;
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            persistent = false;
+            buf.len()
+        }
+        BodyFraming::Chunked => return Err(invalid("chunked responses are not supported")),
+    };
+    buf.drain(..total);
+    Ok(Response {
+        len: total as u64,
+        persistent,
+    })
+}
+
+/// Sends up to `requests` GETs for `path` one after another on `stream`
+/// (HTTP/1.1 keep-alive), reading each response whole before the next.
+/// Stops early, without error, when a response ends the connection
+/// (`Connection: close`): [`LoadResult::requests`] says how many were
+/// answered.
+pub async fn keepalive<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    host: &str,
+    path: &str,
+    requests: u64,
+) -> io::Result<LoadResult> {
+    let req = request(host, path, false);
+    let mut buf = Vec::with_capacity(READ_CHUNK);
+    let mut result = LoadResult {
+        connections: 1,
+        ..LoadResult::default()
+    };
+    let started = Instant::now();
+    while result.requests < requests {
+        step(stream.write_all(&req)).await?;
+        let response = read_response(&mut stream, &mut buf).await?;
+        result.requests += 1;
+        result.bytes += response.len;
+        if !response.persistent {
+            break;
+        }
+    }
+    result.elapsed = started.elapsed();
+    Ok(result)
+}
+
+/// [`keepalive`] until `requests` are answered, opening another
+/// connection through `c` whenever the server ends one (its
+/// per-connection request limit). The time includes those connects.
+pub async fn keepalive_total<C: Connector>(
+    c: &C,
+    addr: Ipv4Addr,
+    port: u16,
+    host: &str,
+    path: &str,
+    requests: u64,
+) -> io::Result<LoadResult> {
+    let mut total = LoadResult::default();
+    let started = Instant::now();
+    while total.requests < requests {
+        let stream = step(c.connect(addr, port)).await?;
+        let r = keepalive(stream, host, path, requests - total.requests).await?;
+        if r.requests == 0 {
+            return Err(invalid("the server answered no request"));
+        }
+        total.requests += r.requests;
+        total.bytes += r.bytes;
+        total.connections += 1;
+    }
+    total.elapsed = started.elapsed();
+    Ok(total)
+}
+
+/// Opens `count` connections through `c` one after another, each for one
+/// GET with `Connection: close`, reading the response and then until the
+/// server closes, before the next.
+pub async fn connections<C: Connector>(
+    c: &C,
+    addr: Ipv4Addr,
+    port: u16,
+    host: &str,
+    path: &str,
+    count: u64,
+) -> io::Result<LoadResult> {
+    let req = request(host, path, true);
+    let mut buf = Vec::with_capacity(READ_CHUNK);
+    let mut chunk = vec![0u8; 512];
+    let mut result = LoadResult::default();
+    let started = Instant::now();
+    while result.requests < count {
+        let mut stream = step(c.connect(addr, port)).await?;
+        result.connections += 1;
+        step(stream.write_all(&req)).await?;
+        buf.clear();
+        let response = read_response(&mut stream, &mut buf).await?;
+        // Wait for the server's FIN so the close is part of the measurement.
+        while step(stream.read(&mut chunk)).await? > 0 {}
+        result.requests += 1;
+        result.bytes += response.len;
+    }
+    result.elapsed = started.elapsed();
+    Ok(result)
+}
