@@ -38,8 +38,16 @@ pub struct Received<'b> {
 
 /// What carries the frames of a cable end.
 enum Transport {
-    /// A UDP tunnel to one peer cable end.
-    Udp { socket: UdpSocket, peer: SocketAddr },
+    /// A UDP tunnel to one peer cable end. Frames are received through
+    /// tokio and sent through a non-blocking `std` handle of the same
+    /// socket: tokio's `try_send_to` refuses (WouldBlock) until its reactor
+    /// has seen the socket writable, which would drop the first frames a
+    /// new cable end sends.
+    Udp {
+        socket: UdpSocket,
+        sender: std::net::UdpSocket,
+        peer: SocketAddr,
+    },
     /// A Linux TAP device: raw Ethernet frames (no FCS) to and from the kernel.
     Tap { device: tokio_tun::Tun },
 }
@@ -57,7 +65,7 @@ impl Inner {
     /// frame (TAP). Never blocks; a full queue drops and counts.
     fn transmit(&self, bytes: &[u8], frame_start: usize) {
         let result = match &self.transport {
-            Transport::Udp { socket, peer } => socket.try_send_to(bytes, *peer),
+            Transport::Udp { sender, peer, .. } => sender.send_to(bytes, *peer),
             Transport::Tap { device } => device.try_send(bytes),
         };
         match result {
@@ -136,15 +144,23 @@ impl std::fmt::Debug for CableEnd {
 impl CableEnd {
     /// Binds `local` and accepts frames only from `peer`.
     pub async fn bind(name: &str, local: SocketAddr, peer: SocketAddr) -> io::Result<CableEnd> {
-        let socket = UdpSocket::bind(local).await.map_err(|e| {
+        let context = |e: io::Error| {
             io::Error::new(
                 e.kind(),
                 format!("interface {name}: cannot bind cable socket {local}: {e}"),
             )
-        })?;
+        };
+        let std_socket = std::net::UdpSocket::bind(local).map_err(context)?;
+        std_socket.set_nonblocking(true).map_err(context)?;
+        let sender = std_socket.try_clone().map_err(context)?;
+        let socket = UdpSocket::from_std(std_socket).map_err(context)?;
         Ok(CableEnd::with_transport(
             name,
-            Transport::Udp { socket, peer },
+            Transport::Udp {
+                socket,
+                sender,
+                peer,
+            },
         ))
     }
 
@@ -292,7 +308,7 @@ impl CableEnd {
     /// `buf` should be [`RECV_BUFFER_LEN`] bytes.
     pub async fn recv<'b>(&self, buf: &'b mut [u8]) -> io::Result<Received<'b>> {
         match &self.inner.transport {
-            Transport::Udp { socket, peer } => self.recv_udp(socket, *peer, buf).await,
+            Transport::Udp { socket, peer, .. } => self.recv_udp(socket, *peer, buf).await,
             Transport::Tap { device } => self.recv_tap(device, buf).await,
         }
     }
