@@ -76,6 +76,11 @@ impl Device for Host {
         value
     }
 
+    fn live_address(&self, port: usize) -> Option<String> {
+        let dhcp = self.dhcp.as_ref().filter(|d| d.port == port)?;
+        dhcp.client.lease().map(|l| format!("{} (dhcp)", l.address))
+    }
+
     fn ready(&self) -> bool {
         self.dhcp
             .as_ref()

@@ -85,10 +85,11 @@ async fn health<D: Device>(State(s): State<AdminState<D>>) -> (StatusCode, &'sta
 fn interface_status<D: Device>(handle: &DeviceHandle<D>, port: usize) -> InterfaceStatus {
     let end = &handle.shared.ports[port];
     let cfg = &handle.shared.config.interfaces[port];
+    let live = handle.shared.lock().live_address(port);
     InterfaceStatus {
         name: cfg.name.clone(),
         mac: cfg.mac.to_string(),
-        address: cfg.address.map(|a| a.to_string()),
+        address: live.or_else(|| cfg.address.map(|a| a.to_string())),
         mtu: cfg.mtu,
         local: cfg.local,
         peer: cfg.peer,

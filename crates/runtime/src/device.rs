@@ -26,6 +26,12 @@ pub trait Device: Send + 'static {
     fn table(&self, now: Instant, name: &str) -> Option<Table>;
     /// Device-level counters as JSON.
     fn counters(&self) -> serde_json::Value;
+    /// The address interface `port` uses now, when it is not fixed by the
+    /// configuration (a DHCP lease); `None` keeps the configured one.
+    fn live_address(&self, port: usize) -> Option<String> {
+        let _ = port;
+        None
+    }
     /// Whether the device is ready for traffic (e.g. a DHCP host holds a
     /// lease). `/health` answers 503 until it is, so `vnet up` and compose
     /// health checks wait for it.
