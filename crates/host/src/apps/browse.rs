@@ -13,8 +13,8 @@ use vnet_runtime::net_tcp::TcpStream;
 use vnet_runtime::{DeviceHandle, Disconnected, ExecOutput};
 use vnet_web::browser::{BrowseOptions, Connector, Resolver, browse, fetch};
 
-/// Connections through the host's TCP.
-struct HostConnector(DeviceHandle<Host>);
+/// Connections through the host's TCP (Nagle off, as a browser would).
+pub(crate) struct HostConnector(pub(crate) DeviceHandle<Host>);
 
 impl Connector for HostConnector {
     type Stream = TcpStream<Host>;
@@ -34,7 +34,7 @@ impl Connector for HostConnector {
 }
 
 /// Names through the host's stub resolver and its configured or DHCP-learned server.
-struct HostResolver {
+pub(crate) struct HostResolver {
     handle: DeviceHandle<Host>,
     server: Option<Ipv4Addr>,
 }
@@ -95,7 +95,8 @@ struct FetchArgs {
     location: bool,
 }
 
-fn parts(handle: &DeviceHandle<Host>) -> (HostConnector, HostResolver) {
+/// The host's connector and resolver (its configured or DHCP-learned DNS server).
+pub(crate) fn parts(handle: &DeviceHandle<Host>) -> (HostConnector, HostResolver) {
     let server = handle.with(|host, _, _| host.nameservers.first().copied());
     (
         HostConnector(handle.clone()),

@@ -3,36 +3,15 @@
 //! plugs in the host's sockets and stub resolver). Prints one line of
 //! requests (or connections) per second.
 
+use super::browse::{HostConnector, parts};
 use super::parse_args;
 use crate::Host;
 use clap::Parser;
-use std::net::{Ipv4Addr, SocketAddrV4};
-use vnet_dns::stub::{StubOptions, lookup_a};
-use vnet_runtime::net_tcp::TcpStream;
+use std::net::Ipv4Addr;
 use vnet_runtime::{DeviceHandle, Disconnected, ExecOutput};
-use vnet_web::browser::Connector;
+use vnet_web::browser::Resolver;
 use vnet_web::load::{self, LoadResult};
 use vnet_wire::http::{Host as UrlHost, Url};
-
-/// Connections through the host's TCP (Nagle off, as a browser would).
-struct HostConnector(DeviceHandle<Host>);
-
-impl Connector for HostConnector {
-    type Stream = TcpStream<Host>;
-
-    fn connect(
-        &self,
-        addr: Ipv4Addr,
-        port: u16,
-    ) -> impl Future<Output = std::io::Result<Self::Stream>> + Send {
-        let handle = self.0.clone();
-        async move {
-            let stream = TcpStream::connect(&handle, SocketAddrV4::new(addr, port)).await?;
-            stream.set_nodelay(true);
-            Ok(stream)
-        }
-    }
-}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -66,19 +45,8 @@ async fn address(handle: &DeviceHandle<Host>, url: &Url) -> anyhow::Result<Ipv4A
     match &url.host {
         Some(UrlHost::Ipv4(a)) => Ok(*a),
         Some(UrlHost::Name(name)) => {
-            let server = handle
-                .with(|host, _, _| host.nameservers.first().copied())
-                .ok_or_else(|| anyhow::anyhow!("no DNS server to look up {name}"))?;
-            let parsed = name
-                .parse()
-                .map_err(|e| anyhow::anyhow!("{name:?} is not a DNS name: {e}"))?;
-            let addrs = lookup_a(handle, server, &parsed, &StubOptions::default())
-                .await
-                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-            addrs
-                .first()
-                .copied()
-                .ok_or_else(|| anyhow::anyhow!("{name}: no A record"))
+            let (_, resolver) = parts(handle);
+            resolver.resolve(name).await.map(|(addr, _)| addr)
         }
         _ => anyhow::bail!("{}: only IPv4 hosts", url.host_header()),
     }
