@@ -121,6 +121,15 @@ impl NetStack {
         opts: SendOptions,
         tx: &mut dyn Transmit,
     ) -> Result<(), StackError> {
+        let src_port = self.udp_source_port(h, payload)?;
+        let eg = self.egress(*dst.ip())?;
+        self.udp_emit(now, &eg, src_port, dst, payload, opts, tx)?;
+        self.drain_loopback(now, tx);
+        Ok(())
+    }
+
+    /// The local port of socket `h`, once `payload` is known to fit a datagram.
+    fn udp_source_port(&self, h: UdpHandle, payload: &[u8]) -> Result<u16, StackError> {
         let src_port = self.udps.get(h)?.port;
         let max = max_payload(udp::HEADER_LEN);
         if payload.len() > max {
@@ -129,7 +138,21 @@ impl NetStack {
                 max,
             });
         }
-        let eg = self.egress(*dst.ip())?;
+        Ok(src_port)
+    }
+
+    /// Builds the UDP datagram (checksum over `eg.src`) and sends it along `eg`.
+    #[allow(clippy::too_many_arguments)]
+    fn udp_emit(
+        &mut self,
+        now: Instant,
+        eg: &super::output::Egress,
+        src_port: u16,
+        dst: SocketAddrV4,
+        payload: &[u8],
+        opts: SendOptions,
+        tx: &mut dyn Transmit,
+    ) -> Result<(), StackError> {
         let repr = UdpRepr {
             src_port,
             dst_port: dst.port(),
@@ -147,9 +170,8 @@ impl NetStack {
             dont_frag: opts.dont_frag,
             payload: &msg,
         };
-        self.send_datagram(now, &eg, out, tx)?;
+        self.send_datagram(now, eg, out, tx)?;
         self.counters.udp_tx += 1;
-        self.drain_loopback(now, tx);
         Ok(())
     }
 
@@ -183,17 +205,10 @@ impl NetStack {
         payload: &[u8],
         tx: &mut dyn Transmit,
     ) -> Result<(), StackError> {
-        let src_port = self.udps.get(h)?.port;
+        let src_port = self.udp_source_port(h, payload)?;
         let Some(iface) = self.interfaces.get(port) else {
             return Err(StackError::NoSuchPort { port });
         };
-        let max = max_payload(udp::HEADER_LEN);
-        if payload.len() > max {
-            return Err(StackError::PayloadTooLarge {
-                len: payload.len(),
-                max,
-            });
-        }
         let eg = super::output::Egress {
             dst: *dst.ip(),
             port,
@@ -202,26 +217,7 @@ impl NetStack {
             mtu: usize::from(iface.mtu),
             local: false,
         };
-        let repr = UdpRepr {
-            src_port,
-            dst_port: dst.port(),
-        };
-        let mut msg = vec![0u8; repr.buffer_len(payload.len())];
-        repr.emit_with_payload(
-            &mut UdpPacket::new_unchecked(&mut msg[..]),
-            src,
-            *dst.ip(),
-            payload,
-        );
-        let out = Outgoing {
-            proto: IpProtocol::Udp,
-            ttl: self.config.default_ttl,
-            dont_frag: false,
-            payload: &msg,
-        };
-        self.send_datagram(now, &eg, out, tx)?;
-        self.counters.udp_tx += 1;
-        Ok(())
+        self.udp_emit(now, &eg, src_port, dst, payload, SendOptions::default(), tx)
     }
 
     /// Registers a waker woken when the socket has an event (woken at once
