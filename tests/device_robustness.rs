@@ -61,6 +61,7 @@ fn start_with_env(
         })
         .collect();
     let config = DeviceConfig {
+        lab: None,
         name: "dut".into(),
         kind,
         admin,

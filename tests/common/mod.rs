@@ -67,6 +67,17 @@ impl LabRun {
     /// Starts `topology`; `separate_binaries` picks `vnet-KIND` binaries
     /// over `vnet device KIND`.
     pub fn up_with(topology: &Path, separate_binaries: bool) -> LabRun {
+        Self::start(topology, separate_binaries, &[])
+    }
+
+    /// Starts `topology` (separate binaries) with extra environment for
+    /// `vnet up` and so for every device, e.g. a trace endpoint.
+    #[allow(dead_code)]
+    pub fn up_env(topology: &Path, env: &[(&str, &str)]) -> LabRun {
+        Self::start(topology, true, env)
+    }
+
+    fn start(topology: &Path, separate_binaries: bool, env: &[(&str, &str)]) -> LabRun {
         let dir = tempfile::tempdir().expect("temp dir");
         let lab = LabRun { dir };
         let mut args = vec!["up".to_string(), topology.display().to_string()];
@@ -74,7 +85,16 @@ impl LabRun {
             args.push("--bin-dir".into());
             args.push(bin_dir().display().to_string());
         }
-        let run = lab.vnet(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let run: Run = Command::new(vnet_bin())
+            .arg("--run-dir")
+            .arg(lab.dir.path())
+            .args(&args)
+            .env_remove("VNET_BIN_DIR")
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .envs(env.iter().copied())
+            .output()
+            .expect("vnet runs")
+            .into();
         assert_eq!(run.code, 0, "vnet up failed: {run:?}\n{}", lab.logs());
         lab
     }

@@ -30,17 +30,7 @@ pub const TRACE_CONTEXT_LEN: usize = 25;
 /// Longest header: fixed part plus trace context.
 pub const MAX_HEADER_LEN: usize = FIXED_HEADER_LEN + TRACE_CONTEXT_LEN;
 
-/// W3C Trace Context fields carried beside a frame, so one request's path can
-/// be stitched across processes while the emulated frame stays byte-exact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct TraceContext {
-    /// 16-byte trace id (all zero is invalid per W3C Trace Context §3.2.2.3).
-    pub trace_id: [u8; 16],
-    /// 8-byte id of the span that sent this frame.
-    pub span_id: [u8; 8],
-    /// Trace flags; bit 0 = sampled.
-    pub flags: u8,
-}
+pub use vnet_wire::trace::TraceContext;
 
 /// Why a datagram is not a valid envelope.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -3,8 +3,10 @@
 //! `vnet up` starts a lab (one OS process per device), `vnet exec` runs an
 //! application on a host, `vnet link` cuts and restores cables, `vnet show`
 //! prints a device's tables, `vnet capture` records pcapng, `vnet status`
-//! and `vnet down` manage the lab. Everything talks to the devices' admin
-//! APIs, whose addresses `vnet up` records in the run directory.
+//! and `vnet down` manage the lab, `vnet trace` prints the traces the lab's
+//! collector received. Everything talks to the devices' admin APIs (and
+//! the collector's JSON API), whose addresses `vnet up` records in the run
+//! directory.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -25,7 +27,7 @@ use std::process::ExitCode;
     name = "vnet",
     version,
     about = "A virtual network of real processes: hosts, switches and routers over UDP cables",
-    after_help = "Start with `vnet up` (the default lab, configs/lab.toml), then e.g.\n  vnet exec client -- ping -c 3 10.0.3.10\n  vnet exec client -- traceroute 10.0.3.10\n  vnet show sw1 mac\n  vnet down"
+    after_help = "Start with `vnet up` (the default lab, configs/lab.toml), then e.g.\n  vnet exec client -- ping -c 3 10.0.3.10\n  vnet exec client -- traceroute 10.0.3.10\n  vnet show sw1 mac\n  vnet trace show last\n  vnet down"
 )]
 struct Cli {
     /// Where the running lab keeps its state, configs and logs.
@@ -61,6 +63,10 @@ enum Command {
         /// Run devices from DIR/vnet-KIND binaries instead of `vnet device KIND`.
         #[arg(long, env = "VNET_BIN_DIR")]
         bin_dir: Option<PathBuf>,
+        /// Do not start the trace collector (one is started, and the devices
+        /// export their spans to it, unless OTEL_EXPORTER_OTLP_ENDPOINT is set).
+        #[arg(long)]
+        no_trace: bool,
     },
     /// Stop the running lab (SIGTERM, then SIGKILL after 5 s).
     Down,
@@ -114,6 +120,16 @@ enum Command {
         #[command(subcommand)]
         what: commands::generate::GenCommand,
     },
+    /// Print the traces the lab's collector received: `vnet trace list`,
+    /// `vnet trace show last --proto dns,tcp --layers`.
+    Trace {
+        /// The collector's URL (default: the one `vnet up` started, for
+        /// --compose http://127.0.0.1:4318, else $OTEL_EXPORTER_OTLP_ENDPOINT).
+        #[arg(long, global = true, value_name = "URL")]
+        endpoint: Option<String>,
+        #[command(subcommand)]
+        what: commands::trace::TraceCommand,
+    },
     /// Benchmarks (not tests): `vnet bench forward`.
     Bench {
         #[command(subcommand)]
@@ -129,6 +145,14 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Run the trace collector in this process (how `vnet up` starts it
+    /// unless --bin-dir is given).
+    #[command(hide = true)]
+    Collector {
+        /// Address to listen on.
+        #[arg(long, default_value = vnet_collector::DEFAULT_LISTEN)]
+        listen: String,
+    },
 }
 
 /// Entry point of the `vnet` binary.
@@ -136,6 +160,11 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Device { kind, config } = &cli.command {
         return commands::device::run(kind, config);
+    }
+    if let Command::Collector { listen } = &cli.command {
+        return vnet_collector::main_with_args(
+            ["vnet-collector", "--listen", listen.as_str()].map(Into::into),
+        );
     }
     vnet_telemetry::init("vnet", "warn");
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -162,8 +191,15 @@ pub fn main() -> ExitCode {
             );
         }
         match cli.command {
-            Command::Up { topology, timeout, bin_dir } => {
-                commands::up::run(&run_dir, &topology, timeout, bin_dir.as_deref()).await
+            Command::Up { topology, timeout, bin_dir, no_trace } => {
+                commands::up::run_with_trace(
+                    &run_dir,
+                    &topology,
+                    timeout,
+                    bin_dir.as_deref(),
+                    !no_trace,
+                )
+                    .await
             }
             Command::Down => commands::down::run(&run_dir).await,
             Command::Status { json } => commands::status::run(&source, json).await,
@@ -176,8 +212,11 @@ pub fn main() -> ExitCode {
                 commands::capture::run(&source, &port, &file, count, seconds).await
             }
             Command::Gen { what } => commands::generate::run(what),
+            Command::Trace { endpoint, what } => {
+                commands::trace::run(&source, endpoint.as_deref(), what).await
+            }
             Command::Bench { what } => commands::bench::run(what).await,
-            Command::Device { .. } => unreachable!("handled above"),
+            Command::Device { .. } | Command::Collector { .. } => unreachable!("handled above"),
         }
     });
     match result {

@@ -67,6 +67,21 @@ impl LoopbackPlan {
     }
 }
 
+impl LoopbackPlan {
+    /// Picks a free loopback TCP port from the lab range (the trace
+    /// collector's). The listener holds it: drop it right before the
+    /// process that binds the port starts.
+    pub fn tcp_port(&mut self) -> std::io::Result<(SocketAddr, TcpListener)> {
+        match self.take(TcpListener::bind) {
+            Some(taken) => Ok(taken),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::AddrInUse,
+                format!("no free loopback port in {PORT_RANGE_START}..{PORT_RANGE_END}"),
+            )),
+        }
+    }
+}
+
 const UNSPECIFIED: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 
 impl AddressPlan for LoopbackPlan {

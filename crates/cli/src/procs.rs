@@ -3,6 +3,7 @@
 use anyhow::Context;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -39,6 +40,38 @@ pub fn device_command(
     Ok(cmd)
 }
 
+/// How the trace collector is started: `DIR/vnet-collector` with a binary
+/// directory, otherwise this executable as `vnet collector` (hidden
+/// subcommand). Its own spans are never exported: the OTLP endpoint
+/// variable is removed from its environment.
+pub fn collector_command(listen: SocketAddr, bin_dir: Option<&Path>) -> anyhow::Result<Command> {
+    let mut cmd = match bin_dir {
+        Some(dir) => {
+            let binary = dir.join("vnet-collector");
+            if !binary.is_file() {
+                anyhow::bail!(
+                    "{} not found (from --bin-dir / VNET_BIN_DIR); build it with `cargo build --release`, or start the lab with --no-trace",
+                    binary.display()
+                );
+            }
+            Command::new(binary)
+        }
+        None => {
+            let me = std::env::current_exe().context("locating the vnet executable")?;
+            let mut c = Command::new(me);
+            c.arg("collector");
+            c
+        }
+    };
+    cmd.arg("--listen")
+        .arg(listen.to_string())
+        .env_remove(OTLP_ENDPOINT_VAR);
+    Ok(cmd)
+}
+
+/// The standard variable that points OpenTelemetry exporters at a collector.
+pub const OTLP_ENDPOINT_VAR: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
 /// Starts a device detached from the terminal's process group (Ctrl-C in the
 /// shell does not reach it), with its output appended to `log`.
 pub fn spawn(mut cmd: Command, log: &PathBuf) -> anyhow::Result<u32> {
@@ -59,7 +92,8 @@ pub fn spawn(mut cmd: Command, log: &PathBuf) -> anyhow::Result<u32> {
 }
 
 /// Whether process `pid` is alive and is the device started with `config`
-/// (guards against a recycled pid).
+/// (guards against a recycled pid). Any text on the process's command line
+/// works as `config`: the collector is recognised by its listen address.
 pub fn is_our_device(pid: u32, config: &Path) -> bool {
     let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
         return false;

@@ -4,6 +4,7 @@
 //! <run-dir>/state.json          which devices run, their pids and admin addresses
 //! <run-dir>/configs/<dev>.toml  each device's rendered configuration
 //! <run-dir>/logs/<dev>.log      each device's standard error (its tracing log)
+//! <run-dir>/logs/collector.log  the trace collector's log (when `vnet up` started one)
 //! ```
 
 use anyhow::{Context, bail};
@@ -28,6 +29,28 @@ pub struct DeviceState {
     pub log: PathBuf,
 }
 
+/// The trace collector `vnet up` started next to the devices.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CollectorState {
+    /// OS process id.
+    pub pid: u32,
+    /// The address it listens on (also how `vnet down` recognises the
+    /// process: it is on its command line).
+    pub listen: SocketAddr,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` given to the devices, and the base URL
+    /// of the trace API: `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    /// Log file.
+    pub log: PathBuf,
+}
+
+impl CollectorState {
+    /// Whether the collector process still runs (guards against a recycled pid).
+    pub fn is_running(&self) -> bool {
+        crate::procs::is_our_device(self.pid, Path::new(&self.listen.to_string()))
+    }
+}
+
 /// A running lab.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LabState {
@@ -37,6 +60,11 @@ pub struct LabState {
     pub topology: PathBuf,
     /// Devices, sorted by name.
     pub devices: Vec<DeviceState>,
+    /// The trace collector, if `vnet up` started one (absent in state files
+    /// written before collectors existed, with `--no-trace`, or when the
+    /// user's own `OTEL_EXPORTER_OTLP_ENDPOINT` was used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collector: Option<CollectorState>,
 }
 
 impl LabState {
@@ -103,6 +131,10 @@ pub enum StateSource {
     Compose(PathBuf),
 }
 
+/// Where a compose lab's trace collector is published (by the compose
+/// override that adds it): OTLP/HTTP's port on loopback.
+pub const COMPOSE_TRACE_ENDPOINT: &str = "http://127.0.0.1:4318";
+
 impl StateSource {
     /// The running lab, or an error that says how to start one.
     pub fn require(&self) -> anyhow::Result<LabState> {
@@ -128,6 +160,9 @@ impl StateSource {
                             log: PathBuf::new(),
                         })
                         .collect(),
+                    // The compose lab's collector is a container; `vnet trace`
+                    // finds it at COMPOSE_TRACE_ENDPOINT.
+                    collector: None,
                 })
             }
         }

@@ -42,6 +42,7 @@ use std::net::Ipv4Addr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+use tracing::Instrument;
 use vnet_stack::time::Instant;
 use vnet_wire::dns::{DnsMessage, DnsName, Question, Rcode, Record, RecordData, RecordType};
 
@@ -607,7 +608,36 @@ impl<U: Upstream> Resolver<U> {
             outcome: Outcome::Timeout,
         });
         bump(&self.counters.upstream_queries);
-        Ok(self.upstream.query(server, question).await)
+        let span = tracing::info_span!(
+            target: vnet_telemetry::TRACE_TARGET,
+            "dns.upstream",
+            vnet.kind = "app",
+            vnet.proto = "dns",
+            vnet.layer = "L7",
+            vnet.summary = %format!("ask {server} (zone {zone}) for {} {}", question.name, question.qtype),
+            dns.server = %server,
+            dns.zone = %zone,
+            dns.qname = %question.name,
+            dns.result = tracing::field::Empty,
+        );
+        let result = self
+            .upstream
+            .query(server, question)
+            .instrument(span.clone())
+            .await;
+        span.record(
+            "dns.result",
+            match &result {
+                Ok(m) => format!(
+                    "{} answers={} authority={}",
+                    m.header.rcode,
+                    m.answers.len(),
+                    m.authorities.len()
+                ),
+                Err(e) => e.to_string(),
+            },
+        );
+        Ok(result)
     }
 
     /// Classifies a response, caches what it teaches, and turns it into the

@@ -23,6 +23,7 @@ use crate::{DnsServer, DnsState};
 use std::net::SocketAddrV4;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 use vnet_runtime::net::UdpSocket;
 use vnet_runtime::{DeviceHandle, DnsRole, ExecFuture};
 use vnet_stack::SendOptions;
@@ -66,7 +67,7 @@ pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
         "DNS service listening on UDP port 53"
     );
     loop {
-        let (from, payload) = socket.recv_from().await;
+        let (from, payload, trace) = socket.recv_from_traced().await;
         bump(&state.counters.queries);
         let Some(query) = parse_query(&state.counters, &payload) else {
             if let Some(formerr) = formerr_for(&payload) {
@@ -77,8 +78,24 @@ pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
         if let Some(q) = query.questions.first() {
             tracing::debug!(client = %from, id = query.header.id, qname = %q.name, qtype = %q.qtype, rd = query.header.rd, "query");
         }
-        match immediate_answer(&state, resolver.as_deref(), &query) {
-            Some(resp) => send(&socket, &state.counters, from, &resp),
+        // The query's span on this server, child of the frame that carried it.
+        let span = query_span(&query, from, resolver.is_some());
+        if let Some(parent) = trace {
+            vnet_telemetry::set_remote_parent(&span, parent);
+        }
+        match span.in_scope(|| immediate_answer(&state, resolver.as_deref(), &query)) {
+            Some(resp) => {
+                span.record(
+                    "dns.source",
+                    if resolver.is_some() {
+                        "own zone or cache"
+                    } else {
+                        "authoritative"
+                    },
+                );
+                span.record("dns.rcode", tracing::field::display(resp.header.rcode));
+                span.in_scope(|| send(&socket, &state.counters, from, &resp));
+            }
             None => {
                 let Some(resolver) = resolver.clone() else {
                     continue;
@@ -94,18 +111,59 @@ pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
                 };
                 let socket = Arc::clone(&socket);
                 let counters = Arc::clone(&state.counters);
-                tokio::spawn(async move {
-                    let _permit = permit;
-                    let Some(question) = query.questions.first() else {
-                        return;
-                    };
-                    let resolution = resolver.resolve(question).await;
-                    let resp = response_from(&query, &resolution);
-                    send(&socket, &counters, from, &resp);
-                });
+                let task_span = span.clone();
+                tokio::spawn(
+                    async move {
+                        let _permit = permit;
+                        let Some(question) = query.questions.first() else {
+                            return;
+                        };
+                        let resolution = resolver.resolve(question).await;
+                        let span = tracing::Span::current();
+                        span.record(
+                            "dns.source",
+                            if resolution.from_cache() {
+                                "cache hit"
+                            } else {
+                                "recursion"
+                            },
+                        );
+                        span.record("dns.upstream_queries", resolution.upstream.len());
+                        span.record("dns.rcode", tracing::field::display(resolution.rcode));
+                        let resp = response_from(&query, &resolution);
+                        send(&socket, &counters, from, &resp);
+                    }
+                    .instrument(task_span),
+                );
             }
         }
     }
+}
+
+/// The span of one query on this server (`dns.source` tells a cache hit
+/// from a recursion on a resolver).
+fn query_span(query: &DnsMessage, from: SocketAddrV4, resolver: bool) -> tracing::Span {
+    let question = query
+        .questions
+        .first()
+        .map(|q| format!("{} {}", q.name, q.qtype))
+        .unwrap_or_else(|| "(no question)".into());
+    tracing::info_span!(
+        target: vnet_telemetry::TRACE_TARGET,
+        "dns.query",
+        vnet.kind = "app",
+        vnet.proto = "dns",
+        vnet.layer = "L7",
+        vnet.summary = %format!(
+            "{} query {question} from {from}",
+            if resolver { "recursive" } else { "authoritative" }
+        ),
+        dns.question = %question,
+        dns.client = %from,
+        dns.source = tracing::field::Empty,
+        dns.upstream_queries = tracing::field::Empty,
+        dns.rcode = tracing::field::Empty,
+    )
 }
 
 /// The device's resolver: UDP upstream with the default timeout, the

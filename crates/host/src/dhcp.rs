@@ -84,12 +84,15 @@ pub(crate) async fn run(handle: DeviceHandle<Host>) -> i32 {
             d.socket = Some(socket.handle());
         }
     });
+    // The span of one exchange (DISCOVER … ACK, or a renewal): a trace of
+    // its own, ended once the client is bound again.
+    let mut exchange: Option<tracing::Span> = None;
     loop {
         let (actions, wake) = handle.with(|host, now, _| match host.dhcp.as_mut() {
             Some(d) => (d.client.poll(now), d.client.poll_at()),
             None => (Vec::new(), None),
         });
-        perform(&handle, &socket, actions);
+        perform(&handle, &socket, actions, &mut exchange);
         let event = tokio::select! {
             e = socket.next_event() => Some(e),
             _ = async {
@@ -111,16 +114,39 @@ pub(crate) async fn run(handle: DeviceHandle<Host>) -> i32 {
                 Some(d) => d.client.handle(now, &msg),
                 None => Vec::new(),
             });
-            perform(&handle, &socket, actions);
+            perform(&handle, &socket, actions, &mut exchange);
         }
     }
 }
 
-fn perform(handle: &DeviceHandle<Host>, socket: &UdpSocket<Host>, actions: Vec<Action>) {
+fn perform(
+    handle: &DeviceHandle<Host>,
+    socket: &UdpSocket<Host>,
+    actions: Vec<Action>,
+    exchange: &mut Option<tracing::Span>,
+) {
     for action in actions {
         match action {
-            Action::Event(event) => handle.with(|host, _, _| apply(host, &event)),
+            Action::Event(event) => {
+                handle.with(|host, _, _| apply(host, &event));
+                // Bound, renewed or lost: the exchange is over.
+                if let Some(span) = exchange.take() {
+                    span.record("dhcp.outcome", tracing::field::debug(&event));
+                }
+            }
             Action::Send(msg, destination) => {
+                let span = exchange.get_or_insert_with(|| {
+                    tracing::info_span!(
+                        target: vnet_telemetry::TRACE_TARGET,
+                        "dhcp",
+                        vnet.kind = "app",
+                        vnet.proto = "dhcp",
+                        vnet.layer = "L7",
+                        vnet.summary = %format!("DHCP exchange ({:?} first)", msg.message_type()),
+                        dhcp.outcome = tracing::field::Empty,
+                    )
+                });
+                let _entered = span.enter();
                 let (port, src) = handle.with(|host, _, _| {
                     let d = host.dhcp.as_ref();
                     let port = d.map(|d| d.port).unwrap_or(0);

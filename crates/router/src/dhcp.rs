@@ -100,6 +100,24 @@ pub(crate) async fn serve(handle: DeviceHandle<Router>) -> i32 {
             continue;
         };
         let bytes = reply.emit();
+        let span = tracing::info_span!(
+            target: vnet_telemetry::TRACE_TARGET,
+            "dhcp.server",
+            vnet.kind = "app",
+            vnet.proto = "dhcp",
+            vnet.layer = "L7",
+            vnet.summary = %format!(
+                "{:?} from {} → {:?} {}",
+                request.message_type(),
+                request.chaddr,
+                reply.message_type(),
+                reply.yiaddr
+            ),
+        );
+        if let Some(parent) = meta.trace {
+            vnet_telemetry::set_remote_parent(&span, parent);
+        }
+        let _entered = span.enter();
         let sent = match destination {
             Destination::Broadcast => socket.send_via(
                 port,

@@ -118,6 +118,7 @@ async fn status<D: Device>(State(s): State<AdminState<D>>) -> Json<DeviceStatus>
             .collect(),
         device,
         tables: tables.into_iter().map(String::from).collect(),
+        tracing: s.handle.shared.tracing.counters(),
     })
 }
 

@@ -37,6 +37,10 @@ pub struct DeviceStatus {
     pub device: serde_json::Value,
     /// Tables `vnet show` can print.
     pub tables: Vec<String>,
+    /// Trace export: whether spans are exported, the per-trace frame
+    /// budget and what was traced or left out.
+    #[serde(default)]
+    pub tracing: serde_json::Value,
 }
 
 fn ready_default() -> bool {

@@ -8,6 +8,8 @@ use vnet_stack::time::Instant;
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     start: tokio::time::Instant,
+    /// Wall-clock time at `start`, for span timestamps.
+    epoch: std::time::SystemTime,
 }
 
 impl Clock {
@@ -15,12 +17,23 @@ impl Clock {
     pub fn start() -> Clock {
         Clock {
             start: tokio::time::Instant::now(),
+            epoch: std::time::SystemTime::now(),
         }
     }
 
     /// The current stack time.
     pub fn now(&self) -> Instant {
         Instant::from_micros(self.start.elapsed().as_micros() as u64)
+    }
+
+    /// The wall-clock time of stack time `at` (for trace timestamps).
+    pub fn system_time(&self, at: Instant) -> std::time::SystemTime {
+        self.epoch + Duration::from_micros(at.total_micros())
+    }
+
+    /// The wall-clock time of a stack time given in microseconds.
+    pub fn system_time_micros(&self, micros: u64) -> std::time::SystemTime {
+        self.epoch + Duration::from_micros(micros)
     }
 
     /// The tokio instant of stack time `at`.

@@ -53,6 +53,7 @@ pub async fn run<D: Device>(
         config,
         timer: Notify::new(),
         armed: AtomicU64::new(u64::MAX),
+        tracing: crate::traced::Tracing::new(),
     });
 
     let mut tasks = Vec::new();
@@ -119,10 +120,28 @@ async fn receive_loop<D: Device>(shared: Arc<Shared<D>>, port: usize, shutdown: 
         };
         match received {
             Ok(rx) => {
-                let trace = rx.trace;
-                shared.with(trace, |device, now, tx| {
-                    device.on_frame(now, port, rx.frame, tx)
+                let span = rx.trace.as_ref().and_then(|parent| {
+                    shared.tracing.start_frame(
+                        &shared.clock,
+                        &shared.config.name,
+                        end.name(),
+                        parent,
+                        rx.frame,
+                    )
                 });
+                match span {
+                    Some(span) => {
+                        let ((), events) = shared.run(Some(span.context()), |device, now, tx| {
+                            device.on_frame(now, port, rx.frame, tx)
+                        });
+                        shared.tracing.finish_frame(&shared.clock, span, events);
+                    }
+                    // Untraced, over budget or not exporting: frames sent
+                    // in response still carry the sender's context.
+                    None => shared.with(rx.trace, |device, now, tx| {
+                        device.on_frame(now, port, rx.frame, tx)
+                    }),
+                }
             }
             Err(e) => {
                 tracing::warn!(interface = end.name(), error = %e, "cable receive failed");

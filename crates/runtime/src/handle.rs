@@ -2,6 +2,7 @@
 
 use crate::clock::Clock;
 use crate::device::Device;
+use crate::traced::{MAX_EVENTS_PER_CALL, Tracing};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
@@ -9,6 +10,7 @@ use vnet_cable::{CableEnd, TraceContext};
 use vnet_stack::Transmit;
 use vnet_stack::time::Instant;
 use vnet_topology::device::DeviceConfig;
+use vnet_wire::trace::TraceEvent;
 
 pub(crate) struct Shared<D> {
     pub(crate) device: Mutex<D>,
@@ -19,19 +21,44 @@ pub(crate) struct Shared<D> {
     pub(crate) timer: Notify,
     /// The deadline the timer task sleeps until, in stack microseconds (MAX = none).
     pub(crate) armed: AtomicU64,
+    /// Trace export state: budgets and counters.
+    pub(crate) tracing: Tracing,
 }
 
 /// Sends frames out of the device's cable ends.
 pub(crate) struct PortTx<'a> {
     pub(crate) ports: &'a [Arc<CableEnd>],
+    /// The trace span of the work at hand; frames sent carry it.
     pub(crate) trace: Option<TraceContext>,
+    /// What the device recorded about traced traffic.
+    pub(crate) events: Vec<TraceEvent>,
+    pub(crate) tracing: &'a Tracing,
 }
 
 impl Transmit for PortTx<'_> {
     fn transmit(&mut self, port: usize, frame: &[u8]) {
+        let trace = self.trace;
+        self.transmit_traced(port, frame, trace);
+    }
+
+    fn transmit_traced(&mut self, port: usize, frame: &[u8], trace: Option<TraceContext>) {
         match self.ports.get(port) {
-            Some(end) => end.send(frame, self.trace.as_ref()),
+            Some(end) => end.send(frame, trace.as_ref()),
             None => tracing::warn!(port, "device transmitted on a port that does not exist"),
+        }
+    }
+
+    fn trace(&self) -> Option<TraceContext> {
+        self.trace
+    }
+
+    fn record(&mut self, event: TraceEvent) {
+        if vnet_telemetry::exporting() && self.events.len() < MAX_EVENTS_PER_CALL {
+            self.events.push(event);
+        } else {
+            self.tracing
+                .events_dropped
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     }
 }
@@ -44,20 +71,37 @@ impl<D: Device> Shared<D> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs `f` on the device with a transmitter, then re-arms the timer if
-    /// the device now needs polling earlier.
+    /// Runs `f` on the device with a transmitter whose frames carry
+    /// `trace`, re-arms the timer if the device now needs polling earlier,
+    /// and exports what the device recorded about traced traffic.
     pub(crate) fn with<R>(
         &self,
         trace: Option<TraceContext>,
         f: impl FnOnce(&mut D, Instant, &mut dyn Transmit) -> R,
     ) -> R {
+        let (result, events) = self.run(trace, f);
+        if !events.is_empty() {
+            self.tracing.emit_events(&self.clock, events);
+        }
+        result
+    }
+
+    /// [`Shared::with`] without exporting: the recorded events are returned.
+    pub(crate) fn run<R>(
+        &self,
+        trace: Option<TraceContext>,
+        f: impl FnOnce(&mut D, Instant, &mut dyn Transmit) -> R,
+    ) -> (R, Vec<TraceEvent>) {
         let mut device = self.lock();
         let now = self.clock.now();
         let mut tx = PortTx {
             ports: &self.ports,
             trace,
+            events: Vec::new(),
+            tracing: &self.tracing,
         };
         let result = f(&mut device, now, &mut tx);
+        let events = tx.events;
         let next = device
             .poll_at()
             .map(|t| t.total_micros())
@@ -66,7 +110,7 @@ impl<D: Device> Shared<D> {
         if next < self.armed.load(Ordering::Acquire) {
             self.timer.notify_one();
         }
-        result
+        (result, events)
     }
 }
 
@@ -100,8 +144,15 @@ impl<D: Device> DeviceHandle<D> {
     }
 
     /// Runs `f` with the device locked and a transmitter for its ports.
-    /// Keep `f` short: it holds up the forwarding path.
+    /// Keep `f` short: it holds up the forwarding path. What `f` sends
+    /// continues the trace of the caller's current span (when traces are
+    /// exported), so an application's frames join its trace.
     pub fn with<R>(&self, f: impl FnOnce(&mut D, Instant, &mut dyn Transmit) -> R) -> R {
-        self.shared.with(None, f)
+        self.shared.with(vnet_telemetry::current_context(), f)
+    }
+
+    /// The wall-clock time of stack time `at`.
+    pub fn system_time(&self, at: Instant) -> std::time::SystemTime {
+        self.shared.clock.system_time(at)
     }
 }

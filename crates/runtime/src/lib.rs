@@ -22,6 +22,7 @@ mod main_entry;
 pub mod net;
 pub mod net_tcp;
 pub mod stack_tables;
+mod traced;
 
 pub use clock::Clock;
 pub use device::{Device, DeviceSpec, ExecFn, ExecFuture, StartFn};
@@ -29,6 +30,7 @@ pub use event_loop::run;
 pub use exec::{Disconnected, ExecOutput};
 pub use handle::DeviceHandle;
 pub use main_entry::{device_main, device_main_with_args};
+pub use traced::{DEFAULT_FRAME_BUDGET, FRAME_BUDGET_ENV};
 pub use vnet_topology::device::{
     DeviceConfig, DeviceKind, DnsConfig, DnsRole, InterfaceConfig, ZoneText,
 };

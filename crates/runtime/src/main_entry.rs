@@ -70,18 +70,28 @@ fn run_blocking<D: Device>(spec: DeviceSpec<D>, args: DeviceArgs) -> anyhow::Res
             DeviceConfig::load_text(&text, CONFIG_ENV)?
         }
     };
-    vnet_telemetry::init(&config.name, "info");
+    // Before the async runtime: the OTLP client is blocking and owns a thread.
+    let telemetry = vnet_telemetry::init_device(
+        &config.name,
+        config.kind.as_str(),
+        config.lab.as_deref().unwrap_or("-"),
+        "info",
+    );
     // One thread per device: a lab runs many devices on few cores, and the
     // device lock is then never contended.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let shutdown = CancellationToken::new();
         tokio::spawn(cancel_on_signal(shutdown.clone()));
         crate::run(config, &spec, shutdown).await
-    })
+    });
+    drop(runtime);
+    // Flushes the last spans (bounded), outside the async runtime.
+    drop(telemetry);
+    result
 }
 
 async fn cancel_on_signal(shutdown: CancellationToken) {

@@ -172,6 +172,23 @@ impl<D: NetDevice> UdpSocket<D> {
             }
         }
     }
+
+    /// Like [`UdpSocket::recv_from`], with the trace span of the frame that
+    /// carried the datagram: a server makes its span a child of it.
+    pub async fn recv_from_traced(
+        &self,
+    ) -> (
+        SocketAddrV4,
+        Vec<u8>,
+        Option<vnet_wire::trace::TraceContext>,
+    ) {
+        loop {
+            if let (UdpEvent::Datagram { from, payload }, meta) = self.next_event_with_meta().await
+            {
+                return (from, payload, meta.trace);
+            }
+        }
+    }
 }
 
 impl<D: NetDevice> Drop for UdpSocket<D> {

@@ -153,6 +153,21 @@ impl<D: NetDevice> TcpStream<D> {
         self.socket
     }
 
+    /// Reads the trace span this connection's latest work belongs to (the
+    /// frame that delivered the last request, for a server), without
+    /// borrowing the stream: a server continues its client's trace with it.
+    pub fn trace_probe(
+        &self,
+    ) -> impl Fn() -> Option<vnet_wire::trace::TraceContext> + Send + Sync + 'static {
+        let handle = self.handle.clone();
+        let socket = self.socket;
+        move || {
+            handle
+                .shared
+                .with(None, |dev, _, _| dev.stack().tcp_trace(socket))
+        }
+    }
+
     /// Resets the connection instead of closing it gracefully.
     pub fn abort(self) {
         let socket = self.socket;

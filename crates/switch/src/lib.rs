@@ -23,6 +23,7 @@ use vnet_stack::Transmit;
 use vnet_stack::bridge::{LearnOutcome, MacTable, MacTableConfig};
 use vnet_stack::time::Instant;
 use vnet_wire::ethernet;
+use vnet_wire::trace::{Direction, TraceEvent, TraceValue};
 
 /// The kind this crate runs.
 pub const KIND: DeviceKind = DeviceKind::Switch;
@@ -70,13 +71,59 @@ impl Switch {
         }
     }
 
-    fn flood(&mut self, in_port: usize, frame: &[u8], tx: &mut dyn Transmit) {
+    fn flood(
+        &mut self,
+        now: Instant,
+        in_port: usize,
+        frame: &[u8],
+        tx: &mut dyn Transmit,
+        why: &str,
+    ) {
         self.counters.flooded += 1;
+        if tx.trace().is_some() {
+            let out: Vec<&str> = (0..self.port_names.len())
+                .filter(|&p| p != in_port && self.port_up[p])
+                .map(|p| self.port_names[p].as_str())
+                .collect();
+            let out = out.join(", ");
+            record(
+                tx,
+                now,
+                Direction::Out,
+                format!("{why}: flooded out {out}"),
+                vec![
+                    ("switch.out_ports", out.clone().into()),
+                    ("switch.flooded", 1.into()),
+                ],
+            );
+        }
         for port in 0..self.port_names.len() {
             if port != in_port && self.port_up[port] {
                 tx.transmit(port, frame);
             }
         }
+    }
+}
+
+/// Records a layer-2 decision about the traced frame being switched.
+fn record(
+    tx: &mut dyn Transmit,
+    now: Instant,
+    dir: Direction,
+    summary: String,
+    attrs: Vec<(&'static str, TraceValue)>,
+) {
+    if let Some(ctx) = tx.trace() {
+        tx.record(TraceEvent {
+            ctx,
+            at_micros: now.total_micros(),
+            name: "switch",
+            layer: "L2",
+            proto: "eth",
+            dir: Some(dir),
+            summary,
+            attrs,
+        });
     }
 }
 
@@ -87,7 +134,8 @@ impl Device for Switch {
             return;
         };
         let (src, dst) = (view.src_addr(), view.dst_addr());
-        match self.table.learn(now, src, port) {
+        let learn = self.table.learn(now, src, port);
+        match learn {
             LearnOutcome::Learned => {
                 self.counters.learned += 1;
                 tracing::debug!(mac = %src, port = %self.port_names[port], "learned");
@@ -100,16 +148,69 @@ impl Device for Switch {
             LearnOutcome::TableFull => self.counters.table_full += 1,
             LearnOutcome::Refreshed | LearnOutcome::Ignored => {}
         }
+        if tx.trace().is_some() {
+            let learned = match learn {
+                LearnOutcome::Learned => "learned (new)".to_string(),
+                LearnOutcome::Moved { from } => format!(
+                    "moved from {}",
+                    self.port_names.get(from).map(String::as_str).unwrap_or("?")
+                ),
+                LearnOutcome::TableFull => "not learned (table full)".to_string(),
+                LearnOutcome::Refreshed => "already known (refreshed)".to_string(),
+                LearnOutcome::Ignored => "not learned (not unicast)".to_string(),
+            };
+            record(
+                tx,
+                now,
+                Direction::In,
+                format!("in {}: source {src} {learned}", self.port_names[port]),
+                vec![
+                    ("switch.in_port", self.port_names[port].clone().into()),
+                    ("eth.src", src.to_string().into()),
+                    ("eth.dst", dst.to_string().into()),
+                    ("switch.source", learned.into()),
+                ],
+            );
+        }
         if dst.is_broadcast() || dst.is_multicast() {
-            return self.flood(port, frame, tx);
+            return self.flood(
+                now,
+                port,
+                frame,
+                tx,
+                &format!("destination {dst} is broadcast"),
+            );
         }
         match self.table.lookup(now, dst) {
-            Some(out) if out == port => self.counters.filtered += 1,
+            Some(out) if out == port => {
+                self.counters.filtered += 1;
+                if tx.trace().is_some() {
+                    record(
+                        tx,
+                        now,
+                        Direction::Out,
+                        format!("destination {dst} is on the ingress port: filtered"),
+                        vec![("switch.filtered", 1.into())],
+                    );
+                }
+            }
             Some(out) if self.port_up.get(out).copied().unwrap_or(false) => {
                 self.counters.forwarded += 1;
+                if tx.trace().is_some() {
+                    record(
+                        tx,
+                        now,
+                        Direction::Out,
+                        format!(
+                            "destination {dst} known on {}: forwarded",
+                            self.port_names[out]
+                        ),
+                        vec![("switch.out_ports", self.port_names[out].clone().into())],
+                    );
+                }
                 tx.transmit(out, frame);
             }
-            _ => self.flood(port, frame, tx),
+            _ => self.flood(now, port, frame, tx, &format!("destination {dst} unknown")),
         }
     }
 

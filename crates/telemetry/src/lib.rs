@@ -1,25 +1,51 @@
-//! Telemetry for vnet devices and tools: structured `tracing` output.
+//! Telemetry for vnet devices and tools: structured `tracing` logs, and
+//! OpenTelemetry traces exported over OTLP/HTTP (protobuf).
 //!
-//! Every process calls [`init`] once. The filter comes from `VNET_LOG`
-//! (or `RUST_LOG`), e.g. `VNET_LOG=vnet_stack=debug,info`; the default is
-//! `info`. Logs go to standard error, which `vnet up` redirects to the
-//! device's log file.
+//! Every process calls [`init`] (tools) or [`init_device`] (devices) once.
+//! The log filter comes from `VNET_LOG` (or `RUST_LOG`), e.g.
+//! `VNET_LOG=vnet_stack=debug,info`; the default is `info`. Logs go to
+//! standard error, which `vnet up` redirects to the device's log file.
+//!
+//! Traces: when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (e.g.
+//! `http://127.0.0.1:4318`), [`init_device`] installs an OTLP exporter with
+//! `service.name` = the device name. Application spans are ordinary
+//! `tracing` spans with target [`TRACE_TARGET`] (bridged by
+//! `tracing-opentelemetry`); per-frame spans are built directly by the
+//! device runtime with [`FrameSpan`]. Export runs on a background thread
+//! with a bounded queue: a slow or absent collector drops spans, it never
+//! stalls forwarding.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+mod export;
+mod spans;
+
+pub use export::{ENDPOINT_ENV, TelemetryGuard, endpoint, exporting, flush, init_device};
+pub use spans::{
+    FrameSpan, add_event_to_current, context_of, current_context, event_span, set_remote_parent,
+};
 
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber for the process named `service`
-/// (a device name such as `r1`, or `vnet`). Calling it twice is harmless.
-pub fn init(service: &str, default_filter: &str) {
-    let filter = std::env::var("VNET_LOG")
+/// The `tracing` target of spans and events that belong in traces:
+/// `tracing::info_span!(target: vnet_telemetry::TRACE_TARGET, "browse")`.
+pub const TRACE_TARGET: &str = "vnet::trace";
+
+/// The log filter from `VNET_LOG` / `RUST_LOG`, or `default_filter`.
+fn log_filter(default_filter: &str) -> EnvFilter {
+    std::env::var("VNET_LOG")
         .ok()
         .or_else(|| std::env::var("RUST_LOG").ok())
         .and_then(|spec| EnvFilter::try_new(spec).ok())
-        .unwrap_or_else(|| EnvFilter::new(default_filter));
+        .unwrap_or_else(|| EnvFilter::new(default_filter))
+}
+
+/// Installs the global log subscriber for the process named `service`
+/// (e.g. `vnet`), without trace export. Calling it twice is harmless.
+pub fn init(service: &str, default_filter: &str) {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(log_filter(default_filter))
         .with_writer(std::io::stderr)
         // Colours only on a terminal: device logs are files.
         .with_ansi(std::io::stderr().is_terminal())

@@ -75,6 +75,9 @@ pub struct DeviceConfig {
     pub name: String,
     /// Device kind.
     pub kind: DeviceKind,
+    /// The lab this device belongs to (a trace resource attribute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab: Option<String>,
     /// Address of the admin API (HTTP + JSON). Loopback by default.
     #[serde(default = "default_admin")]
     pub admin: SocketAddr,

@@ -106,6 +106,7 @@ pub fn render(
         configs.push(DeviceConfig {
             name: device.name.clone(),
             kind: device.kind,
+            lab: Some(lab.name.clone()),
             admin: plan.admin(di, device),
             interfaces,
             gateway: device.gateway,

@@ -38,11 +38,13 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, timeout_at};
+use tracing::Instrument;
 use vnet_topology::device::WebConfig;
 use vnet_wire::http::{
     BodyFraming, ChunkedDecoder, HttpError, Limits, Method, Parse, RequestHead, ResponseHead, Url,
     Version, date, keep_alive, parse_request_head_with, request_framing,
 };
+use vnet_wire::trace::TraceContext;
 
 /// The `Server` header value (RFC 9110 §10.2.4).
 pub const SERVER_NAME: &str = "vnet-web";
@@ -209,6 +211,8 @@ enum BodyError {
 /// One connection being served.
 struct Conn<'a, S> {
     server: &'a Server,
+    /// The trace span of the latest request's frames, if traced.
+    trace: &'a (dyn Fn() -> Option<TraceContext> + Send + Sync),
     stream: S,
     buf: Vec<u8>,
     peer: Option<SocketAddrV4>,
@@ -298,10 +302,26 @@ impl Server {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
+        self.serve_connection_traced(stream, peer, &|| None).await
+    }
+
+    /// [`Server::serve_connection`] with `trace` telling which trace span
+    /// the latest request's frames belong to: each request's span is its
+    /// child, and the response's frames continue that trace.
+    pub async fn serve_connection_traced<S>(
+        &self,
+        stream: S,
+        peer: Option<SocketAddrV4>,
+        trace: &(dyn Fn() -> Option<TraceContext> + Send + Sync),
+    ) -> ConnectionSummary
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
         bump(&self.counters.connections_accepted);
         let guard = self.counters.open(peer);
         let mut conn = Conn {
             server: self,
+            trace,
             stream,
             buf: Vec::with_capacity(READ_CHUNK),
             peer,
@@ -360,14 +380,37 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             bump(&self.server.counters.requests);
             self.served += 1;
             guard.request(&format!("{} {}", head.method, head.target));
-            let mut response = self.handle(&head, deadline).await;
+            let span = tracing::info_span!(
+                target: vnet_telemetry::TRACE_TARGET,
+                "http.server",
+                vnet.kind = "app",
+                vnet.proto = "http",
+                vnet.layer = "L7",
+                vnet.summary = %format!("serve {} {}", head.method, head.target),
+                http.method = %head.method,
+                http.target = %head.target,
+                http.status = tracing::field::Empty,
+                http.bytes = tracing::field::Empty,
+            );
+            if let Some(parent) = (self.trace)() {
+                vnet_telemetry::set_remote_parent(&span, parent);
+            }
+            let mut response = self.handle(&head, deadline).instrument(span.clone()).await;
             let forced = response.close;
             let persistent = keep_alive(head.version, &head.headers);
             let last = self.served >= self.config().max_requests_per_connection;
             let status = response.head.status;
             response.close |= !persistent || last;
             let close = response.close;
-            if !self.respond(Some(&head), response).await {
+            span.record("http.status", status);
+            let sent_before = self.sent;
+            let responded = self
+                .respond(Some(&head), response)
+                .instrument(span.clone())
+                .await;
+            span.record("http.bytes", self.sent - sent_before);
+            drop(span);
+            if !responded {
                 return CloseReason::Io;
             }
             if close {

@@ -69,7 +69,8 @@ pub async fn serve(handle: DeviceHandle<WebServer>) -> anyhow::Result<()> {
         tokio::spawn(
             async move {
                 let _slot = slot;
-                server.serve_connection(stream, peer).await;
+                let trace = stream.trace_probe();
+                server.serve_connection_traced(stream, peer, &trace).await;
             }
             .instrument(span),
         );

@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod arp;
+pub mod describe;
 pub mod dhcp;
 pub mod dns;
 mod error;
@@ -32,6 +33,7 @@ pub mod icmpv4;
 pub mod ip;
 pub mod ipv4;
 pub mod tcp;
+pub mod trace;
 pub mod udp;
 
 pub use error::{AddrParseError, Result, WireError};

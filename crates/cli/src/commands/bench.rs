@@ -210,6 +210,7 @@ fn start_dut(
     let routed = dut == Dut::Router;
     let config = DeviceConfig {
         name: format!("bench-{dut:?}").to_lowercase(),
+        lab: None,
         kind: if routed {
             DeviceKind::Router
         } else {

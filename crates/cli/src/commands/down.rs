@@ -1,4 +1,4 @@
-//! `vnet down`: stop every device of the running lab.
+//! `vnet down`: stop every device of the running lab, then its trace collector.
 
 use crate::procs;
 use crate::state::LabState;
@@ -14,6 +14,7 @@ pub async fn run(run_dir: &Path) -> anyhow::Result<ExitCode> {
     };
     // Signal everyone first so they stop in parallel, then wait.
     let devices = state.devices.clone();
+    let collector = state.collector.clone();
     let killed = tokio::task::spawn_blocking(move || {
         let mut killed = Vec::new();
         for d in &devices {
@@ -29,6 +30,12 @@ pub async fn run(run_dir: &Path) -> anyhow::Result<ExitCode> {
                 killed.push(d.name.clone());
             }
         }
+        // After the devices, so the spans they flush while stopping arrive.
+        if let Some(c) = &collector
+            && super::up::stop_collector(c)
+        {
+            killed.push("collector".to_string());
+        }
         killed
     })
     .await?;
@@ -37,9 +44,14 @@ pub async fn run(run_dir: &Path) -> anyhow::Result<ExitCode> {
         eprintln!("warning: had to SIGKILL: {}", killed.join(", "));
     }
     println!(
-        "lab {} stopped ({} devices); logs kept in {}",
+        "lab {} stopped ({} devices{}); logs kept in {}",
         state.lab,
         state.devices.len(),
+        if state.collector.is_some() {
+            " and the trace collector"
+        } else {
+            ""
+        },
         run_dir.join("logs").display()
     );
     Ok(ExitCode::SUCCESS)

@@ -9,4 +9,5 @@ pub mod generate;
 pub mod link;
 pub mod show;
 pub mod status;
+pub mod trace;
 pub mod up;

@@ -2,7 +2,7 @@
 
 use crate::client;
 use crate::procs;
-use crate::state::StateSource;
+use crate::state::{COMPOSE_TRACE_ENDPOINT, LabState, StateSource};
 use std::process::ExitCode;
 use vnet_runtime::api::{DeviceStatus, Table};
 
@@ -114,10 +114,42 @@ pub async fn run(source: &StateSource, json: bool) -> anyhow::Result<ExitCode> {
             }
         }
         print!("{}", table.render());
+        println!("{}", collector_line(source, &state).await);
     }
     Ok(if all_up {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(3)
     })
+}
+
+/// One line about the lab's trace collector.
+async fn collector_line(source: &StateSource, state: &LabState) -> String {
+    let counts = |endpoint: String| async move {
+        match vnet_collector::client::stats(&endpoint).await {
+            Ok(s) => format!(
+                "{endpoint}  running  {} traces, {} spans",
+                s.traces, s.spans
+            ),
+            Err(e) => format!("{endpoint}  not answering ({e:#})"),
+        }
+    };
+    match (source, &state.collector) {
+        (StateSource::Compose(_), _) => {
+            format!("collector  {}", counts(COMPOSE_TRACE_ENDPOINT.to_string()).await)
+        }
+        (StateSource::RunDir(_), Some(c)) if c.is_running() => {
+            format!("collector  pid {}  {}", c.pid, counts(c.endpoint.clone()).await)
+        }
+        (StateSource::RunDir(_), Some(c)) => format!(
+            "collector  pid {}  {}  DOWN (see {})",
+            c.pid,
+            c.endpoint,
+            c.log.display()
+        ),
+        (StateSource::RunDir(_), None) => {
+            "collector  none (the lab was started with --no-trace or with OTEL_EXPORTER_OTLP_ENDPOINT set)"
+                .to_string()
+        }
+    }
 }

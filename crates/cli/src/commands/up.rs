@@ -3,7 +3,7 @@
 use crate::client;
 use crate::plan::LoopbackPlan;
 use crate::procs;
-use crate::state::{DeviceState, LabState};
+use crate::state::{CollectorState, DeviceState, LabState};
 use anyhow::{Context, bail};
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,12 +11,26 @@ use std::time::{Duration, Instant};
 use vnet_topology::Lab;
 use vnet_topology::render::render;
 
-/// Starts the lab described by `topology`.
+/// Starts the lab described by `topology`, with a trace collector unless
+/// the environment already names an OTLP endpoint (see [`run_with_trace`]).
 pub async fn run(
     run_dir: &Path,
     topology: &Path,
     timeout_secs: u64,
     bin_dir: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    run_with_trace(run_dir, topology, timeout_secs, bin_dir, true).await
+}
+
+/// Starts the lab described by `topology`. With `trace`, and unless the
+/// environment already names an OTLP endpoint, a trace collector is started
+/// first and the devices export their spans to it.
+pub async fn run_with_trace(
+    run_dir: &Path,
+    topology: &Path,
+    timeout_secs: u64,
+    bin_dir: Option<&Path>,
+    trace: bool,
 ) -> anyhow::Result<ExitCode> {
     let lab = match Lab::load(topology) {
         Ok(lab) => lab,
@@ -41,7 +55,18 @@ pub async fn run(
                 alive.join(", ")
             );
         }
+        if let Some(c) = existing.collector.as_ref().filter(|c| c.is_running()) {
+            stop_collector(c);
+            eprintln!(
+                "stopped the trace collector (pid {}) left running by lab {}",
+                c.pid, existing.lab
+            );
+        }
     }
+    let user_endpoint = std::env::var(procs::OTLP_ENDPOINT_VAR)
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let start_collector = trace && user_endpoint.is_none();
     let configs_dir = run_dir.join("configs");
     let logs_dir = run_dir.join("logs");
     for dir in [&configs_dir, &logs_dir] {
@@ -69,6 +94,7 @@ pub async fn run(
             capture_dir.as_deref(),
             bin_dir,
             timeout_secs,
+            start_collector,
         )
         .await
         {
@@ -94,12 +120,24 @@ pub async fn run(
             d.name, d.kind, d.pid, d.admin
         );
     }
+    match (&state.collector, &user_endpoint) {
+        (Some(c), _) => println!(
+            "  {:<10} {:<7} pid {:<8} otlp  {}   (vnet trace list | vnet trace show last)",
+            "collector", "trace", c.pid, c.endpoint
+        ),
+        (None, Some(endpoint)) => println!(
+            "  traces are exported to {endpoint} (your {})",
+            procs::OTLP_ENDPOINT_VAR
+        ),
+        (None, None) => println!("  traces are not collected (--no-trace)"),
+    }
     println!("try: vnet exec <host> -- ping -c 3 <address>   |   vnet status   |   vnet down");
     Ok(ExitCode::SUCCESS)
 }
 
-/// Renders configs with fresh ports, starts every device and waits until
-/// all are ready; on failure stops what it started.
+/// Renders configs with fresh ports, starts the trace collector (if asked)
+/// and every device and waits until all are ready; on failure stops what
+/// it started.
 async fn start_devices(
     lab: &Lab,
     run_dir: &Path,
@@ -107,12 +145,21 @@ async fn start_devices(
     capture_dir: Option<&Path>,
     bin_dir: Option<&Path>,
     timeout_secs: u64,
+    start_collector: bool,
 ) -> anyhow::Result<LabState> {
     let mut plan = LoopbackPlan::default();
     let configs = render(lab, &mut plan, capture_dir);
     if let Some(e) = plan.error.take() {
         bail!("allocating loopback ports: {e}");
     }
+    let collector_port = if start_collector {
+        Some(
+            plan.tcp_port()
+                .context("allocating the trace collector's port")?,
+        )
+    } else {
+        None
+    };
     let mut devices = Vec::new();
     for cfg in &configs {
         let path = run_dir.join("configs").join(format!("{}.toml", cfg.name));
@@ -121,16 +168,40 @@ async fn start_devices(
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         devices.push((cfg, path));
     }
-    drop(plan); // release the reserved ports right before the devices bind them
 
     let mut state = LabState {
         lab: lab.name.clone(),
         topology: std::fs::canonicalize(topology).unwrap_or_else(|_| topology.to_path_buf()),
         devices: Vec::new(),
+        collector: None,
     };
+    // The collector first: devices export from their first span on.
+    if let Some((listen, reservation)) = collector_port {
+        let deadline = Instant::now() + Duration::from_secs(timeout_secs);
+        let log = run_dir.join("logs").join("collector.log");
+        let cmd = procs::collector_command(listen, bin_dir)?;
+        drop(reservation); // release the port right before the collector binds it
+        let pid = procs::spawn(cmd, &log).context("starting the trace collector")?;
+        let collector = CollectorState {
+            pid,
+            listen,
+            endpoint: format!("http://{listen}"),
+            log,
+        };
+        if let Err(e) = wait_collector(&collector, deadline).await {
+            stop_collector(&collector);
+            return Err(e);
+        }
+        state.collector = Some(collector);
+    }
+    drop(plan); // release the reserved ports right before the devices bind them
+
     for (cfg, path) in &devices {
         let log = run_dir.join("logs").join(format!("{}.log", cfg.name));
-        let cmd = procs::device_command(cfg.kind, path, bin_dir)?;
+        let mut cmd = procs::device_command(cfg.kind, path, bin_dir)?;
+        if let Some(c) = &state.collector {
+            cmd.env(procs::OTLP_ENDPOINT_VAR, &c.endpoint);
+        }
         let pid = match procs::spawn(cmd, &log) {
             Ok(pid) => pid,
             Err(e) => {
@@ -160,6 +231,49 @@ fn stop_all(state: &LabState) {
     for d in &state.devices {
         procs::stop(d.pid, &d.config, Duration::from_secs(2));
     }
+    if let Some(c) = &state.collector {
+        stop_collector(c);
+    }
+}
+
+/// Stops the trace collector (SIGTERM, SIGKILL after 2 s); true if killed.
+pub fn stop_collector(c: &CollectorState) -> bool {
+    procs::stop(
+        c.pid,
+        Path::new(&c.listen.to_string()),
+        Duration::from_secs(2),
+    )
+}
+
+/// The last `n` lines of a log file (empty if unreadable).
+fn log_tail(path: &Path, n: usize) -> String {
+    let log = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Waits until the collector's `/health` answers; fails early (with the end
+/// of its log) if the process dies.
+async fn wait_collector(c: &CollectorState, deadline: Instant) -> anyhow::Result<()> {
+    loop {
+        if !c.is_running() {
+            bail!(
+                "the trace collector exited during start-up; last lines of {}:\n{}",
+                c.log.display(),
+                log_tail(&c.log, 10)
+            );
+        }
+        match vnet_collector::client::health(&c.endpoint).await {
+            Ok(()) => return Ok(()),
+            Err(e) if Instant::now() >= deadline => bail!(
+                "the trace collector at {} is not ready: {e:#} (see {}; or start with --no-trace)",
+                c.endpoint,
+                c.log.display()
+            ),
+            Err(_) => {}
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Waits until every device's admin API answers; fails early (with the end
@@ -172,20 +286,11 @@ async fn wait_ready(state: &LabState, timeout: Duration) -> anyhow::Result<()> {
         let mut still = Vec::new();
         for d in pending {
             if !procs::is_our_device(d.pid, &d.config) {
-                let log = std::fs::read_to_string(&d.log).unwrap_or_default();
-                let tail: Vec<_> = log
-                    .lines()
-                    .rev()
-                    .take(10)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect();
                 bail!(
                     "device {} exited during start-up; last lines of {}:\n{}",
                     d.name,
                     d.log.display(),
-                    tail.join("\n")
+                    log_tail(&d.log, 10)
                 );
             }
             let ok = http

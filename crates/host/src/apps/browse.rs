@@ -8,6 +8,7 @@ use clap::Parser;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
 use std::time::Duration;
+use tracing::Instrument;
 use vnet_dns::stub::{StubOptions, lookup_a};
 use vnet_runtime::net_tcp::TcpStream;
 use vnet_runtime::{DeviceHandle, Disconnected, ExecOutput};
@@ -80,6 +81,10 @@ struct BrowseArgs {
     /// Save every resource under this directory.
     #[arg(short = 'o', long)]
     output: Option<PathBuf>,
+    /// After the page, print the trace id and the request's timeline
+    /// across every device (needs trace export: `vnet up` sets it up).
+    #[arg(long)]
+    trace: bool,
 }
 
 #[derive(Parser, Debug)]
@@ -121,18 +126,37 @@ pub(crate) async fn run_browse(
         save_dir: args.output,
         ..BrowseOptions::default()
     };
-    match browse(&connector, &resolver, &args.url, &options).await {
+    // The root of the request's trace: every frame the browser causes,
+    // on every device, continues it.
+    let span = tracing::info_span!(
+        target: vnet_telemetry::TRACE_TARGET,
+        "browse",
+        vnet.kind = "app",
+        vnet.proto = "http",
+        vnet.layer = "L7",
+        vnet.summary = %format!("browse {}", args.url),
+        http.url = %args.url,
+    );
+    let trace_id = vnet_telemetry::context_of(&span).map(|c| c.trace_id_hex());
+    let outcome = browse(&connector, &resolver, &args.url, &options)
+        .instrument(span)
+        .await;
+    let code = match outcome {
         Ok(report) => {
             for line in vnet_web::report::report_lines(&report) {
                 out.line(line).await?;
             }
-            Ok(if report.success() { 0 } else { 1 })
+            if report.success() { 0 } else { 1 }
         }
         Err(e) => {
             out.error(format!("browse: {e}")).await?;
-            Ok(2)
+            2
         }
+    };
+    if args.trace {
+        super::trace::print_trace(trace_id.as_deref(), out).await?;
     }
+    Ok(code)
 }
 
 pub(crate) async fn run_fetch(
@@ -150,7 +174,19 @@ pub(crate) async fn run_fetch(
         max_redirects: if args.location { 5 } else { 0 },
         ..BrowseOptions::default()
     };
-    let fetched = match fetch(&connector, &resolver, &args.url, &options).await {
+    let span = tracing::info_span!(
+        target: vnet_telemetry::TRACE_TARGET,
+        "fetch",
+        vnet.kind = "app",
+        vnet.proto = "http",
+        vnet.layer = "L7",
+        vnet.summary = %format!("fetch {}", args.url),
+        http.url = %args.url,
+    );
+    let fetched = match fetch(&connector, &resolver, &args.url, &options)
+        .instrument(span)
+        .await
+    {
         Ok(f) => f,
         Err(e) => {
             out.error(format!("fetch: {e}")).await?;

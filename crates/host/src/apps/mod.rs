@@ -6,6 +6,7 @@ mod info;
 mod ping;
 pub(crate) mod ss;
 mod tcp;
+mod trace;
 mod traceroute;
 
 use crate::Host;
@@ -29,8 +30,19 @@ pub(crate) fn exec(handle: DeviceHandle<Host>, argv: Vec<String>, out: ExecOutpu
             "fetch" => browse::run_fetch(handle, argv, &out).await,
             "httpload" => httpload::run(handle, argv, &out).await,
             "dig" => {
+                use tracing::Instrument;
                 let nameserver = handle.with(|host, _, _| host.nameservers.first().copied());
-                vnet_dns::dig::run(&handle, &argv, &out, nameserver).await
+                let span = tracing::info_span!(
+                    target: vnet_telemetry::TRACE_TARGET,
+                    "dig",
+                    vnet.kind = "app",
+                    vnet.proto = "dns",
+                    vnet.layer = "L7",
+                    vnet.summary = %argv.join(" "),
+                );
+                vnet_dns::dig::run(&handle, &argv, &out, nameserver)
+                    .instrument(span)
+                    .await
             }
             "ss" => ss::run(handle, argv, &out).await,
             other => {

@@ -3,10 +3,11 @@
 use super::NetStack;
 use crate::icmp::ErrorKind;
 use crate::time::Instant;
-use crate::transmit::Transmit;
+use crate::transmit::{Transmit, trace_event};
 use vnet_wire::ethernet;
 use vnet_wire::icmpv4::{DstUnreachable, TimeExceeded};
 use vnet_wire::ipv4::Ipv4Packet;
+use vnet_wire::trace::Direction;
 
 impl NetStack {
     /// Forwards the datagram in `frame` (Ethernet header + a checked IPv4
@@ -44,6 +45,19 @@ impl NetStack {
         }
         if p.hop_limit() <= 1 {
             self.counters.ttl_exceeded += 1;
+            trace_event!(
+                tx,
+                now,
+                "ip.forward",
+                "L3",
+                "ip",
+                Some(Direction::Out),
+                format!(
+                    "TTL {} expires here: ICMP Time Exceeded to {src}",
+                    p.hop_limit()
+                ),
+                [("ip.ttl_before", p.hop_limit())]
+            );
             self.send_icmp_error(
                 now,
                 in_port,
@@ -56,6 +70,16 @@ impl NetStack {
         }
         let Some(route) = self.routes.lookup(dst) else {
             self.counters.no_route += 1;
+            trace_event!(
+                tx,
+                now,
+                "ip.forward",
+                "L3",
+                "ip",
+                Some(Direction::Out),
+                format!("no route to {dst}: ICMP Net Unreachable to {src}"),
+                [("ip.dst", dst.to_string())]
+            );
             self.send_icmp_error(
                 now,
                 in_port,
@@ -67,6 +91,7 @@ impl NetStack {
             return;
         };
         let (out_port, next_hop) = (route.port, route.next_hop(dst));
+        let route_text = route.destination.to_string();
         let out = &self.interfaces[out_port];
         // RFC 2644: directed broadcasts are not forwarded by default.
         if Self::is_subnet_broadcast(out.address, dst) {
@@ -77,6 +102,19 @@ impl NetStack {
         let total = frame.len() - H;
         if total > mtu && p.dont_frag() {
             self.counters.frag_needed_df += 1;
+            trace_event!(
+                tx,
+                now,
+                "ip.forward",
+                "L3",
+                "ip",
+                Some(Direction::Out),
+                format!(
+                    "{total} bytes > MTU {mtu} of {} with DF set: ICMP Fragmentation Needed to {src}",
+                    out.name
+                ),
+                [("ip.len", total), ("ip.mtu", mtu)]
+            );
             self.send_icmp_error(
                 now,
                 in_port,
@@ -87,6 +125,27 @@ impl NetStack {
             );
             return;
         }
+        let ttl = p.hop_limit();
+        trace_event!(
+            tx,
+            now,
+            "ip.forward",
+            "L3",
+            "ip",
+            Some(Direction::Out),
+            format!(
+                "route {route_text} → next hop {next_hop} out {}, TTL {ttl}→{}",
+                out.name,
+                ttl - 1
+            ),
+            [
+                ("ip.route", route_text.clone()),
+                ("ip.next_hop", next_hop.to_string()),
+                ("ip.out_iface", out.name.clone()),
+                ("ip.ttl_before", ttl),
+                ("ip.ttl_after", ttl - 1)
+            ]
+        );
         Ipv4Packet::new_unchecked(&mut frame[H..]).decrement_hop_limit();
         self.counters.ip_forwarded += 1;
         if total <= mtu {

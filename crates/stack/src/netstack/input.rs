@@ -3,11 +3,12 @@
 
 use super::NetStack;
 use crate::time::Instant;
-use crate::transmit::Transmit;
+use crate::transmit::{Transmit, trace_event};
 use std::net::Ipv4Addr;
 use vnet_wire::arp::{ArpOperation, ArpPacket, ArpRepr, PACKET_LEN as ARP_LEN};
 use vnet_wire::ethernet::{self, EtherType, EthernetAddress, EthernetFrame, EthernetRepr};
 use vnet_wire::ipv4::Ipv4Packet;
+use vnet_wire::trace::Direction;
 
 /// Whether `addr` may never appear as the source of a datagram on the wire:
 /// limited broadcast, multicast, loopback or class E (RFC 1122 §3.2.1.3,
@@ -40,8 +41,42 @@ impl NetStack {
         let link_broadcast = dst.is_broadcast();
         if dst != our_mac && !link_broadcast {
             self.counters.rx_not_our_mac += 1;
+            trace_event!(
+                tx,
+                now,
+                "eth.in",
+                "L2",
+                "eth",
+                Some(Direction::In),
+                format!("dropped: destination {dst} is not our MAC {our_mac}"),
+                [("eth.dst", dst.to_string())]
+            );
             return;
         }
+        trace_event!(
+            tx,
+            now,
+            "eth.in",
+            "L2",
+            "eth",
+            Some(Direction::In),
+            format!(
+                "accepted on {} ({}): {} → {}, type {:?}",
+                iface.name,
+                if link_broadcast {
+                    "broadcast"
+                } else {
+                    "our MAC"
+                },
+                eth.src_addr(),
+                dst,
+                eth.ethertype()
+            ),
+            [
+                ("eth.src", eth.src_addr().to_string()),
+                ("eth.dst", dst.to_string())
+            ]
+        );
         match eth.ethertype() {
             EtherType::Arp => self.arp_input(now, port, tx, &frame[ethernet::HEADER_LEN..]),
             EtherType::Ipv4 => self.ipv4_input(now, port, frame, link_broadcast, tx),
@@ -73,6 +108,26 @@ impl NetStack {
             // "Merge" the sender: update an existing entry, create one only
             // if the packet is addressed to us.
             let queue = self.arp.learn(now, port, spa, sha, targeted);
+            trace_event!(
+                tx,
+                now,
+                "arp.in",
+                "L2",
+                "arp",
+                Some(Direction::In),
+                format!(
+                    "{:?} from {spa} ({sha}) for {}: {} the sender, {} queued frame(s) released",
+                    repr.operation,
+                    repr.target_protocol_addr,
+                    if targeted { "learned" } else { "refreshed" },
+                    queue.len()
+                ),
+                [
+                    ("arp.spa", spa.to_string()),
+                    ("arp.sha", sha.to_string()),
+                    ("arp.tpa", repr.target_protocol_addr.to_string())
+                ]
+            );
             self.flush_pending(port, sha, queue, tx);
         }
         if targeted
@@ -86,6 +141,16 @@ impl NetStack {
                 target_hardware_addr: sha,
                 target_protocol_addr: spa,
             };
+            trace_event!(
+                tx,
+                now,
+                "arp.reply",
+                "L2",
+                "arp",
+                Some(Direction::Out),
+                format!("{ip} is us: reply {ip} is-at {our_mac} to {spa}"),
+                [("arp.tpa", spa.to_string())]
+            );
             self.send_arp(port, sha, &reply, tx);
             self.counters.arp_replies_sent += 1;
         }
@@ -150,6 +215,16 @@ impl NetStack {
             };
             if !p.verify_checksum() {
                 self.counters.ip_bad_checksum += 1;
+                trace_event!(
+                    tx,
+                    now,
+                    "ip.in",
+                    "L3",
+                    "ip",
+                    Some(Direction::In),
+                    "dropped: bad header checksum".to_string(),
+                    []
+                );
                 return;
             }
             usize::from(p.total_len())
@@ -164,7 +239,33 @@ impl NetStack {
         }
         let ingress = self.interfaces[port].address;
         let dst_broadcast = dst.is_broadcast() || Self::is_subnet_broadcast(ingress, dst);
-        if dst_broadcast || self.is_our_address(dst) {
+        let ours = dst_broadcast || self.is_our_address(dst);
+        trace_event!(
+            tx,
+            now,
+            "ip.in",
+            "L3",
+            "ip",
+            Some(Direction::In),
+            format!(
+                "{src} → {dst} ttl={} len={total}: {}",
+                p.hop_limit(),
+                if ours {
+                    "for us"
+                } else if self.config.forwarding {
+                    "to forward"
+                } else {
+                    "not for us, dropped"
+                }
+            ),
+            [
+                ("ip.src", src.to_string()),
+                ("ip.dst", dst.to_string()),
+                ("ip.ttl", p.hop_limit()),
+                ("ip.len", total)
+            ]
+        );
+        if ours {
             self.local_input(
                 now,
                 port,

@@ -8,12 +8,13 @@ use crate::icmp::{ErrorKind, IcmpError};
 use crate::socket::ping::PingEvent;
 use crate::socket::udp::UdpEvent;
 use crate::time::Instant;
-use crate::transmit::Transmit;
+use crate::transmit::{Transmit, trace_event};
 use std::net::SocketAddrV4;
 use vnet_wire::WireError;
 use vnet_wire::icmpv4::{DstUnreachable, Icmpv4Packet, Icmpv4Repr};
 use vnet_wire::ip::IpProtocol;
 use vnet_wire::ipv4::Ipv4Packet;
+use vnet_wire::trace::Direction;
 use vnet_wire::udp::{UdpPacket, UdpRepr};
 
 impl NetStack {
@@ -35,9 +36,38 @@ impl NetStack {
         }
         self.counters.fragments_received += 1;
         match self.reassembler.process(now, in_port, packet) {
-            Reassembly::Incomplete => {}
+            Reassembly::Incomplete => {
+                trace_event!(
+                    tx,
+                    now,
+                    "ip.reassembly",
+                    "L3",
+                    "ip",
+                    Some(Direction::In),
+                    format!(
+                        "fragment id={} offset={}: held for reassembly",
+                        p.ident(),
+                        usize::from(p.frag_offset())
+                    ),
+                    [("ip.id", p.ident())]
+                );
+            }
             Reassembly::Complete(whole) => {
                 self.counters.reassembled += 1;
+                trace_event!(
+                    tx,
+                    now,
+                    "ip.reassembly",
+                    "L3",
+                    "ip",
+                    Some(Direction::In),
+                    format!(
+                        "last fragment of id={}: datagram of {} bytes reassembled",
+                        p.ident(),
+                        whole.len()
+                    ),
+                    [("ip.id", p.ident()), ("ip.len", whole.len())]
+                );
                 self.deliver(now, in_port, &whole, link_broadcast, dst_broadcast, tx);
             }
             Reassembly::Malformed => self.counters.reassembly_malformed += 1,
@@ -108,6 +138,16 @@ impl NetStack {
                 if dst_broadcast {
                     return;
                 }
+                trace_event!(
+                    tx,
+                    now,
+                    "icmp.in",
+                    "L3",
+                    "icmp",
+                    Some(Direction::In),
+                    format!("echo request id={ident} seq={seq_no} from {src}: echo reply sent"),
+                    [("icmp.id", ident), ("icmp.seq", seq_no)]
+                );
                 self.send_echo_reply(now, src, dst, ident, seq_no, data, tx);
             }
             Icmpv4Repr::EchoReply {
@@ -221,6 +261,30 @@ impl NetStack {
                 return;
             }
         };
+        let trace = tx.trace();
+        trace_event!(
+            tx,
+            now,
+            "udp.in",
+            "L4",
+            "udp",
+            Some(Direction::In),
+            format!(
+                "{src}:{} → port {}: {}",
+                repr.src_port,
+                repr.dst_port,
+                if self.udps.by_port(repr.dst_port).is_some() {
+                    "delivered to the socket"
+                } else {
+                    "no socket: ICMP Port Unreachable"
+                }
+            ),
+            [
+                ("udp.src_port", repr.src_port),
+                ("udp.dst_port", repr.dst_port),
+                ("udp.len", udp.payload().len())
+            ]
+        );
         match self.udps.by_port(repr.dst_port) {
             Some(s) => {
                 let ev = UdpEvent::Datagram {
@@ -230,6 +294,7 @@ impl NetStack {
                 let meta = crate::socket::udp::UdpMeta {
                     in_port: Some(in_port),
                     dst: Some(dst),
+                    trace,
                 };
                 if !s.queue.push((ev, meta)) {
                     self.counters.udp_queue_full += 1;

@@ -9,13 +9,14 @@ use crate::error::StackError;
 use crate::frag::{self, MAX_DATAGRAM_LEN};
 use crate::icmp::{self, ErrorKind, IcmpError, Quoted};
 use crate::time::Instant;
-use crate::transmit::Transmit;
+use crate::transmit::{Transmit, trace_event};
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use vnet_wire::ethernet::{self, EtherType, EthernetAddress, EthernetFrame};
 use vnet_wire::icmpv4::{DstUnreachable, Icmpv4Packet};
 use vnet_wire::ip::IpProtocol;
 use vnet_wire::ipv4::{self, Ipv4Packet, Ipv4Repr};
+use vnet_wire::trace::Direction;
 
 const H: usize = ethernet::HEADER_LEN;
 
@@ -173,11 +174,44 @@ impl NetStack {
             };
         match dst_mac {
             Some(mac) => {
+                trace_event!(
+                    tx,
+                    now,
+                    "eth.out",
+                    "L2",
+                    "eth",
+                    Some(Direction::Out),
+                    format!(
+                        "next hop {next_hop} is {mac} (ARP cache hit), out {}",
+                        self.interfaces[port].name
+                    ),
+                    [
+                        ("eth.dst", mac.to_string()),
+                        ("ip.next_hop", next_hop.to_string())
+                    ]
+                );
                 EthernetFrame::new_unchecked(&mut frame[..]).set_dst_addr(mac);
                 tx.transmit(port, frame);
             }
             None => {
                 let r = self.arp.enqueue(now, port, next_hop, frame, in_port);
+                trace_event!(
+                    tx,
+                    now,
+                    "arp.miss",
+                    "L2",
+                    "arp",
+                    Some(Direction::Out),
+                    format!(
+                        "ARP cache miss for {next_hop}: frame queued{}",
+                        if r.send_request {
+                            ", who-has request broadcast"
+                        } else {
+                            " behind a pending request"
+                        }
+                    ),
+                    [("ip.next_hop", next_hop.to_string())]
+                );
                 self.counters.arp_queue_dropped += r.dropped;
                 if r.send_request {
                     self.send_arp_request(port, next_hop, tx);
@@ -204,6 +238,24 @@ impl NetStack {
         });
         self.scratch = scratch;
         self.counters.fragments_created += n as u64;
+        trace_event!(
+            tx,
+            now,
+            "ip.fragment",
+            "L3",
+            "ip",
+            Some(Direction::Out),
+            format!(
+                "{} bytes > MTU {mtu} of {}: {n} fragments (RFC 791 §3.2)",
+                packet.len(),
+                self.interfaces[port].name
+            ),
+            [
+                ("ip.len", packet.len()),
+                ("ip.mtu", mtu),
+                ("ip.fragments", n)
+            ]
+        );
     }
 
     /// Sends the packets that waited for `mac` on `port`.

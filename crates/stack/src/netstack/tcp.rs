@@ -9,19 +9,41 @@ use super::output::Outgoing;
 use crate::error::StackError;
 use crate::tcp::{TcpError, TcpHandle, TcpInfo, TcpState};
 use crate::time::Instant;
-use crate::transmit::Transmit;
+use crate::transmit::{Scoped, Transmit, trace_event};
 use core::task::Waker;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use vnet_wire::WireError;
 use vnet_wire::ip::IpProtocol;
 use vnet_wire::ipv4::{self, Ipv4Packet};
 use vnet_wire::tcp::{self as wire_tcp, TcpFlags, TcpPacket, TcpRepr};
+use vnet_wire::trace::Direction;
 
 /// The MSS for an egress MTU: MTU − 20 (IPv4 header) − 20 (TCP header)
 /// (RFC 9293 §3.7.1, RFC 879).
 fn mss_for_mtu(mtu: usize) -> u16 {
     mtu.saturating_sub(ipv4::HEADER_LEN + wire_tcp::HEADER_LEN)
         .min(usize::from(u16::MAX)) as u16
+}
+
+/// TCP flags as in a capture tool's summary: `SYN, ACK`.
+fn flag_names(flags: TcpFlags) -> String {
+    let names = [
+        (TcpFlags::SYN, "SYN"),
+        (TcpFlags::FIN, "FIN"),
+        (TcpFlags::RST, "RST"),
+        (TcpFlags::PSH, "PSH"),
+        (TcpFlags::ACK, "ACK"),
+    ];
+    let mut out = String::new();
+    for (flag, name) in names {
+        if flags.contains(flag) {
+            if !out.is_empty() {
+                out.push_str(", ");
+            }
+            out.push_str(name);
+        }
+    }
+    out
 }
 
 impl NetStack {
@@ -81,6 +103,35 @@ impl NetStack {
             0
         };
         tracing::trace!(%remote, %local, seg = %repr, "TCP in");
+        if tx.trace().is_some() {
+            let flags = flag_names(repr.flags);
+            let control = repr
+                .flags
+                .intersects(TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST);
+            trace_event!(
+                tx,
+                now,
+                "tcp.in",
+                "L4",
+                "tcp",
+                if control { None } else { Some(Direction::In) },
+                format!(
+                    "{remote} → {local} [{flags}] seq={}{} len={}",
+                    repr.seq,
+                    repr.ack.map(|a| format!(" ack={a}")).unwrap_or_default(),
+                    seg.payload().len()
+                ),
+                [
+                    ("tcp.flags", flags),
+                    ("tcp.seq", repr.seq),
+                    ("tcp.ack", repr.ack.unwrap_or(0)),
+                    ("tcp.len", seg.payload().len()),
+                    ("tcp.src_port", repr.src_port),
+                    ("tcp.dst_port", repr.dst_port)
+                ]
+            );
+        }
+        self.tcp.trace_now = tx.trace();
         self.tcp.input(
             now,
             &mut self.counters,
@@ -101,9 +152,48 @@ impl NetStack {
         if self.tcp.out.is_empty() {
             return;
         }
+        for event in self.tcp.events.drain(..) {
+            tx.record(event);
+        }
+        self.tcp.trace_now = None;
         let mut segs = core::mem::take(&mut self.tcp.out);
         let mut buf = Vec::new();
         for seg in segs.drain(..) {
+            let tx = &mut Scoped::new(&mut *tx, seg.trace);
+            if tx.trace().is_some() {
+                let flags = flag_names(seg.repr.flags);
+                let control = seg
+                    .repr
+                    .flags
+                    .intersects(TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST);
+                trace_event!(
+                    tx,
+                    now,
+                    "tcp.send",
+                    "L4",
+                    "tcp",
+                    if control { None } else { Some(Direction::Out) },
+                    format!(
+                        "{} → {} [{flags}] seq={}{} len={}",
+                        seg.local,
+                        seg.remote,
+                        seg.repr.seq,
+                        seg.repr
+                            .ack
+                            .map(|a| format!(" ack={a}"))
+                            .unwrap_or_default(),
+                        seg.payload.len()
+                    ),
+                    [
+                        ("tcp.flags", flags),
+                        ("tcp.seq", seg.repr.seq),
+                        ("tcp.ack", seg.repr.ack.unwrap_or(0)),
+                        ("tcp.len", seg.payload.len()),
+                        ("tcp.src_port", seg.repr.src_port),
+                        ("tcp.dst_port", seg.repr.dst_port)
+                    ]
+                );
+            }
             self.counters.tcp_tx += 1;
             if seg.repr.flags.contains(TcpFlags::RST) {
                 self.counters.tcp_rst_sent += 1;
@@ -136,6 +226,11 @@ impl NetStack {
         if self.tcp.out.is_empty() {
             self.tcp.out = segs;
         }
+    }
+
+    /// Marks the work the next TCP call does as belonging to `tx`'s trace.
+    fn tcp_begin(&mut self, tx: &dyn Transmit) {
+        self.tcp.trace_now = tx.trace();
     }
 
     /// Sends what the last call produced and delivers looped-back packets.
@@ -188,6 +283,7 @@ impl NetStack {
     ) -> Result<TcpHandle, StackError> {
         let eg = self.egress(*dst.ip())?;
         let mss = mss_for_mtu(eg.mtu);
+        self.tcp_begin(tx);
         let h = self
             .tcp
             .connect(now, &mut self.counters, eg.src, local_port, dst, mss)?;
@@ -211,6 +307,7 @@ impl NetStack {
         if self.tcp.is_listener(h) {
             return Err(StackError::NotConnected);
         }
+        self.tcp_begin(tx);
         let r = self
             .tcp
             .with_conn(now, &mut self.counters, h, |t, ctx| t.send(ctx, data))?;
@@ -233,6 +330,7 @@ impl NetStack {
         if self.tcp.is_listener(h) {
             return Err(StackError::NotConnected);
         }
+        self.tcp_begin(tx);
         let r = self
             .tcp
             .with_conn(now, &mut self.counters, h, |t, ctx| t.recv(ctx, buf))?;
@@ -251,6 +349,7 @@ impl NetStack {
         if self.tcp.is_listener(h) {
             return Err(StackError::NotConnected);
         }
+        self.tcp_begin(tx);
         let r = self
             .tcp
             .with_conn(now, &mut self.counters, h, |t, ctx| t.shutdown(ctx))?;
@@ -264,6 +363,7 @@ impl NetStack {
     /// §4.2.2.13); a listener stops and resets its unaccepted connections.
     /// The handle is invalid afterwards.
     pub fn tcp_close(&mut self, now: Instant, h: TcpHandle, tx: &mut dyn Transmit) {
+        self.tcp_begin(tx);
         self.tcp.close(now, &mut self.counters, h);
         self.tcp_finish(now, tx);
     }
@@ -271,6 +371,7 @@ impl NetStack {
     /// ABORT (RFC 9293 §3.10.5): sends a reset, discards both buffers and
     /// releases the handle.
     pub fn tcp_abort(&mut self, now: Instant, h: TcpHandle, tx: &mut dyn Transmit) {
+        self.tcp_begin(tx);
         self.tcp.abort(now, &mut self.counters, h);
         self.tcp_finish(now, tx);
     }
@@ -293,6 +394,12 @@ impl NetStack {
     /// [`crate::tcp::HISTORY_LEN`]); a test hook and a teaching aid.
     pub fn tcp_state_history(&self, h: TcpHandle) -> Vec<TcpState> {
         self.tcp.history(h)
+    }
+
+    /// The trace span a connection's work belongs to (see
+    /// [`Transmit::trace`]): a server continues its client's trace with it.
+    pub fn tcp_trace(&self, h: TcpHandle) -> Option<vnet_wire::trace::TraceContext> {
+        self.tcp.conn(h).and_then(|t| t.trace)
     }
 
     /// The error that ended a connection, if any.

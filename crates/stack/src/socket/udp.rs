@@ -46,6 +46,9 @@ pub struct UdpMeta {
     pub in_port: Option<usize>,
     /// Its destination address (e.g. 255.255.255.255 for a broadcast).
     pub dst: Option<Ipv4Addr>,
+    /// The trace span of the frame that carried it, if traced: a server
+    /// continues the sender's trace with it.
+    pub trace: Option<vnet_wire::trace::TraceContext>,
 }
 
 #[derive(Debug)]

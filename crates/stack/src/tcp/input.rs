@@ -315,6 +315,19 @@ impl Tcb {
             if self.cc.on_dupack(self.snd_una, flight, self.snd_max) == DupAckAction::FastRetransmit
             {
                 ctx.counters.tcp_fast_retransmits += 1;
+                let una = self.snd_una;
+                self.note(
+                    ctx,
+                    "tcp.retransmit",
+                    None,
+                    || {
+                        format!(
+                            "3 duplicate ACKs: fast retransmit of seq {} (RFC 5681 §3.2)",
+                            una.0
+                        )
+                    },
+                    || vec![("tcp.seq", una.0.into()), ("tcp.fast", "true".into())],
+                );
                 self.retransmit_first(ctx);
             }
         }

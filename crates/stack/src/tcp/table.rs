@@ -19,6 +19,7 @@ use core::time::Duration;
 use std::collections::{HashMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use vnet_wire::tcp::{TcpFlags, TcpRepr};
+use vnet_wire::trace::{TraceContext, TraceEvent};
 
 /// A socket in LISTEN (RFC 9293 §3.10.1 passive OPEN) with its backlog:
 /// children still in SYN-RECEIVED and established ones not yet accepted.
@@ -50,6 +51,11 @@ pub(crate) struct TcpSockets {
     ephemeral_next: u32,
     /// Segments produced by the sockets, sent by the stack after each call.
     pub(crate) out: Vec<Segment>,
+    /// Trace events the sockets produced, recorded by the stack after each call.
+    pub(crate) events: Vec<TraceEvent>,
+    /// The trace span of the work the stack is doing now (set by the stack
+    /// before each call; `None` on timers). A connection adopts it.
+    pub(crate) trace_now: Option<TraceContext>,
 }
 
 impl TcpSockets {
@@ -62,6 +68,8 @@ impl TcpSockets {
             port_refs: HashMap::new(),
             ephemeral_next: 0,
             out: Vec::new(),
+            events: Vec::new(),
+            trace_now: None,
         }
     }
 
@@ -138,12 +146,20 @@ impl TcpSockets {
         if self.conns.contains_key(&(local, remote)) {
             return Err(StackError::PortInUse { port });
         }
-        let Self { cfg, out, .. } = self;
+        let Self {
+            cfg,
+            out,
+            events,
+            trace_now,
+            ..
+        } = self;
         let mut ctx = Ctx {
             now,
             cfg,
             out,
             counters,
+            events,
+            trace: *trace_now,
         };
         let tcb = Tcb::connect(&mut ctx, local, remote, our_mss);
         ctx.counters.tcp_conn_opened += 1;
@@ -174,15 +190,27 @@ impl TcpSockets {
         h: TcpHandle,
         f: impl FnOnce(&mut Tcb, &mut Ctx<'_>) -> R,
     ) -> Result<R, StackError> {
-        let Self { slab, cfg, out, .. } = self;
+        let Self {
+            slab,
+            cfg,
+            out,
+            events,
+            trace_now,
+            ..
+        } = self;
         let Some(Entry::Conn(t)) = slab.get_mut(h.0) else {
             return Err(StackError::BadHandle);
         };
+        if trace_now.is_some() {
+            t.trace = *trace_now;
+        }
         let mut ctx = Ctx {
             now,
             cfg,
             out,
             counters,
+            events,
+            trace: *trace_now,
         };
         let r = f(t, &mut ctx);
         self.settle(h.0, counters);
@@ -305,6 +333,7 @@ impl TcpSockets {
             remote,
             repr: rst,
             payload: Vec::new(),
+            trace: None,
         });
     }
 
@@ -344,12 +373,20 @@ impl TcpSockets {
             counters.tcp_socket_limit += 1;
             return;
         }
-        let Self { cfg, out, .. } = self;
+        let Self {
+            cfg,
+            out,
+            events,
+            trace_now,
+            ..
+        } = self;
         let mut ctx = Ctx {
             now,
             cfg,
             out,
             counters,
+            events,
+            trace: *trace_now,
         };
         let tcb = Tcb::accept_syn(&mut ctx, local, remote, our_mss, repr, lh);
         let Ok(h) = self.slab.insert(Entry::Conn(Box::new(tcb))) else {

@@ -21,6 +21,7 @@ use crate::time::Instant;
 use core::task::Waker;
 use std::net::SocketAddrV4;
 use vnet_wire::tcp::{TcpFlags, TcpRepr, TcpTimestamps};
+use vnet_wire::trace::{Direction, TraceContext, TraceEvent, TraceValue};
 
 /// Default MSS when the peer sends none (RFC 9293 §3.7.1: "If an MSS
 /// Option is not received at connection setup, TCP implementations MUST
@@ -42,6 +43,8 @@ pub(crate) struct Segment {
     pub remote: SocketAddrV4,
     pub repr: TcpRepr,
     pub payload: Vec<u8>,
+    /// The trace span of the connection that sent it, if traced.
+    pub trace: Option<TraceContext>,
 }
 
 /// What every TCB operation needs from the stack.
@@ -50,6 +53,10 @@ pub(crate) struct Ctx<'a> {
     pub cfg: &'a TcpConfig,
     pub out: &'a mut Vec<Segment>,
     pub counters: &'a mut StackCounters,
+    /// Trace events of traced connections.
+    pub events: &'a mut Vec<TraceEvent>,
+    /// The trace span of the work at hand (`None` on timers).
+    pub trace: Option<TraceContext>,
 }
 
 /// The shift that lets a window of `buffer` bytes fit in 16 bits
@@ -150,6 +157,10 @@ pub(crate) struct Tcb {
     /// Data segments received since our last ACK.
     pub(super) unacked_segs: u32,
     pub(crate) nodelay: bool,
+    /// The trace span this connection's work belongs to: the application
+    /// span that opened or last used it, or the span of the last traced
+    /// frame it received. Timer-driven segments and events use it.
+    pub(crate) trace: Option<TraceContext>,
 
     // Application side.
     /// The application closed its handle; the TCB lives on only to finish
@@ -242,6 +253,7 @@ impl Tcb {
             ack_now: false,
             unacked_segs: 0,
             nodelay: false,
+            trace: None,
             released: false,
             error: None,
             soft_error: None,
@@ -263,6 +275,7 @@ impl Tcb {
         our_mss: u16,
     ) -> Self {
         let mut t = Tcb::new(ctx.cfg, ctx.now, local, remote, our_mss, TcpState::Closed);
+        t.trace = ctx.trace;
         t.set_state(ctx, TcpState::SynSent);
         t.send_syn(ctx, false);
         t
@@ -282,6 +295,7 @@ impl Tcb {
         parent: Handle,
     ) -> Self {
         let mut t = Tcb::new(ctx.cfg, ctx.now, local, remote, our_mss, TcpState::Listen);
+        t.trace = ctx.trace;
         t.passive = true;
         t.parent = Some(parent);
         t.irs = SeqNumber(syn.seq);
@@ -368,6 +382,18 @@ impl Tcb {
             remote = %self.remote,
             error = ?self.error,
             "TCP state"
+        );
+        self.note(
+            ctx,
+            "tcp.state",
+            None,
+            || format!("{} ↔ {}: {old:?} → {new:?}", self.local, self.remote),
+            || {
+                vec![
+                    ("tcp.old_state", format!("{old:?}").into()),
+                    ("tcp.new_state", format!("{new:?}").into()),
+                ]
+            },
         );
         self.state = new;
         self.history.push(new);
@@ -491,6 +517,7 @@ impl Tcb {
             remote: self.remote,
             repr,
             payload,
+            trace: self.trace,
         });
         if with_ack {
             self.last_ack_sent = self.rcv_nxt;
@@ -510,6 +537,32 @@ impl Tcb {
             remote: self.remote,
             repr,
             payload: Vec::new(),
+            trace: self.trace,
+        });
+    }
+
+    /// Records a trace event of this connection, when it is traced (its
+    /// own span, else the span of the work at hand).
+    pub(super) fn note(
+        &self,
+        ctx: &mut Ctx<'_>,
+        name: &'static str,
+        dir: Option<Direction>,
+        summary: impl FnOnce() -> String,
+        attrs: impl FnOnce() -> Vec<(&'static str, TraceValue)>,
+    ) {
+        let Some(trace) = self.trace.or(ctx.trace) else {
+            return;
+        };
+        ctx.events.push(TraceEvent {
+            ctx: trace,
+            at_micros: ctx.now.total_micros(),
+            name,
+            layer: "L4",
+            proto: "tcp",
+            dir,
+            summary: summary(),
+            attrs: attrs(),
         });
     }
 

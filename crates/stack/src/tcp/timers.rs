@@ -65,6 +65,27 @@ impl Tcb {
         }
         self.retries += 1;
         ctx.counters.tcp_rto_timeouts += 1;
+        let rto = self.rtt.rto();
+        let (una, retries) = (self.snd_una, self.retries);
+        self.note(
+            ctx,
+            "tcp.retransmit",
+            None,
+            || {
+                format!(
+                    "RTO of {} ms fired (retry {retries}): resend from seq {}",
+                    rto.as_millis(),
+                    una.0
+                )
+            },
+            || {
+                vec![
+                    ("tcp.rto_ms", (rto.as_millis() as u64).into()),
+                    ("tcp.retries", retries.into()),
+                    ("tcp.seq", una.0.into()),
+                ]
+            },
+        );
         self.rtt.back_off();
         self.rtt_probe = None;
         match self.state {

@@ -9,6 +9,8 @@ use crate::client::{ClientConn, Exchange, ExchangeError, connect_error};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 use tokio::time::{Instant, timeout};
+use tracing::Instrument;
+use vnet_telemetry::TRACE_TARGET;
 use vnet_wire::http::{Host, Method, RequestHead, Url, UrlError, Version, percent_decode};
 
 /// Connections kept open at once (to different servers).
@@ -111,12 +113,25 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
             name: name.clone(),
             reason,
         };
-        let (addr, elapsed) = match timeout(self.options.timeout, self.resolver.resolve(name)).await
-        {
+        let span = tracing::info_span!(
+            target: TRACE_TARGET,
+            "dns.resolve",
+            vnet.kind = "app",
+            vnet.proto = "dns",
+            vnet.layer = "L7",
+            vnet.summary = %format!("resolve {name} with the stub resolver"),
+            dns.name = %name,
+            dns.answer = tracing::field::Empty,
+        );
+        let lookup = timeout(self.options.timeout, self.resolver.resolve(name))
+            .instrument(span.clone())
+            .await;
+        let (addr, elapsed) = match lookup {
             Err(_) => return Err(err("timed out".into())),
             Ok(Err(e)) => return Err(err(format!("{e:#}"))),
             Ok(Ok(r)) => r,
         };
+        span.record("dns.answer", tracing::field::display(addr));
         tracing::debug!(name = %name, %addr, ?elapsed, "resolved");
         self.lookups.push(Lookup {
             name: name.clone(),
@@ -142,7 +157,18 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
         }
         let started = Instant::now();
         let err = |reason: String| BrowseError::Connect { addr, port, reason };
-        let stream = match timeout(self.options.timeout, self.connector.connect(addr, port)).await {
+        let span = tracing::info_span!(
+            target: TRACE_TARGET,
+            "tcp.connect",
+            vnet.kind = "app",
+            vnet.proto = "tcp",
+            vnet.layer = "L4",
+            vnet.summary = %format!("connect to {addr}:{port} (three-way handshake)"),
+        );
+        let connecting = timeout(self.options.timeout, self.connector.connect(addr, port))
+            .instrument(span)
+            .await;
+        let stream = match connecting {
             Err(_) => return Err(err("connection timed out".into())),
             Ok(Err(e)) => return Err(err(connect_error(&e))),
             Ok(Ok(s)) => s,
@@ -174,7 +200,23 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
     ) -> (Resource, Result<Exchange, BrowseError>) {
         let t0 = Instant::now();
         let mut res = Resource::new(url, kind);
-        let outcome = self.request_into(url, kind, &mut res).await;
+        let span = tracing::info_span!(
+            target: TRACE_TARGET,
+            "http.request",
+            vnet.kind = "app",
+            vnet.proto = "http",
+            vnet.layer = "L7",
+            vnet.summary = %format!("GET {url}"),
+            http.url = %url,
+            http.status = tracing::field::Empty,
+        );
+        let outcome = self
+            .request_into(url, kind, &mut res)
+            .instrument(span.clone())
+            .await;
+        if let Some(status) = res.status {
+            span.record("http.status", status);
+        }
         res.timings.total = t0.elapsed();
         if let Err(e) = &outcome {
             res.error = Some(e.to_string());
@@ -343,7 +385,15 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
 
     pub(super) async fn close_all(&mut self) {
         for conn in self.open.drain(..) {
-            conn.close(self.options.timeout).await;
+            let span = tracing::info_span!(
+                target: TRACE_TARGET,
+                "tcp.close",
+                vnet.kind = "app",
+                vnet.proto = "tcp",
+                vnet.layer = "L4",
+                vnet.summary = %format!("close the connection to {}:{} (FIN)", conn.addr, conn.port),
+            );
+            conn.close(self.options.timeout).instrument(span).await;
         }
     }
 }

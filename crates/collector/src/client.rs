@@ -1,0 +1,448 @@
+//! A tiny HTTP/1.1 client for the collector's JSON API.
+//!
+//! One `GET` per connection (`Connection: close`) over a tokio `TcpStream`,
+//! read to the end; bodies delimited by `Content-Length`, chunked encoding
+//! or the close. The endpoint is the same value as
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` (`http://127.0.0.1:4318`); its host must be
+//! an IP address (or `localhost`): vnet's binaries are static and do no DNS.
+
+use crate::model::{ApiError, TraceData, TraceSummary};
+use crate::store::StoreStats;
+use anyhow::{Context, bail};
+use serde::de::DeserializeOwned;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Time allowed for one request, connection to last byte.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// Largest response accepted.
+pub const MAX_RESPONSE_BYTES: u64 = 256 << 20;
+
+/// Errors of the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The endpoint is not `http://IP:PORT[/path]`.
+    #[error("invalid collector endpoint {url:?}: {reason} (expected e.g. http://127.0.0.1:4318)")]
+    Endpoint {
+        /// The endpoint as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The TCP connection failed.
+    #[error("cannot connect to the trace collector at {addr}: {error}")]
+    Connect {
+        /// Collector address.
+        addr: SocketAddr,
+        /// The I/O error.
+        error: std::io::Error,
+    },
+    /// Sending or receiving failed.
+    #[error("talking to the trace collector at {addr}: {error}")]
+    Io {
+        /// Collector address.
+        addr: SocketAddr,
+        /// The I/O error.
+        error: std::io::Error,
+    },
+    /// No complete answer within [`REQUEST_TIMEOUT`].
+    #[error("the trace collector at {addr} did not answer within {REQUEST_TIMEOUT:?}")]
+    Timeout {
+        /// Collector address.
+        addr: SocketAddr,
+    },
+    /// The answer is not a well-formed HTTP/1.x response.
+    #[error("malformed HTTP response from {addr}: {reason}")]
+    Malformed {
+        /// Collector address.
+        addr: SocketAddr,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// A parsed collector endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Address to connect to.
+    pub addr: SocketAddr,
+    /// Path prefix (empty, or starting with `/` without a trailing one).
+    pub base_path: String,
+}
+
+impl Endpoint {
+    /// Parses `http://IP[:PORT][/PATH]` (a trailing slash is fine; the port
+    /// defaults to 80 as in any URL; `localhost` means 127.0.0.1).
+    pub fn parse(url: &str) -> Result<Endpoint, ClientError> {
+        let fail = |reason: &str| ClientError::Endpoint {
+            url: url.to_string(),
+            reason: reason.to_string(),
+        };
+        let trimmed = url.trim();
+        let Some(rest) = trimmed.strip_prefix("http://") else {
+            return Err(if trimmed.starts_with("https://") {
+                fail("https is not supported; the collector speaks plain http")
+            } else {
+                fail("it must start with http://")
+            });
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
+            None => (rest, ""),
+        };
+        if authority.is_empty() {
+            return Err(fail("no host"));
+        }
+        let addr = if let Ok(addr) = authority.parse::<SocketAddr>() {
+            addr
+        } else {
+            // No port: "127.0.0.1", "[::1]", "localhost"; or host:port with a name.
+            let (host, port) = match authority.rsplit_once(':') {
+                Some((h, p)) if !h.ends_with(':') && !p.contains(']') => {
+                    let port = p.parse::<u16>().map_err(|_| fail("invalid port"))?;
+                    (h, port)
+                }
+                _ => (authority, 80),
+            };
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let ip = if host.eq_ignore_ascii_case("localhost") {
+                IpAddr::V4(Ipv4Addr::LOCALHOST)
+            } else {
+                host.parse::<IpAddr>().map_err(|_| ClientError::Endpoint {
+                    url: url.to_string(),
+                    reason: format!(
+                        "{host:?} is a host name; give an IP address (vnet does no DNS lookups)"
+                    ),
+                })?
+            };
+            SocketAddr::new(ip, port)
+        };
+        Ok(Endpoint {
+            addr,
+            base_path: path.to_string(),
+        })
+    }
+}
+
+/// One HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Header fields in order, names lowercased.
+    pub headers: Vec<(String, String)>,
+    /// Body (de-chunked).
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `GET path` (appended to the endpoint's base path) with a
+/// [`REQUEST_TIMEOUT`].
+pub async fn get(endpoint: &Endpoint, path: &str) -> Result<HttpResponse, ClientError> {
+    let addr = endpoint.addr;
+    match tokio::time::timeout(REQUEST_TIMEOUT, get_inner(endpoint, path)).await {
+        Ok(result) => result,
+        Err(_) => Err(ClientError::Timeout { addr }),
+    }
+}
+
+async fn get_inner(endpoint: &Endpoint, path: &str) -> Result<HttpResponse, ClientError> {
+    let addr = endpoint.addr;
+    let io = |error| ClientError::Io { addr, error };
+    let mut stream = TcpStream::connect(addr)
+        .await
+        .map_err(|error| ClientError::Connect { addr, error })?;
+    let request = format!(
+        "GET {}{path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\nUser-Agent: vnet-trace\r\nConnection: close\r\n\r\n",
+        endpoint.base_path
+    );
+    stream.write_all(request.as_bytes()).await.map_err(io)?;
+    let mut raw = Vec::new();
+    (&mut stream)
+        .take(MAX_RESPONSE_BYTES + 1)
+        .read_to_end(&mut raw)
+        .await
+        .map_err(io)?;
+    if raw.len() as u64 > MAX_RESPONSE_BYTES {
+        return Err(ClientError::Malformed {
+            addr,
+            reason: format!("response larger than {} MiB", MAX_RESPONSE_BYTES >> 20),
+        });
+    }
+    parse_response(&raw).map_err(|reason| ClientError::Malformed { addr, reason })
+}
+
+/// Parses a complete HTTP/1.x response (everything up to the close).
+pub fn parse_response(raw: &[u8]) -> Result<HttpResponse, String> {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("the header section never ends (connection closed early?)")?;
+    let head = std::str::from_utf8(&raw[..end]).map_err(|_| "header section is not UTF-8")?;
+    let rest = &raw[end + 4..];
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let mut parts = status_line.splitn(3, ' ');
+    let version = parts.next().unwrap_or_default();
+    if !version.starts_with("HTTP/1.") {
+        return Err(format!("bad status line {status_line:?}"));
+    }
+    let status = parts
+        .next()
+        .and_then(|s| s.parse::<u16>().ok())
+        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
+    let mut headers = Vec::new();
+    for line in lines {
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| format!("bad header line {line:?}"))?;
+        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+    }
+    let mut response = HttpResponse {
+        status,
+        headers,
+        body: Vec::new(),
+    };
+    let chunked = response
+        .header("transfer-encoding")
+        .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
+    response.body = if chunked {
+        dechunk(rest)?
+    } else if let Some(length) = response.header("content-length") {
+        let length: usize = length
+            .parse()
+            .map_err(|_| format!("bad content-length {length:?}"))?;
+        if rest.len() < length {
+            return Err(format!(
+                "body cut short: {} of {length} bytes (connection closed early)",
+                rest.len()
+            ));
+        }
+        rest[..length].to_vec()
+    } else {
+        rest.to_vec()
+    };
+    Ok(response)
+}
+
+fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or("chunked body cut short")?;
+        let size_text = std::str::from_utf8(&data[..line_end]).map_err(|_| "bad chunk size")?;
+        let size_text = size_text.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size_text, 16)
+            .map_err(|_| format!("bad chunk size {size_text:?}"))?;
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return Ok(body);
+        }
+        if data.len() < size + 2 {
+            return Err("chunked body cut short".into());
+        }
+        body.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+fn api_error(body: &[u8]) -> Option<String> {
+    serde_json::from_slice::<ApiError>(body)
+        .ok()
+        .map(|e| e.error)
+}
+
+async fn get_json<T: DeserializeOwned>(endpoint: &str, path: &str) -> anyhow::Result<T> {
+    let ep = Endpoint::parse(endpoint)?;
+    let response = get(&ep, path).await?;
+    interpret(endpoint, path, &response)
+}
+
+/// Turns an answer of the JSON API into `T` or a readable error.
+fn interpret<T: DeserializeOwned>(
+    endpoint: &str,
+    path: &str,
+    response: &HttpResponse,
+) -> anyhow::Result<T> {
+    match response.status {
+        200 => serde_json::from_slice(&response.body).with_context(|| {
+            format!("the collector at {endpoint} sent an unexpected answer to GET {path}")
+        }),
+        404 if api_error(&response.body).is_none() => bail!(
+            "{endpoint} does not serve vnet's trace API (GET {path}: 404); is it a vnet collector?"
+        ),
+        status => match api_error(&response.body) {
+            Some(error) => bail!("collector at {endpoint}: {error}"),
+            None => bail!(
+                "collector at {endpoint} answered {status} to GET {path}: {}",
+                String::from_utf8_lossy(&response.body).trim()
+            ),
+        },
+    }
+}
+
+/// Checks that the collector at `endpoint` answers `GET /health` with 200.
+pub async fn health(endpoint: &str) -> anyhow::Result<()> {
+    let ep = Endpoint::parse(endpoint)?;
+    let response = get(&ep, "/health").await?;
+    if response.status != 200 {
+        bail!(
+            "the collector at {endpoint} is not healthy: /health answered {}",
+            response.status
+        );
+    }
+    Ok(())
+}
+
+/// Summaries of every trace the collector holds, oldest first.
+pub async fn list_traces(endpoint: &str) -> anyhow::Result<Vec<TraceSummary>> {
+    get_json(endpoint, "/api/traces").await
+}
+
+/// The store's counters.
+pub async fn stats(endpoint: &str) -> anyhow::Result<StoreStats> {
+    get_json(endpoint, "/api/stats").await
+}
+
+/// One trace by id (32 hex digits) or `last`; `None` if the collector does
+/// not hold it.
+pub async fn fetch_trace(endpoint: &str, id: &str) -> anyhow::Result<Option<TraceData>> {
+    if id != "last" && !crate::model::is_trace_id(id) {
+        bail!("{id:?} is not a trace id: expected 32 hex digits or `last`");
+    }
+    let path = format!("/api/traces/{id}");
+    let ep = Endpoint::parse(endpoint)?;
+    let response = get(&ep, &path).await?;
+    if response.status == 404 && api_error(&response.body).is_some() {
+        return Ok(None);
+    }
+    interpret(endpoint, &path, &response).map(Some)
+}
+
+/// Polls trace `id` (or `last`) until its span count has not changed for
+/// `settle`, or `max` has passed; returns the last answer (`None` if the
+/// trace never appeared). With `last`, a newer trace restarts the settling.
+pub async fn wait_for_trace(
+    endpoint: &str,
+    id: &str,
+    settle: Duration,
+    max: Duration,
+) -> anyhow::Result<Option<TraceData>> {
+    let started = Instant::now();
+    let poll = (settle / 4).clamp(Duration::from_millis(20), Duration::from_millis(250));
+    let mut last: Option<TraceData> = None;
+    let mut stable_since = Instant::now();
+    loop {
+        let now_trace = fetch_trace(endpoint, id).await?;
+        let key = |t: &Option<TraceData>| t.as_ref().map(|t| (t.trace_id.clone(), t.spans.len()));
+        if key(&now_trace) != key(&last) {
+            stable_since = Instant::now();
+        }
+        last = now_trace;
+        if (last.is_some() && stable_since.elapsed() >= settle) || started.elapsed() >= max {
+            return Ok(last);
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints() {
+        let ep = |s: &str| Endpoint::parse(s).map(|e| (e.addr.to_string(), e.base_path));
+        assert_eq!(
+            ep("http://127.0.0.1:4318").ok(),
+            Some(("127.0.0.1:4318".into(), String::new()))
+        );
+        assert_eq!(
+            ep("http://127.0.0.1:4318/").ok(),
+            Some(("127.0.0.1:4318".into(), String::new()))
+        );
+        assert_eq!(
+            ep("http://localhost:4318/otel/").ok(),
+            Some(("127.0.0.1:4318".into(), "/otel".into()))
+        );
+        assert_eq!(
+            ep("http://[::1]:9").ok(),
+            Some(("[::1]:9".into(), String::new()))
+        );
+        assert_eq!(
+            ep("http://[::1]").ok(),
+            Some(("[::1]:80".into(), String::new()))
+        );
+        assert_eq!(
+            ep("http://10.0.0.1").ok(),
+            Some(("10.0.0.1:80".into(), String::new()))
+        );
+        let err = |s: &str| {
+            Endpoint::parse(s)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(err("http://jaeger:4318").contains("host name"));
+        assert!(err("https://127.0.0.1:4318").contains("https"));
+        assert!(err("127.0.0.1:4318").contains("http://"));
+        assert!(err("http://127.0.0.1:99999").contains("port"));
+        assert!(err("http://").contains("no host"));
+    }
+
+    #[test]
+    fn responses() {
+        let r = parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX: y\r\n\r\nhiEXTRA")
+            .expect("valid");
+        assert_eq!(
+            (r.status, r.body.as_slice(), r.header("x")),
+            (200, &b"hi"[..], Some("y"))
+        );
+        let r = parse_response(b"HTTP/1.0 404 Not Found\r\n\r\nclose-delimited").expect("valid");
+        assert_eq!(
+            (r.status, r.body.as_slice()),
+            (404, &b"close-delimited"[..])
+        );
+        let r = parse_response(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=1\r\nde\r\n0\r\n\r\n",
+        )
+        .expect("valid");
+        assert_eq!(r.body, b"abcde");
+        assert!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort").is_err());
+        assert!(parse_response(b"HTTP/1.1 200 OK\r\n").is_err());
+        assert!(parse_response(b"SSH-2.0 hello\r\n\r\n").is_err());
+        assert!(parse_response(b"HTTP/1.1 abc OK\r\n\r\n").is_err());
+        assert!(
+            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn connection_refused_is_a_clear_error() {
+        // Bind then drop to get a port nobody listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("bind");
+        let err = list_traces(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect_err("nobody listens");
+        assert!(
+            format!("{err:#}").contains("cannot connect to the trace collector"),
+            "{err:#}"
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! The OTLP exporter: set up from the environment, flushed on shutdown.
+
+use crate::{TRACE_TARGET, log_filter};
+use opentelemetry::KeyValue;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::{WithExportConfig, WithHttpConfig as _};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, SdkTracer, SdkTracerProvider,
+};
+use std::io::IsTerminal;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// The environment variable naming the collector (OTLP specification).
+pub const ENDPOINT_ENV: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+/// Spans waiting for export at most; beyond, new spans are dropped.
+const MAX_QUEUE: usize = 8192;
+/// How often the exporter sends a batch: short, so `browse --trace` and
+/// `vnet trace show` see a request's spans within a fraction of a second.
+const EXPORT_DELAY: Duration = Duration::from_millis(200);
+/// One export request's budget.
+const EXPORT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long shutdown waits for the last spans to leave.
+const SHUTDOWN_BUDGET: Duration = Duration::from_millis(700);
+
+static EXPORTING: AtomicBool = AtomicBool::new(false);
+static TRACER: OnceLock<SdkTracer> = OnceLock::new();
+static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+
+/// The collector endpoint this process exports to, if any.
+pub fn endpoint() -> Option<String> {
+    std::env::var(ENDPOINT_ENV)
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+}
+
+/// Sends the spans that ended so far now instead of at the next batch.
+/// Blocks (call it from a blocking thread in async code).
+pub fn flush() {
+    if let Some(p) = PROVIDER.get() {
+        let _ = p.force_flush();
+    }
+}
+
+/// Whether spans are exported (an endpoint was configured).
+pub fn exporting() -> bool {
+    EXPORTING.load(Ordering::Relaxed)
+}
+
+/// The tracer of this process, once exporting.
+pub(crate) fn tracer() -> Option<&'static SdkTracer> {
+    TRACER.get()
+}
+
+/// Flushes and stops the exporter when dropped (at most ~0.7 s, so a
+/// device still stops quickly with an unreachable collector).
+#[must_use = "spans are flushed when the guard is dropped"]
+pub struct TelemetryGuard {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        let Some(provider) = self.provider.take() else {
+            return;
+        };
+        EXPORTING.store(false, Ordering::Relaxed);
+        // shutdown() blocks on the export thread; bound it.
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("otel-shutdown".into())
+            .spawn(move || {
+                let _ = provider.shutdown_with_timeout(SHUTDOWN_BUDGET);
+                let _ = done_tx.send(());
+            });
+        if spawned.is_ok() {
+            let _ = done_rx.recv_timeout(SHUTDOWN_BUDGET + Duration::from_millis(100));
+        }
+    }
+}
+
+/// Installs logging and, when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, trace
+/// export for the device `service` of kind `kind` in lab `topology`.
+/// Must be called outside any async runtime (the HTTP client is blocking
+/// and owns its own thread). An invalid endpoint is logged and tracing
+/// stays off: a device never fails to start because of telemetry.
+pub fn init_device(
+    service: &str,
+    kind: &str,
+    topology: &str,
+    default_filter: &str,
+) -> TelemetryGuard {
+    let fmt_layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(true)
+        .with_filter(log_filter(default_filter));
+    let endpoint = endpoint();
+    let provider = endpoint.as_deref().and_then(|endpoint| {
+        match build_provider(service, kind, topology, endpoint) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("warning: trace export disabled: {e}");
+                None
+            }
+        }
+    });
+    match &provider {
+        Some(provider) => {
+            let tracer = provider.tracer("vnet");
+            let _ = TRACER.set(tracer.clone());
+            let _ = PROVIDER.set(provider.clone());
+            let otel_layer = tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_filter(filter_fn(|meta| meta.target() == TRACE_TARGET));
+            let _ = tracing_subscriber::registry()
+                .with(fmt_layer)
+                .with(otel_layer)
+                .try_init();
+            EXPORTING.store(true, Ordering::Relaxed);
+        }
+        None => {
+            let _ = tracing_subscriber::registry().with(fmt_layer).try_init();
+        }
+    }
+    tracing::info!(
+        service,
+        exporting = provider.is_some(),
+        endpoint = endpoint.as_deref().unwrap_or("-"),
+        "telemetry initialised"
+    );
+    TelemetryGuard { provider }
+}
+
+fn build_provider(
+    service: &str,
+    kind: &str,
+    topology: &str,
+    endpoint: &str,
+) -> Result<SdkTracerProvider, String> {
+    let base = endpoint.trim_end_matches('/');
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        return Err(format!(
+            "{ENDPOINT_ENV}={endpoint:?} is not an http:// or https:// URL"
+        ));
+    }
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(format!("{base}/v1/traces"))
+        .with_timeout(EXPORT_TIMEOUT)
+        .with_headers(Default::default())
+        .build()
+        .map_err(|e| format!("building the OTLP exporter for {endpoint}: {e}"))?;
+    let batch = BatchConfigBuilder::default()
+        .with_max_queue_size(MAX_QUEUE)
+        .with_max_export_batch_size(512)
+        .with_scheduled_delay(EXPORT_DELAY)
+        .build();
+    let processor = BatchSpanProcessor::builder(exporter)
+        .with_batch_config(batch)
+        .build();
+    let resource = Resource::builder_empty()
+        .with_service_name(service.to_string())
+        .with_attributes([
+            KeyValue::new("vnet.device.kind", kind.to_string()),
+            KeyValue::new("vnet.topology", topology.to_string()),
+        ])
+        .build();
+    Ok(SdkTracerProvider::builder()
+        .with_span_processor(processor)
+        .with_resource(resource)
+        .build())
+}
