@@ -95,7 +95,18 @@ pub async fn run(what: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Http { requests } => http_bench(requests.max(1)).await,
         BenchCommand::Forward { seconds, window } => {
             let secs = Duration::from_secs_f64(seconds.clamp(0.2, 60.0));
-            tokio::task::spawn_blocking(move || forward(secs, window.max(1))).await?
+            // A receiver for the "export on" runs: same machine, same run.
+            let collector = vnet_collector::server::Collector::start(
+                "127.0.0.1:0".parse()?,
+                vnet_collector::store::StoreLimits::default(),
+            )
+            .await
+            .context("starting a trace receiver for the export-on runs")?;
+            let endpoint = collector.endpoint();
+            let code = tokio::task::spawn_blocking(move || forward(secs, window.max(1), &endpoint))
+                .await??;
+            let _ = collector.stop().await;
+            Ok(code)
         }
     }
 }
@@ -166,6 +177,7 @@ fn start_dut(
     dir: &Path,
     gen_addr: SocketAddr,
     sink_addr: SocketAddr,
+    export: Option<&str>,
 ) -> anyhow::Result<(Running, SocketAddr, SocketAddr)> {
     let (a, b) = (free_udp()?, free_udp()?);
     let log = dir.join(format!("{dut:?}.log").to_lowercase());
@@ -252,7 +264,12 @@ fn start_dut(
     };
     let path = dir.join(format!("{}.toml", config.name));
     std::fs::write(&path, toml::to_string(&config)?)?;
-    let pid = procs::spawn(procs::device_command(config.kind, &path, None)?, &log)?;
+    let mut cmd = procs::device_command(config.kind, &path, None)?;
+    match export {
+        Some(endpoint) => cmd.env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+        None => cmd.env_remove("OTEL_EXPORTER_OTLP_ENDPOINT"),
+    };
+    let pid = procs::spawn(cmd, &log)?;
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(admin).is_err() {
         if Instant::now() > deadline {
@@ -345,10 +362,17 @@ fn measure(
     secs: Duration,
     window: u64,
     dir: &Path,
+    export: Option<&str>,
 ) -> anyhow::Result<Measurement> {
     let gen_sock = UdpSocket::bind("127.0.0.1:0")?;
     let sink_sock = UdpSocket::bind("127.0.0.1:0")?;
-    let (running, a, b) = start_dut(dut, dir, gen_sock.local_addr()?, sink_sock.local_addr()?)?;
+    let (running, a, b) = start_dut(
+        dut,
+        dir,
+        gen_sock.local_addr()?,
+        sink_sock.local_addr()?,
+        export,
+    )?;
     if dut == Dut::Switch {
         sink_sock.send_to(&learning_datagram(), b)?;
         std::thread::sleep(Duration::from_millis(100));
@@ -408,7 +432,7 @@ fn measure(
     })
 }
 
-fn forward(secs: Duration, window: u64) -> anyhow::Result<ExitCode> {
+fn forward(secs: Duration, window: u64, endpoint: &str) -> anyhow::Result<ExitCode> {
     let dir = std::env::temp_dir().join(format!("vnet-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     println!(
@@ -421,9 +445,9 @@ fn forward(secs: Duration, window: u64) -> anyhow::Result<ExitCode> {
         "frame", "relay fps (CPU)", "switch fps (CPU) ratio", "router fps (CPU) ratio"
     );
     for frame_len in [60usize, 1514] {
-        let relay = measure(Dut::Relay, frame_len, secs, window, &dir)?;
-        let switch = measure(Dut::Switch, frame_len, secs, window, &dir)?;
-        let router = measure(Dut::Router, frame_len, secs, window, &dir)?;
+        let relay = measure(Dut::Relay, frame_len, secs, window, &dir, None)?;
+        let switch = measure(Dut::Switch, frame_len, secs, window, &dir, None)?;
+        let router = measure(Dut::Router, frame_len, secs, window, &dir, None)?;
         let cell = |m: &Measurement| format!("{:.0} ({:.1} us)", m.fps, m.cpu_us_per_frame);
         let ratio = |m: &Measurement| {
             if relay.fps > 0.0 {
@@ -444,6 +468,37 @@ fn forward(secs: Duration, window: u64) -> anyhow::Result<ExitCode> {
         );
     }
     println!("goals: switch >= 0.60x relay, router >= 0.50x relay");
+    // Trace export must not slow untraced forwarding: the same router with
+    // OTEL_EXPORTER_OTLP_ENDPOINT set (spans go to a receiver in this
+    // process) and without, alternated, best of two each.
+    println!();
+    println!("trace export, untraced 64-byte frames through a router (best of 2 runs each):");
+    let mut off = Measurement {
+        fps: 0.0,
+        cpu_us_per_frame: f64::MAX,
+    };
+    let mut on = Measurement {
+        fps: 0.0,
+        cpu_us_per_frame: f64::MAX,
+    };
+    for _ in 0..2 {
+        let m = measure(Dut::Router, 60, secs, window, &dir, None)?;
+        if m.fps > off.fps {
+            off = m;
+        }
+        let m = measure(Dut::Router, 60, secs, window, &dir, Some(endpoint))?;
+        if m.fps > on.fps {
+            on = m;
+        }
+    }
+    println!(
+        "  export off {:.0} fps ({:.1} us CPU/frame), export on {:.0} fps ({:.1} us CPU/frame): ratio {:.2}x (goal >= 0.90x)",
+        off.fps,
+        off.cpu_us_per_frame,
+        on.fps,
+        on.cpu_us_per_frame,
+        if off.fps > 0.0 { on.fps / off.fps } else { 0.0 }
+    );
     println!(
         "note: on a 2-core machine the generator, the sink and the device share the cores; the CPU column is the fairer comparison there"
     );
@@ -510,7 +565,7 @@ async fn tcp_goodput(bytes: &str) -> anyhow::Result<ExitCode> {
     let relay = {
         let dir = dir.clone();
         tokio::task::spawn_blocking(move || {
-            measure(Dut::Relay, 1514, Duration::from_secs(2), 64, &dir)
+            measure(Dut::Relay, 1514, Duration::from_secs(2), 64, &dir, None)
         })
         .await??
     };
