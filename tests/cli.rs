@@ -292,6 +292,35 @@ fn committed_compose_file_is_the_generated_default_lab() {
 }
 
 #[test]
+fn committed_offline_override_is_the_generated_one() {
+    let out = Command::new(vnet_bin())
+        .args(["gen", "compose", "--offline-override"])
+        .arg(repo_path("configs/lab.toml"))
+        .output()
+        .expect("vnet gen compose runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let generated = String::from_utf8(out.stdout).expect("utf8");
+    assert!(
+        generated.contains("command: [\"/vnet-collector\", \"--listen\", \"0.0.0.0:4318\"]"),
+        "{generated}"
+    );
+    let committed = std::fs::read_to_string(repo_path("docker-compose.offline.yml"))
+        .expect("docker-compose.offline.yml exists");
+    // The header records the command line; the rest must match exactly.
+    let body = |t: &str| t.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(
+        body(&committed),
+        body(&generated),
+        "docker-compose.offline.yml is stale: run \
+         `vnet gen compose configs/lab.toml --offline-override -o docker-compose.offline.yml`"
+    );
+}
+
+#[test]
 fn generated_chain_topology_runs_locally() {
     let dir = tempfile::tempdir().expect("tempdir");
     let topology = dir.path().join("chain5.toml");

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 target=x86_64-unknown-linux-gnu
 image="${IMAGE:-vnet:latest}"
 target_dir="${CARGO_TARGET_DIR:-target}"
-binaries=(vnet vnet-host vnet-switch vnet-router vnet-dns vnet-web)
+binaries=(vnet vnet-host vnet-switch vnet-router vnet-dns vnet-web vnet-collector)
 
 echo "--- building static binaries ($target)"
 # --target keeps RUSTFLAGS away from build scripts and proc macros, and keeps

@@ -6,13 +6,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use vnet_topology::Lab;
 use vnet_topology::chain::chain_topology;
-use vnet_topology::compose::{ComposeOptions, render_compose};
+use vnet_topology::compose::{ComposeOptions, render_compose, render_offline_override};
 
 /// What to generate.
 #[derive(Subcommand, Debug)]
 pub enum GenCommand {
-    /// A Docker Compose file: one container per device (the repository's
-    /// docker-compose.yml is `vnet gen compose configs/lab.toml`).
+    /// A Docker Compose file: one container per device, plus Jaeger for
+    /// traces (the repository's docker-compose.yml is `vnet gen compose
+    /// configs/lab.toml`, its docker-compose.offline.yml the same with
+    /// --offline-override).
     Compose {
         /// Topology file (ignored with --chain).
         #[arg(default_value = "configs/lab.toml")]
@@ -29,6 +31,13 @@ pub enum GenCommand {
         /// Host port of the first device's admin API (published on 127.0.0.1).
         #[arg(long, default_value_t = 17000)]
         admin_port_base: u16,
+        /// Instead of the compose file: its offline override, which runs
+        /// vnet's own trace receiver (vnet-collector, from --image) in
+        /// place of Jaeger, so nothing is pulled; its API is published on
+        /// 127.0.0.1:4318 for `vnet --compose trace`. Use both files:
+        /// `docker compose -f docker-compose.yml -f docker-compose.offline.yml up -d`.
+        #[arg(long)]
+        offline_override: bool,
         /// Write here instead of standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -83,6 +92,7 @@ pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
             image,
             subnet,
             admin_port_base,
+            offline_override,
             output,
         } => {
             let (lab, generated_by) = match chain {
@@ -105,7 +115,11 @@ pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
                 admin_port_base,
                 generated_by,
             };
-            let text = render_compose(&lab, &options).map_err(|e| anyhow::anyhow!(e))?;
+            // Rendered in both cases: the override belongs to a valid lab.
+            let mut text = render_compose(&lab, &options).map_err(|e| anyhow::anyhow!(e))?;
+            if offline_override {
+                text = render_offline_override(&options);
+            }
             emit(&text, output.as_deref())?;
         }
     }

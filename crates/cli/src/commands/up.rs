@@ -252,11 +252,24 @@ fn log_tail(path: &Path, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
+/// Whether process `pid` exists and has not exited (zombie).
+fn process_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+    })
+}
+
 /// Waits until the collector's `/health` answers; fails early (with the end
 /// of its log) if the process dies.
 async fn wait_collector(c: &CollectorState, deadline: Instant) -> anyhow::Result<()> {
     loop {
-        if !c.is_running() {
+        // Just after the fork the child may not have exec'd yet (its
+        // command line is still ours): only a vanished or zombie process
+        // counts as exited.
+        if !c.is_running() && !process_alive(c.pid) {
             bail!(
                 "the trace collector exited during start-up; last lines of {}:\n{}",
                 c.log.display(),

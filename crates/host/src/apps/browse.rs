@@ -1,10 +1,11 @@
-//! `browse URL [-o DIR]` and `fetch URL [-o FILE]`: the web browser of a
+//! `browse URL [-o DIR]` and `fetch URL [-o FILE | --sha256]`: the web browser of a
 //! host, over the stub resolver and vnet's own TCP (the logic lives in
 //! `vnet_web::browser`; this module only plugs in the host's sockets).
 
 use super::parse_args;
 use crate::Host;
 use clap::Parser;
+use sha2::{Digest, Sha256};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -98,6 +99,19 @@ struct FetchArgs {
     /// Follow redirects (up to 5).
     #[arg(short = 'L', long)]
     location: bool,
+    /// Instead of the body, print `STATUS BYTES bytes sha256 HEX`: checks a
+    /// download where no file can be written (e.g. in a container).
+    #[arg(long, conflicts_with = "output")]
+    sha256: bool,
+}
+
+/// The `fetch --sha256` line: status, body length and the body's SHA-256.
+fn digest_line(status: u16, body: &[u8]) -> String {
+    format!(
+        "{status} {} bytes sha256 {:x}",
+        body.len(),
+        Sha256::digest(body)
+    )
 }
 
 /// The host's connector and resolver (its configured or DHCP-learned DNS server).
@@ -208,6 +222,7 @@ pub(crate) async fn run_fetch(
             ))
             .await?;
         }
+        None if args.sha256 => out.line(digest_line(status, &fetched.body)).await?,
         None => {
             for line in String::from_utf8_lossy(&fetched.body).lines() {
                 out.line(line).await?;
@@ -215,4 +230,28 @@ pub(crate) async fn run_fetch(
         }
     }
     Ok(if (200..400).contains(&status) { 0 } else { 22 }) // 22: curl -f's "HTTP error"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_lines() {
+        assert_eq!(
+            digest_line(200, b""),
+            "200 0 bytes sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            digest_line(404, b"abc"),
+            "404 3 bytes sha256 ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn sha256_excludes_output() {
+        let args = FetchArgs::try_parse_from(["fetch", "http://a/", "--sha256"]).expect("parses");
+        assert!(args.sha256);
+        assert!(FetchArgs::try_parse_from(["fetch", "http://a/", "--sha256", "-o", "f"]).is_err());
+    }
 }
