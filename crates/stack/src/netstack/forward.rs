@@ -91,7 +91,7 @@ impl NetStack {
             return;
         };
         let (out_port, next_hop) = (route.port, route.next_hop(dst));
-        let route_text = route.destination.to_string();
+        let route_dst = route.destination;
         let out = &self.interfaces[out_port];
         // RFC 2644: directed broadcasts are not forwarded by default.
         if Self::is_subnet_broadcast(out.address, dst) {
@@ -134,12 +134,12 @@ impl NetStack {
             "ip",
             Some(Direction::Out),
             format!(
-                "route {route_text} → next hop {next_hop} out {}, TTL {ttl}→{}",
+                "route {route_dst} → next hop {next_hop} out {}, TTL {ttl}→{}",
                 out.name,
                 ttl - 1
             ),
             [
-                ("ip.route", route_text.clone()),
+                ("ip.route", route_dst.to_string()),
                 ("ip.next_hop", next_hop.to_string()),
                 ("ip.out_iface", out.name.clone()),
                 ("ip.ttl_before", ttl),
