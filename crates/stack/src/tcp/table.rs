@@ -73,6 +73,18 @@ impl TcpSockets {
         }
     }
 
+    /// The context for work on a connection that is not in the slab yet.
+    fn ctx<'a>(&'a mut self, now: Instant, counters: &'a mut StackCounters) -> Ctx<'a> {
+        Ctx {
+            now,
+            cfg: &self.cfg,
+            out: &mut self.out,
+            counters,
+            events: &mut self.events,
+            trace: self.trace_now,
+        }
+    }
+
     /// Passive OPEN on `port` (every local address) with a backlog bounded
     /// to [`TcpConfig::max_backlog`].
     pub(crate) fn listen(&mut self, port: u16, backlog: usize) -> Result<TcpHandle, StackError> {
@@ -146,21 +158,7 @@ impl TcpSockets {
         if self.conns.contains_key(&(local, remote)) {
             return Err(StackError::PortInUse { port });
         }
-        let Self {
-            cfg,
-            out,
-            events,
-            trace_now,
-            ..
-        } = self;
-        let mut ctx = Ctx {
-            now,
-            cfg,
-            out,
-            counters,
-            events,
-            trace: *trace_now,
-        };
+        let mut ctx = self.ctx(now, counters);
         let tcb = Tcb::connect(&mut ctx, local, remote, our_mss);
         ctx.counters.tcp_conn_opened += 1;
         let h = self.slab.insert(Entry::Conn(Box::new(tcb)))?;
@@ -373,21 +371,7 @@ impl TcpSockets {
             counters.tcp_socket_limit += 1;
             return;
         }
-        let Self {
-            cfg,
-            out,
-            events,
-            trace_now,
-            ..
-        } = self;
-        let mut ctx = Ctx {
-            now,
-            cfg,
-            out,
-            counters,
-            events,
-            trace: *trace_now,
-        };
+        let mut ctx = self.ctx(now, counters);
         let tcb = Tcb::accept_syn(&mut ctx, local, remote, our_mss, repr, lh);
         let Ok(h) = self.slab.insert(Entry::Conn(Box::new(tcb))) else {
             return;
