@@ -13,7 +13,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::net::UdpSocket;
+use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc;
 use vnet_wire::ethernet::{self, FCS_LEN};
 
@@ -25,6 +25,14 @@ pub const MAX_DATAGRAM_LEN: usize = MAX_HEADER_LEN + MAX_FRAME_LEN + FCS_LEN;
 /// Size of the receive buffer a caller should pass to [`CableEnd::recv`]:
 /// larger than any valid datagram so oversize ones are detected, not truncated.
 pub const RECV_BUFFER_LEN: usize = 16 * 1024;
+
+thread_local! {
+    /// Where [`CableEnd::send`] builds a datagram: one buffer per thread,
+    /// reused (every byte sent is written first, so it is never cleared; a
+    /// fresh array per frame cost a 9 KiB memset each).
+    static SEND_BUFFER: std::cell::RefCell<Box<[u8]>> =
+        std::cell::RefCell::new(vec![0u8; MAX_DATAGRAM_LEN].into_boxed_slice());
+}
 
 /// A frame accepted by [`CableEnd::recv`].
 #[derive(Debug)]
@@ -39,12 +47,14 @@ pub struct Received<'b> {
 /// What carries the frames of a cable end.
 enum Transport {
     /// A UDP tunnel to one peer cable end. Frames are received through
-    /// tokio and sent through a non-blocking `std` handle of the same
-    /// socket: tokio's `try_send_to` refuses (WouldBlock) until its reactor
-    /// has seen the socket writable, which would drop the first frames a
-    /// new cable end sends.
+    /// tokio's reactor, registered for readability only (a registration
+    /// for writability too would wake the device after every send, when
+    /// the socket's send buffer drains), and sent through a non-blocking
+    /// `std` handle of the same socket: sending never waits for the
+    /// reactor (tokio's `try_send_to` refuses until the reactor has seen
+    /// the socket writable, which dropped the first frames of a new end).
     Udp {
-        socket: UdpSocket,
+        socket: AsyncFd<std::net::UdpSocket>,
         sender: std::net::UdpSocket,
         peer: SocketAddr,
     },
@@ -153,7 +163,13 @@ impl CableEnd {
         let std_socket = std::net::UdpSocket::bind(local).map_err(context)?;
         std_socket.set_nonblocking(true).map_err(context)?;
         let sender = std_socket.try_clone().map_err(context)?;
-        let socket = UdpSocket::from_std(std_socket).map_err(context)?;
+        // SAFETY: `register_with_interest` needs the fd to stay open and
+        // the same for the AsyncFd's lifetime: the AsyncFd owns the socket,
+        // which owns its fd and never changes it (the sender is a dup).
+        #[allow(unsafe_code)]
+        let socket =
+            unsafe { AsyncFd::register_with_interest(std_socket, tokio::io::Interest::READABLE) }
+                .map_err(|e| context(e.into()))?;
         Ok(CableEnd::with_transport(
             name,
             Transport::Udp {
@@ -209,7 +225,7 @@ impl CableEnd {
     /// Address the socket is bound to (None for a TAP end).
     pub fn local_addr(&self) -> Option<SocketAddr> {
         match &self.inner.transport {
-            Transport::Udp { socket, .. } => socket.local_addr().ok(),
+            Transport::Udp { socket, .. } => socket.get_ref().local_addr().ok(),
             Transport::Tap { .. } => None,
         }
     }
@@ -315,13 +331,22 @@ impl CableEnd {
 
     async fn recv_udp<'b>(
         &self,
-        socket: &UdpSocket,
+        socket: &AsyncFd<std::net::UdpSocket>,
         peer: SocketAddr,
         buf: &'b mut [u8],
     ) -> io::Result<Received<'b>> {
         let counters = &self.inner.counters;
         loop {
-            let (len, from) = match socket.recv_from(buf).await {
+            let received = async {
+                loop {
+                    let mut ready = socket.readable().await?;
+                    // WouldBlock clears the readiness and waits again.
+                    if let Ok(r) = ready.try_io(|s| s.get_ref().recv_from(buf)) {
+                        return r;
+                    }
+                }
+            };
+            let (len, from) = match received.await {
                 Ok(ok) => ok,
                 // A previous send to a closed peer port can surface here on
                 // some systems; it says nothing about this datagram.
@@ -426,23 +451,34 @@ impl CableEnd {
             tracing::warn!(interface = %self.inner.name, len = frame.len(), "refused to send a frame of invalid length");
             return;
         }
-        let mut datagram = [0u8; MAX_DATAGRAM_LEN];
-        let (bytes, frame_start) = match &self.inner.transport {
+        match &self.inner.transport {
             // The kernel takes the bare frame.
-            Transport::Tap { .. } => (frame, 0),
+            Transport::Tap { .. } => self.dispatch(frame, 0),
             Transport::Udp { .. } => {
-                let seq = self.tx_seq.fetch_add(1, Ordering::Relaxed) as u32;
-                let header_len = Envelope {
-                    seq,
+                let envelope = Envelope {
+                    seq: self.tx_seq.fetch_add(1, Ordering::Relaxed) as u32,
                     trace: trace.copied(),
-                }
-                .encode(&mut datagram);
-                datagram[header_len..header_len + frame.len()].copy_from_slice(frame);
-                let wire_len =
-                    ethernet::pad_and_append_fcs(&mut datagram[header_len..], frame.len());
-                (&datagram[..header_len + wire_len], header_len)
+                };
+                let build = |datagram: &mut [u8]| {
+                    let header_len = envelope.encode(datagram);
+                    datagram[header_len..header_len + frame.len()].copy_from_slice(frame);
+                    let wire_len =
+                        ethernet::pad_and_append_fcs(&mut datagram[header_len..], frame.len());
+                    self.dispatch(&datagram[..header_len + wire_len], header_len);
+                };
+                SEND_BUFFER.with(|cell| match cell.try_borrow_mut() {
+                    Ok(mut datagram) => build(&mut datagram[..]),
+                    // Not reached today (nothing sends from inside a send);
+                    // correct anyway.
+                    Err(_) => build(&mut vec![0u8; MAX_DATAGRAM_LEN]),
+                });
             }
-        };
+        }
+    }
+
+    /// Sends `bytes` (a frame starting at `frame_start`) now, or through
+    /// the impairments when some are set.
+    fn dispatch(&self, bytes: &[u8], frame_start: usize) {
         if self.impaired.load(Ordering::Acquire) {
             self.send_impaired(bytes, frame_start);
         } else {

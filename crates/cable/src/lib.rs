@@ -7,7 +7,9 @@
 //! * [`impair`]: loss, delay, jitter, duplication, reordering, corruption, rate.
 //! * [`counters`]: per-interface counters, drops by reason.
 //! * [`capture`] and [`pcapng`]: taps that write Wireshark-readable captures.
-#![forbid(unsafe_code)]
+// One audited exception: registering a cable socket for readability only
+// (`end.rs`, tokio's `AsyncFd::register_with_interest`).
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod capture;

@@ -1,6 +1,6 @@
 //! The OTLP exporter: set up from the environment, flushed on shutdown.
 
-use crate::{TRACE_TARGET, log_filter};
+use crate::{TRACE_TARGET, device_log_filter};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig as _};
@@ -101,7 +101,7 @@ pub fn init_device(
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(true)
-        .with_filter(log_filter(default_filter));
+        .with_filter(device_log_filter(default_filter));
     let endpoint = endpoint();
     let provider = endpoint.as_deref().and_then(|endpoint| {
         match build_provider(service, kind, topology, endpoint) {

@@ -34,11 +34,31 @@ pub const TRACE_TARGET: &str = "vnet::trace";
 
 /// The log filter from `VNET_LOG` / `RUST_LOG`, or `default_filter`.
 fn log_filter(default_filter: &str) -> EnvFilter {
+    EnvFilter::try_new(log_spec(default_filter)).unwrap_or_else(|_| EnvFilter::new(default_filter))
+}
+
+/// The filter directives from `VNET_LOG` / `RUST_LOG` when they parse,
+/// else `default_filter`.
+fn log_spec(default_filter: &str) -> String {
     std::env::var("VNET_LOG")
         .ok()
         .or_else(|| std::env::var("RUST_LOG").ok())
-        .and_then(|spec| EnvFilter::try_new(spec).ok())
-        .unwrap_or_else(|| EnvFilter::new(default_filter))
+        .filter(|spec| EnvFilter::try_new(spec).is_ok())
+        .unwrap_or_else(|| default_filter.to_owned())
+}
+
+/// A device's log filter: [`log_filter`] with [`TRACE_TARGET`] off unless
+/// the directives name it. Trace spans and events are for export; logging
+/// them would format every traced frame and request span into the log,
+/// and would keep their callsites enabled when nothing is exported.
+fn device_log_filter(default_filter: &str) -> EnvFilter {
+    let spec = log_spec(default_filter);
+    let spec = if spec.contains(TRACE_TARGET) {
+        spec
+    } else {
+        format!("{spec},{TRACE_TARGET}=off")
+    };
+    EnvFilter::try_new(spec).unwrap_or_else(|_| EnvFilter::new(default_filter))
 }
 
 /// Installs the global log subscriber for the process named `service`

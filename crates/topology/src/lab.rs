@@ -102,6 +102,8 @@ struct RawDevice {
     root_hints: Vec<Spanned<String>>,
     cache_capacity: Option<Spanned<usize>>,
     root: Option<Spanned<String>>,
+    idle_timeout_secs: Option<Spanned<u64>>,
+    max_requests_per_connection: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -664,6 +666,28 @@ impl Lab {
                 switch.mac_aging_secs = *a.get_ref();
             }
             let dns = dns_settings(&loc, file, &field, kind, raw_dev)?;
+            let web_only = [
+                (
+                    "idle_timeout_secs",
+                    raw_dev.idle_timeout_secs.as_ref().map(|v| v.span()),
+                ),
+                (
+                    "max_requests_per_connection",
+                    raw_dev
+                        .max_requests_per_connection
+                        .as_ref()
+                        .map(|v| v.span()),
+                ),
+            ];
+            if kind != DeviceKind::Web
+                && let Some((key, Some(span))) = web_only.into_iter().find(|(_, s)| s.is_some())
+            {
+                return Err(loc.error(
+                    Some(span),
+                    format!("{field}.{key}"),
+                    format!("only web servers (kind = \"web\") take `{key}`"),
+                ));
+            }
             let web = match (&raw_dev.root, kind) {
                 (Some(root), DeviceKind::Web) => {
                     let base = file.parent().unwrap_or(Path::new("."));
@@ -682,12 +706,33 @@ impl Lab {
                             format!("{} is not a directory", path.display()),
                         ));
                     }
-                    Some(crate::device::WebConfig {
+                    let mut web = crate::device::WebConfig {
                         root: path,
                         port: 80,
                         idle_timeout_secs: 15,
                         max_requests_per_connection: 100,
-                    })
+                    };
+                    if let Some(v) = &raw_dev.idle_timeout_secs {
+                        if *v.get_ref() == 0 {
+                            return Err(loc.error(
+                                Some(v.span()),
+                                format!("{field}.idle_timeout_secs"),
+                                "must be at least 1 (seconds an idle keep-alive connection stays open)",
+                            ));
+                        }
+                        web.idle_timeout_secs = *v.get_ref();
+                    }
+                    if let Some(v) = &raw_dev.max_requests_per_connection {
+                        if *v.get_ref() == 0 {
+                            return Err(loc.error(
+                                Some(v.span()),
+                                format!("{field}.max_requests_per_connection"),
+                                "must be at least 1 (requests served on one connection before it is closed)",
+                            ));
+                        }
+                        web.max_requests_per_connection = *v.get_ref();
+                    }
+                    Some(web)
                 }
                 (None, DeviceKind::Web) => {
                     return Err(loc.error(Some(raw_dev.kind.span()), format!("{field}.root"), "missing: a web server needs root = \"www\" (a directory, relative to the topology file)"));

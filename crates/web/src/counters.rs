@@ -44,6 +44,10 @@ pub struct WebCounters {
     pub bytes_sent: AtomicU64,
     /// Octets read from clients.
     pub bytes_received: AtomicU64,
+    /// Files served from the file cache ([`crate::file_cache`]).
+    pub file_cache_hits: AtomicU64,
+    /// Files read from disk (not cached, or changed since).
+    pub file_cache_misses: AtomicU64,
     open: Mutex<OpenConnections>,
 }
 
@@ -75,6 +79,10 @@ pub struct WebCountersSnapshot {
     pub bytes_sent: u64,
     /// Octets read.
     pub bytes_received: u64,
+    /// Files served from the file cache.
+    pub file_cache_hits: u64,
+    /// Files read from disk.
+    pub file_cache_misses: u64,
 }
 
 #[derive(Debug, Default)]
@@ -120,6 +128,8 @@ impl WebCounters {
             responses_5xx: g(&self.responses_5xx),
             bytes_sent: g(&self.bytes_sent),
             bytes_received: g(&self.bytes_received),
+            file_cache_hits: g(&self.file_cache_hits),
+            file_cache_misses: g(&self.file_cache_misses),
         }
     }
 

@@ -25,6 +25,7 @@
 pub mod browser;
 mod client;
 pub mod counters;
+pub mod file_cache;
 pub mod files;
 pub mod html;
 pub mod load;

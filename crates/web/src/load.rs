@@ -7,6 +7,8 @@
 //!   `Connection: close` response, e.g. at its per-connection limit);
 //! * [`keepalive_total`]: [`keepalive`] over as many connections as the
 //!   server's per-connection limit needs;
+//! * [`keepalive_concurrent`]: [`keepalive_total`] on several
+//!   connections at once (requests split evenly), like `wrk -c N`;
 //! * [`connections`]: one new connection per request, with
 //!   `Connection: close`, read until the server's FIN.
 //!
@@ -206,6 +208,37 @@ pub async fn keepalive_total<C: Connector>(
         total.requests += r.requests;
         total.bytes += r.bytes;
         total.connections += 1;
+    }
+    total.elapsed = started.elapsed();
+    Ok(total)
+}
+
+/// [`keepalive_total`] on `concurrency` connections at once, `requests`
+/// split evenly between them; each connection still waits for a whole
+/// response before its next request. The time is the wall time until the
+/// last connection is done.
+pub async fn keepalive_concurrent<C: Connector>(
+    c: &C,
+    addr: Ipv4Addr,
+    port: u16,
+    host: &str,
+    path: &str,
+    requests: u64,
+    concurrency: u64,
+) -> io::Result<LoadResult> {
+    let concurrency = concurrency.clamp(1, requests.max(1));
+    let started = Instant::now();
+    let runs = (0..concurrency).map(|i| {
+        // The first `requests % concurrency` connections take one more.
+        let share = requests / concurrency + u64::from(i < requests % concurrency);
+        keepalive_total(c, addr, port, host, path, share)
+    });
+    let mut total = LoadResult::default();
+    for r in futures_util::future::join_all(runs).await {
+        let r = r?;
+        total.requests += r.requests;
+        total.bytes += r.bytes;
+        total.connections += r.connections;
     }
     total.elapsed = started.elapsed();
     Ok(total)

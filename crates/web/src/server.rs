@@ -30,11 +30,12 @@
 //!   `vnet_web::access`), and counted in [`WebCounters`].
 
 use crate::counters::{WebCounters, add, bump};
+use crate::file_cache::{CachedFile, FileCache};
 use crate::files::{self, Refused, Resolved};
 use std::io;
 use std::net::SocketAddrV4;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, timeout_at};
@@ -153,12 +154,18 @@ pub struct ConnectionSummary {
 pub struct Server {
     config: Arc<ServerConfig>,
     counters: Arc<WebCounters>,
+    files: Arc<Mutex<FileCache>>,
 }
 
 enum Body {
     Empty,
     Bytes(Vec<u8>),
-    File { file: tokio::fs::File, len: u64 },
+    /// A small file, shared with the file cache.
+    Shared(Arc<[u8]>),
+    File {
+        file: std::fs::File,
+        len: u64,
+    },
 }
 
 struct Response {
@@ -166,6 +173,17 @@ struct Response {
     body: Body,
     /// The connection cannot carry another request after this one.
     close: bool,
+}
+
+impl Body {
+    /// The body when it is in memory (sent with the head in one write).
+    fn in_memory(&self) -> Option<&[u8]> {
+        match self {
+            Body::Bytes(b) => Some(b),
+            Body::Shared(b) => Some(b),
+            Body::Empty | Body::File { .. } => None,
+        }
+    }
 }
 
 impl Response {
@@ -181,6 +199,7 @@ impl Response {
         match &self.body {
             Body::Empty => 0,
             Body::Bytes(b) => b.len() as u64,
+            Body::Shared(b) => b.len() as u64,
             Body::File { len, .. } => *len,
         }
     }
@@ -279,6 +298,7 @@ impl Server {
         Server {
             config: Arc::new(config),
             counters,
+            files: Arc::default(),
         }
     }
 
@@ -290,6 +310,10 @@ impl Server {
     /// The counters.
     pub fn counters(&self) -> &Arc<WebCounters> {
         &self.counters
+    }
+
+    fn lock_files(&self) -> std::sync::MutexGuard<'_, FileCache> {
+        self.files.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Serves one connection until it closes; `peer` is for the access log.
@@ -534,14 +558,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         response
     }
 
-    async fn static_file(&self, path: &str, query: Option<&str>) -> Response {
-        match files::resolve(&self.config().root, path).await {
-            Ok(Resolved::File { path, content_type }) => match open(&path).await {
-                Ok((body, _)) => {
-                    let mut r = Response::new(200);
-                    r.header("Content-Type", content_type);
-                    r.body = body;
-                    r
+    async fn static_file(&self, raw: &str, query: Option<&str>) -> Response {
+        let file_response = |content_type: &str, body: Body| {
+            let mut r = Response::new(200);
+            r.header("Content-Type", content_type);
+            r.body = body;
+            r
+        };
+        let counters = &self.server.counters;
+        if let Some(hit) = self.server.lock_files().get(raw) {
+            bump(&counters.file_cache_hits);
+            return file_response(hit.content_type, Body::Shared(hit.body));
+        }
+        bump(&counters.file_cache_misses);
+        match files::resolve(&self.config().root, raw) {
+            Ok(Resolved::File { path, content_type }) => match open(&path) {
+                Ok((body, meta)) => {
+                    if let Body::Shared(b) = &body {
+                        let file = CachedFile {
+                            content_type,
+                            body: Arc::clone(b),
+                        };
+                        self.server.lock_files().insert(raw, path, &meta, file);
+                    }
+                    file_response(content_type, body)
                 }
                 Err(e) => {
                     tracing::warn!(file = %path.display(), error = %e, "cannot read file");
@@ -703,18 +743,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         let mut out = head.to_bytes();
         let mut body_sent = 0u64;
         let ok = match r.body {
-            Body::Bytes(b) if send_body => {
-                out.extend_from_slice(&b);
-                body_sent = b.len() as u64;
-                self.write(&out).await.is_ok()
-            }
             Body::File { mut file, len } if send_body => {
                 let mut ok = self.write(&out).await.is_ok();
                 let mut left = len;
                 let mut chunk = vec![0u8; FILE_CHUNK];
                 while ok && left > 0 {
                     let want = left.min(FILE_CHUNK as u64) as usize;
-                    match file.read(&mut chunk[..want]).await {
+                    match std::io::Read::read(&mut file, &mut chunk[..want]) {
                         Ok(0) | Err(_) => {
                             tracing::warn!(left, "file shrank while being sent: closing");
                             ok = false;
@@ -728,7 +763,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 }
                 ok
             }
-            _ => self.write(&out).await.is_ok(),
+            body => {
+                if let Some(b) = body.in_memory().filter(|_| send_body) {
+                    out.extend_from_slice(b);
+                    body_sent = b.len() as u64;
+                }
+                self.write(&out).await.is_ok()
+            }
         };
         self.server.counters.count_status(status);
         self.log(request, status, body_sent, now);
@@ -773,15 +814,18 @@ pub fn access_log_line(
     )
 }
 
-/// Opens a file to send: small files are read whole, larger ones streamed.
-async fn open(path: &std::path::Path) -> io::Result<(Body, u64)> {
-    let file = tokio::fs::File::open(path).await?;
-    let len = file.metadata().await?.len();
+/// Opens a file to send: small files are read whole, larger ones streamed;
+/// with the metadata it had when opened. Reads are made in place (see
+/// [`files::resolve`]): local files, page cache, one chunk at a time.
+fn open(path: &std::path::Path) -> io::Result<(Body, std::fs::Metadata)> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    let len = meta.len();
     if len <= SMALL_FILE {
         let mut data = Vec::with_capacity(len as usize);
-        file.take(SMALL_FILE + 1).read_to_end(&mut data).await?;
-        let n = data.len() as u64;
-        return Ok((Body::Bytes(data), n));
+        file.take(SMALL_FILE + 1).read_to_end(&mut data)?;
+        return Ok((Body::Shared(Arc::from(data)), meta));
     }
-    Ok((Body::File { file, len }, len))
+    Ok((Body::File { file, len }, meta))
 }

@@ -6,7 +6,7 @@ mod common;
 use common::{PipeConnector, site};
 use std::net::Ipv4Addr;
 use std::sync::atomic::Ordering;
-use vnet_web::load::{connections, keepalive, keepalive_total};
+use vnet_web::load::{connections, keepalive, keepalive_concurrent, keepalive_total};
 use vnet_web::server::Server;
 
 const ADDR: Ipv4Addr = Ipv4Addr::new(10, 0, 3, 10);
@@ -41,6 +41,27 @@ async fn keepalive_stops_where_the_server_closes_and_total_reconnects() {
         .expect("keepalive_total");
     assert_eq!((r.requests, r.connections), (25, 3));
     assert_eq!(connector.connects.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn concurrent_keepalive_splits_the_requests_between_connections() {
+    let site = site();
+    let mut config = common::config(&site.root);
+    config.max_requests_per_connection = 1000;
+    let server = Server::new(config);
+    let connector = PipeConnector::new(server.clone(), ADDR);
+    let r = keepalive_concurrent(&connector, ADDR, 80, "www.example.com", "/", 103, 8)
+        .await
+        .expect("keepalive_concurrent");
+    assert_eq!((r.requests, r.connections), (103, 8));
+    assert_eq!(connector.connects.load(Ordering::SeqCst), 8);
+    let snap = server.counters().snapshot();
+    assert_eq!((snap.requests, snap.connections_accepted), (103, 8));
+    // More connections than requests: one request each, no empty connection.
+    let r = keepalive_concurrent(&connector, ADDR, 80, "www.example.com", "/", 3, 8)
+        .await
+        .expect("keepalive_concurrent");
+    assert_eq!((r.requests, r.connections), (3, 3));
 }
 
 #[tokio::test]

@@ -205,6 +205,80 @@ async fn no_path_escapes_the_root() {
 }
 
 #[tokio::test]
+async fn cached_files_follow_the_disk() {
+    let site = site();
+    // Files written just now are never cached (coarse timestamps); date
+    // these two seconds back so the cache is used.
+    let settle = |rel: &str| {
+        let past = std::time::SystemTime::now() - Duration::from_secs(2);
+        std::fs::File::options()
+            .write(true)
+            .open(site.root.join(rel))
+            .and_then(|f| f.set_modified(past))
+            .unwrap();
+    };
+    settle("notes.txt");
+    settle("dir/index.html");
+    let server = Server::new(common::config(&site.root));
+    let body = |bytes: Vec<u8>| response(&bytes, Method::Get).1;
+    assert_eq!(
+        body(exchange(&server, &get("/notes.txt")).await),
+        b"notes\n"
+    );
+    assert_eq!(
+        body(exchange(&server, &get("/notes.txt")).await),
+        b"notes\n"
+    );
+    let snap = server.counters().snapshot();
+    assert_eq!((snap.file_cache_misses, snap.file_cache_hits), (1, 1));
+
+    // Edited (another length): the new contents at once.
+    std::fs::write(site.root.join("notes.txt"), b"edited notes\n").unwrap();
+    assert_eq!(
+        body(exchange(&server, &get("/notes.txt")).await),
+        b"edited notes\n"
+    );
+    // Replaced by a symlink leading outside the root: refused, not served
+    // from the cache.
+    std::fs::remove_file(site.root.join("notes.txt")).unwrap();
+    std::os::unix::fs::symlink(
+        site.dir.path().join("secret.txt"),
+        site.root.join("notes.txt"),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let bytes = exchange(&server, &get("/notes.txt")).await;
+        assert!(!String::from_utf8_lossy(&bytes).contains(SECRET));
+        assert_eq!(response(&bytes, Method::Get).0.status, 403);
+    }
+    // Deleted: 404.
+    std::fs::remove_file(site.root.join("notes.txt")).unwrap();
+    let (head, _) = status_of(&server, &get("/notes.txt")).await;
+    assert_eq!(head.status, 404);
+    // A directory's index is cached under the directory's path, and an
+    // edit of the same length is seen too (a newer modification time).
+    assert_eq!(
+        body(exchange(&server, &get("/dir/")).await),
+        b"<p>dir index</p>"
+    );
+    assert_eq!(
+        body(exchange(&server, &get("/dir/")).await),
+        b"<p>dir index</p>"
+    );
+    let snap = server.counters().snapshot();
+    assert_eq!(snap.file_cache_hits, 2, "{snap:?}");
+    std::fs::write(site.root.join("dir/index.html"), b"<p>new index</p>").unwrap();
+    assert_eq!(
+        body(exchange(&server, &get("/dir/")).await),
+        b"<p>new index</p>"
+    );
+    assert_eq!(
+        body(exchange(&server, &get("/dir/")).await),
+        b"<p>new index</p>"
+    );
+}
+
+#[tokio::test]
 async fn five_requests_on_one_keep_alive_connection() {
     let site = site();
     let server = Server::new(common::config(&site.root));

@@ -1,4 +1,4 @@
-//! `httpload URL --requests N [--new-connections]`: an HTTP load generator
+//! `httpload URL --requests N [--concurrency C] [--new-connections]`: an HTTP load generator
 //! over vnet's own TCP (the logic lives in `vnet_web::load`; this module
 //! plugs in the host's sockets and stub resolver). Prints one line of
 //! requests (or connections) per second.
@@ -27,6 +27,10 @@ struct Args {
     /// Open a new connection for every request (`Connection: close`).
     #[arg(long)]
     new_connections: bool,
+    /// Keep-alive connections at once, the requests split between them
+    /// (each waits for its response before the next request).
+    #[arg(short = 'c', long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
+    concurrency: u64,
 }
 
 /// The summary line `vnet bench http` parses.
@@ -81,7 +85,16 @@ pub(crate) async fn run(
     let result = if args.new_connections {
         load::connections(&connector, addr, port, &host, &path, args.requests).await
     } else {
-        load::keepalive_total(&connector, addr, port, &host, &path, args.requests).await
+        load::keepalive_concurrent(
+            &connector,
+            addr,
+            port,
+            &host,
+            &path,
+            args.requests,
+            args.concurrency,
+        )
+        .await
     };
     match result {
         Ok(r) if args.new_connections => {

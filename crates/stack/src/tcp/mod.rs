@@ -69,6 +69,7 @@ mod siphash;
 pub mod state;
 pub(crate) mod table;
 mod tcb;
+mod timer_index;
 mod timers;
 mod user;
 

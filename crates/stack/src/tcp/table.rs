@@ -7,6 +7,7 @@
 use super::isn::port_offset;
 use super::state::{History, TcpState};
 use super::tcb::{Ctx, Segment, Tcb};
+use super::timer_index::TimerIndex;
 use super::{TcpConfig, TcpError, TcpHandle, TcpInfo};
 use crate::counters::StackCounters;
 use crate::error::StackError;
@@ -45,6 +46,8 @@ pub(crate) struct TcpSockets {
     cfg: TcpConfig,
     slab: Slab<Entry>,
     conns: HashMap<(SocketAddrV4, SocketAddrV4), Handle>,
+    /// Connections by next timer: [`TcpSockets::poll_at`] without a scan.
+    timers: TimerIndex,
     listeners: HashMap<u16, Handle>,
     /// Connections per local port (for ephemeral port choice).
     port_refs: HashMap<u16, u32>,
@@ -64,6 +67,7 @@ impl TcpSockets {
             slab: Slab::new(cfg.max_sockets),
             cfg,
             conns: HashMap::new(),
+            timers: TimerIndex::default(),
             listeners: HashMap::new(),
             port_refs: HashMap::new(),
             ephemeral_next: 0,
@@ -164,6 +168,7 @@ impl TcpSockets {
         let h = self.slab.insert(Entry::Conn(Box::new(tcb)))?;
         self.conns.insert((local, remote), h);
         self.ref_port(port);
+        self.refile(h);
         Ok(TcpHandle(h))
     }
 
@@ -211,8 +216,24 @@ impl TcpSockets {
             trace: *trace_now,
         };
         let r = f(t, &mut ctx);
+        self.refile(h.0);
         self.settle(h.0, counters);
         Ok(r)
+    }
+
+    /// Files connection `h` in the timer index under its current deadline.
+    fn refile(&mut self, h: Handle) {
+        if let Some(Entry::Conn(t)) = self.slab.get_mut(h) {
+            let next = t.poll_at();
+            self.timers.refile(h, &mut t.timer_filed, next);
+        }
+    }
+
+    /// Frees connection `h`'s slot (and its place in the timer index).
+    fn free(&mut self, h: Handle) {
+        if let Some(Entry::Conn(mut t)) = self.slab.remove(h) {
+            self.timers.refile(h, &mut t.timer_filed, None);
+        }
     }
 
     /// Bookkeeping after a connection changed: a CLOSED connection leaves
@@ -235,9 +256,9 @@ impl TcpSockets {
                     l.pending.retain(|&c| c != h);
                     l.ready.retain(|&c| c != h);
                 }
-                self.slab.remove(h);
+                self.free(h);
             } else if released {
-                self.slab.remove(h);
+                self.free(h);
             }
         } else if let Some(p) = parent
             && state.is_synchronized()
@@ -378,6 +399,7 @@ impl TcpSockets {
         };
         self.conns.insert((local, remote), h);
         self.ref_port(local.port());
+        self.refile(h);
         if let Some(Entry::Listener(l)) = self.slab.get_mut(lh) {
             l.pending.push(h);
         }
@@ -404,21 +426,20 @@ impl TcpSockets {
 
     /// Runs the timers that are due.
     pub(crate) fn poll(&mut self, now: Instant, counters: &mut StackCounters) {
-        let due: Vec<Handle> = self
-            .slab
-            .iter_handles()
-            .filter_map(|(h, e)| match e {
-                Entry::Conn(t) if t.poll_at().is_some_and(|at| at <= now) => Some(h),
-                _ => None,
-            })
-            .collect();
-        for h in due {
+        for h in self.timers.due(now) {
             let _ = self.with_conn(now, counters, TcpHandle(h), |t, ctx| t.on_timer(ctx));
         }
     }
 
     /// The earliest timer of any connection.
     pub(crate) fn poll_at(&self) -> Option<Instant> {
+        let first = self.timers.first();
+        debug_assert_eq!(first, self.scan_poll_at(), "timer index out of date");
+        first
+    }
+
+    /// [`TcpSockets::poll_at`] the slow way, to check the index in debug builds.
+    fn scan_poll_at(&self) -> Option<Instant> {
         self.slab
             .iter()
             .filter_map(|e| match e {

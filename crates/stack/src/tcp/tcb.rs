@@ -80,6 +80,9 @@ pub(crate) struct Tcb {
     /// Opened by a listener (a reset in SYN-RECEIVED returns to LISTEN,
     /// RFC 9293 §3.10.7.4).
     pub(super) passive: bool,
+    /// The deadline this connection is filed under in the table's timer
+    /// index (kept equal to [`Tcb::poll_at`] by the table after each call).
+    pub(super) timer_filed: Option<Instant>,
 
     // Send sequence variables.
     pub(super) iss: SeqNumber,
@@ -201,6 +204,7 @@ impl Tcb {
             state: first,
             history: History::new(first),
             passive: false,
+            timer_filed: None,
             iss,
             snd_una: iss,
             snd_nxt: iss,

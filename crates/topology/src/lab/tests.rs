@@ -182,3 +182,54 @@ fn the_default_lab_is_valid() {
     let lab = Lab::load(&path).unwrap_or_else(|e| panic!("{e}"));
     assert!(lab.devices.len() >= 7);
 }
+
+#[test]
+fn web_settings_parse_and_belong_to_web_servers_only() {
+    let root = std::env::temp_dir();
+    let web = format!(
+        "{SMALL}\n[devices.web]\nkind = \"web\"\nroot = {:?}\ninterfaces.eth0 = {{ address = \"10.0.1.80/24\" }}\n",
+        root.display().to_string()
+    )
+    .replace(
+        "{ a = \"h1:eth0\", b = \"sw:eth0\" },",
+        "{ a = \"h1:eth0\", b = \"sw:eth0\" },\n  { a = \"web:eth0\", b = \"sw:eth2\" },",
+    );
+    let lab = parse(&web).expect("defaults");
+    let find = |lab: &Lab| {
+        let d = lab.devices.iter().find(|d| d.name == "web").expect("web");
+        d.web.clone().expect("web settings")
+    };
+    let settings = find(&lab);
+    assert_eq!(
+        (
+            settings.idle_timeout_secs,
+            settings.max_requests_per_connection
+        ),
+        (15, 100)
+    );
+    let tuned = web.replace(
+        "kind = \"web\"",
+        "kind = \"web\"\nidle_timeout_secs = 60\nmax_requests_per_connection = 5000",
+    );
+    let settings = find(&parse(&tuned).expect("tuned"));
+    assert_eq!(
+        (
+            settings.idle_timeout_secs,
+            settings.max_requests_per_connection
+        ),
+        (60, 5000)
+    );
+    let e = err(&web.replace(
+        "kind = \"web\"",
+        "kind = \"web\"\nmax_requests_per_connection = 0",
+    ));
+    assert_eq!(e.field, "devices.web.max_requests_per_connection");
+    let e = err(&web.replace("kind = \"web\"", "kind = \"web\"\nidle_timeout_secs = 0"));
+    assert_eq!(e.field, "devices.web.idle_timeout_secs");
+    let e = err(&SMALL.replace(
+        "kind = \"switch\"",
+        "kind = \"switch\"\nidle_timeout_secs = 5",
+    ));
+    assert_eq!(e.field, "devices.sw.idle_timeout_secs");
+    assert!(e.message.contains("only web servers"), "{}", e.message);
+}
