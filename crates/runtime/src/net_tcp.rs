@@ -186,7 +186,12 @@ impl<D: NetDevice> AsyncRead for TcpStream<D> {
         let socket = self.socket;
         self.handle.with(|dev, now, tx| {
             let stack = dev.stack();
-            let unfilled = buf.initialize_unfilled();
+            // Initialise (zero) only what can be filled now: a caller's
+            // `read_buf` on a Vec's spare capacity would otherwise cost a
+            // memset of all of it on every read. At least one byte, so
+            // "nothing yet" (WouldBlock) stays apart from end of stream.
+            let want = stack.tcp_recv_ready(socket).max(1).min(buf.remaining());
+            let unfilled = buf.initialize_unfilled_to(want);
             match stack.tcp_recv(now, socket, unfilled, tx) {
                 Ok(n) => {
                     buf.advance(n);

@@ -89,17 +89,19 @@ struct Response {
     persistent: bool,
 }
 
-/// Reads one whole response; `buf` carries bytes read past it to the next.
+/// Reads one whole response; `buf` carries bytes read past it to the next;
+/// `chunk` is scratch space for reads (kept by the caller: one per
+/// connection, not one per response).
 async fn read_response<S: AsyncRead + Unpin>(
     stream: &mut S,
     buf: &mut Vec<u8>,
+    chunk: &mut [u8],
 ) -> io::Result<Response> {
-    let mut chunk = vec![0u8; READ_CHUNK];
     let (head, head_len) = loop {
         match parse_response_head(buf).map_err(|e| invalid(format!("response head: {e}")))? {
             Parse::Complete { head, len } => break (head, len),
             Parse::Incomplete => {
-                let n = step(stream.read(&mut chunk)).await?;
+                let n = step(stream.read(chunk)).await?;
                 if n == 0 {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
@@ -124,7 +126,7 @@ async fn read_response<S: AsyncRead + Unpin>(
                 .checked_add(n)
                 .ok_or_else(|| invalid("Content-Length too large"))?;
             while buf.len() < total {
-                let n = step(stream.read(&mut chunk)).await?;
+                let n = step(stream.read(chunk)).await?;
                 if n == 0 {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
@@ -137,7 +139,7 @@ async fn read_response<S: AsyncRead + Unpin>(
         }
         BodyFraming::Close => {
             loop {
-                let n = step(stream.read(&mut chunk)).await?;
+                let n = step(stream.read(chunk)).await?;
                 if n == 0 {
                     break;
                 }
@@ -168,6 +170,7 @@ pub async fn keepalive<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> io::Result<LoadResult> {
     let req = request(host, path, false);
     let mut buf = Vec::with_capacity(READ_CHUNK);
+    let mut chunk = vec![0u8; READ_CHUNK];
     let mut result = LoadResult {
         connections: 1,
         ..LoadResult::default()
@@ -175,7 +178,7 @@ pub async fn keepalive<S: AsyncRead + AsyncWrite + Unpin>(
     let started = Instant::now();
     while result.requests < requests {
         step(stream.write_all(&req)).await?;
-        let response = read_response(&mut stream, &mut buf).await?;
+        let response = read_response(&mut stream, &mut buf, &mut chunk).await?;
         result.requests += 1;
         result.bytes += response.len;
         if !response.persistent {
@@ -257,7 +260,7 @@ pub async fn connections<C: Connector>(
 ) -> io::Result<LoadResult> {
     let req = request(host, path, true);
     let mut buf = Vec::with_capacity(READ_CHUNK);
-    let mut chunk = vec![0u8; 512];
+    let mut chunk = vec![0u8; READ_CHUNK];
     let mut result = LoadResult::default();
     let started = Instant::now();
     while result.requests < count {
@@ -265,7 +268,7 @@ pub async fn connections<C: Connector>(
         result.connections += 1;
         step(stream.write_all(&req)).await?;
         buf.clear();
-        let response = read_response(&mut stream, &mut buf).await?;
+        let response = read_response(&mut stream, &mut buf, &mut chunk).await?;
         // Wait for the server's FIN so the close is part of the measurement.
         while step(stream.read(&mut chunk)).await? > 0 {}
         result.requests += 1;

@@ -338,6 +338,13 @@ impl NetStack {
         r
     }
 
+    /// In-order bytes a [`NetStack::tcp_recv`] would return now (0 for a
+    /// bad handle, a listener, or nothing yet): lets a caller size (and
+    /// initialise) only the buffer it needs.
+    pub fn tcp_recv_ready(&self, h: TcpHandle) -> usize {
+        self.tcp.conn(h).map_or(0, |t| t.readable_len())
+    }
+
     /// Shuts down the sending side (half close): a FIN follows the data
     /// already queued (RFC 9293 §3.10.4); the socket keeps receiving.
     pub fn tcp_shutdown(

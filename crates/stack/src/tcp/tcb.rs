@@ -626,6 +626,11 @@ impl Tcb {
         self.history.to_vec()
     }
 
+    /// In-order bytes waiting to be read.
+    pub(crate) fn readable_len(&self) -> usize {
+        self.rx.len()
+    }
+
     /// When the next timer fires.
     pub(crate) fn poll_at(&self) -> Option<Instant> {
         [
