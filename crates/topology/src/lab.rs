@@ -215,6 +215,25 @@ struct Locator<'a> {
 }
 
 impl Locator<'_> {
+    /// The value of `v` when it is at least 1, else an error naming `field`
+    /// and saying what the value means.
+    fn at_least_one<T: Copy + Into<u64>>(
+        &self,
+        v: &Spanned<T>,
+        field: String,
+        meaning: &str,
+    ) -> Result<T, TopologyError> {
+        let value = *v.get_ref();
+        if value.into() == 0 {
+            return Err(self.error(
+                Some(v.span()),
+                field,
+                format!("must be at least 1 ({meaning})"),
+            ));
+        }
+        Ok(value)
+    }
+
     fn error(
         &self,
         span: Option<Range<usize>>,
@@ -713,24 +732,18 @@ impl Lab {
                         max_requests_per_connection: 100,
                     };
                     if let Some(v) = &raw_dev.idle_timeout_secs {
-                        if *v.get_ref() == 0 {
-                            return Err(loc.error(
-                                Some(v.span()),
-                                format!("{field}.idle_timeout_secs"),
-                                "must be at least 1 (seconds an idle keep-alive connection stays open)",
-                            ));
-                        }
-                        web.idle_timeout_secs = *v.get_ref();
+                        web.idle_timeout_secs = loc.at_least_one(
+                            v,
+                            format!("{field}.idle_timeout_secs"),
+                            "seconds an idle keep-alive connection stays open",
+                        )?;
                     }
                     if let Some(v) = &raw_dev.max_requests_per_connection {
-                        if *v.get_ref() == 0 {
-                            return Err(loc.error(
-                                Some(v.span()),
-                                format!("{field}.max_requests_per_connection"),
-                                "must be at least 1 (requests served on one connection before it is closed)",
-                            ));
-                        }
-                        web.max_requests_per_connection = *v.get_ref();
+                        web.max_requests_per_connection = loc.at_least_one(
+                            v,
+                            format!("{field}.max_requests_per_connection"),
+                            "requests served on one connection before it is closed",
+                        )?;
                     }
                     Some(web)
                 }

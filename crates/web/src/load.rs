@@ -51,6 +51,13 @@ pub struct LoadResult {
 }
 
 impl LoadResult {
+    /// Adds the counts of `other` (not its time) to these.
+    fn absorb(&mut self, other: &LoadResult) {
+        self.requests += other.requests;
+        self.bytes += other.bytes;
+        self.connections += other.connections;
+    }
+
     /// Requests per second (0 when nothing was timed).
     pub fn per_second(&self) -> f64 {
         let secs = self.elapsed.as_secs_f64();
@@ -208,9 +215,7 @@ pub async fn keepalive_total<C: Connector>(
         if r.requests == 0 {
             return Err(invalid("the server answered no request"));
         }
-        total.requests += r.requests;
-        total.bytes += r.bytes;
-        total.connections += 1;
+        total.absorb(&r);
     }
     total.elapsed = started.elapsed();
     Ok(total)
@@ -238,10 +243,7 @@ pub async fn keepalive_concurrent<C: Connector>(
     });
     let mut total = LoadResult::default();
     for r in futures_util::future::join_all(runs).await {
-        let r = r?;
-        total.requests += r.requests;
-        total.bytes += r.bytes;
-        total.connections += r.connections;
+        total.absorb(&r?);
     }
     total.elapsed = started.elapsed();
     Ok(total)

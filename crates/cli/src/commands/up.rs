@@ -298,7 +298,11 @@ async fn wait_ready(state: &LabState, timeout: Duration) -> anyhow::Result<()> {
     while !pending.is_empty() {
         let mut still = Vec::new();
         for d in pending {
-            if !procs::is_our_device(d.pid, &d.config) {
+            // As for the collector: a child that has not exec'd yet still
+            // shows our command line; only a vanished or zombie process
+            // has exited (seen once in CI: the last device spawned was
+            // checked before its exec and reported dead with an empty log).
+            if !procs::is_our_device(d.pid, &d.config) && !process_alive(d.pid) {
                 bail!(
                     "device {} exited during start-up; last lines of {}:\n{}",
                     d.name,
