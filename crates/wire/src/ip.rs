@@ -182,14 +182,30 @@ pub mod checksum {
 
     /// One's complement sum of `bytes` taken as big-endian 16-bit words; an
     /// odd final byte is padded with a zero byte (RFC 1071 §4.1). Not inverted.
+    ///
+    /// Summed 64 bits at a time with end-around carry, then folded: RFC 1071
+    /// §2 (C), "parallel summation" (the one's complement sum over wider
+    /// words folds to the same 16-bit sum). Four times fewer additions than
+    /// word by word; the checksum was a tenth of a TCP sender's CPU.
     pub fn data(bytes: &[u8]) -> u16 {
+        let add = |sum: u64, w: u64| {
+            let (s, carry) = sum.overflowing_add(w);
+            s + u64::from(carry)
+        };
         let mut sum: u64 = 0;
-        let mut chunks = bytes.chunks_exact(2);
-        for w in &mut chunks {
-            sum += u64::from(u16::from_be_bytes([w[0], w[1]]));
+        let mut wide = bytes.chunks_exact(8);
+        for c in &mut wide {
+            sum = add(
+                sum,
+                u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
+            );
         }
-        if let [last] = chunks.remainder() {
-            sum += u64::from(*last) << 8;
+        let mut words = wide.remainder().chunks_exact(2);
+        for w in &mut words {
+            sum = add(sum, u64::from(u16::from_be_bytes([w[0], w[1]])));
+        }
+        if let [last] = words.remainder() {
+            sum = add(sum, u64::from(*last) << 8);
         }
         fold(sum)
     }
@@ -293,6 +309,34 @@ mod tests {
             assert!(e.to_string().contains(&format!("{bad:?}")), "{e}");
         }
         assert_eq!(cidr("10.0.1.1/08").prefix_len(), 8);
+    }
+
+    /// The word-by-word sum of RFC 1071 §4.1, as a reference.
+    fn reference_sum(bytes: &[u8]) -> u16 {
+        let mut sum: u64 = 0;
+        for w in bytes.chunks(2) {
+            sum += u64::from(w[0]) << 8 | u64::from(w.get(1).copied().unwrap_or(0));
+        }
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        sum as u16
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn wide_sum_equals_the_word_sum(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000)) {
+            proptest::prop_assert_eq!(checksum::data(&bytes), reference_sum(&bytes));
+        }
+    }
+
+    #[test]
+    fn wide_sum_carries_end_around() {
+        // All ones overflow the 64-bit accumulator many times over.
+        for len in [0, 1, 7, 8, 9, 15, 16, 17, 1500, 9001] {
+            let bytes = vec![0xffu8; len];
+            assert_eq!(checksum::data(&bytes), reference_sum(&bytes), "len {len}");
+        }
     }
 
     #[test]
