@@ -63,6 +63,43 @@ fn browse_fetches_the_page_and_its_resources_over_one_connection() {
     let run = lab.exec("client", &["browse", "https://www.example.com/"]);
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("https is not supported"), "{run:?}");
+
+    // httpload on 4 connections at once: 60 answered requests on exactly
+    // 4 new server connections; the page after its first read comes from
+    // the server's file cache.
+    let (connections, requests, hits) = (
+        web_counter(&lab, "connections_accepted"),
+        web_counter(&lab, "requests"),
+        web_counter(&lab, "file_cache_hits"),
+    );
+    let run = lab.exec(
+        "client",
+        &["httpload", "http://www.example.com/", "-n", "60", "-c", "4"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.starts_with("keepalive 60 requests in ")
+            && run.stdout.contains("(4 connections,"),
+        "{run:?}"
+    );
+    assert_eq!(web_counter(&lab, "connections_accepted") - connections, 4);
+    assert_eq!(web_counter(&lab, "requests") - requests, 60);
+    assert!(
+        web_counter(&lab, "file_cache_hits") - hits >= 59,
+        "{}",
+        lab.status("web")
+    );
+    let run = lab.exec(
+        "client",
+        &[
+            "httpload",
+            "http://www.example.com/",
+            "--new-connections",
+            "-c",
+            "4",
+        ],
+    );
+    assert_eq!(run.code, 2, "--concurrency is for keep-alive: {run:?}");
 }
 
 #[test]

@@ -16,7 +16,7 @@ use vnet_wire::http::{Host as UrlHost, Url};
 #[derive(Parser, Debug)]
 #[command(
     name = "httpload",
-    about = "HTTP load: GETs one after another over keep-alive, or one new connection each"
+    about = "HTTP load: GETs over keep-alive (one connection, or several at once), or one new connection each"
 )]
 struct Args {
     /// URL, e.g. http://10.0.3.10/ (a 200 response framed by Content-Length).
@@ -29,7 +29,7 @@ struct Args {
     new_connections: bool,
     /// Keep-alive connections at once, the requests split between them
     /// (each waits for its response before the next request).
-    #[arg(short = 'c', long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
+    #[arg(short = 'c', long, default_value_t = 1, conflicts_with = "new_connections", value_parser = clap::value_parser!(u64).range(1..=256))]
     concurrency: u64,
 }
 
