@@ -69,6 +69,19 @@ impl LoadResult {
     }
 }
 
+/// Where the load goes: a server and the resource asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The server's address.
+    pub addr: Ipv4Addr,
+    /// Its TCP port.
+    pub port: u16,
+    /// The `Host` header value.
+    pub host: &'a str,
+    /// The request-target (path and query).
+    pub path: &'a str,
+}
+
 /// The request head for `path` on `host`.
 pub fn request(host: &str, path: &str, close: bool) -> Vec<u8> {
     let connection = if close { "close" } else { "keep-alive" };
@@ -201,17 +214,14 @@ pub async fn keepalive<S: AsyncRead + AsyncWrite + Unpin>(
 /// per-connection request limit). The time includes those connects.
 pub async fn keepalive_total<C: Connector>(
     c: &C,
-    addr: Ipv4Addr,
-    port: u16,
-    host: &str,
-    path: &str,
+    to: &Target<'_>,
     requests: u64,
 ) -> io::Result<LoadResult> {
     let mut total = LoadResult::default();
     let started = Instant::now();
     while total.requests < requests {
-        let stream = step(c.connect(addr, port)).await?;
-        let r = keepalive(stream, host, path, requests - total.requests).await?;
+        let stream = step(c.connect(to.addr, to.port)).await?;
+        let r = keepalive(stream, to.host, to.path, requests - total.requests).await?;
         if r.requests == 0 {
             return Err(invalid("the server answered no request"));
         }
@@ -227,10 +237,7 @@ pub async fn keepalive_total<C: Connector>(
 /// last connection is done.
 pub async fn keepalive_concurrent<C: Connector>(
     c: &C,
-    addr: Ipv4Addr,
-    port: u16,
-    host: &str,
-    path: &str,
+    to: &Target<'_>,
     requests: u64,
     concurrency: u64,
 ) -> io::Result<LoadResult> {
@@ -239,7 +246,7 @@ pub async fn keepalive_concurrent<C: Connector>(
     let runs = (0..concurrency).map(|i| {
         // The first `requests % concurrency` connections take one more.
         let share = requests / concurrency + u64::from(i < requests % concurrency);
-        keepalive_total(c, addr, port, host, path, share)
+        keepalive_total(c, to, share)
     });
     let mut total = LoadResult::default();
     for r in futures_util::future::join_all(runs).await {
@@ -254,19 +261,16 @@ pub async fn keepalive_concurrent<C: Connector>(
 /// server closes, before the next.
 pub async fn connections<C: Connector>(
     c: &C,
-    addr: Ipv4Addr,
-    port: u16,
-    host: &str,
-    path: &str,
+    to: &Target<'_>,
     count: u64,
 ) -> io::Result<LoadResult> {
-    let req = request(host, path, true);
+    let req = request(to.host, to.path, true);
     let mut buf = Vec::with_capacity(READ_CHUNK);
     let mut chunk = vec![0u8; READ_CHUNK];
     let mut result = LoadResult::default();
     let started = Instant::now();
     while result.requests < count {
-        let mut stream = step(c.connect(addr, port)).await?;
+        let mut stream = step(c.connect(to.addr, to.port)).await?;
         result.connections += 1;
         step(stream.write_all(&req)).await?;
         buf.clear();

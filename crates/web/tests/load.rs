@@ -6,10 +6,19 @@ mod common;
 use common::{PipeConnector, site};
 use std::net::Ipv4Addr;
 use std::sync::atomic::Ordering;
-use vnet_web::load::{connections, keepalive, keepalive_concurrent, keepalive_total};
+use vnet_web::load::{Target, connections, keepalive, keepalive_concurrent, keepalive_total};
 use vnet_web::server::Server;
 
 const ADDR: Ipv4Addr = Ipv4Addr::new(10, 0, 3, 10);
+
+fn target(path: &str) -> Target<'_> {
+    Target {
+        addr: ADDR,
+        port: 80,
+        host: "www.example.com",
+        path,
+    }
+}
 
 #[tokio::test]
 async fn keepalive_counts_requests_and_bytes() {
@@ -36,7 +45,7 @@ async fn keepalive_stops_where_the_server_closes_and_total_reconnects() {
     assert_eq!(r.requests, 10, "the server's limit ends the connection");
 
     let connector = PipeConnector::new(server, ADDR);
-    let r = keepalive_total(&connector, ADDR, 80, "www.example.com", "/", 25)
+    let r = keepalive_total(&connector, &target("/"), 25)
         .await
         .expect("keepalive_total");
     assert_eq!((r.requests, r.connections), (25, 3));
@@ -50,7 +59,7 @@ async fn concurrent_keepalive_splits_the_requests_between_connections() {
     config.max_requests_per_connection = 1000;
     let server = Server::new(config);
     let connector = PipeConnector::new(server.clone(), ADDR);
-    let r = keepalive_concurrent(&connector, ADDR, 80, "www.example.com", "/", 103, 8)
+    let r = keepalive_concurrent(&connector, &target("/"), 103, 8)
         .await
         .expect("keepalive_concurrent");
     assert_eq!((r.requests, r.connections), (103, 8));
@@ -58,7 +67,7 @@ async fn concurrent_keepalive_splits_the_requests_between_connections() {
     let snap = server.counters().snapshot();
     assert_eq!((snap.requests, snap.connections_accepted), (103, 8));
     // More connections than requests: one request each, no empty connection.
-    let r = keepalive_concurrent(&connector, ADDR, 80, "www.example.com", "/", 3, 8)
+    let r = keepalive_concurrent(&connector, &target("/"), 3, 8)
         .await
         .expect("keepalive_concurrent");
     assert_eq!((r.requests, r.connections), (3, 3));
@@ -69,7 +78,7 @@ async fn connections_opens_one_connection_per_request() {
     let site = site();
     let server = Server::new(common::config(&site.root));
     let connector = PipeConnector::new(server, ADDR);
-    let r = connections(&connector, ADDR, 80, "www.example.com", "/notes.txt", 20)
+    let r = connections(&connector, &target("/notes.txt"), 20)
         .await
         .expect("connections");
     assert_eq!((r.requests, r.connections), (20, 20));

@@ -79,22 +79,18 @@ pub(crate) async fn run(
             return Ok(2);
         }
     };
-    let port = url.port_or_default().unwrap_or(80);
     let (host, path) = (url.host_header(), url.request_target());
+    let to = load::Target {
+        addr,
+        port: url.port_or_default().unwrap_or(80),
+        host: &host,
+        path: &path,
+    };
     let connector = HostConnector(handle);
     let result = if args.new_connections {
-        load::connections(&connector, addr, port, &host, &path, args.requests).await
+        load::connections(&connector, &to, args.requests).await
     } else {
-        load::keepalive_concurrent(
-            &connector,
-            addr,
-            port,
-            &host,
-            &path,
-            args.requests,
-            args.concurrency,
-        )
-        .await
+        load::keepalive_concurrent(&connector, &to, args.requests, args.concurrency).await
     };
     match result {
         Ok(r) if args.new_connections => {

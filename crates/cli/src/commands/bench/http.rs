@@ -233,22 +233,26 @@ async fn http_bench_kernel(
         let SocketAddr::V4(v4) = addr else {
             bail!("hyper is not on IPv4: {addr}");
         };
-        let (ip, port) = (*v4.ip(), v4.port());
         let host = addr.to_string();
+        let to = vnet_web::load::Target {
+            addr: *v4.ip(),
+            port: v4.port(),
+            host: &host,
+            path: "/",
+        };
         let c = KernelConnector;
-        vnet_web::load::keepalive_total(&c, ip, port, &host, "/", 100.min(requests)).await?;
+        vnet_web::load::keepalive_total(&c, &to, 100.min(requests)).await?;
         let mut rates = [0.0; 3];
         for (rate, mode) in rates.iter_mut().zip(http_modes(concurrency)) {
             let mut runs = Vec::new();
             for _ in 0..mode.runs() {
                 let (r, unit) = match mode {
                     HttpMode::KeepAlive(n) => (
-                        vnet_web::load::keepalive_concurrent(&c, ip, port, &host, "/", requests, n)
-                            .await?,
+                        vnet_web::load::keepalive_concurrent(&c, &to, requests, n).await?,
                         "req/s",
                     ),
                     HttpMode::NewConnections => (
-                        vnet_web::load::connections(&c, ip, port, &host, "/", connections).await?,
+                        vnet_web::load::connections(&c, &to, connections).await?,
                         "conn/s",
                     ),
                 };
