@@ -185,7 +185,7 @@ async fn http_bench_vnet(
     requests: u64,
     connections: u64,
     concurrency: u64,
-) -> anyhow::Result<HttpRates> {
+) -> anyhow::Result<(HttpRates, Option<f64>)> {
     let www = dir.join("www");
     std::fs::create_dir_all(&www)?;
     std::fs::write(www.join("index.html"), page)?;
@@ -214,11 +214,33 @@ async fn http_bench_vnet(
             }
             *rate = median(runs);
         }
-        anyhow::Ok(rates)
+        // The same four hops without TCP or HTTP: the latency floor.
+        let (_, lines) = exec_lines(
+            h1,
+            &[
+                "ping",
+                "-q",
+                "-c",
+                "200",
+                "-i",
+                "0.001",
+                "-W",
+                "1",
+                "10.9.1.80",
+            ],
+        )
+        .await?;
+        anyhow::Ok((rates, ping_average_ms(&lines)))
     }
     .await;
     crate::commands::down::run(&run_dir).await?;
     measured
+}
+
+/// The average of ping's `rtt min/avg/max/mdev = a/b/c/d ms` line, in ms.
+fn ping_average_ms(lines: &[String]) -> Option<f64> {
+    let line = lines.iter().find(|l| l.starts_with("rtt min/avg/max"))?;
+    line.split(" = ").nth(1)?.split('/').nth(1)?.parse().ok()
 }
 
 /// The baseline: hyper 1.x on kernel TCP over loopback, same client code.
@@ -290,7 +312,7 @@ pub(super) async fn http_bench(requests: u64, concurrency: u64) -> anyhow::Resul
     );
     let vnet = http_bench_vnet(&dir, &page, requests, connections, concurrency).await;
     let _ = std::fs::remove_dir_all(&dir);
-    let vnet = vnet?;
+    let (vnet, ping_ms) = vnet?;
     let kernel = http_bench_kernel(&page, requests, connections, concurrency).await?;
     let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
     println!();
@@ -322,6 +344,13 @@ pub(super) async fn http_bench(requests: u64, concurrency: u64) -> anyhow::Resul
     println!(
         "note: one connection at a time measures latency: each request crosses 3 processes (4 cable hops), each a process wake-up; the kernel's loopback stays in one"
     );
+    if let Some(ping) = ping_ms.filter(|_| vnet[0] > 0.0) {
+        println!(
+            "latency: {:.0} us per request on one connection; ping h1 -> web over the same hops: {:.0} us average",
+            1e6 / vnet[0],
+            ping * 1000.0
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -340,5 +369,11 @@ mod tests {
         ];
         assert_eq!(httpload_rate(&lines, "keepalive"), Some(9999.5));
         assert_eq!(httpload_rate(&lines, "new-connections"), None);
+        let ping = vec![
+            "200 packets transmitted, 200 received, 0% packet loss, time 400ms".to_owned(),
+            "rtt min/avg/max/mdev = 0.052/0.178/3.900/0.268 ms".to_owned(),
+        ];
+        assert_eq!(ping_average_ms(&ping), Some(0.178));
+        assert_eq!(ping_average_ms(&ping[..1]), None);
     }
 }
