@@ -16,6 +16,7 @@
 //!    opened.
 
 use std::path::{Path, PathBuf};
+use vnet_wire::http::Url;
 use vnet_wire::http::percent_decode;
 
 /// Where a request path leads.
@@ -86,6 +87,26 @@ pub fn path_segments(raw: &str) -> Result<Vec<String>, Refused> {
         segments.push(text);
     }
     Ok(segments)
+}
+
+/// The path and query of a request-target in origin-form (RFC 9112
+/// §3.2.1) or absolute-form (§3.2.2: "A server MUST accept the
+/// absolute-form in requests").
+pub(crate) fn target_path(target: &str) -> Option<(String, Option<String>)> {
+    if target.starts_with('/') {
+        let (p, q) = match target.split_once('?') {
+            Some((p, q)) => (p, Some(q.to_owned())),
+            None => (target, None),
+        };
+        return Some((p.to_owned(), q));
+    }
+    let url = Url::parse_http(target).ok()?;
+    let path = if url.path.is_empty() {
+        "/".to_owned()
+    } else {
+        url.path
+    };
+    Some((path, url.query))
 }
 
 /// Resolves the raw (still percent-encoded) request path `raw` under the

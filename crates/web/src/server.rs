@@ -29,6 +29,7 @@
 //! * Each response is logged once in Common Log Format (target
 //!   `vnet_web::access`), and counted in [`WebCounters`].
 
+pub use crate::access_log::access_log_line;
 use crate::counters::{WebCounters, add, bump};
 use crate::file_cache::{CachedFile, FileCache};
 use crate::files::{self, Refused, Resolved};
@@ -42,7 +43,7 @@ use tokio::time::{Instant, timeout_at};
 use tracing::Instrument;
 use vnet_topology::device::WebConfig;
 use vnet_wire::http::{
-    BodyFraming, ChunkedDecoder, HttpError, Limits, Method, Parse, RequestHead, ResponseHead, Url,
+    BodyFraming, ChunkedDecoder, HttpError, Limits, Method, Parse, RequestHead, ResponseHead,
     Version, date, keep_alive, parse_request_head_with, request_framing,
 };
 use vnet_wire::trace::TraceContext;
@@ -265,26 +266,6 @@ fn error_page(status: u16, detail: &str) -> Response {
     r.header("Content-Type", "text/html; charset=utf-8");
     r.body = Body::Bytes(html.into_bytes());
     r
-}
-
-/// The path and query of a request-target in origin-form (RFC 9112
-/// §3.2.1) or absolute-form (§3.2.2: "A server MUST accept the
-/// absolute-form in requests").
-fn target_path(target: &str) -> Option<(String, Option<String>)> {
-    if target.starts_with('/') {
-        let (p, q) = match target.split_once('?') {
-            Some((p, q)) => (p, Some(q.to_owned())),
-            None => (target, None),
-        };
-        return Some((p.to_owned(), q));
-    }
-    let url = Url::parse_http(target).ok()?;
-    let path = if url.path.is_empty() {
-        "/".to_owned()
-    } else {
-        url.path
-    };
-    Some((path, url.query))
 }
 
 impl Server {
@@ -534,7 +515,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 return r;
             }
         };
-        let Some((path, query)) = target_path(&head.target) else {
+        let Some((path, query)) = files::target_path(&head.target) else {
             let mut r = error_page(400, "The request-target is not a path.");
             r.close = framing != BodyFraming::None;
             return r;
@@ -788,30 +769,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         );
         tracing::info!(target: "vnet_web::access", "{text}");
     }
-}
-
-/// One line of the Common Log Format (NCSA httpd, Apache's `common`):
-/// `host ident authuser [date] "request line" status bytes`, e.g.
-/// `10.0.1.100 - - [21/Nov/2026:05:00:00 +0000] "GET / HTTP/1.1" 200 1234`.
-/// Unknown fields are `-`, as is a body of 0 bytes.
-pub fn access_log_line(
-    peer: Option<std::net::Ipv4Addr>,
-    request_line: Option<&str>,
-    status: u16,
-    body_bytes: u64,
-    unix_secs: u64,
-) -> String {
-    let host = peer.map_or_else(|| "-".to_owned(), |p| p.to_string());
-    let bytes = if body_bytes == 0 {
-        "-".to_owned()
-    } else {
-        body_bytes.to_string()
-    };
-    format!(
-        "{host} - - [{}] \"{}\" {status} {bytes}",
-        date::clf_timestamp(unix_secs),
-        request_line.unwrap_or("-")
-    )
 }
 
 /// Opens a file to send: small files are read whole, larger ones streamed;
