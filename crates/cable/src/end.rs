@@ -46,16 +46,15 @@ pub struct Received<'b> {
 
 /// What carries the frames of a cable end.
 enum Transport {
-    /// A UDP tunnel to one peer cable end. Frames are received through
-    /// tokio's reactor, registered for readability only (a registration
-    /// for writability too would wake the device after every send, when
-    /// the socket's send buffer drains), and sent through a non-blocking
-    /// `std` handle of the same socket: sending never waits for the
-    /// reactor (tokio's `try_send_to` refuses until the reactor has seen
-    /// the socket writable, which dropped the first frames of a new end).
+    /// A UDP tunnel to one peer cable end: a non-blocking `std` socket,
+    /// registered with tokio's reactor for readability only (a
+    /// registration for writability too would wake the device after every
+    /// send, when the socket's send buffer drains). Frames are sent on it
+    /// directly, never waiting for the reactor (tokio's `try_send_to`
+    /// refuses until the reactor has seen the socket writable, which
+    /// dropped the first frames of a new end).
     Udp {
         socket: AsyncFd<std::net::UdpSocket>,
-        sender: std::net::UdpSocket,
         peer: SocketAddr,
     },
     /// A Linux TAP device: raw Ethernet frames (no FCS) to and from the kernel.
@@ -75,7 +74,7 @@ impl Inner {
     /// frame (TAP). Never blocks; a full queue drops and counts.
     fn transmit(&self, bytes: &[u8], frame_start: usize) {
         let result = match &self.transport {
-            Transport::Udp { sender, peer, .. } => sender.send_to(bytes, *peer),
+            Transport::Udp { socket, peer } => socket.get_ref().send_to(bytes, *peer),
             Transport::Tap { device } => device.try_send(bytes),
         };
         match result {
@@ -162,21 +161,16 @@ impl CableEnd {
         };
         let std_socket = std::net::UdpSocket::bind(local).map_err(context)?;
         std_socket.set_nonblocking(true).map_err(context)?;
-        let sender = std_socket.try_clone().map_err(context)?;
         // SAFETY: `register_with_interest` needs the fd to stay open and
         // the same for the AsyncFd's lifetime: the AsyncFd owns the socket,
-        // which owns its fd and never changes it (the sender is a dup).
+        // which owns its fd and never changes it.
         #[allow(unsafe_code)]
         let socket =
             unsafe { AsyncFd::register_with_interest(std_socket, tokio::io::Interest::READABLE) }
                 .map_err(|e| context(e.into()))?;
         Ok(CableEnd::with_transport(
             name,
-            Transport::Udp {
-                socket,
-                sender,
-                peer,
-            },
+            Transport::Udp { socket, peer },
         ))
     }
 

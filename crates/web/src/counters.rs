@@ -46,7 +46,8 @@ pub struct WebCounters {
     pub bytes_received: AtomicU64,
     /// Files served from the file cache ([`crate::file_cache`]).
     pub file_cache_hits: AtomicU64,
-    /// Files read from disk (not cached, or changed since).
+    /// Static-file requests the cache could not answer (not cached, or
+    /// changed since): resolved on disk, whatever their outcome.
     pub file_cache_misses: AtomicU64,
     open: Mutex<OpenConnections>,
 }
@@ -81,7 +82,7 @@ pub struct WebCountersSnapshot {
     pub bytes_received: u64,
     /// Files served from the file cache.
     pub file_cache_hits: u64,
-    /// Files read from disk.
+    /// Static-file requests resolved on disk.
     pub file_cache_misses: u64,
 }
 

@@ -198,10 +198,8 @@ impl Response {
 
     fn body_len(&self) -> u64 {
         match &self.body {
-            Body::Empty => 0,
-            Body::Bytes(b) => b.len() as u64,
-            Body::Shared(b) => b.len() as u64,
             Body::File { len, .. } => *len,
+            body => body.in_memory().map_or(0, |b| b.len() as u64),
         }
     }
 

@@ -199,6 +199,7 @@ impl TcpSockets {
             out,
             events,
             trace_now,
+            timers,
             ..
         } = self;
         let Some(Entry::Conn(t)) = slab.get_mut(h.0) else {
@@ -216,7 +217,8 @@ impl TcpSockets {
             trace: *trace_now,
         };
         let r = f(t, &mut ctx);
-        self.refile(h.0);
+        let next = t.poll_at();
+        timers.refile(h.0, &mut t.timer_filed, next);
         self.settle(h.0, counters);
         Ok(r)
     }
