@@ -608,13 +608,11 @@ impl<U: Upstream> Resolver<U> {
             outcome: Outcome::Timeout,
         });
         bump(&self.counters.upstream_queries);
-        let span = tracing::info_span!(
-            target: vnet_telemetry::TRACE_TARGET,
+        let span = vnet_telemetry::app_span!(
             "dns.upstream",
-            vnet.kind = "app",
-            vnet.proto = "dns",
-            vnet.layer = "L7",
-            vnet.summary = %format!("ask {server} (zone {zone}) for {} {}", question.name, question.qtype),
+            proto = "dns",
+            layer = "L7",
+            summary = format!("ask {server} (zone {zone}) for {} {}", question.name, question.qtype),
             dns.server = %server,
             dns.zone = %zone,
             dns.qname = %question.name,

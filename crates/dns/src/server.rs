@@ -148,13 +148,11 @@ fn query_span(query: &DnsMessage, from: SocketAddrV4, resolver: bool) -> tracing
         .first()
         .map(|q| format!("{} {}", q.name, q.qtype))
         .unwrap_or_else(|| "(no question)".into());
-    tracing::info_span!(
-        target: vnet_telemetry::TRACE_TARGET,
+    vnet_telemetry::app_span!(
         "dns.query",
-        vnet.kind = "app",
-        vnet.proto = "dns",
-        vnet.layer = "L7",
-        vnet.summary = %format!(
+        proto = "dns",
+        layer = "L7",
+        summary = format!(
             "{} query {question} from {from}",
             if resolver { "recursive" } else { "authoritative" }
         ),

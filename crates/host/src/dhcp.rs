@@ -136,13 +136,11 @@ fn perform(
             }
             Action::Send(msg, destination) => {
                 let span = exchange.get_or_insert_with(|| {
-                    tracing::info_span!(
-                        target: vnet_telemetry::TRACE_TARGET,
+                    vnet_telemetry::app_span!(
                         "dhcp",
-                        vnet.kind = "app",
-                        vnet.proto = "dhcp",
-                        vnet.layer = "L7",
-                        vnet.summary = %format!("DHCP exchange ({:?} first)", msg.message_type()),
+                        proto = "dhcp",
+                        layer = "L7",
+                        summary = format!("DHCP exchange ({:?} first)", msg.message_type()),
                         dhcp.outcome = tracing::field::Empty,
                     )
                 });

@@ -100,13 +100,11 @@ pub(crate) async fn serve(handle: DeviceHandle<Router>) -> i32 {
             continue;
         };
         let bytes = reply.emit();
-        let span = tracing::info_span!(
-            target: vnet_telemetry::TRACE_TARGET,
+        let span = vnet_telemetry::app_span!(
             "dhcp.server",
-            vnet.kind = "app",
-            vnet.proto = "dhcp",
-            vnet.layer = "L7",
-            vnet.summary = %format!(
+            proto = "dhcp",
+            layer = "L7",
+            summary = format!(
                 "{:?} from {} → {:?} {}",
                 request.message_type(),
                 request.chaddr,

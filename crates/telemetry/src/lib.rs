@@ -32,6 +32,51 @@ use tracing_subscriber::EnvFilter;
 /// `tracing::info_span!(target: vnet_telemetry::TRACE_TARGET, "browse")`.
 pub const TRACE_TARGET: &str = "vnet::trace";
 
+#[doc(hidden)]
+pub use tracing as __tracing;
+
+/// An application's span in a trace (DNS lookup, TCP connect, HTTP
+/// request, DHCP exchange…): target [`TRACE_TARGET`], `vnet.kind = "app"`,
+/// the protocol and layer the timeline groups it by, a one-line summary,
+/// then any further fields as for `tracing::info_span!`:
+///
+/// ```
+/// let url = "http://www.example.com/";
+/// let span = vnet_telemetry::app_span!(
+///     "http.request",
+///     proto = "http",
+///     layer = "L7",
+///     summary = format!("GET {url}"),
+///     http.url = %url,
+///     http.status = tracing::field::Empty,
+/// );
+/// span.record("http.status", 200);
+/// ```
+#[macro_export]
+macro_rules! app_span {
+    ($name:literal, proto = $proto:literal, layer = $layer:literal, summary = $summary:expr $(,)?) => {
+        $crate::__tracing::info_span!(
+            target: $crate::TRACE_TARGET,
+            $name,
+            vnet.kind = "app",
+            vnet.proto = $proto,
+            vnet.layer = $layer,
+            vnet.summary = %$summary,
+        )
+    };
+    ($name:literal, proto = $proto:literal, layer = $layer:literal, summary = $summary:expr, $($fields:tt)+) => {
+        $crate::__tracing::info_span!(
+            target: $crate::TRACE_TARGET,
+            $name,
+            vnet.kind = "app",
+            vnet.proto = $proto,
+            vnet.layer = $layer,
+            vnet.summary = %$summary,
+            $($fields)+
+        )
+    };
+}
+
 /// The log filter from `VNET_LOG` / `RUST_LOG`, or `default_filter`.
 fn log_filter(default_filter: &str) -> EnvFilter {
     EnvFilter::try_new(log_spec(default_filter)).unwrap_or_else(|_| EnvFilter::new(default_filter))

@@ -383,13 +383,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             bump(&self.server.counters.requests);
             self.served += 1;
             guard.request(&format!("{} {}", head.method, head.target));
-            let span = tracing::info_span!(
-                target: vnet_telemetry::TRACE_TARGET,
+            let span = vnet_telemetry::app_span!(
                 "http.server",
-                vnet.kind = "app",
-                vnet.proto = "http",
-                vnet.layer = "L7",
-                vnet.summary = %format!("serve {} {}", head.method, head.target),
+                proto = "http",
+                layer = "L7",
+                summary = format!("serve {} {}", head.method, head.target),
                 http.method = %head.method,
                 http.target = %head.target,
                 http.status = tracing::field::Empty,

@@ -142,13 +142,11 @@ pub(crate) async fn run_browse(
     };
     // The root of the request's trace: every frame the browser causes,
     // on every device, continues it.
-    let span = tracing::info_span!(
-        target: vnet_telemetry::TRACE_TARGET,
+    let span = vnet_telemetry::app_span!(
         "browse",
-        vnet.kind = "app",
-        vnet.proto = "http",
-        vnet.layer = "L7",
-        vnet.summary = %format!("browse {}", args.url),
+        proto = "http",
+        layer = "L7",
+        summary = format!("browse {}", args.url),
         http.url = %args.url,
     );
     let trace_id = vnet_telemetry::context_of(&span).map(|c| c.trace_id_hex());
@@ -188,13 +186,11 @@ pub(crate) async fn run_fetch(
         max_redirects: if args.location { 5 } else { 0 },
         ..BrowseOptions::default()
     };
-    let span = tracing::info_span!(
-        target: vnet_telemetry::TRACE_TARGET,
+    let span = vnet_telemetry::app_span!(
         "fetch",
-        vnet.kind = "app",
-        vnet.proto = "http",
-        vnet.layer = "L7",
-        vnet.summary = %format!("fetch {}", args.url),
+        proto = "http",
+        layer = "L7",
+        summary = format!("fetch {}", args.url),
         http.url = %args.url,
     );
     let fetched = match fetch(&connector, &resolver, &args.url, &options)

@@ -32,13 +32,11 @@ pub(crate) fn exec(handle: DeviceHandle<Host>, argv: Vec<String>, out: ExecOutpu
             "dig" => {
                 use tracing::Instrument;
                 let nameserver = handle.with(|host, _, _| host.nameservers.first().copied());
-                let span = tracing::info_span!(
-                    target: vnet_telemetry::TRACE_TARGET,
+                let span = vnet_telemetry::app_span!(
                     "dig",
-                    vnet.kind = "app",
-                    vnet.proto = "dns",
-                    vnet.layer = "L7",
-                    vnet.summary = %argv.join(" "),
+                    proto = "dns",
+                    layer = "L7",
+                    summary = argv.join(" "),
                 );
                 vnet_dns::dig::run(&handle, &argv, &out, nameserver)
                     .instrument(span)

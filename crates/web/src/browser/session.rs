@@ -10,7 +10,6 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 use tokio::time::{Instant, timeout};
 use tracing::Instrument;
-use vnet_telemetry::TRACE_TARGET;
 use vnet_wire::http::{Host, Method, RequestHead, Url, UrlError, Version, percent_decode};
 
 /// Connections kept open at once (to different servers).
@@ -113,13 +112,11 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
             name: name.clone(),
             reason,
         };
-        let span = tracing::info_span!(
-            target: TRACE_TARGET,
+        let span = vnet_telemetry::app_span!(
             "dns.resolve",
-            vnet.kind = "app",
-            vnet.proto = "dns",
-            vnet.layer = "L7",
-            vnet.summary = %format!("resolve {name} with the stub resolver"),
+            proto = "dns",
+            layer = "L7",
+            summary = format!("resolve {name} with the stub resolver"),
             dns.name = %name,
             dns.answer = tracing::field::Empty,
         );
@@ -157,13 +154,11 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
         }
         let started = Instant::now();
         let err = |reason: String| BrowseError::Connect { addr, port, reason };
-        let span = tracing::info_span!(
-            target: TRACE_TARGET,
+        let span = vnet_telemetry::app_span!(
             "tcp.connect",
-            vnet.kind = "app",
-            vnet.proto = "tcp",
-            vnet.layer = "L4",
-            vnet.summary = %format!("connect to {addr}:{port} (three-way handshake)"),
+            proto = "tcp",
+            layer = "L4",
+            summary = format!("connect to {addr}:{port} (three-way handshake)"),
         );
         let connecting = timeout(self.options.timeout, self.connector.connect(addr, port))
             .instrument(span)
@@ -200,13 +195,11 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
     ) -> (Resource, Result<Exchange, BrowseError>) {
         let t0 = Instant::now();
         let mut res = Resource::new(url, kind);
-        let span = tracing::info_span!(
-            target: TRACE_TARGET,
+        let span = vnet_telemetry::app_span!(
             "http.request",
-            vnet.kind = "app",
-            vnet.proto = "http",
-            vnet.layer = "L7",
-            vnet.summary = %format!("GET {url}"),
+            proto = "http",
+            layer = "L7",
+            summary = format!("GET {url}"),
             http.url = %url,
             http.status = tracing::field::Empty,
         );
@@ -385,13 +378,11 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
 
     pub(super) async fn close_all(&mut self) {
         for conn in self.open.drain(..) {
-            let span = tracing::info_span!(
-                target: TRACE_TARGET,
+            let span = vnet_telemetry::app_span!(
                 "tcp.close",
-                vnet.kind = "app",
-                vnet.proto = "tcp",
-                vnet.layer = "L4",
-                vnet.summary = %format!("close the connection to {}:{} (FIN)", conn.addr, conn.port),
+                proto = "tcp",
+                layer = "L4",
+                summary = format!("close the connection to {}:{} (FIN)", conn.addr, conn.port),
             );
             conn.close(self.options.timeout).instrument(span).await;
         }
