@@ -24,6 +24,8 @@ pub enum DropReason {
     Oversize,
     /// An impairment dropped it on purpose (loss).
     Impaired,
+    /// The peer is known by a name that has not resolved yet.
+    NoPeer,
 }
 
 macro_rules! counters {
@@ -76,6 +78,10 @@ counters! {
     drop_oversize,
     /// Frames dropped by an impairment (loss).
     drop_impaired,
+    /// Frames dropped: the peer's name has not resolved yet.
+    drop_no_peer,
+    /// Times a named peer moved to a new address (re-resolution).
+    peer_moves,
     /// Gaps seen in the peer's sequence numbers (frames lost or reordered on the cable).
     seq_gaps,
     /// Captured frames lost because the capture consumer was too slow.
@@ -95,6 +101,7 @@ impl InterfaceCounters {
             DropReason::SendError => &self.drop_send_error,
             DropReason::Oversize => &self.drop_oversize,
             DropReason::Impaired => &self.drop_impaired,
+            DropReason::NoPeer => &self.drop_no_peer,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }

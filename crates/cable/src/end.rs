@@ -9,6 +9,8 @@ use crate::envelope::{Envelope, MAX_HEADER_LEN, TraceContext};
 use crate::impair::{Fate, Impairer, Impairments};
 use crate::link::{Direction, LinkState, LinkStatus};
 use crate::pcapng::CaptureDirection;
+use crate::peer::{Activity, NamedPeer, PeerChange, PeerSlot, RefreshPolicy};
+use crate::resolve::{ResolveError, Resolver};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -55,7 +57,7 @@ enum Transport {
     /// dropped the first frames of a new end).
     Udp {
         socket: AsyncFd<std::net::UdpSocket>,
-        peer: SocketAddr,
+        peer: PeerSlot,
     },
     /// A Linux TAP device: raw Ethernet frames (no FCS) to and from the kernel.
     Tap { device: tokio_tun::Tun },
@@ -74,7 +76,13 @@ impl Inner {
     /// frame (TAP). Never blocks; a full queue drops and counts.
     fn transmit(&self, bytes: &[u8], frame_start: usize) {
         let result = match &self.transport {
-            Transport::Udp { socket, peer } => socket.get_ref().send_to(bytes, *peer),
+            Transport::Udp { socket, peer } => match peer.current() {
+                Some(to) => socket.get_ref().send_to(bytes, to),
+                None => {
+                    self.counters.drop_frame(DropReason::NoPeer);
+                    return;
+                }
+            },
             Transport::Tap { device } => device.try_send(bytes),
         };
         match result {
@@ -140,9 +148,17 @@ pub struct CableEnd {
 impl std::fmt::Debug for CableEnd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.inner.transport {
-            Transport::Udp { peer, .. } => {
-                write!(f, "CableEnd({}, udp peer {peer})", self.inner.name)
-            }
+            Transport::Udp { peer, .. } => match peer {
+                PeerSlot::Fixed(a) => write!(f, "CableEnd({}, udp peer {a})", self.inner.name),
+                PeerSlot::Named(n) => write!(
+                    f,
+                    "CableEnd({}, udp peer {}:{} at {:?})",
+                    self.inner.name,
+                    n.host,
+                    n.port,
+                    peer.current()
+                ),
+            },
             Transport::Tap { device } => {
                 write!(f, "CableEnd({}, tap {})", self.inner.name, device.name())
             }
@@ -153,27 +169,169 @@ impl std::fmt::Debug for CableEnd {
 impl CableEnd {
     /// Binds `local` and accepts frames only from `peer`.
     pub async fn bind(name: &str, local: SocketAddr, peer: SocketAddr) -> io::Result<CableEnd> {
-        let context = |e: io::Error| {
-            io::Error::new(
-                e.kind(),
-                format!("interface {name}: cannot bind cable socket {local}: {e}"),
-            )
-        };
-        let std_socket = std::net::UdpSocket::bind(local).map_err(context)?;
-        std_socket.set_nonblocking(true).map_err(context)?;
-        // SAFETY: `register_with_interest` needs the fd to stay open and
-        // the same for the AsyncFd's lifetime: the AsyncFd owns the socket,
-        // which owns its fd and never changes it.
-        #[allow(unsafe_code)]
-        let socket =
-            unsafe { AsyncFd::register_with_interest(std_socket, tokio::io::Interest::READABLE) }
-                .map_err(|e| context(e.into()))?;
+        let socket = bind_socket(name, local)?;
         Ok(CableEnd::with_transport(
             name,
-            Transport::Udp { socket, peer },
+            Transport::Udp {
+                socket,
+                peer: PeerSlot::Fixed(peer),
+            },
         ))
     }
 
+    /// Binds `local` and exchanges frames with the cable end at
+    /// `host:port`, resolved with `resolver` now and again in the
+    /// background (see [`RefreshPolicy`]): when the name points somewhere
+    /// new, frames go there and are accepted only from there. Until the
+    /// name first resolves, frames to send are dropped and counted
+    /// (`drop_no_peer`). Must be called inside a tokio runtime; the
+    /// background task ends with the cable end.
+    pub async fn bind_named(
+        name: &str,
+        local: SocketAddr,
+        host: &str,
+        port: u16,
+        resolver: Resolver,
+        policy: RefreshPolicy,
+    ) -> io::Result<CableEnd> {
+        let socket = bind_socket(name, local)?;
+        let end = CableEnd::with_transport(
+            name,
+            Transport::Udp {
+                socket,
+                peer: PeerSlot::Named(NamedPeer::new(host, port)),
+            },
+        );
+        tokio::spawn(refresh_loop(Arc::downgrade(&end.inner), resolver, policy));
+        Ok(end)
+    }
+
+    /// Resolves a named peer now and switches to its new address if it
+    /// moved. `Ok(None)`: nothing changed (or the peer is a fixed address).
+    pub async fn refresh_peer(
+        &self,
+        resolver: &Resolver,
+    ) -> Result<Option<PeerChange>, ResolveError> {
+        self.inner.refresh_peer(resolver).await
+    }
+}
+
+/// Binds a non-blocking UDP socket registered with the reactor for
+/// readability only; its datagrams may be fragmented by the kernel.
+fn bind_socket(name: &str, local: SocketAddr) -> io::Result<AsyncFd<std::net::UdpSocket>> {
+    let context = |e: io::Error| {
+        io::Error::new(
+            e.kind(),
+            format!("interface {name}: cannot bind cable socket {local}: {e}"),
+        )
+    };
+    let std_socket = std::net::UdpSocket::bind(local).map_err(context)?;
+    std_socket.set_nonblocking(true).map_err(context)?;
+    allow_fragmentation(&std_socket).map_err(context)?;
+    // SAFETY: `register_with_interest` needs the fd to stay open and
+    // the same for the AsyncFd's lifetime: the AsyncFd owns the socket,
+    // which owns its fd and never changes it.
+    #[allow(unsafe_code)]
+    let socket =
+        unsafe { AsyncFd::register_with_interest(std_socket, tokio::io::Interest::READABLE) }
+            .map_err(|e| context(e.into()))?;
+    Ok(socket)
+}
+
+/// Carrier MTU: an emulated 1500-byte frame plus the envelope (≈1550
+/// bytes) does not fit an overlay network's 1450-byte MTU (VXLAN). The
+/// cable lets the kernel fragment such datagrams (IP_PMTUDISC_DONT: DF
+/// never set, fragmented locally and by any router on the way) instead of
+/// refusing them or relying on path-MTU discovery, whose first datagrams
+/// are lost; the far kernel reassembles them. See docs/design.md.
+fn allow_fragmentation(socket: &std::net::UdpSocket) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let (level, option) = match socket.local_addr()? {
+        SocketAddr::V4(_) => (libc::IPPROTO_IP, libc::IP_MTU_DISCOVER),
+        SocketAddr::V6(_) => (libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER),
+    };
+    let value: libc::c_int = libc::IP_PMTUDISC_DONT;
+    // SAFETY: a valid open fd (borrowed from `socket` for the call), a
+    // pointer to a live c_int and its exact size.
+    #[allow(unsafe_code)]
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            level,
+            option,
+            (&raw const value).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Re-resolves a named peer for as long as its cable end lives.
+async fn refresh_loop(end: std::sync::Weak<Inner>, resolver: Resolver, policy: RefreshPolicy) {
+    let mut before = Activity::default();
+    let mut failing = false;
+    loop {
+        let wait = {
+            let Some(inner) = end.upgrade() else { return };
+            let result = inner.refresh_peer(&resolver).await;
+            match (&result, failing) {
+                (Err(e), false) => {
+                    // Logged once per outage, not once per attempt.
+                    tracing::warn!(interface = %inner.name, error = %e, "cannot resolve the cable peer; retrying");
+                    failing = true;
+                }
+                (Ok(_), true) => failing = false,
+                _ => {}
+            }
+            let now = Activity::of(&inner.counters);
+            let resolved = match &inner.transport {
+                Transport::Udp { peer, .. } => peer.current().is_some(),
+                Transport::Tap { .. } => return,
+            };
+            let wait = policy.next_wait(resolved, before, now);
+            before = now;
+            wait
+        };
+        tokio::time::sleep(wait).await;
+    }
+}
+
+impl Inner {
+    async fn refresh_peer(&self, resolver: &Resolver) -> Result<Option<PeerChange>, ResolveError> {
+        let Transport::Udp {
+            peer: PeerSlot::Named(named),
+            ..
+        } = &self.transport
+        else {
+            return Ok(None);
+        };
+        let addresses: Vec<SocketAddr> = resolver
+            .lookup(&named.host)
+            .await?
+            .into_iter()
+            .map(|ip| SocketAddr::from((ip, named.port)))
+            .collect();
+        let change = named.update(&addresses);
+        if let Some(change) = change {
+            match change.old {
+                None => {
+                    tracing::info!(interface = %self.name, peer = %format!("{}:{}", named.host, named.port), address = %change.new, "cable peer resolved")
+                }
+                Some(old) => {
+                    self.counters.peer_moves.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(interface = %self.name, peer = %format!("{}:{}", named.host, named.port), %old, new = %change.new, "cable peer moved; accepting frames only from the new address");
+                }
+            }
+        }
+        Ok(change)
+    }
+}
+
+impl CableEnd {
     /// Creates (or attaches to) the TAP device `tap_name` and brings it up.
     /// Needs /dev/net/tun and CAP_NET_ADMIN.
     pub fn open_tap(name: &str, tap_name: &str) -> io::Result<CableEnd> {
@@ -224,10 +382,11 @@ impl CableEnd {
         }
     }
 
-    /// The only address frames are accepted from and sent to (None for a TAP end).
+    /// The only address frames are accepted from and sent to now (None for
+    /// a TAP end, or a named peer not resolved yet).
     pub fn peer(&self) -> Option<SocketAddr> {
         match &self.inner.transport {
-            Transport::Udp { peer, .. } => Some(*peer),
+            Transport::Udp { peer, .. } => peer.current(),
             Transport::Tap { .. } => None,
         }
     }
@@ -318,7 +477,7 @@ impl CableEnd {
     /// `buf` should be [`RECV_BUFFER_LEN`] bytes.
     pub async fn recv<'b>(&self, buf: &'b mut [u8]) -> io::Result<Received<'b>> {
         match &self.inner.transport {
-            Transport::Udp { socket, peer, .. } => self.recv_udp(socket, *peer, buf).await,
+            Transport::Udp { socket, peer, .. } => self.recv_udp(socket, peer, buf).await,
             Transport::Tap { device } => self.recv_tap(device, buf).await,
         }
     }
@@ -326,7 +485,7 @@ impl CableEnd {
     async fn recv_udp<'b>(
         &self,
         socket: &AsyncFd<std::net::UdpSocket>,
-        peer: SocketAddr,
+        peer: &PeerSlot,
         buf: &'b mut [u8],
     ) -> io::Result<Received<'b>> {
         let counters = &self.inner.counters;
@@ -347,9 +506,9 @@ impl CableEnd {
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
                 Err(e) => return Err(e),
             };
-            if from != peer {
+            if peer.current() != Some(from) {
                 counters.drop_frame(DropReason::ForeignSource);
-                tracing::debug!(interface = %self.inner.name, %from, %peer, "dropped datagram from foreign source");
+                tracing::debug!(interface = %self.inner.name, %from, "dropped datagram from foreign source");
                 continue;
             }
             if len > MAX_DATAGRAM_LEN {

@@ -3,12 +3,15 @@
 //!
 //! * [`envelope`]: the byte-exact header format.
 //! * [`end`]: a cable end bound to a UDP socket, accepting only its peer.
+//! * [`peer`] and [`resolve`]: a peer known by name, resolved without the
+//!   C library and again when it moves.
 //! * [`link`]: administrative up/down per direction.
 //! * [`impair`]: loss, delay, jitter, duplication, reordering, corruption, rate.
 //! * [`counters`]: per-interface counters, drops by reason.
 //! * [`capture`] and [`pcapng`]: taps that write Wireshark-readable captures.
-// One audited exception: registering a cable socket for readability only
-// (`end.rs`, tokio's `AsyncFd::register_with_interest`).
+// Two audited exceptions, both in `end.rs`: registering a cable socket for
+// readability only (tokio's `AsyncFd::register_with_interest`) and letting
+// the kernel fragment carrier datagrams (`setsockopt(IP_MTU_DISCOVER)`).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -20,9 +23,13 @@ pub mod envelope;
 pub mod impair;
 pub mod link;
 pub mod pcapng;
+pub mod peer;
+pub mod resolve;
 
 pub use counters::{CountersSnapshot, DropReason, InterfaceCounters};
 pub use end::{CableEnd, Received};
 pub use envelope::{Envelope, TraceContext};
 pub use impair::Impairments;
 pub use link::{Direction, LinkStatus};
+pub use peer::{PeerChange, RefreshPolicy};
+pub use resolve::{ResolveError, Resolver};

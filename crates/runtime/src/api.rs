@@ -60,8 +60,12 @@ pub struct InterfaceStatus {
     pub mtu: u16,
     /// Local cable socket.
     pub local: SocketAddr,
-    /// Peer cable socket.
-    pub peer: SocketAddr,
+    /// Peer cable end as configured: an address, or `NAME:PORT`.
+    pub peer: String,
+    /// The address the peer's frames are accepted from and sent to now
+    /// (for a named peer: the last resolution; absent until it resolves).
+    #[serde(default)]
+    pub peer_addr: Option<SocketAddr>,
     /// TAP device, when the interface is bridged to the kernel.
     #[serde(default)]
     pub tap: Option<String>,

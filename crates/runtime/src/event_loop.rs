@@ -11,9 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use vnet_cable::CableEnd;
 use vnet_cable::end::RECV_BUFFER_LEN;
+use vnet_cable::{CableEnd, RefreshPolicy};
 use vnet_topology::device::DeviceConfig;
+use vnet_topology::peer::CablePeer;
 
 /// How long shutdown waits for open admin connections (exec, capture) to end.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
@@ -36,9 +37,22 @@ pub async fn run<D: Device>(
         .with_context(|| format!("building {} {}", config.kind, config.name))?;
     let mut ports = Vec::with_capacity(config.interfaces.len());
     for iface in &config.interfaces {
-        let end = match &iface.tap {
-            Some(tap) => CableEnd::open_tap(&iface.name, tap)?,
-            None => CableEnd::bind(&iface.name, iface.local, iface.peer).await?,
+        let end = match (&iface.tap, &iface.peer) {
+            (Some(tap), _) => CableEnd::open_tap(&iface.name, tap)?,
+            (None, CablePeer::Addr(peer)) => {
+                CableEnd::bind(&iface.name, iface.local, *peer).await?
+            }
+            (None, CablePeer::Name { host, port }) => {
+                CableEnd::bind_named(
+                    &iface.name,
+                    iface.local,
+                    host,
+                    *port,
+                    crate::resolver::from_env(),
+                    RefreshPolicy::default(),
+                )
+                .await?
+            }
         };
         ports.push(Arc::new(end));
     }

@@ -21,6 +21,7 @@ mod handle;
 mod main_entry;
 pub mod net;
 pub mod net_tcp;
+pub mod resolver;
 pub mod stack_tables;
 mod traced;
 

@@ -70,6 +70,7 @@ fn run_blocking<D: Device>(spec: DeviceSpec<D>, args: DeviceArgs) -> anyhow::Res
             DeviceConfig::load_text(&text, CONFIG_ENV)?
         }
     };
+    resolve_trace_endpoint();
     // Before the async runtime: the OTLP client is blocking and owns a thread.
     let telemetry = vnet_telemetry::init_device(
         &config.name,
@@ -92,6 +93,29 @@ fn run_blocking<D: Device>(spec: DeviceSpec<D>, args: DeviceArgs) -> anyhow::Res
     // Flushes the last spans (bounded), outside the async runtime.
     drop(telemetry);
     result
+}
+
+/// When the collector is named (`http://jaeger:4318` under Swarm and
+/// Kubernetes), resolves the name with vnet's own resolver, for up to 5 s,
+/// so that the exporter is given an address. Failure leaves the name (and
+/// export then fails quietly, as with an absent collector).
+fn resolve_trace_endpoint() {
+    let Some(url) = vnet_telemetry::endpoint() else {
+        return;
+    };
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    let resolver = crate::resolver::from_env();
+    let patience = std::time::Duration::from_secs(5);
+    match runtime.block_on(crate::resolver::resolve_url_host(&url, &resolver, patience)) {
+        Ok(Some(resolved)) => vnet_telemetry::use_resolved_endpoint(resolved),
+        Ok(None) => {}
+        Err(e) => eprintln!("warning: trace collector {url}: {e}"),
+    }
 }
 
 async fn cancel_on_signal(shutdown: CancellationToken) {

@@ -34,11 +34,26 @@ static EXPORTING: AtomicBool = AtomicBool::new(false);
 static TRACER: OnceLock<SdkTracer> = OnceLock::new();
 static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
 
-/// The collector endpoint this process exports to, if any.
+static ENDPOINT_OVERRIDE: OnceLock<String> = OnceLock::new();
+
+/// The collector endpoint this process exports to, if any: the one given
+/// to [`use_resolved_endpoint`], else `OTEL_EXPORTER_OTLP_ENDPOINT`.
 pub fn endpoint() -> Option<String> {
+    if let Some(e) = ENDPOINT_OVERRIDE.get() {
+        return Some(e.clone());
+    }
     std::env::var(ENDPOINT_ENV)
         .ok()
         .filter(|e| !e.trim().is_empty())
+}
+
+/// Uses `endpoint` (the configured one with its host name replaced by an
+/// address) instead of the environment's. A static binary in a scratch
+/// image cannot resolve names through the C library, which the HTTP
+/// client would use; the device runtime resolves the name itself and
+/// calls this before [`init_device`]. Only the first call counts.
+pub fn use_resolved_endpoint(endpoint: String) {
+    let _ = ENDPOINT_OVERRIDE.set(endpoint);
 }
 
 /// Sends the spans that ended so far now instead of at the next batch.

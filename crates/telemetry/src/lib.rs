@@ -20,7 +20,9 @@
 mod export;
 mod spans;
 
-pub use export::{ENDPOINT_ENV, TelemetryGuard, endpoint, exporting, flush, init_device};
+pub use export::{
+    ENDPOINT_ENV, TelemetryGuard, endpoint, exporting, flush, init_device, use_resolved_endpoint,
+};
 pub use spans::{
     FrameSpan, add_event_to_current, context_of, current_context, event_span, set_remote_parent,
 };

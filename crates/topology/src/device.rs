@@ -6,6 +6,7 @@
 //! `VNET__SWITCH__MAC_AGING_SECS=60`. (The double underscore after `VNET`
 //! keeps tool settings such as `VNET_LOG` apart from config fields.)
 
+use crate::peer::CablePeer;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -126,9 +127,10 @@ pub struct InterfaceConfig {
     /// Local UDP address of the cable end (unused for a TAP end).
     #[serde(default = "unspecified")]
     pub local: SocketAddr,
-    /// The peer cable end; datagrams from anywhere else are dropped (unused for a TAP end).
-    #[serde(default = "unspecified")]
-    pub peer: SocketAddr,
+    /// The peer cable end, an address or `NAME:PORT` (resolved by the
+    /// device); datagrams from anywhere else are dropped (unused for a TAP end).
+    #[serde(default = "unspecified_peer", with = "crate::serde_text")]
+    pub peer: CablePeer,
     /// When set, this interface is wired to the Linux TAP device of that
     /// name instead of a UDP cable: the kernel (e.g. a network namespace)
     /// is the other end.
@@ -174,6 +176,10 @@ fn default_lease_secs() -> u64 {
 
 fn unspecified() -> SocketAddr {
     SocketAddr::from(([0, 0, 0, 0], 0))
+}
+
+fn unspecified_peer() -> CablePeer {
+    CablePeer::Addr(unspecified())
 }
 
 /// Default IP MTU: Ethernet's 1500 bytes.

@@ -9,6 +9,7 @@
 //! * [`render`]: turns a validated lab into one [`device::DeviceConfig`] per
 //!   device, given an address plan for cables and admin APIs.
 //! * [`compose`]: the same lab as a Docker Compose file.
+//! * [`peer`]: a cable's far end, an address or a name the device resolves.
 //! * [`chain`]: generated chains of N routers for scaling experiments.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -17,6 +18,7 @@ pub mod chain;
 pub mod compose;
 pub mod device;
 pub mod lab;
+pub mod peer;
 pub mod render;
 mod serde_text;
 

@@ -6,6 +6,7 @@
 
 use crate::device::{DeviceConfig, InterfaceConfig, RouteConfig};
 use crate::lab::{Endpoint, Lab, LabDevice};
+use crate::peer::CablePeer;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -18,10 +19,12 @@ pub trait AddressPlan {
     /// Where `device`'s admin API listens.
     fn admin(&mut self, device_index: usize, device: &LabDevice) -> SocketAddr;
     /// The address a peer sends to in order to reach the cable end bound at
-    /// `bound` (identity on loopback; a container address under compose).
-    fn reachable(&self, device_index: usize, bound: SocketAddr) -> SocketAddr {
+    /// `bound` by device number `device_index` (identity on loopback; a
+    /// container address under compose; the device's name under Swarm and
+    /// Kubernetes).
+    fn reachable(&self, device_index: usize, bound: SocketAddr) -> CablePeer {
         let _ = device_index;
-        bound
+        CablePeer::Addr(bound)
     }
 }
 
@@ -73,7 +76,7 @@ pub fn render(
                         name: iface.name.clone(),
                         mac: mac_address(di, port),
                         local: SocketAddr::from(([0, 0, 0, 0], 0)),
-                        peer: SocketAddr::from(([0, 0, 0, 0], 0)),
+                        peer: CablePeer::Addr(SocketAddr::from(([0, 0, 0, 0], 0))),
                         tap: Some(tap.clone()),
                         address: iface.address,
                         mtu: iface.mtu,

@@ -67,7 +67,8 @@ pub async fn run(source: &StateSource, json: bool) -> anyhow::Result<ExitCode> {
                             + c.drop_queue_full
                             + c.drop_send_error
                             + c.drop_oversize
-                            + c.drop_impaired;
+                            + c.drop_impaired
+                            + c.drop_no_peer;
                         let link = match (iface.link.rx_up, iface.link.tx_up) {
                             (true, true) => "up".to_string(),
                             (false, false) => "down".to_string(),

@@ -157,8 +157,8 @@ fn render_wires_each_end_to_its_peer() {
     for link in &lab.links {
         let a = find(&link.a.device, &link.a.interface);
         let b = find(&link.b.device, &link.b.interface);
-        assert_eq!(a.peer, b.local, "{link:?}");
-        assert_eq!(b.peer, a.local, "{link:?}");
+        assert_eq!(a.peer, b.local.into(), "{link:?}");
+        assert_eq!(b.peer, a.local.into(), "{link:?}");
     }
     let h1 = configs.iter().find(|c| c.name == "h1").expect("h1");
     assert_eq!(h1.gateway, Some("10.0.1.1".parse().expect("ip")));
