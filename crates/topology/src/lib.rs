@@ -10,6 +10,8 @@
 //!   device, given an address plan for cables and admin APIs.
 //! * [`compose`]: the same lab as a Docker Compose file.
 //! * [`peer`]: a cable's far end, an address or a name the device resolves.
+//! * [`swarm`]: the same lab as a Docker Swarm stack; [`orchestrated`]
+//!   holds what Swarm and Kubernetes labs share (peers by name).
 //! * [`chain`]: generated chains of N routers for scaling experiments.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -18,8 +20,10 @@ pub mod chain;
 pub mod compose;
 pub mod device;
 pub mod lab;
+pub mod orchestrated;
 pub mod peer;
 pub mod render;
+pub mod swarm;
 mod serde_text;
 
 pub use device::{DeviceConfig, DeviceKind};

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use vnet_topology::Lab;
 use vnet_topology::chain::chain_topology;
 use vnet_topology::compose::{ComposeOptions, render_compose, render_offline_override};
+use vnet_topology::swarm::{SwarmOptions, render_swarm, render_swarm_offline_override};
 
 /// What to generate.
 #[derive(Subcommand, Debug)]
@@ -36,6 +37,33 @@ pub enum GenCommand {
         /// place of Jaeger, so nothing is pulled; its API is published on
         /// 127.0.0.1:4318 for `vnet --compose trace`. Use both files:
         /// `docker compose -f docker-compose.yml -f docker-compose.offline.yml up -d`.
+        #[arg(long)]
+        offline_override: bool,
+        /// Write here instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// A Docker Swarm stack file: one service per device on an overlay
+    /// network, devices reaching each other by name, so the lab spans the
+    /// swarm's nodes (deploy with `docker stack deploy -c FILE LAB`, drive
+    /// with `vnet --swarm LAB …`).
+    Swarm {
+        /// Topology file (ignored with --chain).
+        #[arg(default_value = "configs/lab.toml")]
+        topology: PathBuf,
+        /// Instead of a topology file: a chain of N routers between a client and a server.
+        #[arg(long, value_name = "N")]
+        chain: Option<usize>,
+        /// Image holding the device binaries (present on every node).
+        #[arg(long, default_value = "vnet:latest")]
+        image: String,
+        /// Spread the devices over these nodes (hostnames, comma-separated)
+        /// in blocks of neighbours, so few cables cross between nodes.
+        #[arg(long, value_delimiter = ',', value_name = "NODE,NODE,…")]
+        spread: Vec<String>,
+        /// Instead of the stack file: its offline override (vnet's own
+        /// trace receiver in place of Jaeger); deploy both with
+        /// `docker stack deploy -c FILE -c OVERRIDE LAB`.
         #[arg(long)]
         offline_override: bool,
         /// Write here instead of standard output.
@@ -79,9 +107,56 @@ fn subnet_prefix(text: &str) -> anyhow::Result<[u8; 3]> {
     }
 }
 
+/// The lab of a topology file, or of a generated chain of `chain`
+/// routers, with the command line that names it; `Err(code)` after
+/// printing a topology error.
+fn load_lab(
+    verb: &str,
+    topology: &Path,
+    chain: Option<usize>,
+) -> anyhow::Result<Result<(Lab, String), ExitCode>> {
+    Ok(match chain {
+        Some(n) => {
+            let text = chain_topology(n).map_err(|e| anyhow::anyhow!(e))?;
+            let lab = Lab::parse(Path::new(&format!("chain{n}.toml")), &text)?;
+            Ok((lab, format!("vnet gen {verb} --chain {n}")))
+        }
+        None => match Lab::load(topology) {
+            Ok(lab) => Ok((lab, format!("vnet gen {verb} {}", topology.display()))),
+            Err(e) => {
+                eprintln!("error: {e}");
+                Err(ExitCode::from(2))
+            }
+        },
+    })
+}
+
 /// Runs a generator.
 pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
     match what {
+        GenCommand::Swarm {
+            topology,
+            chain,
+            image,
+            spread,
+            offline_override,
+            output,
+        } => {
+            let (lab, generated_by) = match load_lab("swarm", &topology, chain)? {
+                Ok(found) => found,
+                Err(code) => return Ok(code),
+            };
+            let options = SwarmOptions {
+                image,
+                spread,
+                generated_by,
+            };
+            let mut text = render_swarm(&lab, &options)?;
+            if offline_override {
+                text = render_swarm_offline_override(&options);
+            }
+            emit(&text, output.as_deref())?;
+        }
         GenCommand::Topology { chain, output } => {
             let text = chain_topology(chain).map_err(|e| anyhow::anyhow!(e))?;
             emit(&text, output.as_deref())?;
@@ -95,19 +170,9 @@ pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
             offline_override,
             output,
         } => {
-            let (lab, generated_by) = match chain {
-                Some(n) => {
-                    let text = chain_topology(n).map_err(|e| anyhow::anyhow!(e))?;
-                    let lab = Lab::parse(Path::new(&format!("chain{n}.toml")), &text)?;
-                    (lab, format!("vnet gen compose --chain {n}"))
-                }
-                None => match Lab::load(&topology) {
-                    Ok(lab) => (lab, format!("vnet gen compose {}", topology.display())),
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return Ok(ExitCode::from(2));
-                    }
-                },
+            let (lab, generated_by) = match load_lab("compose", &topology, chain)? {
+                Ok(found) => found,
+                Err(code) => return Ok(code),
             };
             let options = ComposeOptions {
                 image,
