@@ -12,6 +12,7 @@
 
 mod client;
 mod commands;
+mod orchestrator;
 mod plan;
 mod procs;
 pub mod state;
@@ -46,6 +47,20 @@ struct Cli {
         value_name = "FILE"
     )]
     compose_file: PathBuf,
+    /// Drive a lab deployed on Docker Swarm as stack STACK (`docker stack
+    /// deploy -c lab-stack.yml STACK`): devices are reached through `docker
+    /// exec` into their containers on this engine.
+    #[arg(long, global = true, value_name = "STACK", conflicts_with_all = ["compose", "k8s"])]
+    swarm: Option<String>,
+    /// Drive a lab applied to Kubernetes in NAMESPACE (`kubectl apply -f
+    /// lab-k8s.yaml`): devices are reached through `kubectl exec`.
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAMESPACE",
+        conflicts_with = "compose"
+    )]
+    k8s: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -145,6 +160,22 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// One request to a device's admin API, framed on stdout as `HTTP
+    /// <status>` and the body: how `vnet --swarm`/`--k8s` reach an admin API
+    /// that listens on a container's loopback (run inside the container).
+    #[command(hide = true)]
+    AdminRequest {
+        /// Admin API address.
+        #[arg(long, default_value = "127.0.0.1:7000")]
+        admin: std::net::SocketAddr,
+        /// GET or POST.
+        method: String,
+        /// Path and query.
+        path: String,
+        /// JSON body.
+        #[arg(long)]
+        body: Option<String>,
+    },
     /// Run the trace collector in this process (how `vnet up` starts it
     /// unless --bin-dir is given).
     #[command(hide = true)]
@@ -179,16 +210,33 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         let run_dir = cli.run_dir;
-        let source = if cli.compose {
+        let source = if let Some(stack) = &cli.swarm {
+            StateSource::Swarm(stack.clone())
+        } else if let Some(namespace) = &cli.k8s {
+            StateSource::Kubernetes(namespace.clone())
+        } else if cli.compose {
             StateSource::Compose(cli.compose_file.clone())
         } else {
             StateSource::RunDir(run_dir.clone())
         };
-        if cli.compose && matches!(cli.command, Command::Up { .. } | Command::Down) {
-            anyhow::bail!(
-                "a compose lab is started and stopped by Docker: `docker compose -f {0} up -d` / `docker compose -f {0} down`",
-                cli.compose_file.display()
-            );
+        if matches!(cli.command, Command::Up { .. } | Command::Down) {
+            match &source {
+                StateSource::Compose(file) => anyhow::bail!(
+                    "a compose lab is started and stopped by Docker: `docker compose -f {0} up -d` / `docker compose -f {0} down`",
+                    file.display()
+                ),
+                StateSource::Swarm(stack) => anyhow::bail!(
+                    "a Swarm lab is started and stopped by Docker: `docker stack deploy -c lab-stack.yml {stack}` / `docker stack rm {stack}`"
+                ),
+                StateSource::Kubernetes(ns) => anyhow::bail!(
+                    "a Kubernetes lab is started and stopped by kubectl: `kubectl apply -f lab-k8s.yaml` / `kubectl delete namespace {ns}`"
+                ),
+                StateSource::RunDir(_) => {}
+            }
+        }
+        if source.is_orchestrated() && matches!(cli.command, Command::Trace { .. }) {
+            let prefix = orchestrator::collector_prefix(cli.swarm.as_deref(), cli.k8s.as_deref())?;
+            return orchestrator::forward(&prefix, &trace_args_inside()).await;
         }
         match cli.command {
             Command::Up { topology, timeout, bin_dir, no_trace } => {
@@ -216,6 +264,9 @@ pub fn main() -> ExitCode {
                 commands::trace::run(&source, endpoint.as_deref(), what).await
             }
             Command::Bench { what } => commands::bench::run(what).await,
+            Command::AdminRequest { admin, method, path, body } => {
+                commands::admin_request::run(admin, &method, &path, body).await
+            }
             Command::Device { .. } | Command::Collector { .. } => unreachable!("handled above"),
         }
     });
@@ -225,5 +276,68 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// This command line's `trace …` part, for the `vnet` inside an
+/// orchestrated lab's collector container: global options that name the
+/// lab are dropped, and the endpoint is the collector's own loopback.
+fn trace_args_inside() -> Vec<String> {
+    trace_args_from(std::env::args().skip(1))
+}
+
+fn trace_args_from(args: impl Iterator<Item = String>) -> Vec<String> {
+    let args: Vec<String> = args.collect();
+    let with_value = ["--swarm", "--k8s", "--run-dir", "--compose-file"];
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if with_value.contains(&a) {
+            i += 2;
+        } else if a == "--compose" || with_value.iter().any(|f| a.starts_with(&format!("{f}="))) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    let mut rest: Vec<String> = args[i..].to_vec();
+    if !rest
+        .iter()
+        .any(|a| a == "--endpoint" || a.starts_with("--endpoint="))
+        && !rest.is_empty()
+    {
+        rest.splice(
+            1..1,
+            [
+                "--endpoint".to_string(),
+                orchestrator::collector_endpoint_inside(),
+            ],
+        );
+    }
+    rest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_commands_are_forwarded_without_the_lab_options() {
+        let args = |s: &str| trace_args_from(s.split(' ').map(String::from));
+        assert_eq!(
+            args("--swarm lab trace show last --layers"),
+            [
+                "trace",
+                "--endpoint",
+                "http://127.0.0.1:4318",
+                "show",
+                "last",
+                "--layers"
+            ]
+        );
+        assert_eq!(
+            args("--k8s=lab trace --endpoint http://x list"),
+            ["trace", "--endpoint", "http://x", "list"]
+        );
     }
 }

@@ -27,6 +27,12 @@ pub struct DeviceState {
     pub config: PathBuf,
     /// Log file.
     pub log: PathBuf,
+    /// For a device in a Swarm or Kubernetes lab: the command that runs the
+    /// image's `vnet` inside its container, through which its admin API (on
+    /// the container's loopback) is reached. None: reach `admin` directly,
+    /// or, for an orchestrated device with no running container, not at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Vec<String>>,
 }
 
 /// The trace collector `vnet up` started next to the devices.
@@ -129,6 +135,10 @@ pub enum StateSource {
     RunDir(PathBuf),
     /// `--compose FILE`: devices are containers, admin APIs are published on 127.0.0.1.
     Compose(PathBuf),
+    /// `--swarm STACK`: devices are Swarm services, reached through `docker exec`.
+    Swarm(String),
+    /// `--k8s NAMESPACE`: devices are Deployments, reached through `kubectl exec`.
+    Kubernetes(String),
 }
 
 /// Where a compose lab's trace collector is published (by the compose
@@ -136,10 +146,17 @@ pub enum StateSource {
 pub const COMPOSE_TRACE_ENDPOINT: &str = "http://127.0.0.1:4318";
 
 impl StateSource {
+    /// Whether the lab runs on an orchestrator (Swarm or Kubernetes).
+    pub fn is_orchestrated(&self) -> bool {
+        matches!(self, StateSource::Swarm(_) | StateSource::Kubernetes(_))
+    }
+
     /// The running lab, or an error that says how to start one.
     pub fn require(&self) -> anyhow::Result<LabState> {
         match self {
             StateSource::RunDir(dir) => LabState::require(dir),
+            StateSource::Swarm(stack) => crate::orchestrator::swarm_lab(stack),
+            StateSource::Kubernetes(namespace) => crate::orchestrator::k8s_lab(namespace),
             StateSource::Compose(file) => {
                 let text = std::fs::read_to_string(file)
                     .with_context(|| format!("reading compose file {}", file.display()))?;
@@ -158,6 +175,7 @@ impl StateSource {
                             admin: d.admin,
                             config: PathBuf::new(),
                             log: PathBuf::new(),
+                            via: None,
                         })
                         .collect(),
                     // The compose lab's collector is a container; `vnet trace`

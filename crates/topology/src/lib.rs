@@ -12,6 +12,8 @@
 //! * [`peer`]: a cable's far end, an address or a name the device resolves.
 //! * [`swarm`]: the same lab as a Docker Swarm stack; [`orchestrated`]
 //!   holds what Swarm and Kubernetes labs share (peers by name).
+//! * [`k8s`]: the same lab as Kubernetes manifests (namespace, a
+//!   Deployment, ConfigMap and headless Service per device).
 //! * [`chain`]: generated chains of N routers for scaling experiments.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -19,12 +21,13 @@
 pub mod chain;
 pub mod compose;
 pub mod device;
+pub mod k8s;
 pub mod lab;
 pub mod orchestrated;
 pub mod peer;
 pub mod render;
-pub mod swarm;
 mod serde_text;
+pub mod swarm;
 
 pub use device::{DeviceConfig, DeviceKind};
 pub use lab::{Lab, TopologyError};

@@ -38,7 +38,9 @@ impl AddressPlan for ByNamePlan {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OrchestratedError {
     /// TAP ends need the host's kernel.
-    #[error("{device}:{interface} is a TAP link end: it needs the host's kernel and cannot run in a {engine} lab")]
+    #[error(
+        "{device}:{interface} is a TAP link end: it needs the host's kernel and cannot run in a {engine} lab"
+    )]
     Tap {
         /// Device.
         device: String,
@@ -54,6 +56,16 @@ pub enum OrchestratedError {
         name: String,
         /// "Swarm" or "Kubernetes".
         engine: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A Kubernetes namespace or label value (the lab's name) is invalid.
+    #[error("{what} {name:?} is not valid in Kubernetes: {reason}")]
+    BadK8sName {
+        /// What the name is for ("namespace", "lab name").
+        what: &'static str,
+        /// The name.
+        name: String,
         /// Why.
         reason: &'static str,
     },

@@ -102,7 +102,9 @@ pub fn render_swarm(lab: &Lab, options: &SwarmOptions) -> Result<String, Orchest
         out.push_str(&format!(
             "      test: [\"CMD\", \"{binary}\", \"--health\", \"127.0.0.1:{CONTAINER_ADMIN_PORT}\"]\n"
         ));
-        out.push_str("      interval: 2s\n      timeout: 2s\n      retries: 30\n      start_period: 5s\n");
+        out.push_str(
+            "      interval: 2s\n      timeout: 2s\n      retries: 30\n      start_period: 5s\n",
+        );
         out.push_str("    stop_grace_period: 2s\n");
         out.push_str("    deploy:\n      replicas: 1\n      endpoint_mode: dnsrr\n");
         out.push_str("      restart_policy:\n        condition: on-failure\n        delay: 1s\n");
@@ -193,8 +195,14 @@ mod tests {
         let lab = default_lab();
         let text = render_swarm(&lab, &SwarmOptions::default()).expect("renders");
         assert!(!text.replace("$$", "").contains('$'), "unescaped $");
-        assert_eq!(text.matches("endpoint_mode: dnsrr").count(), lab.devices.len());
-        assert!(text.contains("peer = \"sw1:40000\""), "client's cable goes to sw1 by name");
+        assert_eq!(
+            text.matches("endpoint_mode: dnsrr").count(),
+            lab.devices.len()
+        );
+        assert!(
+            text.contains("peer = \"sw1:40000\""),
+            "client's cable goes to sw1 by name"
+        );
         assert!(text.contains("OTEL_EXPORTER_OTLP_ENDPOINT: http://jaeger:4318"));
         assert!(text.contains("      vnet.device: \"r2\"\n"));
         assert!(!text.contains("ipv4_address"), "no fixed addresses");

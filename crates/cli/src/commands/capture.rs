@@ -28,17 +28,15 @@ pub async fn run(
         query.push(format!("seconds={s}"));
     }
     let path = format!("/capture/{iface}?{}", query.join("&"));
-    let response = client::http()
-        .get(client::url(d.admin, &path))
-        .send()
-        .await
-        .with_context(|| format!("{device}: admin API at {} does not answer", d.admin))?;
-    let response = client::check(device, response).await?;
+    let reply = client::request(d, client::AdminRequest::get(&path).streaming())
+        .await?
+        .check()
+        .await?;
     let mut out = std::io::BufWriter::new(
         std::fs::File::create(file).with_context(|| format!("creating {}", file.display()))?,
     );
     eprintln!("capturing {port} to {} (Ctrl-C to stop)", file.display());
-    let mut body = response.bytes_stream();
+    let mut body = reply.body;
     let mut blocks: u64 = 0;
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
@@ -50,7 +48,7 @@ pub async fn run(
                     out.flush()?;
                     blocks += 1;
                 }
-                Some(Err(e)) => return Err(e).context("capture stream broke"),
+                Some(Err(e)) => return Err(e.context("capture stream broke")),
                 None => break,
             },
             _ = &mut interrupted => break,

@@ -17,25 +17,18 @@ pub async fn run(
 ) -> anyhow::Result<ExitCode> {
     let state = source.require()?;
     let d = state.device(device)?;
-    let response = client::http()
-        .post(client::url(d.admin, "/exec"))
-        .json(&ExecRequest { argv })
-        .send()
-        .await
-        .with_context(|| {
-            format!(
-                "{device}: admin API at {} does not answer (is the lab up? try `vnet status`)",
-                d.admin
-            )
-        })?;
-    let response = client::check(device, response).await?;
-    let mut body = response.bytes_stream();
+    let request =
+        client::AdminRequest::post("/exec", Some(serde_json::to_value(ExecRequest { argv })?));
+    let reply = client::request(d, request.streaming())
+        .await?
+        .check()
+        .await?;
+    let mut body = reply.body;
     let mut pending: Vec<u8> = Vec::new();
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     while let Some(chunk) = body.next().await {
-        let chunk = chunk
-            .with_context(|| format!("{device}: connection lost while the application ran"))?;
+        let chunk = chunk.context("the application's output broke off")?;
         pending.extend_from_slice(&chunk);
         while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = pending.drain(..=pos).collect();

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use vnet_topology::Lab;
 use vnet_topology::chain::chain_topology;
 use vnet_topology::compose::{ComposeOptions, render_compose, render_offline_override};
+use vnet_topology::k8s::{K8sOptions, render_k8s};
 use vnet_topology::swarm::{SwarmOptions, render_swarm, render_swarm_offline_override};
 
 /// What to generate.
@@ -66,6 +67,34 @@ pub enum GenCommand {
         /// `docker stack deploy -c FILE -c OVERRIDE LAB`.
         #[arg(long)]
         offline_override: bool,
+        /// Write here instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Kubernetes manifests (`kubectl apply -f FILE`): a Namespace, per
+    /// device a ConfigMap, a Deployment and a headless Service, the trace
+    /// collector and NetworkPolicies; drive the lab with `vnet --k8s NS …`.
+    K8s {
+        /// Topology file (ignored with --chain).
+        #[arg(default_value = "configs/lab.toml")]
+        topology: PathBuf,
+        /// Instead of a topology file: a chain of N routers between a client and a server.
+        #[arg(long, value_name = "N")]
+        chain: Option<usize>,
+        /// Image holding the device binaries (pullable by, or loaded into, every node).
+        #[arg(long, default_value = "vnet:latest")]
+        image: String,
+        /// Namespace of the lab (default: the lab's name).
+        #[arg(long)]
+        namespace: Option<String>,
+        /// Spread the devices over these nodes (`kubernetes.io/hostname`,
+        /// comma-separated) in blocks of neighbours.
+        #[arg(long, value_delimiter = ',', value_name = "NODE,NODE,…")]
+        spread: Vec<String>,
+        /// Run vnet's own trace receiver instead of Jaeger (nothing to pull;
+        /// `vnet --k8s NS trace …` then reads it).
+        #[arg(long)]
+        offline_collector: bool,
         /// Write here instead of standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -134,6 +163,28 @@ fn load_lab(
 /// Runs a generator.
 pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
     match what {
+        GenCommand::K8s {
+            topology,
+            chain,
+            image,
+            namespace,
+            spread,
+            offline_collector,
+            output,
+        } => {
+            let (lab, generated_by) = match load_lab("k8s", &topology, chain)? {
+                Ok(found) => found,
+                Err(code) => return Ok(code),
+            };
+            let options = K8sOptions {
+                image,
+                namespace,
+                spread,
+                offline_collector,
+                generated_by,
+            };
+            emit(&render_k8s(&lab, &options)?, output.as_deref())?;
+        }
         GenCommand::Swarm {
             topology,
             chain,

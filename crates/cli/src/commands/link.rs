@@ -2,7 +2,6 @@
 
 use crate::client;
 use crate::state::{StateSource, split_port};
-use anyhow::Context;
 use clap::Subcommand;
 use std::process::ExitCode;
 use vnet_cable::{Direction, Impairments};
@@ -154,21 +153,12 @@ pub async fn run(source: &StateSource, action: LinkCommand) -> anyhow::Result<Ex
     };
     let (device, iface) = split_port(port)?;
     let d = state.device(device)?;
-    let mut request = client::http().post(client::url(d.admin, &format!("/links/{iface}/{path}")));
-    if let Some(config) = &body {
-        request = request.json(config);
-    }
-    let response = request
-        .timeout(client::REQUEST_TIMEOUT)
-        .send()
-        .await
-        .with_context(|| {
-            format!(
-                "{device}: admin API at {} does not answer (is the lab up?)",
-                d.admin
-            )
-        })?;
-    let status: InterfaceStatus = client::check(device, response).await?.json().await?;
+    let path = format!("/links/{iface}/{path}");
+    let body = body.as_ref().map(serde_json::to_value).transpose()?;
+    let status: InterfaceStatus = client::request(d, client::AdminRequest::post(&path, body))
+        .await?
+        .json()
+        .await?;
     let word = |b: bool| if b { "up" } else { "down" };
     println!(
         "{device}:{iface}: in {} / out {}{}",

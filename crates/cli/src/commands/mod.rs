@@ -1,5 +1,6 @@
 //! One module per `vnet` subcommand.
 
+pub mod admin_request;
 pub mod bench;
 pub mod capture;
 pub mod device;

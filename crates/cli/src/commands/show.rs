@@ -15,11 +15,11 @@ pub async fn run(
     let state = source.require()?;
     let d = state.device(device)?;
     let Some(table) = table else {
-        let names: Vec<String> = client::get_json(device, d.admin, "/tables").await?;
+        let names: Vec<String> = client::get_json(d, "/tables").await?;
         println!("{device} tables: {}", names.join(", "));
         return Ok(ExitCode::SUCCESS);
     };
-    let t: Table = client::get_json(device, d.admin, &format!("/tables/{table}")).await?;
+    let t: Table = client::get_json(d, &format!("/tables/{table}")).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&t)?);
     } else {

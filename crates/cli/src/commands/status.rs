@@ -12,10 +12,13 @@ pub async fn run(source: &StateSource, json: bool) -> anyhow::Result<ExitCode> {
     let mut all_up = true;
     let mut statuses = Vec::new();
     for d in &state.devices {
-        let status = if d.pid == 0 || procs::is_our_device(d.pid, &d.config) {
-            client::get_json::<DeviceStatus>(&d.name, d.admin, "/status")
-                .await
-                .ok()
+        let reachable = if source.is_orchestrated() {
+            d.via.is_some()
+        } else {
+            d.pid == 0 || procs::is_our_device(d.pid, &d.config)
+        };
+        let status = if reachable {
+            client::get_json::<DeviceStatus>(d, "/status").await.ok()
         } else {
             None
         };
@@ -136,6 +139,8 @@ async fn collector_line(source: &StateSource, state: &LabState) -> String {
         }
     };
     match (source, &state.collector) {
+        (StateSource::Swarm(stack), _) => orchestrated_collector_line(Some(stack), None).await,
+        (StateSource::Kubernetes(ns), _) => orchestrated_collector_line(None, Some(ns)).await,
         (StateSource::Compose(_), _) => {
             format!("collector  {}", counts(COMPOSE_TRACE_ENDPOINT.to_string()).await)
         }
@@ -152,5 +157,27 @@ async fn collector_line(source: &StateSource, state: &LabState) -> String {
             "collector  none (the lab was started with --no-trace or with OTEL_EXPORTER_OTLP_ENDPOINT set)"
                 .to_string()
         }
+    }
+}
+
+/// The collector line of a Swarm or Kubernetes lab: vnet's own receiver,
+/// asked through `docker exec`/`kubectl exec` like the devices.
+async fn orchestrated_collector_line(swarm: Option<&str>, k8s: Option<&str>) -> String {
+    let prefix = match crate::orchestrator::collector_prefix(swarm, k8s) {
+        Ok(p) => p,
+        Err(e) => return format!("collector  {e:#}"),
+    };
+    let collector = crate::state::DeviceState {
+        name: vnet_topology::compose::TRACE_SERVICE.to_string(),
+        kind: "collector".into(),
+        pid: 0,
+        admin: std::net::SocketAddr::from(([127, 0, 0, 1], vnet_topology::compose::OTLP_HTTP_PORT)),
+        config: Default::default(),
+        log: Default::default(),
+        via: Some(prefix),
+    };
+    match client::get_json::<vnet_collector::store::StoreStats>(&collector, "/api/stats").await {
+        Ok(s) => format!("collector  running  {} traces, {} spans", s.traces, s.spans),
+        Err(e) => format!("collector  not answering ({e:#})"),
     }
 }

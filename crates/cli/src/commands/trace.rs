@@ -71,6 +71,9 @@ fn resolve_endpoint(source: &StateSource, flag: Option<&str>) -> anyhow::Result<
     let run_dir = match source {
         StateSource::Compose(_) => return Ok(COMPOSE_TRACE_ENDPOINT.to_string()),
         StateSource::RunDir(dir) => dir,
+        StateSource::Swarm(_) | StateSource::Kubernetes(_) => {
+            bail!("the trace receiver of a Swarm or Kubernetes lab is reached inside its container")
+        }
     };
     if let Some(collector) = LabState::read(run_dir)?.and_then(|s| s.collector) {
         return Ok(collector.endpoint);

@@ -210,6 +210,7 @@ async fn start_devices(
             }
         };
         state.devices.push(DeviceState {
+            via: None,
             name: cfg.name.clone(),
             kind: cfg.kind.to_string(),
             pid,
