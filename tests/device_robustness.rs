@@ -72,7 +72,7 @@ fn start_with_env(
                 name: format!("eth{i}"),
                 mac: EthernetAddress([0x02, 0, 0, 0, 0, i as u8 + 1]),
                 local: locals[i],
-                peer: p.local_addr().expect("addr"),
+                peer: p.local_addr().expect("addr").into(),
                 address: addresses
                     .get(i)
                     .copied()

@@ -105,7 +105,7 @@ async fn an_unresolved_peer_drops_and_counts_what_is_sent() {
     let resolv = dir.path().join("resolv.conf");
     std::fs::write(
         &resolv,
-        format!("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"),
+        "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
     )
     .unwrap();
     let resolver = Resolver {

@@ -20,8 +20,15 @@ struct DeviceArgs {
     config: Option<PathBuf>,
     /// Instead of running: check that the admin API at ADDR answers
     /// (exit 0) or not (exit 1). For container health checks.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", conflicts_with = "alive")]
     health: Option<std::net::SocketAddr>,
+    /// Instead of running: check that the admin API at ADDR answers at all,
+    /// ready or still starting (exit 0) or not (exit 1). For liveness and
+    /// Swarm health checks: Swarm adds a task to its service's DNS name only
+    /// once healthy, and a device's peers must resolve it before it can
+    /// become ready (a DHCP client needs its switch to reach it).
+    #[arg(long, value_name = "ADDR")]
+    alive: Option<std::net::SocketAddr>,
 }
 
 /// Environment variable holding the configuration TOML when no file is given.
@@ -46,7 +53,10 @@ pub fn device_main_with_args<D: Device>(spec: DeviceSpec<D>, args: Vec<OsString>
         }
     };
     if let Some(addr) = args.health {
-        return health_check(addr);
+        return health_check(addr, false);
+    }
+    if let Some(addr) = args.alive {
+        return health_check(addr, true);
     }
     match run_blocking(spec, args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -137,8 +147,9 @@ async fn cancel_on_signal(shutdown: CancellationToken) {
     shutdown.cancel();
 }
 
-/// `GET /health` with a one-second budget; exit 0 when it answers 200.
-fn health_check(addr: std::net::SocketAddr) -> ExitCode {
+/// `GET /health` with a one-second budget; exit 0 when it answers 200 (or,
+/// with `any_status`, any HTTP answer: 503 "starting" included).
+fn health_check(addr: std::net::SocketAddr, any_status: bool) -> ExitCode {
     use std::io::{Read, Write};
     let timeout = std::time::Duration::from_secs(1);
     let result = (|| -> std::io::Result<bool> {
@@ -147,12 +158,20 @@ fn health_check(addr: std::net::SocketAddr) -> ExitCode {
         stream.write_all(b"GET /health HTTP/1.1\r\nHost: vnet\r\nConnection: close\r\n\r\n")?;
         let mut head = [0u8; 16];
         let n = stream.read(&mut head)?;
-        Ok(head[..n].starts_with(b"HTTP/1.1 200"))
+        let answered = if any_status {
+            &b"HTTP/1.1 "[..]
+        } else {
+            &b"HTTP/1.1 200"[..]
+        };
+        Ok(head[..n].starts_with(answered))
     })();
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
-            eprintln!("unhealthy: {addr} did not answer 200");
+            eprintln!(
+                "unhealthy: {addr} did not answer {}",
+                if any_status { "HTTP" } else { "200" }
+            );
             ExitCode::FAILURE
         }
         Err(e) => {

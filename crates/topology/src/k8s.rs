@@ -351,15 +351,24 @@ fn pod_spec_start(out: &mut String, vnet_image: bool) {
 
 /// Readiness (and with `liveness`, liveness) probes running `command` in the container.
 fn probes(out: &mut String, command: &[&str], liveness: bool) {
-    let exec = format!(
-        "            exec:\n              command: {}\n            periodSeconds: 2\n            timeoutSeconds: 2\n",
-        flow_list(command)
-    );
+    let exec = |command: &[&str]| {
+        format!(
+            "            exec:\n              command: {}\n            periodSeconds: 2\n            timeoutSeconds: 2\n",
+            flow_list(command)
+        )
+    };
     out.push_str("          readinessProbe:\n");
-    out.push_str(&exec);
+    out.push_str(&exec(command));
     if liveness {
+        // Alive = the admin API answers, ready or still starting (a DHCP
+        // client is not ready until it has a lease; that is no reason to
+        // restart it).
+        let alive: Vec<&str> = command
+            .iter()
+            .map(|a| if *a == "--health" { "--alive" } else { a })
+            .collect();
         out.push_str("          livenessProbe:\n");
-        out.push_str(&exec);
+        out.push_str(&exec(&alive));
         out.push_str("            initialDelaySeconds: 5\n            failureThreshold: 15\n");
     }
 }

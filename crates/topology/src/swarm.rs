@@ -1,5 +1,5 @@
 //! Rendering a lab as a Docker Swarm stack file (`docker stack deploy`):
-//! one service per device (one replica, restarted on failure, health
+//! one service per device (one replica, restarted whenever it stops, health
 //! checked through the admin API inside the container), all on one
 //! attachable overlay network, so the lab spans as many nodes as the swarm
 //! has. Devices reach each other by service name: `endpoint_mode: dnsrr`
@@ -7,8 +7,9 @@
 //! the sender's address, which a cable end checks). Configurations travel
 //! in `VNET_CONFIG`, as under Compose.
 //!
-//! Traces go to a `jaeger` service (VIP, so its name stays valid across
-//! restarts); the offline override ([`render_swarm_offline_override`])
+//! Traces go to a `jaeger` service, also `dnsrr` (a service VIP needs IPVS
+//! in the host kernel, which not every host has); devices resolve its name
+//! when they start. The offline override ([`render_swarm_offline_override`])
 //! runs vnet's own receiver there instead.
 
 use crate::compose::{
@@ -98,16 +99,19 @@ pub fn render_swarm(lab: &Lab, options: &SwarmOptions) -> Result<String, Orchest
         out.push_str("    labels:\n");
         out.push_str(&labels("      "));
         out.push_str(&format!("      {ADMIN_LABEL}: \"{}\"\n", config.admin));
+        // Liveness, not readiness: Swarm puts a task in its service's DNS
+        // name only once healthy, and a device's peers must resolve it
+        // before it can become ready. `vnet --swarm status` shows readiness.
         out.push_str("    healthcheck:\n");
         out.push_str(&format!(
-            "      test: [\"CMD\", \"{binary}\", \"--health\", \"127.0.0.1:{CONTAINER_ADMIN_PORT}\"]\n"
+            "      test: [\"CMD\", \"{binary}\", \"--alive\", \"127.0.0.1:{CONTAINER_ADMIN_PORT}\"]\n"
         ));
         out.push_str(
             "      interval: 2s\n      timeout: 2s\n      retries: 30\n      start_period: 5s\n",
         );
         out.push_str("    stop_grace_period: 2s\n");
         out.push_str("    deploy:\n      replicas: 1\n      endpoint_mode: dnsrr\n");
-        out.push_str("      restart_policy:\n        condition: on-failure\n        delay: 1s\n");
+        out.push_str("      restart_policy:\n        condition: any\n        delay: 1s\n");
         out.push_str("      labels:\n");
         out.push_str(&labels("        "));
         if let Some(node) = placement.get(&device.name) {
@@ -121,11 +125,13 @@ pub fn render_swarm(lab: &Lab, options: &SwarmOptions) -> Result<String, Orchest
     out.push_str(&format!("    image: {JAEGER_IMAGE}\n"));
     out.push_str("    environment:\n      JAEGER_LISTEN_HOST: 0.0.0.0\n");
     out.push_str(&format!("    networks: [{CABLE_NETWORK}]\n"));
+    // Host-mode publishing: the ingress routing mesh, like service VIPs,
+    // needs IPVS in the kernel, which not every host has.
     out.push_str(&format!(
-        "    ports:\n      - \"{JAEGER_UI_PORT}:{JAEGER_UI_PORT}\"\n"
+        "    ports:\n      - target: {JAEGER_UI_PORT}\n        published: {JAEGER_UI_PORT}\n        mode: host\n"
     ));
     out.push_str("    stop_grace_period: 2s\n");
-    out.push_str("    deploy:\n      replicas: 1\n\n");
+    out.push_str("    deploy:\n      replicas: 1\n      endpoint_mode: dnsrr\n\n");
     out.push_str(&format!(
         "networks:\n  {CABLE_NETWORK}:\n    driver: overlay\n    attachable: true\n"
     ));
