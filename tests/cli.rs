@@ -93,6 +93,114 @@ fn topology_errors_name_file_line_and_field_and_start_nothing() {
 }
 
 #[test]
+fn every_bad_zone_file_is_reported_before_anything_starts() {
+    let original = std::fs::read_to_string(repo_path("configs/lab.toml")).expect("default lab");
+    let (variant, file) = common::lab_variant(&original);
+    let zones = variant.path().join("zones");
+    for (name, from, to) in [
+        (
+            "com.zone",
+            "ns          IN A    10.0.3.21",
+            "ns          IN A    10.0.3",
+        ),
+        (
+            "example.com.zone",
+            "www         IN A    10.0.3.10",
+            "www         IN A    10.0.3.300",
+        ),
+    ] {
+        let path = zones.join(name);
+        let text = std::fs::read_to_string(&path).expect("zone");
+        assert!(text.contains(from), "{name} changed: update this test");
+        std::fs::write(&path, text.replace(from, to)).expect("write zone");
+    }
+    let run_dir = variant.path().join("run");
+    let run = vnet_in(&run_dir, &["up", file.to_str().expect("utf8")]);
+    assert_eq!(run.code, 2, "{run:?}");
+    for (zone, line, field, bad) in [
+        ("com.zone", 7, "devices.dns-com.zones[0]", "10.0.3"),
+        (
+            "example.com.zone",
+            12,
+            "devices.dns-example.zones[0]",
+            "10.0.3.300",
+        ),
+    ] {
+        let prefix = format!("error: {}:{line}: {field}: ", zones.join(zone).display());
+        let found = run.stderr.lines().find(|l| l.starts_with(&prefix));
+        assert!(
+            found.is_some_and(|l| l.contains(&format!("{bad:?}"))),
+            "expected a line starting {prefix:?} naming {bad:?}: {run:?}"
+        );
+    }
+    assert!(run.stderr.contains("nothing was started"), "{run:?}");
+    assert!(
+        !run_dir.join("state.json").exists(),
+        "no lab may be recorded"
+    );
+    assert!(
+        !run_dir.join("logs").exists(),
+        "no device may have been started (it would have a log): {run:?}"
+    );
+}
+
+#[test]
+fn type_errors_name_the_field_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let original = std::fs::read_to_string(repo_path("configs/lab.toml")).expect("default lab");
+    let text = original.replace(
+        r#"b = "r3:eth0", mtu = 576"#,
+        r#"b = "r3:eth0", mtu = 100000"#,
+    );
+    assert_ne!(text, original, "links[5] changed: update this test");
+    let at = text.find("100000").expect("value");
+    let line = text[..at].matches('\n').count() + 1;
+    let column = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+    let (_variant, file) = common::lab_variant(&text);
+    let run = vnet_in(
+        &dir.path().join("run"),
+        &["up", file.to_str().expect("utf8")],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    let expected = format!(
+        "error: {}:{line}:{column}: links[5].mtu: invalid value: integer `100000`, expected u16",
+        file.display()
+    );
+    assert_eq!(
+        run.stderr.lines().next(),
+        Some(expected.as_str()),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("nothing was started"), "{run:?}");
+}
+
+#[test]
+fn a_topology_without_devices_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for text in ["", "name = \"empty\"\nlinks = []\n"] {
+        let (_variant, file) = common::lab_variant(text);
+        let run = vnet_in(
+            &dir.path().join("run"),
+            &["up", file.to_str().expect("utf8")],
+        );
+        assert_eq!(run.code, 2, "{run:?}");
+        let expected = format!(
+            "error: {}: the topology has no devices: add a [devices.NAME] table",
+            file.display()
+        );
+        assert!(
+            run.stderr
+                .lines()
+                .next()
+                .is_some_and(|l| l.starts_with(&expected)),
+            "{run:?}"
+        );
+        assert!(run.stderr.contains("nothing was started"), "{run:?}");
+        assert!(!dir.path().join("run/state.json").exists(), "{run:?}");
+    }
+}
+
+#[test]
 fn commands_without_a_lab_explain_what_to_do() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run = vnet_in(dir.path(), &["status"]);

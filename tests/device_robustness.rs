@@ -82,6 +82,7 @@ fn start_with_env(
                 tap: None,
                 dhcp_client: false,
                 dhcp_server: None,
+                impairments: None,
             })
             .collect(),
         gateway: None,
@@ -92,6 +93,7 @@ fn start_with_env(
         dns: None,
         web: None,
         capture_dir: None,
+        state_dir: None,
     };
     let path = dir.path().join("dut.toml");
     std::fs::write(&path, toml::to_string(&config).expect("toml")).expect("write");

@@ -35,6 +35,11 @@ pub struct Impairments {
     /// Most frames waiting (delay or rate); beyond it new frames are dropped
     /// and counted as queue full. 0 means the default of 1000.
     pub queue_limit: usize,
+    /// Seed of the random decisions: the same seed and settings give the
+    /// same fate to the same sequence of frames (a replayable loss
+    /// pattern). None seeds from the OS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 /// Default bound of frames waiting in the delay line.
@@ -116,9 +121,13 @@ pub struct Impairer {
 }
 
 impl Impairer {
-    /// An impairer with a random seed.
+    /// An impairer seeded with `config.seed`, or randomly without one.
     pub fn new(config: Impairments) -> Impairer {
-        Impairer::with_rng(config, fastrand::Rng::new())
+        let rng = match config.seed {
+            Some(seed) => fastrand::Rng::with_seed(seed),
+            None => fastrand::Rng::new(),
+        };
+        Impairer::with_rng(config, rng)
     }
 
     /// An impairer with a given RNG (deterministic tests).
@@ -271,6 +280,36 @@ mod tests {
             }
         }
         assert!((60..140).contains(&dups), "{dups} duplicates at 10%");
+    }
+
+    /// Indices of the frames dropped out of `frames`, by a fresh impairer.
+    fn dropped(config: &Impairments, frames: usize) -> Vec<usize> {
+        let mut imp = Impairer::new(config.clone());
+        let now = Instant::now();
+        (0..frames)
+            .filter(|_| imp.decide(now, 1000) == Fate::Drop)
+            .collect()
+    }
+
+    #[test]
+    fn the_same_seed_drops_the_same_frames() {
+        let seeded = |seed| Impairments {
+            loss_percent: 5.0,
+            duplicate_percent: 1.0,
+            corrupt_percent: 1.0,
+            delay_ms: 20.0,
+            jitter_ms: 5.0,
+            seed: Some(seed),
+            ..Default::default()
+        };
+        let first = dropped(&seeded(7), 10_000);
+        assert!(
+            (350..650).contains(&first.len()),
+            "{} of 10000 lost at 5%",
+            first.len()
+        );
+        assert_eq!(first, dropped(&seeded(7), 10_000));
+        assert_ne!(first, dropped(&seeded(8), 10_000));
     }
 
     #[test]

@@ -14,10 +14,13 @@ mod client;
 mod commands;
 mod orchestrator;
 mod plan;
+mod preflight;
 mod procs;
 pub mod state;
 
+use commands::lifecycle::Verb;
 use state::StateSource;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -99,6 +102,32 @@ enum Command {
         /// Application and arguments.
         #[arg(required = true, allow_hyphen_values = true)]
         argv: Vec<String>,
+    },
+    /// Stop one device (or `collector`): SIGTERM, SIGKILL after 5 s.
+    Stop {
+        /// Device name, or `collector`.
+        device: String,
+    },
+    /// Start a stopped or crashed device (or `collector`) again with its configuration.
+    Start {
+        /// Device name, or `collector`.
+        device: String,
+        /// Seconds to wait until it is ready.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
+    /// Restart one device (or `collector`): stop, then start.
+    Restart {
+        /// Device name, or `collector`.
+        device: String,
+        /// Seconds to wait until it is ready.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
+    /// Kill one device (or `collector`) with SIGKILL, like a crash.
+    Kill {
+        /// Device name, or `collector`.
+        device: String,
     },
     /// Cut, restore or impair one end of a cable: `vnet link down r2:eth1`,
     /// `vnet link impair r2:eth1 --loss 5% --delay 50ms`.
@@ -250,6 +279,20 @@ pub fn main() -> ExitCode {
                     .await
             }
             Command::Down => commands::down::run(&run_dir).await,
+            Command::Stop { device } => {
+                commands::lifecycle::run(&source, Verb::Stop, &device, Duration::ZERO).await
+            }
+            Command::Kill { device } => {
+                commands::lifecycle::run(&source, Verb::Kill, &device, Duration::ZERO).await
+            }
+            Command::Start { device, timeout } => {
+                let t = Duration::from_secs(timeout);
+                commands::lifecycle::run(&source, Verb::Start, &device, t).await
+            }
+            Command::Restart { device, timeout } => {
+                let t = Duration::from_secs(timeout);
+                commands::lifecycle::run(&source, Verb::Restart, &device, t).await
+            }
             Command::Status { json } => commands::status::run(&source, json).await,
             Command::Exec { device, argv } => commands::exec::run(&source, &device, argv).await,
             Command::Link { action } => commands::link::run(&source, action).await,

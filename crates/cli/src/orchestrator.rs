@@ -128,6 +128,9 @@ fn device_state(
         config: PathBuf::new(),
         log: PathBuf::new(),
         via,
+        started_unix: 0,
+        restarts: 0,
+        stopped: false,
     }
 }
 
@@ -192,6 +195,7 @@ pub fn swarm_lab(stack: &str) -> anyhow::Result<LabState> {
             })
             .collect(),
         collector: None,
+        bin_dir: None,
     })
 }
 
@@ -228,6 +232,7 @@ pub fn k8s_lab(namespace: &str) -> anyhow::Result<LabState> {
             })
             .collect(),
         collector: None,
+        bin_dir: None,
     })
 }
 

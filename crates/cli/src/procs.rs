@@ -120,6 +120,8 @@ pub fn stop(pid: u32, config: &Path, grace: Duration) -> bool {
         return false;
     }
     let _ = kill(target, Signal::SIGTERM);
+    // A paused (SIGSTOP) process handles SIGTERM only once continued.
+    let _ = kill(target, Signal::SIGCONT);
     let deadline = Instant::now() + grace;
     while Instant::now() < deadline {
         if !is_our_device(pid, config) {
@@ -129,4 +131,71 @@ pub fn stop(pid: u32, config: &Path, grace: Duration) -> bool {
     }
     let _ = kill(target, Signal::SIGKILL);
     true
+}
+
+/// SIGKILL now: a crash.
+pub fn kill_now(pid: u32) {
+    let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+}
+
+/// The scheduler state of `pid` (`R`, `S`, `T` stopped, `Z` zombie…), if
+/// it exists.
+pub fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.trim_start().chars().next()
+}
+
+/// The files a process's command line names, resolved against its working
+/// directory (so `--config .vnet/configs/r2.toml` typed by hand is found).
+fn named_files(pid: u32) -> Vec<PathBuf> {
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return Vec::new();
+    };
+    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
+    cmdline
+        .split(|&b| b == 0)
+        .filter(|a| a.ends_with(b".toml"))
+        .filter_map(|a| {
+            let path = PathBuf::from(String::from_utf8_lossy(a).into_owned());
+            let full = match (&cwd, path.is_absolute()) {
+                (Some(cwd), false) => cwd.join(path),
+                _ => path,
+            };
+            std::fs::canonicalize(full).ok()
+        })
+        .collect()
+}
+
+/// Every live process of the device whose rendered config is `config`:
+/// the recorded `pid` if it still runs that config, and any other process
+/// started with the same config file (by hand, or left over), found by
+/// scanning the process table.
+pub fn find_device(pid: u32, config: &Path) -> Vec<u32> {
+    let mut found = Vec::new();
+    if is_our_device(pid, config) {
+        found.push(pid);
+    }
+    let Ok(wanted) = std::fs::canonicalize(config) else {
+        return found;
+    };
+    let me = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Some(other) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if other == me || found.contains(&other) || process_state(other) == Some('Z') {
+            continue;
+        }
+        if named_files(other).contains(&wanted) {
+            found.push(other);
+        }
+    }
+    found
 }

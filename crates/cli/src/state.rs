@@ -33,6 +33,15 @@ pub struct DeviceState {
     /// or, for an orchestrated device with no running container, not at all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<Vec<String>>,
+    /// When the current process was started (Unix seconds; 0: unknown).
+    #[serde(default)]
+    pub started_unix: u64,
+    /// How many times `vnet start`/`restart` started it again.
+    #[serde(default)]
+    pub restarts: u32,
+    /// Stopped on purpose with `vnet stop` (not a crash).
+    #[serde(default)]
+    pub stopped: bool,
 }
 
 /// The trace collector `vnet up` started next to the devices.
@@ -48,6 +57,9 @@ pub struct CollectorState {
     pub endpoint: String,
     /// Log file.
     pub log: PathBuf,
+    /// Stopped on purpose with `vnet stop collector`.
+    #[serde(default)]
+    pub stopped: bool,
 }
 
 impl CollectorState {
@@ -71,6 +83,10 @@ pub struct LabState {
     /// user's own `OTEL_EXPORTER_OTLP_ENDPOINT` was used).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collector: Option<CollectorState>,
+    /// `--bin-dir` the lab was started with, so `vnet start` starts a
+    /// device the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bin_dir: Option<PathBuf>,
 }
 
 impl LabState {
@@ -176,11 +192,15 @@ impl StateSource {
                             config: PathBuf::new(),
                             log: PathBuf::new(),
                             via: None,
+                            started_unix: 0,
+                            restarts: 0,
+                            stopped: false,
                         })
                         .collect(),
                     // The compose lab's collector is a container; `vnet trace`
                     // finds it at COMPOSE_TRACE_ENDPOINT.
                     collector: None,
+                    bin_dir: None,
                 })
             }
         }
@@ -193,4 +213,11 @@ pub fn split_port(text: &str) -> anyhow::Result<(&str, &str)> {
         Some((d, i)) if !d.is_empty() && !i.is_empty() => Ok((d, i)),
         _ => bail!("{text:?} should be DEVICE:INTERFACE, e.g. r2:eth1"),
     }
+}
+
+/// Now, in Unix seconds.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

@@ -78,7 +78,19 @@ pub(crate) async fn serve(handle: DeviceHandle<Router>) -> i32 {
             return 1;
         }
     };
+    let lease_file = handle.with(|router, now, _| {
+        let path = router.lease_file.clone()?;
+        let restored = crate::lease_file::load(&path, &mut router.dhcp, &router.port_names, now);
+        if restored > 0 {
+            tracing::info!(file = %path.display(), restored, "DHCP leases restored");
+        }
+        Some(path)
+    });
+    let mut saved = Vec::new();
     loop {
+        if let Some(path) = &lease_file {
+            persist(&handle, path, &mut saved);
+        }
         let (event, meta) = socket.next_event_with_meta().await;
         let UdpEvent::Datagram { from, payload } = event else {
             continue;
@@ -131,6 +143,32 @@ pub(crate) async fn serve(handle: DeviceHandle<Router>) -> i32 {
         };
         if let Err(e) = sent {
             tracing::warn!(error = %e, "DHCP reply not sent");
+        }
+    }
+}
+
+/// Writes the lease file when the set of bound leases changed since the
+/// last write (renewals that only move an expiry are written too: the
+/// file's expiry must not fall behind the client's).
+fn persist(
+    handle: &DeviceHandle<Router>,
+    path: &std::path::Path,
+    saved: &mut Vec<(String, Ipv4Addr, u64)>,
+) {
+    let leases = handle
+        .with(|router, now, _| crate::lease_file::snapshot(&router.dhcp, &router.port_names, now));
+    // Expiries are compared to the minute: the clock moves on every call.
+    let key: Vec<(String, Ipv4Addr, u64)> = leases
+        .iter()
+        .map(|l| (l.mac.to_string(), l.ip, l.expires_unix / 60))
+        .collect();
+    if key == *saved {
+        return;
+    }
+    match crate::lease_file::save(path, &leases) {
+        Ok(()) => *saved = key,
+        Err(e) => {
+            tracing::warn!(file = %path.display(), error = %e, "cannot write the DHCP lease file")
         }
     }
 }

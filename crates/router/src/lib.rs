@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod dhcp;
+mod lease_file;
 
 use std::process::ExitCode;
 use vnet_runtime::api::Table;
@@ -26,6 +27,8 @@ pub struct Router {
     stack: NetStack,
     dhcp: Vec<dhcp::InterfaceServer>,
     port_names: Vec<String>,
+    /// Where the DHCP leases are kept across restarts (`state_dir`).
+    lease_file: Option<std::path::PathBuf>,
 }
 
 impl vnet_runtime::net::NetDevice for Router {
@@ -94,6 +97,7 @@ pub fn spec() -> DeviceSpec<Router> {
                 stack: build_stack(config, true)?,
                 dhcp: dhcp::servers(config)?,
                 port_names: config.interfaces.iter().map(|i| i.name.clone()).collect(),
+                lease_file: lease_file::path(config),
             })
         },
         exec: None,

@@ -1,6 +1,8 @@
 //! The admin API server (HTTP + JSON). Routes are listed in [`crate::api`].
 
-use crate::api::{ApiError, DeviceStatus, ExecEvent, ExecRequest, InterfaceStatus, Table};
+use crate::api::{
+    ApiError, DeviceStatus, ExecEvent, ExecRequest, InterfaceStatus, RestoreAfter, Table,
+};
 use crate::capture;
 use crate::device::{Device, ExecFn};
 use crate::exec::ExecOutput;
@@ -14,6 +16,7 @@ use axum::{Json, Router};
 use bytes::Bytes;
 use serde::Deserialize;
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use vnet_cable::Direction;
@@ -22,6 +25,51 @@ struct AdminState<D: Device> {
     handle: DeviceHandle<D>,
     exec: Option<ExecFn<D>>,
     started: std::time::Instant,
+    /// Per port: counts of link-state and impairment changes.
+    generations: Arc<Vec<Generations>>,
+}
+
+/// How many times a port's link state ([`LINK`]) and impairments
+/// ([`IMPAIR`]) were set: a scheduled restore (`for_ms`) happens only while
+/// its change is the latest, so a later change cancels it. Held while
+/// changing, so a restore and a change never interleave.
+type Generations = [Mutex<u64>; 2];
+const LINK: usize = 0;
+const IMPAIR: usize = 1;
+
+fn lock_generation(counter: &Mutex<u64>) -> std::sync::MutexGuard<'_, u64> {
+    counter.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The delay of a `for_ms` query, checked.
+fn restore_delay(q: RestoreAfter) -> ApiResult<Option<Duration>> {
+    match q.for_ms {
+        None => Ok(None),
+        Some(ms) if (1..=RestoreAfter::MAX_MS).contains(&ms) => Ok(Some(Duration::from_millis(ms))),
+        Some(ms) => Err(api_error(
+            StatusCode::BAD_REQUEST,
+            format!("for_ms = {ms} is outside 1..={}", RestoreAfter::MAX_MS),
+        )),
+    }
+}
+
+/// Runs `restore` after `after`, unless generation `which` of `port`
+/// moved past `generation` meanwhile.
+fn schedule_restore(
+    generations: Arc<Vec<Generations>>,
+    port: usize,
+    which: usize,
+    generation: u64,
+    after: Duration,
+    restore: impl FnOnce() + Send + 'static,
+) {
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        let current = lock_generation(&generations[port][which]);
+        if *current == generation {
+            restore();
+        }
+    });
 }
 
 impl<D: Device> Clone for AdminState<D> {
@@ -30,6 +78,7 @@ impl<D: Device> Clone for AdminState<D> {
             handle: self.handle.clone(),
             exec: self.exec,
             started: self.started,
+            generations: Arc::clone(&self.generations),
         }
     }
 }
@@ -51,10 +100,14 @@ pub(crate) async fn serve<D: Device>(
     exec: Option<ExecFn<D>>,
     shutdown: CancellationToken,
 ) {
+    let generations = (0..handle.shared.ports.len())
+        .map(|_| Generations::default())
+        .collect();
     let state = AdminState {
         handle,
         exec,
         started: std::time::Instant::now(),
+        generations: Arc::new(generations),
     };
     let app = Router::new()
         .route("/health", get(health::<D>))
@@ -184,6 +237,7 @@ async fn set_link<D: Device>(
     State(s): State<AdminState<D>>,
     Path((iface, state)): Path<(String, String)>,
     Query(q): Query<LinkQuery>,
+    Query(restore): Query<RestoreAfter>,
 ) -> ApiResult<Json<InterfaceStatus>> {
     let port = port_of(&s, &iface)?;
     let up = match state.as_str() {
@@ -196,23 +250,79 @@ async fn set_link<D: Device>(
             ));
         }
     };
-    let status = s.handle.shared.ports[port].set_link(q.direction, up);
+    let after = restore_delay(restore)?;
+    {
+        let mut generation = lock_generation(&s.generations[port][LINK]);
+        *generation += 1;
+        let before = s.handle.shared.ports[port].link_status();
+        set_link_state(&s.handle, port, &[(q.direction, up)]);
+        if let Some(after) = after {
+            let handle = s.handle.clone();
+            schedule_restore(
+                s.generations.clone(),
+                port,
+                LINK,
+                *generation,
+                after,
+                move || {
+                    tracing::info!(port, ?after, "scheduled link change over: restoring");
+                    let previous = [
+                        (Direction::In, before.rx_up),
+                        (Direction::Out, before.tx_up),
+                    ];
+                    set_link_state(&handle, port, &previous);
+                },
+            );
+        }
+    }
+    Ok(Json(interface_status(&s.handle, port)))
+}
+
+/// Sets directions of `port`'s cable end up or down and tells the device.
+fn set_link_state<D: Device>(handle: &DeviceHandle<D>, port: usize, changes: &[(Direction, bool)]) {
+    let end = &handle.shared.ports[port];
+    for (direction, up) in changes {
+        end.set_link(*direction, *up);
+    }
+    let status = end.link_status();
     let fully_up = status.rx_up && status.tx_up;
-    s.handle
+    handle
         .shared
         .with(None, |dev, now, _tx| dev.link_changed(now, port, fully_up));
-    Ok(Json(interface_status(&s.handle, port)))
 }
 
 async fn set_impairments<D: Device>(
     State(s): State<AdminState<D>>,
     Path(iface): Path<String>,
+    Query(restore): Query<RestoreAfter>,
     Json(config): Json<vnet_cable::Impairments>,
 ) -> ApiResult<Json<InterfaceStatus>> {
     let port = port_of(&s, &iface)?;
-    s.handle.shared.ports[port]
-        .set_impairments(config)
-        .map_err(|e| api_error(StatusCode::BAD_REQUEST, format!("{iface}: {e}")))?;
+    let after = restore_delay(restore)?;
+    {
+        let mut generation = lock_generation(&s.generations[port][IMPAIR]);
+        let end = &s.handle.shared.ports[port];
+        let before = end.impairments();
+        end.set_impairments(config)
+            .map_err(|e| api_error(StatusCode::BAD_REQUEST, format!("{iface}: {e}")))?;
+        *generation += 1;
+        if let Some(after) = after {
+            let handle = s.handle.clone();
+            schedule_restore(
+                s.generations.clone(),
+                port,
+                IMPAIR,
+                *generation,
+                after,
+                move || {
+                    tracing::info!(port, ?after, "scheduled impairments over: restoring");
+                    if let Err(e) = handle.shared.ports[port].set_impairments(before) {
+                        tracing::warn!(port, error = %e, "restoring impairments failed");
+                    }
+                },
+            );
+        }
+    }
     Ok(Json(interface_status(&s.handle, port)))
 }
 

@@ -6,12 +6,16 @@
 //! | GET | `/status` | | [`DeviceStatus`] |
 //! | GET | `/tables` | | list of table names |
 //! | GET | `/tables/{name}` | | [`Table`] |
-//! | POST | `/links/{iface}/{up\|down}` | `?direction=in\|out\|both` | [`InterfaceStatus`] |
-//! | POST | `/links/{iface}/impair` | [`vnet_cable::Impairments`] (all zero clears) | [`InterfaceStatus`] |
+//! | POST | `/links/{iface}/{up\|down}` | `?direction=in\|out\|both&for_ms=N` | [`InterfaceStatus`] |
+//! | POST | `/links/{iface}/impair` | [`vnet_cable::Impairments`] (all zero clears); `?for_ms=N` | [`InterfaceStatus`] |
 //! | GET | `/capture/{iface}` | `?count=N&seconds=S` | a pcapng stream |
 //! | POST | `/exec` | [`ExecRequest`] | NDJSON stream of [`ExecEvent`] |
 //!
 //! Errors come back with a 4xx/5xx status and an [`ApiError`] body.
+//!
+//! `for_ms` ([`RestoreAfter`]) makes a link change temporary: the device
+//! itself restores the previous state after that long, unless the link
+//! state (or the impairments) changed again in between.
 
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -78,6 +82,20 @@ pub struct InterfaceStatus {
     pub impairments: vnet_cable::Impairments,
     /// Live capture subscribers.
     pub captures: usize,
+}
+
+/// Query of `POST /links/{iface}/{up|down|impair}`: undo the change after
+/// `for_ms` milliseconds (absent: keep it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreAfter {
+    /// Milliseconds until the previous state is restored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_ms: Option<u64>,
+}
+
+impl RestoreAfter {
+    /// Longest scheduled restore: a week.
+    pub const MAX_MS: u64 = 7 * 24 * 3600 * 1000;
 }
 
 /// A table for `vnet show`.

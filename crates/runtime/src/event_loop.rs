@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use vnet_cable::end::RECV_BUFFER_LEN;
 use vnet_cable::{CableEnd, RefreshPolicy};
 use vnet_topology::device::DeviceConfig;
+use vnet_topology::lab::impair::LinkImpairments;
 use vnet_topology::peer::CablePeer;
 
 /// How long shutdown waits for open admin connections (exec, capture) to end.
@@ -54,6 +55,10 @@ pub async fn run<D: Device>(
                 .await?
             }
         };
+        if let Some(i) = &iface.impairments {
+            end.set_impairments(cable_impairments(i))
+                .map_err(|e| anyhow::anyhow!("{}: impairments: {e}", iface.name))?;
+        }
         ports.push(Arc::new(end));
     }
     let listener = tokio::net::TcpListener::bind(config.admin)
@@ -122,6 +127,21 @@ pub async fn run<D: Device>(
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, task).await;
     }
     Ok(())
+}
+
+/// The topology's impairments of an interface as the cable's settings.
+fn cable_impairments(i: &LinkImpairments) -> vnet_cable::Impairments {
+    vnet_cable::Impairments {
+        loss_percent: i.loss_percent,
+        delay_ms: i.delay_ms,
+        jitter_ms: i.jitter_ms,
+        duplicate_percent: i.duplicate_percent,
+        reorder_percent: i.reorder_percent,
+        corrupt_percent: i.corrupt_percent,
+        rate_kbit: i.rate_kbit,
+        queue_limit: i.queue_limit,
+        seed: i.seed,
+    }
 }
 
 async fn receive_loop<D: Device>(shared: Arc<Shared<D>>, port: usize, shutdown: CancellationToken) {

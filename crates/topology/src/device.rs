@@ -109,6 +109,11 @@ pub struct DeviceConfig {
     /// When set, every interface writes `<dir>/<device>-<iface>.pcapng` from start-up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture_dir: Option<PathBuf>,
+    /// Where the device keeps what must survive a restart (a DHCP server's
+    /// leases: `<dir>/<device>.leases`). `vnet up` sets `<run-dir>/state`;
+    /// without it, such state lives in memory only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_dir: Option<PathBuf>,
 }
 
 fn default_admin() -> SocketAddr {
@@ -152,6 +157,10 @@ pub struct InterfaceConfig {
     /// Run a DHCP server on this interface (routers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dhcp_server: Option<DhcpServerSettings>,
+    /// Impairments on what this interface sends, set at start-up (the
+    /// topology's `impair`, `impair_a`, `impair_b` on the link).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impairments: Option<crate::lab::impair::LinkImpairments>,
 }
 
 /// A DHCP server on one router interface.

@@ -80,6 +80,9 @@ struct RawLink {
     a: Spanned<String>,
     b: Spanned<String>,
     mtu: Option<Spanned<u16>>,
+    impair: Option<Spanned<impair::RawImpair>>,
+    impair_a: Option<Spanned<impair::RawImpair>>,
+    impair_b: Option<Spanned<impair::RawImpair>>,
 }
 
 #[derive(Deserialize)]
@@ -162,6 +165,8 @@ pub struct LabInterface {
     pub dhcp_client: bool,
     /// A DHCP server runs on this interface.
     pub dhcp_server: Option<crate::device::DhcpServerSettings>,
+    /// Impairments on what this interface sends (the link's `impair`).
+    pub impairments: Option<impair::LinkImpairments>,
 }
 
 /// A validated device.
@@ -258,6 +263,28 @@ impl Locator<'_> {
             message: message.into(),
         }
     }
+}
+
+/// The field a deserialisation error belongs to, as validation errors name
+/// it (`links[2].mtu`, `devices.r1.interfaces.eth0`), without the private
+/// keys of `toml::Spanned`.
+fn field_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } if key.starts_with("$__serde_spanned_private") => {}
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Unknown => {}
+        }
+    }
+    out
 }
 
 /// The pseudo-device of `tap:NAME` link ends: a Linux TAP device.
@@ -460,8 +487,20 @@ impl Lab {
     /// Validates topology `text` that came from `file`.
     pub fn parse(file: &Path, text: &str) -> Result<Lab, TopologyError> {
         let loc = Locator { file, text };
-        let raw: RawLab =
-            toml::from_str(text).map_err(|e| loc.error(e.span(), "", e.message().to_string()))?;
+        let de = toml::Deserializer::parse(text)
+            .map_err(|e| loc.error(e.span(), "", e.message().to_string()))?;
+        let raw: RawLab = serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = field_path(e.path());
+            let e = e.into_inner();
+            loc.error(e.span(), field, e.message().to_string())
+        })?;
+        if raw.devices.is_empty() {
+            let kinds: Vec<_> = DeviceKind::ALL.iter().map(|k| k.as_str()).collect();
+            return Err(loc.error(None, "", format!(
+                "the topology has no devices: add a [devices.NAME] table with kind = one of {}, and links joining them",
+                kinds.join(", ")
+            )));
+        }
         let name = match &raw.name {
             Some(n) if !valid_name(n.get_ref()) => {
                 return Err(loc.error(Some(n.span()), "name", format!(
@@ -587,6 +626,7 @@ impl Lab {
                     tap: None,
                     dhcp_client,
                     dhcp_server,
+                    impairments: None,
                 });
             }
             // Overlapping subnets on one device make forwarding ambiguous.
@@ -849,6 +889,7 @@ impl Lab {
                             tap: None,
                             dhcp_client: false,
                             dhcp_server: None,
+                            impairments: None,
                         })
                     }
                     None => {
@@ -904,6 +945,8 @@ impl Lab {
                     }
                 }
             }
+            let impairs = [&raw_link.impair, &raw_link.impair_a, &raw_link.impair_b];
+            impair::apply(&loc, index, impairs, [&a, &b], &mut devices)?;
             links.push(LabLink { a, b });
         }
 
@@ -955,5 +998,6 @@ impl Lab {
     }
 }
 
+pub mod impair;
 #[cfg(test)]
 mod tests;

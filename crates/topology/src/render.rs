@@ -82,6 +82,7 @@ pub fn render(
                         mtu: iface.mtu,
                         dhcp_client: iface.dhcp_client,
                         dhcp_server: iface.dhcp_server.clone(),
+                        impairments: iface.impairments.clone(),
                     };
                 }
                 let local = bound[&endpoint].1;
@@ -103,6 +104,7 @@ pub fn render(
                     dhcp_server: iface.dhcp_server.clone(),
                     address: iface.address,
                     mtu: iface.mtu,
+                    impairments: iface.impairments.clone(),
                 }
             })
             .collect();
@@ -124,6 +126,7 @@ pub fn render(
             dns: device.dns.clone(),
             web: device.web.clone(),
             capture_dir: capture_dir.map(Path::to_path_buf),
+            state_dir: None,
         });
     }
     configs

@@ -151,7 +151,13 @@ fn load_lab(
             Ok((lab, format!("vnet gen {verb} --chain {n}")))
         }
         None => match Lab::load(topology) {
-            Ok(lab) => Ok((lab, format!("vnet gen {verb} {}", topology.display()))),
+            Ok(lab) => match crate::preflight::check_lab(topology, &lab).as_slice() {
+                [] => Ok((lab, format!("vnet gen {verb} {}", topology.display()))),
+                problems => {
+                    problems.iter().for_each(|p| eprintln!("error: {p}"));
+                    Err(ExitCode::from(2))
+                }
+            },
             Err(e) => {
                 eprintln!("error: {e}");
                 Err(ExitCode::from(2))

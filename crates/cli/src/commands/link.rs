@@ -5,7 +5,7 @@ use crate::state::{StateSource, split_port};
 use clap::Subcommand;
 use std::process::ExitCode;
 use vnet_cable::{Direction, Impairments};
-use vnet_runtime::api::InterfaceStatus;
+use vnet_runtime::api::{InterfaceStatus, RestoreAfter};
 
 /// What to do to a cable end.
 #[derive(Subcommand, Debug)]
@@ -17,6 +17,10 @@ pub enum LinkCommand {
         /// Which direction of that end.
         #[arg(long, default_value = "both")]
         direction: Direction,
+        /// Only for this long (`5s`, `500ms`): the device restores the
+        /// previous state itself, unless the link is changed again first.
+        #[arg(long = "for", value_name = "DURATION", value_parser = duration_ms)]
+        for_ms: Option<u64>,
     },
     /// Restore the cable at this end.
     Up {
@@ -25,6 +29,9 @@ pub enum LinkCommand {
         /// Which direction of that end.
         #[arg(long, default_value = "both")]
         direction: Direction,
+        /// Only for this long, then the previous state is restored.
+        #[arg(long = "for", value_name = "DURATION", value_parser = duration_ms)]
+        for_ms: Option<u64>,
     },
     /// Impair what this end sends, like netem on an interface's egress (to
     /// impair the other direction, impair the peer's end). Options replace
@@ -56,9 +63,17 @@ pub enum LinkCommand {
         /// Most frames waiting in the delay/rate queue (default 1000).
         #[arg(long)]
         limit: Option<usize>,
+        /// Seed of the random decisions: the same seed drops the same frames
+        /// of the same traffic (a replayable loss pattern).
+        #[arg(long)]
+        seed: Option<u64>,
         /// Remove every impairment.
-        #[arg(long, conflicts_with_all = ["loss", "delay", "jitter", "duplicate", "reorder", "corrupt", "rate", "limit"])]
+        #[arg(long, conflicts_with_all = ["loss", "delay", "jitter", "duplicate", "reorder", "corrupt", "rate", "limit", "seed"])]
         clear: bool,
+        /// Only for this long (`10s`): the device then restores the previous
+        /// impairments, unless they are changed again first.
+        #[arg(long = "for", value_name = "DURATION", value_parser = duration_ms)]
+        for_ms: Option<u64>,
     },
 }
 
@@ -89,6 +104,27 @@ fn millis(text: &str) -> Result<f64, String> {
         .map_err(|_| format!("{text:?} is not a duration (e.g. 50ms, 1s)"))
 }
 
+/// A duration of at least 1ms (`5s`, `500ms`, plain number = ms), in ms.
+fn duration_ms(text: &str) -> Result<u64, String> {
+    let ms = millis(text)?;
+    if ms.is_finite() && ms >= 1.0 && ms <= RestoreAfter::MAX_MS as f64 {
+        Ok(ms.round() as u64)
+    } else {
+        Err(format!(
+            "{text:?} should be between 1ms and 7 days (e.g. 5s, 500ms)"
+        ))
+    }
+}
+
+/// `5s`, `1500ms`.
+fn show_ms(ms: u64) -> String {
+    if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
 fn rate(text: &str) -> Result<u64, String> {
     let lower = text.to_ascii_lowercase();
     let (num, scale) = if let Some(n) = lower.strip_suffix("gbit") {
@@ -117,11 +153,17 @@ pub async fn run(source: &StateSource, action: LinkCommand) -> anyhow::Result<Ex
     // Check what the user typed before looking for a lab.
     split_port(port)?;
     let state = source.require()?;
-    let (port, path, body) = match &action {
-        LinkCommand::Down { port, direction } => {
-            (port, format!("down?direction={direction}"), None)
-        }
-        LinkCommand::Up { port, direction } => (port, format!("up?direction={direction}"), None),
+    let (port, path, body, for_ms) = match &action {
+        LinkCommand::Down {
+            port,
+            direction,
+            for_ms,
+        } => (port, format!("down?direction={direction}"), None, *for_ms),
+        LinkCommand::Up {
+            port,
+            direction,
+            for_ms,
+        } => (port, format!("up?direction={direction}"), None, *for_ms),
         LinkCommand::Impair {
             port,
             loss,
@@ -132,7 +174,9 @@ pub async fn run(source: &StateSource, action: LinkCommand) -> anyhow::Result<Ex
             corrupt,
             rate,
             limit,
+            seed,
             clear,
+            for_ms,
         } => {
             let config = if *clear {
                 Impairments::default()
@@ -146,22 +190,30 @@ pub async fn run(source: &StateSource, action: LinkCommand) -> anyhow::Result<Ex
                     corrupt_percent: corrupt.unwrap_or(0.0),
                     rate_kbit: rate.unwrap_or(0),
                     queue_limit: limit.unwrap_or(0),
+                    seed: *seed,
                 }
             };
-            (port, "impair".to_string(), Some(config))
+            (port, "impair".to_string(), Some(config), *for_ms)
         }
     };
     let (device, iface) = split_port(port)?;
     let d = state.device(device)?;
-    let path = format!("/links/{iface}/{path}");
+    let mut path = format!("/links/{iface}/{path}");
+    if let Some(ms) = for_ms {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        path = format!("{path}{sep}for_ms={ms}");
+    }
     let body = body.as_ref().map(serde_json::to_value).transpose()?;
     let status: InterfaceStatus = client::request(d, client::AdminRequest::post(&path, body))
         .await?
         .json()
         .await?;
     let word = |b: bool| if b { "up" } else { "down" };
+    let until = for_ms
+        .map(|ms| format!(" (for {}, then restored)", show_ms(ms)))
+        .unwrap_or_default();
     println!(
-        "{device}:{iface}: in {} / out {}{}",
+        "{device}:{iface}: in {} / out {}{}{until}",
         word(status.link.rx_up),
         word(status.link.tx_up),
         describe(&status.impairments)
@@ -195,6 +247,9 @@ pub fn describe(i: &Impairments) -> String {
     }
     if i.rate_kbit > 0 {
         parts.push(format!("rate {}kbit", i.rate_kbit));
+    }
+    if let Some(seed) = i.seed {
+        parts.push(format!("seed {seed}"));
     }
     format!(", impaired: {}", parts.join(", "))
 }

@@ -7,6 +7,7 @@ pub mod device;
 pub mod down;
 pub mod exec;
 pub mod generate;
+pub mod lifecycle;
 pub mod link;
 pub mod show;
 pub mod status;

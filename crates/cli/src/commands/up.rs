@@ -40,6 +40,14 @@ pub async fn run_with_trace(
             return Ok(ExitCode::from(2));
         }
     };
+    let problems = crate::preflight::check_lab(topology, &lab);
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("error: {p}");
+        }
+        eprintln!("nothing was started");
+        return Ok(ExitCode::from(2));
+    }
     if let Some(existing) = LabState::read(run_dir)? {
         let alive: Vec<_> = existing
             .devices
@@ -148,7 +156,13 @@ async fn start_devices(
     start_collector: bool,
 ) -> anyhow::Result<LabState> {
     let mut plan = LoopbackPlan::default();
-    let configs = render(lab, &mut plan, capture_dir);
+    let mut configs = render(lab, &mut plan, capture_dir);
+    let state_dir = run_dir.join("state");
+    std::fs::create_dir_all(&state_dir)
+        .with_context(|| format!("creating {}", state_dir.display()))?;
+    for cfg in &mut configs {
+        cfg.state_dir = Some(state_dir.clone());
+    }
     if let Some(e) = plan.error.take() {
         bail!("allocating loopback ports: {e}");
     }
@@ -174,6 +188,7 @@ async fn start_devices(
         topology: std::fs::canonicalize(topology).unwrap_or_else(|_| topology.to_path_buf()),
         devices: Vec::new(),
         collector: None,
+        bin_dir: bin_dir.map(Path::to_path_buf),
     };
     // The collector first: devices export from their first span on.
     if let Some((listen, reservation)) = collector_port {
@@ -187,6 +202,7 @@ async fn start_devices(
             listen,
             endpoint: format!("http://{listen}"),
             log,
+            stopped: false,
         };
         if let Err(e) = wait_collector(&collector, deadline).await {
             stop_collector(&collector);
@@ -211,6 +227,9 @@ async fn start_devices(
         };
         state.devices.push(DeviceState {
             via: None,
+            started_unix: crate::state::unix_now(),
+            restarts: 0,
+            stopped: false,
             name: cfg.name.clone(),
             kind: cfg.kind.to_string(),
             pid,
@@ -247,7 +266,7 @@ pub fn stop_collector(c: &CollectorState) -> bool {
 }
 
 /// The last `n` lines of a log file (empty if unreadable).
-fn log_tail(path: &Path, n: usize) -> String {
+pub(crate) fn log_tail(path: &Path, n: usize) -> String {
     let log = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = log.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
@@ -265,7 +284,7 @@ fn process_alive(pid: u32) -> bool {
 
 /// Waits until the collector's `/health` answers; fails early (with the end
 /// of its log) if the process dies.
-async fn wait_collector(c: &CollectorState, deadline: Instant) -> anyhow::Result<()> {
+pub(crate) async fn wait_collector(c: &CollectorState, deadline: Instant) -> anyhow::Result<()> {
     loop {
         // Just after the fork the child may not have exec'd yet (its
         // command line is still ours): only a vanished or zombie process
@@ -292,7 +311,7 @@ async fn wait_collector(c: &CollectorState, deadline: Instant) -> anyhow::Result
 
 /// Waits until every device's admin API answers; fails early (with the end
 /// of its log) if a device process dies.
-async fn wait_ready(state: &LabState, timeout: Duration) -> anyhow::Result<()> {
+pub(crate) async fn wait_ready(state: &LabState, timeout: Duration) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
     let http = client::http();
     let mut pending: Vec<_> = state.devices.iter().collect();

@@ -122,6 +122,51 @@ impl DhcpServer {
             .collect()
     }
 
+    /// Bound leases with their time left: what a server persists so that a
+    /// restart keeps its clients' addresses (as ISC dhcpd's and Kea's lease
+    /// files do). Offers are not kept.
+    pub fn bound_leases(&self, now: Instant) -> Vec<(Ipv4Addr, EthernetAddress, Duration)> {
+        self.leases
+            .iter()
+            .filter(|(_, l)| l.bound && l.expires > now)
+            .map(|(ip, l)| (*ip, l.mac, l.expires - now))
+            .collect()
+    }
+
+    /// Restores a bound lease saved by [`bound_leases`](Self::bound_leases)
+    /// before a restart. Refused (false) when the address is outside the
+    /// pool, the time left is zero, or the address is leased to another
+    /// client; a lease is never longer than the configured lease time.
+    pub fn restore_lease(
+        &mut self,
+        now: Instant,
+        ip: Ipv4Addr,
+        mac: EthernetAddress,
+        left: Duration,
+    ) -> bool {
+        if !self.in_pool(ip) || left.is_zero() {
+            return false;
+        }
+        if self
+            .leases
+            .get(&ip)
+            .is_some_and(|l| l.mac != mac && l.expires > now)
+        {
+            return false;
+        }
+        self.leases.retain(|_, l| l.mac != mac);
+        let left = left.min(self.config.lease_time);
+        self.leases.insert(
+            ip,
+            Lease {
+                mac,
+                bound: true,
+                expires: now + left,
+            },
+        );
+        true
+    }
+
     fn server_id(&self) -> Ipv4Addr {
         self.config.interface.address()
     }
@@ -341,6 +386,83 @@ mod tests {
         let mut m = DhcpMessage::client(0x1000 + u32::from(n), mac(n), kind);
         m.options.extend(options);
         m
+    }
+
+    /// A lease saved before a restart and restored after it: the client
+    /// keeps its address, a DISCOVER from it is offered the same one and
+    /// another client never gets it.
+    #[test]
+    fn restored_leases_keep_their_clients_addresses() {
+        let mut before = server((100, 110));
+        let t = Instant::from_secs(10);
+        let offer = before
+            .handle(t, &request(1, DhcpMessageType::Discover, vec![]))
+            .expect("offer")
+            .0;
+        let req = request(
+            1,
+            DhcpMessageType::Request,
+            vec![
+                DhcpOption::RequestedIp(offer.yiaddr),
+                DhcpOption::ServerIdentifier(Ipv4Addr::new(10, 0, 1, 1)),
+            ],
+        );
+        before.handle(t, &req).expect("ack");
+        let saved = before.bound_leases(t + Duration::from_secs(100));
+        assert_eq!(
+            saved,
+            vec![(offer.yiaddr, mac(1), Duration::from_secs(3500))]
+        );
+
+        // The restarted server's clock starts again at zero.
+        let mut after = server((100, 110));
+        let t0 = Instant::ZERO;
+        for (ip, m, left) in &saved {
+            assert!(after.restore_lease(t0, *ip, *m, *left));
+        }
+        let other = after
+            .handle(
+                t0,
+                &request(
+                    2,
+                    DhcpMessageType::Discover,
+                    vec![DhcpOption::RequestedIp(offer.yiaddr)],
+                ),
+            )
+            .expect("offer to another client")
+            .0;
+        assert_ne!(
+            other.yiaddr, offer.yiaddr,
+            "a restored lease is not given away"
+        );
+        let again = after
+            .handle(t0, &request(1, DhcpMessageType::Discover, vec![]))
+            .expect("offer")
+            .0;
+        assert_eq!(again.yiaddr, offer.yiaddr);
+        assert_eq!(after.leases(t0)[0].expires_in, Duration::from_secs(3500));
+        // Outside the pool, expired, or taken by someone else: refused.
+        assert!(!after.restore_lease(
+            t0,
+            Ipv4Addr::new(10, 0, 1, 200),
+            mac(3),
+            Duration::from_secs(9)
+        ));
+        assert!(!after.restore_lease(t0, Ipv4Addr::new(10, 0, 1, 105), mac(3), Duration::ZERO));
+        assert!(!after.restore_lease(t0, offer.yiaddr, mac(3), Duration::from_secs(9)));
+        // Never longer than the lease time.
+        assert!(after.restore_lease(
+            t0,
+            Ipv4Addr::new(10, 0, 1, 106),
+            mac(4),
+            Duration::from_secs(99_999)
+        ));
+        assert!(
+            after
+                .leases(t0)
+                .iter()
+                .all(|l| l.expires_in <= Duration::from_secs(3600))
+        );
     }
 
     #[test]

@@ -233,3 +233,45 @@ fn web_settings_parse_and_belong_to_web_servers_only() {
     assert_eq!(e.field, "devices.sw.idle_timeout_secs");
     assert!(e.message.contains("only web servers"), "{}", e.message);
 }
+
+#[test]
+fn type_errors_name_the_field_path_line_and_column() {
+    let text = SMALL.replace("mtu = 576", "mtu = 100000");
+    let e = err(&text);
+    assert_eq!(e.field, "links[2].mtu", "{e}");
+    assert!(
+        e.message
+            .contains("invalid value: integer `100000`, expected u16"),
+        "{e}"
+    );
+    let at = text.find("100000").expect("value");
+    let line = text[..at].matches('\n').count() + 1;
+    let column = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+    assert_eq!((e.line, e.column), (line, column), "{e}");
+    assert_eq!(
+        e.to_string(),
+        format!("test.toml:{line}:{column}: links[2].mtu: {}", e.message)
+    );
+
+    let e = err(&SMALL.replace(
+        r#"interfaces.eth1 = { address = "10.0.2.1/24" }"#,
+        r#"interfaces.eth1 = { address = "10.0.2.1/24", mtu = "big" }"#,
+    ));
+    assert_eq!(e.field, "devices.r1.interfaces.eth1.mtu", "{e}");
+    assert!(e.line > 0, "{e}");
+    let e = err(&SMALL.replace("kind = \"switch\"\n", ""));
+    assert_eq!(e.field, "devices.sw", "{e}");
+}
+
+#[test]
+fn a_topology_without_devices_is_refused() {
+    for text in ["", "name = \"empty\"\n", "name = \"x\"\nlinks = []\n"] {
+        let e = err(text);
+        assert_eq!((e.line, e.field.as_str()), (0, ""), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("test.toml: the topology has no devices: add a [devices.NAME] table"),
+            "{e}"
+        );
+    }
+}

@@ -226,6 +226,7 @@ fn start_dut(
                 tap: None,
                 dhcp_client: false,
                 dhcp_server: None,
+                impairments: None,
             })
         };
     let routed = dut == Dut::Router;
@@ -270,6 +271,7 @@ fn start_dut(
         dns: None,
         web: None,
         capture_dir: None,
+        state_dir: None,
     };
     let path = dir.join(format!("{}.toml", config.name));
     std::fs::write(&path, toml::to_string(&config)?)?;
