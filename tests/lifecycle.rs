@@ -19,7 +19,10 @@ fn processes_of(dir: &Path) -> Vec<u32> {
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let zombie = stat.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z'));
+            let zombie = stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('Z'));
             let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
             !zombie && String::from_utf8_lossy(&cmd).contains(&needle)
         })
@@ -54,18 +57,32 @@ fn a_killed_router_restarts_and_the_transfer_completes_byte_exact() {
     let lab = LabRun::default_lab();
     assert_eq!(lab.vnet(&["status"]).code, 0, "all up at first");
     let mut server = lab.exec_background("server", &["tcp", "listen", "5001"]);
-    assert!(server.wait_for("listening on", Duration::from_secs(10)).is_some());
-    let client = lab.exec_background("client", &["tcp", "send", "10.0.3.30:5001", "--bytes", "16M"]);
+    assert!(
+        server
+            .wait_for("listening on", Duration::from_secs(10))
+            .is_some()
+    );
+    let client = lab.exec_background(
+        "client",
+        &["tcp", "send", "10.0.3.30:5001", "--bytes", "16M"],
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     while lab.device_counter("server", "tcp_rx") < 200 {
-        assert!(Instant::now() < deadline, "the transfer never started\n{}", lab.logs());
+        assert!(
+            Instant::now() < deadline,
+            "the transfer never started\n{}",
+            lab.logs()
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 
     // A crash: SIGKILL from outside, as `kill -9` would.
     let old_pid = pid_of(&lab, "r2");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(old_pid), nix::sys::signal::Signal::SIGKILL)
-        .expect("kill -9 r2");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(old_pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill -9 r2");
     let deadline = Instant::now() + Duration::from_secs(5);
     let (state, _) = loop {
         let s = device_state(&lab, "r2");
@@ -76,8 +93,15 @@ fn a_killed_router_restarts_and_the_transfer_completes_byte_exact() {
     };
     assert_eq!(state, "exited", "a killed device is reported as exited");
     let during = lab.vnet(&["status"]);
-    assert_eq!(during.code, 3, "status fails while a device is down: {during:?}");
-    assert!(during.stdout.contains("r2 exited; last lines of"), "{}", during.stdout);
+    assert_eq!(
+        during.code, 3,
+        "status fails while a device is down: {during:?}"
+    );
+    assert!(
+        during.stdout.contains("r2 exited; last lines of"),
+        "{}",
+        during.stdout
+    );
 
     let restart = lab.vnet(&["restart", "r2"]);
     assert_eq!(restart.code, 0, "{restart:?}");
@@ -91,18 +115,34 @@ fn a_killed_router_restarts_and_the_transfer_completes_byte_exact() {
     assert_eq!(code, 0, "sender failed: {sent:?}\n{}", lab.logs());
     let (code, received) = server.finish(Duration::from_secs(30));
     assert_eq!(code, 0, "receiver failed: {received:?}");
-    let sent_line = sent.iter().find(|l| l.starts_with("sent ")).expect("sender summary");
-    let recv_line = received.iter().find(|l| l.starts_with("received ")).expect("receiver summary");
-    assert!(recv_line.starts_with("received 16777216 bytes"), "{recv_line}");
+    let sent_line = sent
+        .iter()
+        .find(|l| l.starts_with("sent "))
+        .expect("sender summary");
+    let recv_line = received
+        .iter()
+        .find(|l| l.starts_with("received "))
+        .expect("receiver summary");
+    assert!(
+        recv_line.starts_with("received 16777216 bytes"),
+        "{recv_line}"
+    );
     assert_eq!(field(sent_line, "sha256"), field(recv_line, "sha256"));
     assert_eq!(lab.vnet(&["status"]).code, 0, "all up again");
 
     // `vnet down` leaves nothing behind, even a device started by hand.
     let run_dir = std::fs::canonicalize(lab.dir.path()).expect("run dir");
-    assert!(!processes_of(&run_dir).is_empty(), "the lab's processes are visible");
+    assert!(
+        !processes_of(&run_dir).is_empty(),
+        "the lab's processes are visible"
+    );
     let down = lab.vnet(&["down"]);
     assert_eq!(down.code, 0, "{down:?}");
-    assert_eq!(processes_of(&run_dir), Vec::<u32>::new(), "processes left behind");
+    assert_eq!(
+        processes_of(&run_dir),
+        Vec::<u32>::new(),
+        "processes left behind"
+    );
 }
 
 #[test]
@@ -117,7 +157,10 @@ fn dhcp_leases_survive_a_router_restart_and_a_paused_device_is_told_apart() {
     assert_eq!(start.code, 0, "{start:?}");
     // Straight after the restart, before any renewal: the lease is back.
     let leases = lab.vnet(&["show", "r1", "leases"]);
-    assert!(leases.stdout.contains("10.0.1.100"), "lease lost in the restart: {leases:?}");
+    assert!(
+        leases.stdout.contains("10.0.1.100"),
+        "lease lost in the restart: {leases:?}"
+    );
     assert!(leases.stdout.contains("bound"), "{leases:?}");
     let addr = lab.exec("client", &["ip", "addr"]);
     assert!(addr.stdout.contains("10.0.1.100"), "{addr:?}");
@@ -130,7 +173,10 @@ fn dhcp_leases_survive_a_router_restart_and_a_paused_device_is_told_apart() {
     let started = Instant::now();
     let (state, _) = device_state(&lab, "sw2");
     assert_eq!(state, "paused (SIGSTOP)");
-    assert!(started.elapsed() < Duration::from_secs(3), "status waited for a paused device");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "status waited for a paused device"
+    );
     assert_eq!(lab.vnet(&["status"]).code, 3);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).expect("SIGCONT");
     assert_eq!(device_state(&lab, "sw2").0, "running");

@@ -247,6 +247,16 @@ for d in json.load(sys.stdin):
 check "r1's cable end followed r2 to its new address" moved
 check "vnet --swarm link impair r3:eth0 --clear" sw "$stack" link impair r3:eth0 --clear
 
+echo "--- device lifecycle through the orchestrator"
+check "vnet --swarm stop r2 (scaled to 0)" sw "$stack" stop r2
+check "pings are lost while r2 is stopped" lost
+check "vnet --swarm start r2 (scaled to 1)" sw "$stack" start r2
+check "lab healthy again" wait_healthy "$stack"
+check "pings pass after r2 is back" ping_ok "$stack" 10.0.3.10
+check "vnet --swarm restart r1 (a forced update: new task, new address)" sw "$stack" restart r1
+check "lab healthy after the restart" wait_healthy "$stack"
+check "pings pass after r1's restart" ping_ok "$stack" 10.0.3.10
+
 check "docker stack rm leaves no service, container or network" remove_stack "$stack"
 
 echo "--- chain of 16 routers as a stack"

@@ -272,20 +272,28 @@ pub fn render_offline_override(options: &ComposeOptions) -> String {
     );
     out.push_str("services:\n");
     out.push_str(&format!("  {TRACE_SERVICE}:\n"));
-    out.push_str(&format!("    image: {}\n", options.image));
-    out.push_str(&format!(
-        "    command: [\"/vnet-collector\", \"--listen\", \"0.0.0.0:{OTLP_HTTP_PORT}\"]\n"
-    ));
+    out.push_str(&offline_collector_run(&options.image));
     out.push_str(&format!(
         "    ports:\n      - \"127.0.0.1:{OTLP_HTTP_PORT}:{OTLP_HTTP_PORT}\"\n"
     ));
-    // Any device binary's --health probes GET /health, which the collector answers.
-    out.push_str("    healthcheck:\n");
-    out.push_str(&format!(
-        "      test: [\"CMD\", \"/vnet-host\", \"--health\", \"127.0.0.1:{OTLP_HTTP_PORT}\"]\n"
-    ));
-    out.push_str("      interval: 2s\n      timeout: 2s\n      retries: 30\n");
+    out.push_str(&offline_collector_healthcheck());
     out
+}
+
+/// The `image` and `command` lines of vnet's own trace receiver as the
+/// `jaeger` service (Compose and Swarm offline overrides).
+pub(crate) fn offline_collector_run(image: &str) -> String {
+    format!(
+        "    image: {image}\n    command: [\"/vnet-collector\", \"--listen\", \"0.0.0.0:{OTLP_HTTP_PORT}\"]\n"
+    )
+}
+
+/// Its health check: any device binary's --health probes GET /health,
+/// which the collector answers.
+pub(crate) fn offline_collector_healthcheck() -> String {
+    format!(
+        "    healthcheck:\n      test: [\"CMD\", \"/vnet-host\", \"--health\", \"127.0.0.1:{OTLP_HTTP_PORT}\"]\n      interval: 2s\n      timeout: 2s\n      retries: 30\n"
+    )
 }
 
 /// Finds and parses the `x-vnet` index in a compose file we generated.

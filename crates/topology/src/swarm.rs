@@ -14,6 +14,7 @@
 
 use crate::compose::{
     CONTAINER_ADMIN_PORT, JAEGER_IMAGE, JAEGER_UI_PORT, OTLP_HTTP_PORT, TRACE_SERVICE,
+    offline_collector_healthcheck, offline_collector_run,
 };
 use crate::lab::Lab;
 use crate::orchestrated::{OrchestratedError, binary, render_by_name, spread};
@@ -156,18 +157,11 @@ pub fn render_swarm_offline_override(options: &SwarmOptions) -> String {
     );
     out.push_str("version: \"3.8\"\n\nservices:\n");
     out.push_str(&format!("  {TRACE_SERVICE}:\n"));
-    out.push_str(&format!("    image: {}\n", options.image));
-    out.push_str(&format!(
-        "    command: [\"/vnet-collector\", \"--listen\", \"0.0.0.0:{OTLP_HTTP_PORT}\"]\n"
-    ));
+    out.push_str(&offline_collector_run(&options.image));
     out.push_str(&format!(
         "    labels:\n      {DEVICE_LABEL}: \"{TRACE_SERVICE}\"\n      {KIND_LABEL}: \"collector\"\n      {ADMIN_LABEL}: \"127.0.0.1:{OTLP_HTTP_PORT}\"\n"
     ));
-    out.push_str("    healthcheck:\n");
-    out.push_str(&format!(
-        "      test: [\"CMD\", \"/vnet-host\", \"--health\", \"127.0.0.1:{OTLP_HTTP_PORT}\"]\n"
-    ));
-    out.push_str("      interval: 2s\n      timeout: 2s\n      retries: 30\n");
+    out.push_str(&offline_collector_healthcheck());
     out
 }
 
@@ -203,7 +197,8 @@ mod tests {
         assert!(!text.replace("$$", "").contains('$'), "unescaped $");
         assert_eq!(
             text.matches("endpoint_mode: dnsrr").count(),
-            lab.devices.len()
+            lab.devices.len() + 1,
+            "every device and the collector"
         );
         assert!(
             text.contains("peer = \"sw1:40000\""),

@@ -1,7 +1,7 @@
 //! `vnet gen`: render a topology as a compose file, or generate topologies.
 
 use anyhow::Context;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use vnet_topology::Lab;
@@ -9,6 +9,24 @@ use vnet_topology::chain::chain_topology;
 use vnet_topology::compose::{ComposeOptions, render_compose, render_offline_override};
 use vnet_topology::k8s::{K8sOptions, render_k8s};
 use vnet_topology::swarm::{SwarmOptions, render_swarm, render_swarm_offline_override};
+
+/// What every renderer of a lab takes: the lab, the image, where to write.
+#[derive(Args, Debug, Clone)]
+pub struct RenderArgs {
+    /// Topology file (ignored with --chain).
+    #[arg(default_value = "configs/lab.toml")]
+    topology: PathBuf,
+    /// Instead of a topology file: a chain of N routers between a client and a server.
+    #[arg(long, value_name = "N")]
+    chain: Option<usize>,
+    /// Image holding the device binaries (for Swarm and Kubernetes: present
+    /// on, or pullable by, every node).
+    #[arg(long, default_value = "vnet:latest")]
+    image: String,
+    /// Write here instead of standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
 
 /// What to generate.
 #[derive(Subcommand, Debug)]
@@ -18,15 +36,8 @@ pub enum GenCommand {
     /// configs/lab.toml`, its docker-compose.offline.yml the same with
     /// --offline-override).
     Compose {
-        /// Topology file (ignored with --chain).
-        #[arg(default_value = "configs/lab.toml")]
-        topology: PathBuf,
-        /// Instead of a topology file: a chain of N routers between a client and a server.
-        #[arg(long, value_name = "N")]
-        chain: Option<usize>,
-        /// Image holding the device binaries.
-        #[arg(long, default_value = "vnet:latest")]
-        image: String,
+        #[command(flatten)]
+        lab: RenderArgs,
         /// First three octets of the compose network's /24.
         #[arg(long, default_value = "172.29.0")]
         subnet: String,
@@ -40,24 +51,14 @@ pub enum GenCommand {
         /// `docker compose -f docker-compose.yml -f docker-compose.offline.yml up -d`.
         #[arg(long)]
         offline_override: bool,
-        /// Write here instead of standard output.
-        #[arg(short, long)]
-        output: Option<PathBuf>,
     },
     /// A Docker Swarm stack file: one service per device on an overlay
     /// network, devices reaching each other by name, so the lab spans the
     /// swarm's nodes (deploy with `docker stack deploy -c FILE LAB`, drive
     /// with `vnet --swarm LAB …`).
     Swarm {
-        /// Topology file (ignored with --chain).
-        #[arg(default_value = "configs/lab.toml")]
-        topology: PathBuf,
-        /// Instead of a topology file: a chain of N routers between a client and a server.
-        #[arg(long, value_name = "N")]
-        chain: Option<usize>,
-        /// Image holding the device binaries (present on every node).
-        #[arg(long, default_value = "vnet:latest")]
-        image: String,
+        #[command(flatten)]
+        lab: RenderArgs,
         /// Spread the devices over these nodes (hostnames, comma-separated)
         /// in blocks of neighbours, so few cables cross between nodes.
         #[arg(long, value_delimiter = ',', value_name = "NODE,NODE,…")]
@@ -67,23 +68,13 @@ pub enum GenCommand {
         /// `docker stack deploy -c FILE -c OVERRIDE LAB`.
         #[arg(long)]
         offline_override: bool,
-        /// Write here instead of standard output.
-        #[arg(short, long)]
-        output: Option<PathBuf>,
     },
     /// Kubernetes manifests (`kubectl apply -f FILE`): a Namespace, per
     /// device a ConfigMap, a Deployment and a headless Service, the trace
     /// collector and NetworkPolicies; drive the lab with `vnet --k8s NS …`.
     K8s {
-        /// Topology file (ignored with --chain).
-        #[arg(default_value = "configs/lab.toml")]
-        topology: PathBuf,
-        /// Instead of a topology file: a chain of N routers between a client and a server.
-        #[arg(long, value_name = "N")]
-        chain: Option<usize>,
-        /// Image holding the device binaries (pullable by, or loaded into, every node).
-        #[arg(long, default_value = "vnet:latest")]
-        image: String,
+        #[command(flatten)]
+        lab: RenderArgs,
         /// Namespace of the lab (default: the lab's name).
         #[arg(long)]
         namespace: Option<String>,
@@ -95,9 +86,6 @@ pub enum GenCommand {
         /// `vnet --k8s NS trace …` then reads it).
         #[arg(long)]
         offline_collector: bool,
-        /// Write here instead of standard output.
-        #[arg(short, long)]
-        output: Option<PathBuf>,
     },
     /// A topology file: `vnet gen topology --chain 16 > chain16.toml`.
     Topology {
@@ -136,15 +124,11 @@ fn subnet_prefix(text: &str) -> anyhow::Result<[u8; 3]> {
     }
 }
 
-/// The lab of a topology file, or of a generated chain of `chain`
-/// routers, with the command line that names it; `Err(code)` after
-/// printing a topology error.
-fn load_lab(
-    verb: &str,
-    topology: &Path,
-    chain: Option<usize>,
-) -> anyhow::Result<Result<(Lab, String), ExitCode>> {
-    Ok(match chain {
+/// The lab `args` names (a topology file, or a generated chain), with the
+/// command line that names it; `Err(code)` after printing what is wrong.
+fn load_lab(verb: &str, args: &RenderArgs) -> anyhow::Result<Result<(Lab, String), ExitCode>> {
+    let topology = &args.topology;
+    Ok(match args.chain {
         Some(n) => {
             let text = chain_topology(n).map_err(|e| anyhow::anyhow!(e))?;
             let lab = Lab::parse(Path::new(&format!("chain{n}.toml")), &text)?;
@@ -168,69 +152,28 @@ fn load_lab(
 
 /// Runs a generator.
 pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
-    match what {
-        GenCommand::K8s {
-            topology,
-            chain,
-            image,
-            namespace,
-            spread,
-            offline_collector,
-            output,
-        } => {
-            let (lab, generated_by) = match load_lab("k8s", &topology, chain)? {
-                Ok(found) => found,
-                Err(code) => return Ok(code),
-            };
-            let options = K8sOptions {
-                image,
-                namespace,
-                spread,
-                offline_collector,
-                generated_by,
-            };
-            emit(&render_k8s(&lab, &options)?, output.as_deref())?;
-        }
-        GenCommand::Swarm {
-            topology,
-            chain,
-            image,
-            spread,
-            offline_override,
-            output,
-        } => {
-            let (lab, generated_by) = match load_lab("swarm", &topology, chain)? {
-                Ok(found) => found,
-                Err(code) => return Ok(code),
-            };
-            let options = SwarmOptions {
-                image,
-                spread,
-                generated_by,
-            };
-            let mut text = render_swarm(&lab, &options)?;
-            if offline_override {
-                text = render_swarm_offline_override(&options);
-            }
-            emit(&text, output.as_deref())?;
-        }
+    let (verb, args) = match &what {
         GenCommand::Topology { chain, output } => {
-            let text = chain_topology(chain).map_err(|e| anyhow::anyhow!(e))?;
+            let text = chain_topology(*chain).map_err(|e| anyhow::anyhow!(e))?;
             emit(&text, output.as_deref())?;
+            return Ok(ExitCode::SUCCESS);
         }
+        GenCommand::Compose { lab, .. } => ("compose", lab.clone()),
+        GenCommand::Swarm { lab, .. } => ("swarm", lab.clone()),
+        GenCommand::K8s { lab, .. } => ("k8s", lab.clone()),
+    };
+    let (lab, generated_by) = match load_lab(verb, &args)? {
+        Ok(found) => found,
+        Err(code) => return Ok(code),
+    };
+    let image = args.image.clone();
+    let text = match what {
         GenCommand::Compose {
-            topology,
-            chain,
-            image,
             subnet,
             admin_port_base,
             offline_override,
-            output,
+            ..
         } => {
-            let (lab, generated_by) = match load_lab("compose", &topology, chain)? {
-                Ok(found) => found,
-                Err(code) => return Ok(code),
-            };
             let options = ComposeOptions {
                 image,
                 subnet_prefix: subnet_prefix(&subnet)?,
@@ -238,12 +181,47 @@ pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
                 generated_by,
             };
             // Rendered in both cases: the override belongs to a valid lab.
-            let mut text = render_compose(&lab, &options).map_err(|e| anyhow::anyhow!(e))?;
+            let text = render_compose(&lab, &options).map_err(|e| anyhow::anyhow!(e))?;
             if offline_override {
-                text = render_offline_override(&options);
+                render_offline_override(&options)
+            } else {
+                text
             }
-            emit(&text, output.as_deref())?;
         }
-    }
+        GenCommand::Swarm {
+            spread,
+            offline_override,
+            ..
+        } => {
+            let options = SwarmOptions {
+                image,
+                spread,
+                generated_by,
+            };
+            let text = render_swarm(&lab, &options)?;
+            if offline_override {
+                render_swarm_offline_override(&options)
+            } else {
+                text
+            }
+        }
+        GenCommand::K8s {
+            namespace,
+            spread,
+            offline_collector,
+            ..
+        } => {
+            let options = K8sOptions {
+                image,
+                namespace,
+                spread,
+                offline_collector,
+                generated_by,
+            };
+            render_k8s(&lab, &options)?
+        }
+        GenCommand::Topology { .. } => unreachable!("handled above"),
+    };
+    emit(&text, args.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -85,22 +85,10 @@ pub fn orchestrated_commands(
         StateSource::Swarm(stack) => {
             let service = format!("{stack}_{device}");
             match verb {
-                Verb::Stop => vec![v(&[
-                    "docker",
-                    "service",
-                    "scale",
-                    "--detach",
-                    &format!("{service}=0"),
-                ])],
-                Verb::Start => vec![v(&[
-                    "docker",
-                    "service",
-                    "scale",
-                    "--detach",
-                    &format!("{service}=1"),
-                ])],
+                Verb::Stop => vec![v(&["docker", "service", "scale", &format!("{service}=0")])],
+                Verb::Start => vec![v(&["docker", "service", "scale", &format!("{service}=1")])],
                 Verb::Restart => vec![v(&[
-                    "docker", "service", "update", "--detach", "--force", &service,
+                    "docker", "service", "update", "--quiet", "--force", &service,
                 ])],
                 Verb::Kill => {
                     let container = swarm_container(stack, device)?;
@@ -315,15 +303,15 @@ mod tests {
         let swarm = StateSource::Swarm("lab".into());
         assert_eq!(
             joined(&swarm, Verb::Stop),
-            ["docker service scale --detach lab_r2=0"]
+            ["docker service scale lab_r2=0"]
         );
         assert_eq!(
             joined(&swarm, Verb::Start),
-            ["docker service scale --detach lab_r2=1"]
+            ["docker service scale lab_r2=1"]
         );
         assert_eq!(
             joined(&swarm, Verb::Restart),
-            ["docker service update --detach --force lab_r2"]
+            ["docker service update --quiet --force lab_r2"]
         );
         let k8s = StateSource::Kubernetes("lab".into());
         assert_eq!(

@@ -118,7 +118,7 @@ fn duration_ms(text: &str) -> Result<u64, String> {
 
 /// `5s`, `1500ms`.
 fn show_ms(ms: u64) -> String {
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
