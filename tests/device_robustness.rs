@@ -65,6 +65,7 @@ fn start_with_env(
         name: "dut".into(),
         kind,
         admin,
+        admin_token_file: None,
         interfaces: peers
             .iter()
             .enumerate()

@@ -111,6 +111,9 @@ async fn request_http(d: &DeviceState, r: AdminRequest<'_>) -> anyhow::Result<Ad
     if let Some(t) = r.timeout {
         builder = builder.timeout(t);
     }
+    if let Some(token) = &d.token {
+        builder = builder.bearer_auth(token);
+    }
     let response = builder.send().await.with_context(|| {
         format!(
             "{}: admin API at {} does not answer (is the lab up? try `vnet status`)",

@@ -131,6 +131,7 @@ fn device_state(
         started_unix: 0,
         restarts: 0,
         stopped: false,
+        token: None,
     }
 }
 

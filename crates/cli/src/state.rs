@@ -42,6 +42,10 @@ pub struct DeviceState {
     /// Stopped on purpose with `vnet stop` (not a crash).
     #[serde(default)]
     pub stopped: bool,
+    /// The lab's admin token, read from `<run-dir>/admin.token` (never
+    /// stored in the state file).
+    #[serde(skip)]
+    pub token: Option<String>,
 }
 
 /// The trace collector `vnet up` started next to the devices.
@@ -109,10 +113,16 @@ impl LabState {
         }
     }
 
-    /// Reads the state or explains how to start a lab.
+    /// Reads the state (with the admin token) or explains how to start a lab.
     pub fn require(run_dir: &Path) -> anyhow::Result<LabState> {
         match LabState::read(run_dir)? {
-            Some(state) => Ok(state),
+            Some(mut state) => {
+                let token = read_admin_token(run_dir)?;
+                for d in &mut state.devices {
+                    d.token = token.clone();
+                }
+                Ok(state)
+            }
             None => bail!(
                 "no lab is running from {} (no state.json); start one with `vnet up`, or pass --run-dir",
                 run_dir.display()
@@ -195,6 +205,7 @@ impl StateSource {
                             started_unix: 0,
                             restarts: 0,
                             stopped: false,
+                            token: None,
                         })
                         .collect(),
                     // The compose lab's collector is a container; `vnet trace`
@@ -220,4 +231,48 @@ pub fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// The admin token file of a run directory.
+pub fn admin_token_path(run_dir: &Path) -> PathBuf {
+    run_dir.join("admin.token")
+}
+
+/// Creates a fresh random admin token in `<run-dir>/admin.token`, readable
+/// by the lab's owner only, and makes the run directory private (0700):
+/// configs, logs, captures and the token are the owner's.
+pub fn write_admin_token(run_dir: &Path) -> anyhow::Result<PathBuf> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::set_permissions(run_dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("making {} private", run_dir.display()))?;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("no randomness for the admin token: {e}"))?;
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let path = admin_token_path(run_dir);
+    let _ = std::fs::remove_file(&path);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    writeln!(file, "{token}").with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// The token of a lab started by `vnet up` (None for labs started before
+/// tokens existed).
+fn read_admin_token(run_dir: &Path) -> anyhow::Result<Option<String>> {
+    match std::fs::read_to_string(admin_token_path(run_dir)) {
+        Ok(text) => Ok(Some(text.trim().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| {
+            format!(
+                "reading {} (only the lab's owner may drive it)",
+                admin_token_path(run_dir).display()
+            )
+        }),
+    }
 }

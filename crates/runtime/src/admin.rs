@@ -98,6 +98,7 @@ pub(crate) async fn serve<D: Device>(
     listener: tokio::net::TcpListener,
     handle: DeviceHandle<D>,
     exec: Option<ExecFn<D>>,
+    token: Option<String>,
     shutdown: CancellationToken,
 ) {
     let generations = (0..handle.shared.ports.len())
@@ -119,6 +120,15 @@ pub(crate) async fn serve<D: Device>(
         .route("/capture/{iface}", get(capture_stream::<D>))
         .route("/exec", post(run_exec::<D>))
         .with_state(state);
+    let app = match token {
+        Some(token) => {
+            let token = Arc::new(token);
+            app.layer(axum::middleware::from_fn(move |request, next| {
+                crate::admin_auth::require_token(Arc::clone(&token), request, next)
+            }))
+        }
+        None => app,
+    };
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await;

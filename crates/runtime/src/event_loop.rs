@@ -61,6 +61,10 @@ pub async fn run<D: Device>(
         }
         ports.push(Arc::new(end));
     }
+    let token = match &config.admin_token_file {
+        Some(path) => Some(crate::admin_auth::read_token(path)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.admin)
         .await
         .with_context(|| format!("binding the admin API on {}", config.admin))?;
@@ -110,7 +114,13 @@ pub async fn run<D: Device>(
             }
         }));
     }
-    let server = tokio::spawn(admin::serve(listener, handle, spec.exec, shutdown.clone()));
+    let server = tokio::spawn(admin::serve(
+        listener,
+        handle,
+        spec.exec,
+        token,
+        shutdown.clone(),
+    ));
     tracing::info!(
         device = %shared.config.name,
         kind = %shared.config.kind,

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 mod admin;
+pub mod admin_auth;
 pub mod api;
 mod capture;
 mod clock;

@@ -28,8 +28,10 @@ pub struct ArpConfig {
     pub queue_per_neighbor: usize,
     /// Packets queued over all neighbours. Default 64; overflow drops the oldest.
     pub queue_total: usize,
-    /// Maximum number of entries. Default 1024; when full, the reachable
-    /// entry closest to expiry is evicted.
+    /// Maximum number of entries. Default 1024. When full, ARP traffic we
+    /// receive creates no entry; our own traffic to a new neighbour may
+    /// evict an entry that is not in use (see [`ArpCache::enqueue`]), never
+    /// a reachable entry our traffic used within `entry_lifetime`.
     pub capacity: usize,
 }
 
@@ -124,6 +126,34 @@ impl fmt::Display for State {
 struct Neighbor {
     state: State,
     queue: VecDeque<Pending>,
+    /// When a packet of ours (originated or forwarded) last went to, or
+    /// was queued for, this neighbour; `None` if it never did (the entry
+    /// was created from a request we received).
+    last_used: Option<Instant>,
+}
+
+/// What [`ArpCache::learn`] did with the sender of an ARP packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Learned {
+    /// An existing entry was updated (RFC 826 merge flag set).
+    Updated,
+    /// A new entry was created.
+    Created,
+    /// No entry existed and the packet did not qualify for one.
+    Unsolicited,
+    /// The packet qualified for a new entry but the table is full.
+    TableFull,
+    /// The entry is static: ARP traffic never changes it.
+    Static,
+}
+
+/// Result of [`ArpCache::learn`].
+#[derive(Debug)]
+pub(crate) struct LearnOutcome {
+    /// What happened to the entry.
+    pub learned: Learned,
+    /// The packets that were waiting for the sender, now sendable.
+    pub queue: VecDeque<Pending>,
 }
 
 /// Result of [`ArpCache::enqueue`].
@@ -133,6 +163,8 @@ pub(crate) struct Enqueued {
     pub send_request: bool,
     /// Packets dropped (older queued ones, or the new one if refused).
     pub dropped: u64,
+    /// The packet was refused because the table is full of entries in use.
+    pub table_full: bool,
 }
 
 /// Timer work found by [`ArpCache::poll`].
@@ -172,18 +204,31 @@ impl ArpCache {
         }
     }
 
-    /// The hardware address of `ip` on `port`, if reachable or static.
+    /// The hardware address of `ip` on `port`, if reachable or static, for
+    /// a packet we are about to send: a hit marks the entry as used by our
+    /// own traffic, which protects it from eviction (see
+    /// [`ArpCache::enqueue`]).
     pub(crate) fn lookup(
-        &self,
+        &mut self,
         now: Instant,
         port: usize,
         ip: Ipv4Addr,
     ) -> Option<EthernetAddress> {
-        match self.map.get(&(port, ip))?.state {
-            State::Reachable { mac, expires } if now < expires => Some(mac),
-            State::Static { mac } => Some(mac),
-            _ => None,
-        }
+        let n = self.map.get_mut(&(port, ip))?;
+        let mac = match n.state {
+            State::Reachable { mac, expires } if now < expires => mac,
+            State::Static { mac } => mac,
+            _ => return None,
+        };
+        n.last_used = Some(now);
+        Some(mac)
+    }
+
+    /// Whether an entry is live: incomplete, static, or reachable and not
+    /// yet expired (expiry is lazy, an expired entry may linger until
+    /// [`ArpCache::poll`]).
+    fn is_live(now: Instant, n: &Neighbor) -> bool {
+        !matches!(n.state, State::Reachable { expires, .. } if now >= expires)
     }
 
     /// Number of packets waiting over all neighbours.
@@ -191,16 +236,32 @@ impl ArpCache {
         self.queued
     }
 
-    /// Makes room for one entry; false if every entry is incomplete or static.
-    fn make_room(&mut self) -> bool {
+    /// Makes room for one entry needed by our own traffic; false if no
+    /// entry may be evicted.
+    ///
+    /// Only a reachable entry that is not in use can go, in this order:
+    /// expired entries, entries our traffic never used (learned from
+    /// requests we received), then the least recently used by our traffic.
+    /// A reachable entry our traffic used within `entry_lifetime` (the
+    /// reachable time, RFC 1122 §2.3.2.1), an incomplete entry (a
+    /// resolution under way, with our packets queued) and a static entry
+    /// are never evicted.
+    fn make_room(&mut self, now: Instant) -> bool {
         if self.map.len() < self.cfg.capacity {
             return true;
         }
+        let lifetime = self.cfg.entry_lifetime;
         let victim = self
             .map
             .iter()
-            .filter_map(|(k, n)| match n.state {
-                State::Reachable { expires, .. } => Some((expires, *k)),
+            .filter_map(|(k, n)| match (n.state, n.last_used) {
+                (State::Reachable { expires, .. }, _) if now >= expires => Some(((0, expires), *k)),
+                (State::Reachable { expires, .. }, None) => Some(((1, expires), *k)),
+                (State::Reachable { .. }, Some(used))
+                    if now.saturating_duration_since(used) >= lifetime =>
+                {
+                    Some(((2, used), *k))
+                }
                 _ => None,
             })
             .min();
@@ -234,7 +295,10 @@ impl ArpCache {
     }
 
     /// Queues `frame` until `ip` on `port` is resolved, starting a
-    /// resolution if none is under way (RFC 1122 §2.3.2.2).
+    /// resolution if none is under way (RFC 1122 §2.3.2.2). The entry is
+    /// marked as used by our traffic. With the table full, an entry not in
+    /// use is evicted to make room (see `make_room`); if there is none, the
+    /// packet is dropped.
     pub(crate) fn enqueue(
         &mut self,
         now: Instant,
@@ -250,8 +314,9 @@ impl ArpCache {
             Some(n) => matches!(n.state, State::Reachable { expires, .. } if now >= expires),
         };
         if needs_new {
-            if !self.map.contains_key(&key) && !self.make_room() {
+            if !self.map.contains_key(&key) && !self.make_room(now) {
                 out.dropped = 1;
+                out.table_full = true;
                 return out;
             }
             let new = State::Incomplete {
@@ -261,6 +326,7 @@ impl ArpCache {
             let n = self.map.entry(key).or_insert(Neighbor {
                 state: new,
                 queue: VecDeque::new(),
+                last_used: None,
             });
             let old = n.state;
             n.state = new;
@@ -273,8 +339,14 @@ impl ArpCache {
             out.send_request = true;
         }
         if self.cfg.queue_per_neighbor == 0 || self.cfg.queue_total == 0 {
+            if let Some(n) = self.map.get_mut(&key) {
+                n.last_used = Some(now);
+            }
             out.dropped += 1;
             return out;
+        }
+        if let Some(n) = self.map.get_mut(&key) {
+            n.last_used = Some(now);
         }
         let per = self.cfg.queue_per_neighbor;
         if let Some(n) = self.map.get_mut(&key)
@@ -299,11 +371,25 @@ impl ArpCache {
         out
     }
 
-    /// Records `ip` ↔ `mac` on `port` (RFC 826 "merge" step).
+    /// Records `ip` ↔ `mac` on `port`: the RFC 826 "merge" step.
     ///
-    /// An existing entry is updated; a new one is created only when
-    /// `create` (the packet was addressed to us). Static entries never
-    /// change. Returns the packets that were waiting, now sendable.
+    /// RFC 826, "Packet Reception": "If the pair <protocol type, sender
+    /// protocol address> is already in my translation table, update the
+    /// sender hardware address field of the entry with the new information
+    /// in the packet and set Merge_flag to true. [...] If Merge_flag is
+    /// false, add the triplet <protocol type, sender protocol address,
+    /// sender hardware address> to the translation table" — and that second
+    /// step only happens once "I am the target protocol address".
+    ///
+    /// So a live entry (incomplete, or reachable and not expired) is
+    /// updated by any valid ARP packet from its owner; this is also how the
+    /// reply to one of our requests completes an incomplete entry. A new
+    /// entry is created only when `create` (the caller passes true for a
+    /// request whose target is our address: RFC 1122 §2.3.2.1 warns that
+    /// caching unsolicited traffic lets others fill and poison the cache),
+    /// and only if there is room: received ARP traffic never evicts
+    /// anything, so a flood cannot push out the neighbours we talk to.
+    /// Static entries never change.
     pub(crate) fn learn(
         &mut self,
         now: Instant,
@@ -311,16 +397,28 @@ impl ArpCache {
         ip: Ipv4Addr,
         mac: EthernetAddress,
         create: bool,
-    ) -> VecDeque<Pending> {
+    ) -> LearnOutcome {
         let key = (port, ip);
         let new = State::Reachable {
             mac,
             expires: now + self.cfg.entry_lifetime,
         };
-        if let Some(n) = self.map.get_mut(&key) {
+        let outcome = |learned| LearnOutcome {
+            learned,
+            queue: VecDeque::new(),
+        };
+        if let Some(n) = self.map.get_mut(&key)
+            && (Self::is_live(now, n) || create)
+        {
+            // An expired entry revived by a request for us counts as new.
+            let learned = if Self::is_live(now, n) {
+                Learned::Updated
+            } else {
+                Learned::Created
+            };
             let old = n.state;
             match old {
-                State::Static { .. } => return VecDeque::new(),
+                State::Static { .. } => return outcome(Learned::Static),
                 State::Reachable { mac: m, expires } if m == mac && now < expires => {
                     n.state = new;
                 }
@@ -331,19 +429,26 @@ impl ArpCache {
             }
             let q = core::mem::take(&mut n.queue);
             self.queued -= q.len();
-            return q;
+            return LearnOutcome { learned, queue: q };
         }
-        if create && self.make_room() {
-            self.map.insert(
-                key,
-                Neighbor {
-                    state: new,
-                    queue: VecDeque::new(),
-                },
-            );
-            log_change(port, ip, None, Some(&new));
+        if !create {
+            return outcome(Learned::Unsolicited);
         }
-        VecDeque::new()
+        // An expired entry of the same key was replaced above; any other
+        // new entry needs a free slot.
+        if self.map.len() >= self.cfg.capacity {
+            return outcome(Learned::TableFull);
+        }
+        self.map.insert(
+            key,
+            Neighbor {
+                state: new,
+                queue: VecDeque::new(),
+                last_used: None,
+            },
+        );
+        log_change(port, ip, None, Some(&new));
+        outcome(Learned::Created)
     }
 
     /// Adds a static entry (never expires, never overwritten by ARP
@@ -365,13 +470,15 @@ impl ArpCache {
                 q
             }
             None => {
-                // Static entries are never evicted, but do count against the bound.
-                self.make_room();
+                // Static entries are never evicted, but do count against
+                // the bound; the operator's entry is added even when full.
+                self.make_room(Instant::ZERO);
                 self.map.insert(
                     (port, ip),
                     Neighbor {
                         state: new,
                         queue: VecDeque::new(),
+                        last_used: None,
                     },
                 );
                 log_change(port, ip, None, Some(&new));
@@ -508,7 +615,7 @@ mod tests {
         assert!(c.enqueue(t0, 0, IP, &[1], None).send_request);
         assert!(!c.enqueue(t0, 0, IP, &[2], None).send_request);
         assert_eq!(c.lookup(t0, 0, IP), None);
-        let q = c.learn(t0, 0, IP, MAC, false);
+        let q = c.learn(t0, 0, IP, MAC, false).queue;
         assert_eq!(q.iter().map(|p| p.frame[0]).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(c.queued(), 0);
         assert_eq!(c.lookup(t0, 0, IP), Some(MAC));
@@ -557,7 +664,7 @@ mod tests {
         assert_eq!(c.enqueue(t0, 0, other, &[4], None).dropped, 0);
         assert_eq!(c.enqueue(t0, 0, other, &[5], None).dropped, 1); // total bound: oldest (2) goes
         assert_eq!(c.queued(), 3);
-        let q = c.learn(t0, 0, IP, MAC, false);
+        let q = c.learn(t0, 0, IP, MAC, false).queue;
         assert_eq!(q.iter().map(|p| p.frame[0]).collect::<Vec<_>>(), vec![3]);
     }
 
@@ -573,20 +680,23 @@ mod tests {
         c.learn(t0, 0, IP, EthernetAddress([2, 9, 9, 9, 9, 9]), true);
         assert_eq!(c.lookup(Instant::from_secs(1_000_000), 0, IP), Some(MAC));
         c.learn(t0, 0, Ipv4Addr::new(10, 0, 0, 5), MAC, true);
-        c.learn(
+        // Full: received ARP traffic never evicts, the new entry is refused.
+        let out = c.learn(
             Instant::from_secs(1),
             0,
             Ipv4Addr::new(10, 0, 0, 6),
             MAC,
             true,
         );
+        assert_eq!(out.learned, Learned::TableFull);
         assert_eq!(c.len(), 2);
         assert_eq!(
-            c.lookup(Instant::from_secs(1), 0, Ipv4Addr::new(10, 0, 0, 6)),
+            c.lookup(Instant::from_secs(1), 0, Ipv4Addr::new(10, 0, 0, 5)),
             Some(MAC)
         );
         // Not addressed to us and unknown: not created.
-        c.learn(t0, 0, Ipv4Addr::new(10, 0, 0, 7), MAC, false);
+        let out = c.learn(t0, 0, Ipv4Addr::new(10, 0, 0, 7), MAC, false);
+        assert_eq!(out.learned, Learned::Unsolicited);
         assert!(
             c.entries(t0)
                 .iter()
@@ -603,5 +713,100 @@ mod tests {
                 .dropped,
             1
         );
+    }
+
+    fn ip(n: u8) -> Ipv4Addr {
+        Ipv4Addr::new(10, 0, 0, n)
+    }
+
+    /// Whether 10.0.0.`n` has an entry, without marking it used.
+    fn has(c: &ArpCache, now: Instant, n: u8) -> bool {
+        c.entries(now).iter().any(|e| e.ip == ip(n))
+    }
+
+    /// RFC 826 merge: a live entry is updated by any packet of its owner,
+    /// an unknown sender is only created when `create`.
+    #[test]
+    fn merge_updates_existing_only_creates_when_asked() {
+        let mut c = ArpCache::new(ArpConfig::default());
+        let t0 = Instant::ZERO;
+        let other = EthernetAddress([2, 0, 0, 0, 0, 9]);
+        assert_eq!(c.learn(t0, 0, IP, MAC, false).learned, Learned::Unsolicited);
+        assert_eq!(c.len(), 0);
+        assert_eq!(c.learn(t0, 0, IP, MAC, true).learned, Learned::Created);
+        let t1 = Instant::from_secs(50);
+        assert_eq!(c.learn(t1, 0, IP, other, false).learned, Learned::Updated);
+        assert_eq!(c.lookup(Instant::from_secs(100), 0, IP), Some(other));
+        // An expired entry is not refreshed by unsolicited traffic.
+        let late = Instant::from_secs(200);
+        assert_eq!(
+            c.learn(late, 0, IP, MAC, false).learned,
+            Learned::Unsolicited
+        );
+        assert_eq!(c.lookup(late, 0, IP), None);
+        // A reply to our request completes the incomplete entry.
+        c.enqueue(late, 0, ip(3), &[7], None);
+        let out = c.learn(late, 0, ip(3), MAC, false);
+        assert_eq!(out.learned, Learned::Updated);
+        assert_eq!(out.queue.len(), 1);
+    }
+
+    /// Received ARP never evicts; our own traffic evicts only entries not
+    /// in use: never-used ones first, never one used within its lifetime.
+    #[test]
+    fn eviction_spares_entries_in_use() {
+        let mut c = ArpCache::new(ArpConfig {
+            capacity: 3,
+            ..ArpConfig::default()
+        });
+        let t0 = Instant::ZERO;
+        // Neighbour 2 is resolved by our traffic and used.
+        c.enqueue(t0, 0, ip(2), &[1], None);
+        c.learn(t0, 0, ip(2), MAC, false);
+        // Two entries learned from requests for us, never used by us.
+        c.learn(t0, 0, ip(3), MAC, true);
+        c.learn(Instant::from_secs(1), 0, ip(4), MAC, true);
+        let t = Instant::from_secs(10);
+        assert_eq!(c.lookup(t, 0, ip(2)), Some(MAC));
+        assert_eq!(c.learn(t, 0, ip(5), MAC, true).learned, Learned::TableFull);
+        // Our traffic to a new neighbour evicts the oldest never-used entry.
+        let r = c.enqueue(t, 0, ip(6), &[2], None);
+        assert!(r.send_request && !r.table_full);
+        assert!(!has(&c, t, 3));
+        assert!(has(&c, t, 4), "checked without marking it used");
+        let r = c.enqueue(t, 0, ip(7), &[3], None);
+        assert!(r.send_request);
+        assert!(!has(&c, t, 4));
+        // Now: 2 (reachable, used), 6 and 7 (incomplete): nothing can go.
+        let r = c.enqueue(t, 0, ip(8), &[4], None);
+        assert!(r.table_full);
+        assert_eq!(r.dropped, 1);
+        assert_eq!(c.lookup(t, 0, ip(2)), Some(MAC));
+    }
+
+    /// An entry whose last use is older than its lifetime is evictable,
+    /// least recently used first.
+    #[test]
+    fn eviction_takes_least_recently_used() {
+        let lifetime = Duration::from_secs(60);
+        let mut c = ArpCache::new(ArpConfig {
+            capacity: 2,
+            entry_lifetime: lifetime,
+            ..ArpConfig::default()
+        });
+        for (n, at) in [(2, 0), (3, 1)] {
+            let t = Instant::from_secs(at);
+            c.enqueue(t, 0, ip(n), &[n], None);
+            c.learn(t, 0, ip(n), MAC, false);
+        }
+        // Both refreshed by their owners (merge) but not used since.
+        let t = Instant::from_secs(59);
+        c.learn(t, 0, ip(2), MAC, false);
+        c.learn(t, 0, ip(3), MAC, false);
+        assert!(c.enqueue(t, 0, ip(4), &[4], None).table_full);
+        let t = Instant::from_secs(61);
+        assert!(c.enqueue(t, 0, ip(4), &[4], None).send_request);
+        assert!(!has(&c, t, 2));
+        assert!(has(&c, t, 3));
     }
 }

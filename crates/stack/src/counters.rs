@@ -72,6 +72,18 @@ pub struct StackCounters {
     pub arp_resolution_failed: u64,
     /// Packets dropped from, or refused by, the queue of packets awaiting resolution.
     pub arp_queue_dropped: u64,
+    /// ARP packets whose sender protocol address is not a unicast address
+    /// of the receiving interface's subnet (off-link, the subnet's network
+    /// or broadcast address, multicast, limited broadcast): nothing learned,
+    /// no reply (RFC 1122 §2.3.2.1).
+    pub arp_ignored_offlink: u64,
+    /// ARP packets from a sender not in the cache that did not qualify for
+    /// a new entry (a reply we did not ask for, a gratuitous ARP, a request
+    /// for another target): not cached (RFC 826 merge rule).
+    pub arp_ignored_unsolicited: u64,
+    /// New ARP entries not created, or resolutions not started, because
+    /// the table was full of entries that may not be evicted.
+    pub arp_table_full: u64,
 
     // --- ICMP (RFC 792) ---------------------------------------------------
     /// ICMP messages received for local delivery.
@@ -130,8 +142,19 @@ pub struct StackCounters {
     pub tcp_rst_sent: u64,
     /// Acceptable resets received.
     pub tcp_rst_rx: u64,
-    /// SYNs dropped because the listener's backlog was full.
+    /// SYNs that found the listener's backlog full (answered with a SYN
+    /// cookie, or dropped when cookies are off), and ACKs with a valid
+    /// cookie dropped because the accept queue was full (Linux
+    /// `ListenOverflows`).
     pub tcp_backlog_full: u64,
+    /// SYN-ACKs sent with a SYN cookie because the backlog was full
+    /// (RFC 4987 §3.6; Linux `SyncookiesSent`).
+    pub tcp_syncookies_sent: u64,
+    /// Connections created from a valid SYN cookie (`SyncookiesRecv`).
+    pub tcp_syncookies_ok: u64,
+    /// ACKs checked as a SYN cookie that failed (bad hash or too old);
+    /// answered with a reset (`SyncookiesFailed`).
+    pub tcp_syncookies_failed: u64,
     /// SYNs dropped because the socket table was full.
     pub tcp_socket_limit: u64,
     /// Segments queued out of order.

@@ -334,7 +334,10 @@ fn data_retries_exhausted_times_out() {
 
 #[test]
 fn listen_backlog_full_drops_syns() {
-    let mut sim = pair();
+    // Without SYN cookies (they answer an overflow instead: tcp_syncookies.rs).
+    let mut b = config(2);
+    b.tcp.syn_cookies = false;
+    let mut sim = pair_with(config(1), b);
     let l = sim.nodes[B].tcp_listen(80, 2).unwrap();
     let clients: Vec<TcpHandle> = (0..4)
         .map(|_| {

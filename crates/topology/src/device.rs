@@ -82,6 +82,11 @@ pub struct DeviceConfig {
     /// Address of the admin API (HTTP + JSON). Loopback by default.
     #[serde(default = "default_admin")]
     pub admin: SocketAddr,
+    /// A file holding the lab's admin token: when set, every admin request
+    /// but `GET /health` must carry `Authorization: Bearer TOKEN` (`vnet up`
+    /// writes `<run-dir>/admin.token`, readable by the lab's owner only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_token_file: Option<PathBuf>,
     /// Interfaces, each wired to one cable, in port order.
     #[serde(default)]
     pub interfaces: Vec<InterfaceConfig>,

@@ -113,6 +113,7 @@ pub fn render(
             kind: device.kind,
             lab: Some(lab.name.clone()),
             admin: plan.admin(di, device),
+            admin_token_file: None,
             interfaces,
             gateway: device.gateway,
             nameservers: device.nameservers.clone(),

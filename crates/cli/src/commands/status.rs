@@ -315,6 +315,7 @@ async fn orchestrated_collector_line(swarm: Option<&str>, k8s: Option<&str>) -> 
         started_unix: 0,
         restarts: 0,
         stopped: false,
+        token: None,
     };
     match client::get_json::<vnet_collector::store::StoreStats>(&collector, "/api/stats").await {
         Ok(s) => (

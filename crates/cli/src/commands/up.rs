@@ -160,8 +160,10 @@ async fn start_devices(
     let state_dir = run_dir.join("state");
     std::fs::create_dir_all(&state_dir)
         .with_context(|| format!("creating {}", state_dir.display()))?;
+    let token_file = crate::state::write_admin_token(run_dir)?;
     for cfg in &mut configs {
         cfg.state_dir = Some(state_dir.clone());
+        cfg.admin_token_file = Some(token_file.clone());
     }
     if let Some(e) = plan.error.take() {
         bail!("allocating loopback ports: {e}");
@@ -230,6 +232,7 @@ async fn start_devices(
             started_unix: crate::state::unix_now(),
             restarts: 0,
             stopped: false,
+            token: None,
             name: cfg.name.clone(),
             kind: cfg.kind.to_string(),
             pid,

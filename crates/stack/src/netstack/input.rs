@@ -2,11 +2,13 @@
 //! IPv4 header validation (RFC 791 §3.1, RFC 1812 §5.2.2).
 
 use super::NetStack;
+use crate::arp::Learned;
 use crate::time::Instant;
 use crate::transmit::{Transmit, trace_event};
 use std::net::Ipv4Addr;
 use vnet_wire::arp::{ArpOperation, ArpPacket, ArpRepr, PACKET_LEN as ARP_LEN};
 use vnet_wire::ethernet::{self, EtherType, EthernetAddress, EthernetFrame, EthernetRepr};
+use vnet_wire::ip::Ipv4Cidr;
 use vnet_wire::ipv4::Ipv4Packet;
 use vnet_wire::trace::Direction;
 
@@ -86,6 +88,26 @@ impl NetStack {
     }
 
     /// RFC 826 "Packet Reception", with RFC 1122 §2.3.2 refinements.
+    ///
+    /// What the sender of a packet may do to the cache:
+    /// * it must be a unicast address of the receiving interface's subnet
+    ///   (not its network or broadcast address, not one of ours, not
+    ///   `0.0.0.0`): RFC 1122 §2.3.2.1 notes that a cache must be protected
+    ///   from "ARP packets [that] could be used to flood the cache", and a
+    ///   neighbour outside the subnet is never a next hop we resolve
+    ///   (RFC 1122 §3.3.1.1: only on-link destinations and gateways are);
+    ///   anything else is counted in `arp_ignored_offlink`;
+    /// * RFC 826 merge rule ([`crate::arp::ArpCache::learn`]): an existing
+    ///   entry is updated by any valid packet of its owner; a new entry is
+    ///   created only by a request whose target is our address (the sender
+    ///   is about to talk to us). A reply to one of our requests finds its
+    ///   incomplete entry and completes it. Unsolicited replies, gratuitous
+    ///   ARP and requests for other targets create nothing
+    ///   (`arp_ignored_unsolicited`), and a full table creates nothing
+    ///   either (`arp_table_full`): received ARP never evicts an entry.
+    ///
+    /// A request for our address is answered whatever its sender (RFC 826:
+    /// "?Am I the target protocol address? Yes: [...] send the packet").
     fn arp_input(&mut self, now: Instant, port: usize, tx: &mut dyn Transmit, payload: &[u8]) {
         self.counters.arp_rx += 1;
         let repr = match ArpPacket::new_checked(payload).and_then(|p| ArpRepr::parse(&p)) {
@@ -96,18 +118,23 @@ impl NetStack {
             }
         };
         let our_mac = self.interfaces[port].mac;
-        let our_ip = self.address_of(port);
+        let Some(cidr) = self.interfaces[port].address else {
+            return; // no address: nothing to learn, nothing to answer
+        };
+        let our_ip = cidr.address();
         let (spa, sha) = (repr.source_protocol_addr, repr.source_hardware_addr);
         if sha == our_mac || !sha.is_unicast() {
             return; // our own frame looped back, or a bogus sender
         }
-        let targeted = our_ip.is_some_and(|ip| ip == repr.target_protocol_addr);
-        if Some(spa) == our_ip {
+        let tpa = repr.target_protocol_addr;
+        let targeted = tpa == our_ip;
+        if spa == our_ip {
             tracing::warn!(port, ip = %spa, mac = %sha, "ARP: another station claims our address");
-        } else if !spa.is_unspecified() {
-            // "Merge" the sender: update an existing entry, create one only
-            // if the packet is addressed to us.
-            let queue = self.arp.learn(now, port, spa, sha, targeted);
+        } else if spa.is_unspecified() || self.is_our_address(spa) {
+            // An RFC 5227 probe, or our address on another interface:
+            // nothing to learn.
+        } else if !Self::arp_sender_on_link(cidr, spa) {
+            self.counters.arp_ignored_offlink += 1;
             trace_event!(
                 tx,
                 now,
@@ -116,24 +143,54 @@ impl NetStack {
                 "arp",
                 Some(Direction::In),
                 format!(
-                    "{:?} from {spa} ({sha}) for {}: {} the sender, {} queued frame(s) released",
+                    "{:?} from {spa} ({sha}) for {tpa}: sender not on {}, not learned",
                     repr.operation,
-                    repr.target_protocol_addr,
-                    if targeted { "learned" } else { "refreshed" },
-                    queue.len()
+                    cidr.network()
                 ),
                 [
                     ("arp.spa", spa.to_string()),
                     ("arp.sha", sha.to_string()),
-                    ("arp.tpa", repr.target_protocol_addr.to_string())
+                    ("arp.tpa", tpa.to_string())
                 ]
             );
-            self.flush_pending(port, sha, queue, tx);
+        } else {
+            let create = targeted && repr.operation == ArpOperation::Request;
+            let out = self.arp.learn(now, port, spa, sha, create);
+            let what = match out.learned {
+                Learned::Updated => "refreshed",
+                Learned::Created => "learned",
+                Learned::Static => "static entry kept",
+                Learned::Unsolicited => {
+                    self.counters.arp_ignored_unsolicited += 1;
+                    "unsolicited, not learned"
+                }
+                Learned::TableFull => {
+                    self.counters.arp_table_full += 1;
+                    "table full, not learned"
+                }
+            };
+            trace_event!(
+                tx,
+                now,
+                "arp.in",
+                "L2",
+                "arp",
+                Some(Direction::In),
+                format!(
+                    "{:?} from {spa} ({sha}) for {tpa}: {what} the sender, {} queued frame(s) released",
+                    repr.operation,
+                    out.queue.len()
+                ),
+                [
+                    ("arp.spa", spa.to_string()),
+                    ("arp.sha", sha.to_string()),
+                    ("arp.tpa", tpa.to_string())
+                ]
+            );
+            self.flush_pending(port, sha, out.queue, tx);
         }
-        if targeted
-            && repr.operation == ArpOperation::Request
-            && let Some(ip) = our_ip
-        {
+        if targeted && repr.operation == ArpOperation::Request {
+            let ip = our_ip;
             let reply = ArpRepr {
                 operation: ArpOperation::Reply,
                 source_hardware_addr: our_mac,
@@ -154,6 +211,18 @@ impl NetStack {
             self.send_arp(port, sha, &reply, tx);
             self.counters.arp_replies_sent += 1;
         }
+    }
+
+    /// Whether `spa` may have an ARP entry on an interface with address
+    /// `cidr`: a unicast address of its subnet, neither the network nor the
+    /// directed broadcast address (except on /31 links, RFC 3021), nor a
+    /// martian (RFC 1122 §3.2.1.3).
+    fn arp_sender_on_link(cidr: Ipv4Cidr, spa: Ipv4Addr) -> bool {
+        cidr.contains(spa)
+            && !spa.is_unspecified()
+            && !is_martian_source(spa)
+            && !(cidr.prefix_len() < 31
+                && (spa == cidr.broadcast() || spa == cidr.network().address()))
     }
 
     /// Sends `repr` in a frame to `dst` out of `port` (no allocation).

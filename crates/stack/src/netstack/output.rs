@@ -213,6 +213,7 @@ impl NetStack {
                     [("ip.next_hop", next_hop.to_string())]
                 );
                 self.counters.arp_queue_dropped += r.dropped;
+                self.counters.arp_table_full += u64::from(r.table_full);
                 if r.send_request {
                     self.send_arp_request(port, next_hop, tx);
                 }

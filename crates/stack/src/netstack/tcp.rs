@@ -97,11 +97,13 @@ impl NetStack {
         }
         let local = SocketAddrV4::new(dst, repr.dst_port);
         let remote = SocketAddrV4::new(src, repr.src_port);
-        let mss = if repr.flags.contains(TcpFlags::SYN) && repr.ack.is_none() {
-            self.tcp_mss_for(src)
-        } else {
-            0
-        };
+        // A SYN, or an ACK that may carry a SYN cookie, can create a
+        // connection, which needs the MSS we announce.
+        let opens = (repr.flags.contains(TcpFlags::SYN) && repr.ack.is_none())
+            || (repr.ack.is_some()
+                && !repr.flags.intersects(TcpFlags::SYN | TcpFlags::RST)
+                && self.tcp.needs_our_mss(local, remote));
+        let mss = if opens { self.tcp_mss_for(src) } else { 0 };
         tracing::trace!(%remote, %local, seg = %repr, "TCP in");
         if tx.trace().is_some() {
             let flags = flag_names(repr.flags);
@@ -242,9 +244,11 @@ impl NetStack {
     /// Passive OPEN (RFC 9293 §3.10.1): listens on `port` on every address.
     /// At most `backlog` connections (bounded by
     /// [`crate::TcpConfig::max_backlog`]) wait to be accepted, handshakes
-    /// in progress included; further SYNs are dropped and counted
-    /// (`tcp_backlog_full`). Errors: [`StackError::PortInUse`] (also for
-    /// port 0), [`StackError::TooManySockets`].
+    /// in progress included; further SYNs are counted (`tcp_backlog_full`)
+    /// and answered statelessly with a SYN cookie (RFC 4987 §3.6,
+    /// `tcp_syncookies_*`), or dropped if [`crate::TcpConfig::syn_cookies`]
+    /// is off. Errors: [`StackError::PortInUse`] (also for port 0),
+    /// [`StackError::TooManySockets`].
     pub fn tcp_listen(&mut self, port: u16, backlog: usize) -> Result<TcpHandle, StackError> {
         self.tcp.listen(port, backlog)
     }

@@ -22,6 +22,11 @@ pub struct TcpConfig {
     /// Largest listen backlog accepted by `tcp_listen` (Linux `somaxconn`
     /// is 4096; a smaller default keeps memory bounded). Default 128.
     pub max_backlog: usize,
+    /// Answer SYNs that find a listener's backlog full with a SYN cookie
+    /// instead of dropping them (RFC 4987 §3.6; Linux `tcp_syncookies` =
+    /// 1, cookies only on overflow). Connections completed from a cookie
+    /// run without window scaling and timestamps. Default true.
+    pub syn_cookies: bool,
     /// Maximum Segment Lifetime; TIME-WAIT lasts 2·MSL (RFC 9293 §3.4.2
     /// uses 2 minutes; Linux's TIME-WAIT is 60 s, i.e. MSL = 30 s).
     /// Default 30 s.
@@ -72,6 +77,7 @@ impl Default for TcpConfig {
             send_buffer: 256 * 1024,
             recv_buffer: 256 * 1024,
             max_backlog: 128,
+            syn_cookies: true,
             msl: Duration::from_secs(30),
             max_retries: 15,
             syn_retries: 6,

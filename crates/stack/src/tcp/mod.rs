@@ -9,6 +9,7 @@
 //! * `rtt`, `congestion` — RFC 6298 and RFC 5681 / RFC 6582 (NewReno);
 //! * `send_buf`, `recv_buf` — bounded buffers and the out-of-order queue;
 //! * `isn`, `siphash` — RFC 6528 initial sequence numbers;
+//! * `syncookie` — SYN cookies (RFC 4987 §3.6) for a full backlog;
 //! * `table` — listeners, connections, demultiplexing, backlog, reaping.
 //!
 //! The public API lives on [`crate::NetStack`] (`tcp_listen`,
@@ -44,6 +45,15 @@
 //!   (checked against the reference vectors and `std`'s SipHasher) rather
 //!   than a dependency. Ephemeral ports start at a keyed offset (RFC 6056
 //!   §3.3.3).
+//! * **SYN cookies** (RFC 4987 §3.6, as Linux with `tcp_syncookies` = 1):
+//!   a SYN that finds the backlog full gets a SYN-ACK whose ISN is a
+//!   cookie (layout in `syncookie.rs`), no state is kept; an ACK that
+//!   matches no connection within 128 s of an overflow is checked as a
+//!   cookie and, if valid, becomes an established connection with the MSS
+//!   it encodes, but without window scaling or timestamps (the basic
+//!   scheme cannot remember them). Invalid ones get a reset. Half-open
+//!   entries created while the backlog had room keep their usual SYN-ACK
+//!   retransmissions ([`TcpConfig::syn_retries`]).
 //! * **RFC 5961** challenge ACKs for in-window RSTs and any SYN in a
 //!   synchronized state (not rate limited).
 //! * **Closing** with unread data sends a RST (RFC 1122 §4.2.2.13), so does
@@ -67,6 +77,7 @@ mod send_buf;
 pub mod seq;
 mod siphash;
 pub mod state;
+mod syncookie;
 pub(crate) mod table;
 mod tcb;
 mod timer_index;

@@ -6,7 +6,8 @@
 
 use super::isn::port_offset;
 use super::state::{History, TcpState};
-use super::tcb::{Ctx, Segment, Tcb};
+use super::syncookie;
+use super::tcb::{Ctx, MIN_MSS, Segment, Tcb};
 use super::timer_index::TimerIndex;
 use super::{TcpConfig, TcpError, TcpHandle, TcpInfo};
 use crate::counters::StackCounters;
@@ -32,6 +33,10 @@ pub(crate) struct Listener {
     ready: VecDeque<Handle>,
     waker: Option<Waker>,
     history: History,
+    /// When the backlog last overflowed (a SYN cookie was sent): ACKs that
+    /// match no connection are checked as cookies until
+    /// [`syncookie::VALID_SECS`] later (Linux `tcp_synq_no_recent_overflow`).
+    last_overflow: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -105,6 +110,7 @@ impl TcpSockets {
             ready: VecDeque::new(),
             waker: None,
             history,
+            last_overflow: None,
         }))?;
         self.listeners.insert(port, h);
         Ok(TcpHandle(h))
@@ -330,7 +336,7 @@ impl TcpSockets {
             return;
         }
         if let Some(&lh) = self.listeners.get(&local.port()) {
-            self.listener_input(now, counters, lh, local, remote, repr, our_mss);
+            self.listener_input(now, counters, lh, (local, remote), repr, payload, our_mss);
             return;
         }
         counters.tcp_no_socket += 1;
@@ -358,36 +364,54 @@ impl TcpSockets {
         });
     }
 
+    /// Whether a segment from `remote` to `local` would need the MSS we
+    /// announce: it matches no connection, so a listener may turn it into
+    /// one (a SYN, or an ACK carrying a SYN cookie).
+    pub(crate) fn needs_our_mss(&self, local: SocketAddrV4, remote: SocketAddrV4) -> bool {
+        !self.conns.contains_key(&(local, remote)) && self.listeners.contains_key(&local.port())
+    }
+
     /// RFC 9293 §3.10.7.2, LISTEN: RSTs are ignored, anything with ACK is
-    /// reset, a SYN creates a SYN-RECEIVED child if the backlog has room
-    /// (otherwise it is dropped and counted, like Linux without SYN cookies).
+    /// reset (unless it carries a valid SYN cookie), a SYN creates a
+    /// SYN-RECEIVED child if the backlog has room; otherwise it is answered
+    /// with a SYN cookie ([`TcpConfig::syn_cookies`]) or dropped, and
+    /// counted either way.
     #[allow(clippy::too_many_arguments)]
     fn listener_input(
         &mut self,
         now: Instant,
         counters: &mut StackCounters,
         lh: Handle,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
+        (local, remote): (SocketAddrV4, SocketAddrV4),
         repr: &TcpRepr,
+        payload: &[u8],
         our_mss: u16,
     ) {
         if repr.flags.contains(TcpFlags::RST) {
             return;
         }
         if repr.ack.is_some() {
-            self.reset_reply(local, remote, repr);
+            if !repr.flags.contains(TcpFlags::SYN) && self.cookie_expected(now, lh) {
+                self.cookie_ack(now, counters, lh, (local, remote), repr, payload, our_mss);
+            } else {
+                self.reset_reply(local, remote, repr);
+            }
             return;
         }
         if !repr.flags.contains(TcpFlags::SYN) {
             return;
         }
-        let Some(Entry::Listener(l)) = self.slab.get(lh) else {
+        let Some(Entry::Listener(l)) = self.slab.get_mut(lh) else {
             return;
         };
         if l.pending.len() + l.ready.len() >= l.backlog {
             counters.tcp_backlog_full += 1;
-            tracing::debug!(port = l.port, %remote, "TCP listen backlog full, SYN dropped");
+            if self.cfg.syn_cookies {
+                l.last_overflow = Some(now);
+                self.cookie_syn_ack(now, counters, local, remote, repr, our_mss);
+            } else {
+                tracing::debug!(port = l.port, %remote, "TCP listen backlog full, SYN dropped");
+            }
             return;
         }
         if self.slab.is_full() {
@@ -405,6 +429,115 @@ impl TcpSockets {
         if let Some(Entry::Listener(l)) = self.slab.get_mut(lh) {
             l.pending.push(h);
         }
+    }
+
+    /// Whether an ACK reaching listener `lh` may carry a SYN cookie: cookies
+    /// are on and one was sent recently enough to be still valid.
+    fn cookie_expected(&self, now: Instant, lh: Handle) -> bool {
+        let Some(Entry::Listener(l)) = self.slab.get(lh) else {
+            return false;
+        };
+        self.cfg.syn_cookies
+            && l.last_overflow.is_some_and(|t| {
+                now.saturating_duration_since(t) <= Duration::from_secs(syncookie::VALID_SECS)
+            })
+    }
+
+    /// Answers a SYN that found the backlog full with
+    /// `<SEQ=cookie><ACK=SEG.SEQ+1><CTL=SYN,ACK>`, keeping no state. The
+    /// SYN-ACK carries our MSS and the unscaled window, but no Window Scale
+    /// or Timestamps option: the cookie cannot remember them, so neither
+    /// side uses them (RFC 7323 §1.3, §3.2).
+    fn cookie_syn_ack(
+        &mut self,
+        now: Instant,
+        counters: &mut StackCounters,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        syn: &TcpRepr,
+        our_mss: u16,
+    ) {
+        let cookie = syncookie::make(&self.cfg.isn_secret, now, local, remote, syn.seq, syn.mss);
+        let mut repr = TcpRepr::new(
+            local.port(),
+            remote.port(),
+            cookie,
+            TcpFlags::SYN | TcpFlags::ACK,
+        );
+        repr.ack = Some(syn.seq.wrapping_add(1));
+        repr.window = self.cfg.recv_buffer.min(65_535) as u16;
+        repr.mss = Some(our_mss.max(MIN_MSS as u16));
+        counters.tcp_syncookies_sent += 1;
+        tracing::debug!(%local, %remote, cookie, "TCP listen backlog full, SYN cookie sent");
+        self.out.push(Segment {
+            local,
+            remote,
+            repr,
+            payload: Vec::new(),
+            trace: self.trace_now,
+        });
+    }
+
+    /// An ACK at a listener that recently sent SYN cookies (RFC 4987
+    /// §3.6): if `SEG.ACK − 1` is a valid cookie for this 4-tuple and
+    /// client ISN `SEG.SEQ − 1`, the connection is created as if its
+    /// SYN-ACK had been sent, and the ACK (with any data or FIN) completes
+    /// the handshake; an invalid cookie is an unacceptable ACK in LISTEN
+    /// and gets `<SEQ=SEG.ACK><CTL=RST>` (RFC 9293 §3.10.7.2). A valid
+    /// cookie meeting a full accept queue is dropped (the client
+    /// retransmits, as Linux).
+    #[allow(clippy::too_many_arguments)]
+    fn cookie_ack(
+        &mut self,
+        now: Instant,
+        counters: &mut StackCounters,
+        lh: Handle,
+        (local, remote): (SocketAddrV4, SocketAddrV4),
+        repr: &TcpRepr,
+        payload: &[u8],
+        our_mss: u16,
+    ) {
+        let Some(ack) = repr.ack else {
+            return;
+        };
+        let client_isn = repr.seq.wrapping_sub(1);
+        let cookie = ack.wrapping_sub(1);
+        let Some(mss) =
+            syncookie::check(&self.cfg.isn_secret, now, local, remote, client_isn, cookie)
+        else {
+            counters.tcp_syncookies_failed += 1;
+            tracing::debug!(%local, %remote, cookie, "TCP SYN cookie invalid");
+            self.reset_reply(local, remote, repr);
+            return;
+        };
+        let Some(Entry::Listener(l)) = self.slab.get(lh) else {
+            return;
+        };
+        if l.ready.len() >= l.backlog {
+            counters.tcp_backlog_full += 1;
+            return;
+        }
+        if self.slab.is_full() {
+            counters.tcp_socket_limit += 1;
+            return;
+        }
+        let mut ctx = self.ctx(now, counters);
+        let tcb = Tcb::from_cookie(&mut ctx, local, remote, our_mss, repr, cookie, mss, lh);
+        let Ok(h) = self.slab.insert(Entry::Conn(Box::new(tcb))) else {
+            return;
+        };
+        counters.tcp_syncookies_ok += 1;
+        self.conns.insert((local, remote), h);
+        self.ref_port(local.port());
+        if let Some(Entry::Listener(l)) = self.slab.get_mut(lh) {
+            l.pending.push(h);
+        }
+        // The ACK itself completes the handshake (SYN-RECEIVED →
+        // ESTABLISHED) and delivers its data; `settle` moves the child to
+        // the accept queue.
+        let _ = self.with_conn(now, counters, TcpHandle(h), |t, ctx| {
+            t.on_segment(ctx, repr, payload)
+        });
     }
 
     /// An ICMP error quoting a segment from `local` to `remote`; returns

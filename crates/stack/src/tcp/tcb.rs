@@ -321,6 +321,56 @@ impl Tcb {
         t
     }
 
+    /// A passive connection rebuilt from a valid SYN cookie (RFC 4987
+    /// §3.6) when the handshake's final ACK `ack_seg` arrives: in
+    /// SYN-RECEIVED as if `<SEQ=cookie><ACK=SEG.SEQ><CTL=SYN,ACK>` had been
+    /// sent by this TCB, so that processing `ack_seg` completes the
+    /// handshake. The peer's SYN is known only through the cookie: the
+    /// sender MSS is the one it encodes (capped by ours); window scaling
+    /// and timestamps are off, as the cookie SYN-ACK offered neither
+    /// (windows are raw 16-bit values both ways).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_cookie(
+        ctx: &mut Ctx<'_>,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        our_mss: u16,
+        ack_seg: &TcpRepr,
+        cookie: u32,
+        cookie_mss: u16,
+        parent: Handle,
+    ) -> Self {
+        let mut t = Tcb::new(ctx.cfg, ctx.now, local, remote, our_mss, TcpState::Listen);
+        t.trace = ctx.trace;
+        t.passive = true;
+        t.parent = Some(parent);
+        let iss = SeqNumber(cookie);
+        t.iss = iss;
+        t.snd_una = iss;
+        t.snd_nxt = iss + 1;
+        t.snd_max = iss + 1;
+        t.snd_wl2 = iss;
+        t.retx_high = iss;
+        t.cc = Congestion::new(DEFAULT_MSS, iss, ctx.cfg.send_buffer.saturating_mul(4));
+        t.irs = SeqNumber(ack_seg.seq.wrapping_sub(1));
+        t.rcv_nxt = t.irs + 1;
+        // The window the cookie SYN-ACK offered (unscaled).
+        t.rcv_adv = t.rcv_nxt + t.rx.capacity().min(65_535);
+        t.last_ack_sent = t.rcv_nxt;
+        t.ts_enabled = false;
+        t.offer_wscale = false;
+        t.snd_wscale = 0;
+        t.rcv_wscale = 0;
+        t.mss = usize::from(cookie_mss)
+            .min(usize::from(t.our_mss))
+            .max(MIN_MSS);
+        t.snd_wnd = usize::from(ack_seg.window);
+        t.max_snd_wnd = t.snd_wnd;
+        t.snd_wl1 = t.irs;
+        t.set_state(ctx, TcpState::SynReceived);
+        t
+    }
+
     /// Applies the options of the peer's SYN: MSS (RFC 9293 §3.7.1) and
     /// Window Scale (RFC 7323 §2.2: scaling is used only if both sides sent
     /// the option; a shift above 14 is taken as 14, §2.3).

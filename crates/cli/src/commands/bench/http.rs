@@ -133,7 +133,7 @@ impl HttpMode {
 /// Runs `httpload` on h1 and returns its rate (its summary line printed
 /// unless `quiet`).
 async fn vnet_httpload(
-    h1: SocketAddr,
+    h1: &crate::state::DeviceState,
     requests: u64,
     mode: HttpMode,
     quiet: bool,
@@ -199,7 +199,7 @@ async fn http_bench_vnet(
     }
     let measured = async {
         let state = crate::state::LabState::require(&run_dir)?;
-        let h1 = state.device("h1")?.admin;
+        let h1 = state.device("h1")?;
         // Warm-up: ARP, the first connections, page cache.
         vnet_httpload(h1, 100.min(requests), HttpMode::KeepAlive(1), true).await?;
         let mut rates = [0.0; 3];

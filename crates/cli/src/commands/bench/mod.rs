@@ -239,6 +239,7 @@ fn start_dut(
             DeviceKind::Switch
         },
         admin,
+        admin_token_file: None,
         interfaces: vec![
             iface(
                 "eth0",
@@ -542,19 +543,19 @@ interfaces.eth0 = { address = "10.9.2.10/24" }
 
 /// Runs an app on a device and returns its output lines and exit code.
 pub(super) async fn exec_lines(
-    admin: SocketAddr,
+    device: &crate::state::DeviceState,
     argv: &[&str],
 ) -> anyhow::Result<(i32, Vec<String>)> {
     use futures_util::StreamExt;
     let request = vnet_runtime::api::ExecRequest {
         argv: argv.iter().map(|a| a.to_string()).collect(),
     };
-    let response = crate::client::http()
-        .post(crate::client::url(admin, "/exec"))
-        .json(&request)
-        .send()
+    let request = crate::client::AdminRequest::post("/exec", Some(serde_json::to_value(request)?));
+    let reply = crate::client::request(device, request.streaming())
+        .await?
+        .check()
         .await?;
-    let mut body = response.bytes_stream();
+    let mut body = reply.body;
     let mut pending = Vec::new();
     let mut lines = Vec::new();
     while let Some(chunk) = body.next().await {
@@ -593,11 +594,10 @@ async fn tcp_goodput(bytes: &str) -> anyhow::Result<ExitCode> {
         bail!("the benchmark lab did not start");
     }
     let state = crate::state::LabState::require(&run_dir)?;
-    let admin = |name: &str| state.device(name).map(|d| d.admin);
-    let (h1, h2) = (admin("h1")?, admin("h2")?);
-    let listen = tokio::spawn(async move { exec_lines(h2, &["tcp", "listen", "5001"]).await });
+    let (h1, h2) = (state.device("h1")?.clone(), state.device("h2")?.clone());
+    let listen = tokio::spawn(async move { exec_lines(&h2, &["tcp", "listen", "5001"]).await });
     tokio::time::sleep(Duration::from_millis(300)).await; // let the listener bind
-    let sent = exec_lines(h1, &["tcp", "send", "10.9.2.10:5001", "--bytes", bytes]).await;
+    let sent = exec_lines(&h1, &["tcp", "send", "10.9.2.10:5001", "--bytes", bytes]).await;
     let received = listen.await?;
     crate::commands::down::run(&run_dir).await?;
     let _ = std::fs::remove_dir_all(&dir);
