@@ -94,3 +94,62 @@ fn only_the_token_holder_may_use_the_admin_api() {
     let down = lab.vnet(&["link", "down", "r2:eth1"]);
     assert_eq!(down.code, 0, "{down:?}");
 }
+
+#[test]
+fn exec_never_writes_files_on_the_device_side() {
+    let lab = LabRun::up(&repo_path("configs/lab.toml"));
+    // Through the CLI: the file appears, written by the CLI as the caller.
+    let wanted = lab.dir.path().join("style.css");
+    let run = lab.exec(
+        "client",
+        &[
+            "fetch",
+            "http://www.example.com/style.css",
+            "-o",
+            wanted.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let served = std::fs::read(repo_path("configs/www/style.css")).expect("served");
+    assert_eq!(std::fs::read(&wanted).expect("written by the CLI"), served);
+
+    // Straight at the admin API (as the token holder): the device answers
+    // with the bytes and writes nothing itself.
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(lab.dir.path().join("state.json")).expect("state"),
+    )
+    .expect("json");
+    let client = state["devices"]
+        .as_array()
+        .and_then(|a| a.iter().find(|d| d["name"] == "client"))
+        .expect("client");
+    let admin: SocketAddr = client["admin"]
+        .as_str()
+        .expect("admin")
+        .parse()
+        .expect("addr");
+    let token = std::fs::read_to_string(lab.dir.path().join("admin.token")).expect("token");
+    let target = lab.dir.path().join("device-side.css");
+    let body = format!(
+        "{{\"argv\":[\"fetch\",\"http://www.example.com/style.css\",\"-o\",\"{}\"]}}",
+        target.display()
+    );
+    let mut s = TcpStream::connect_timeout(&admin, Duration::from_secs(2)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "POST /exec HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        token.trim(),
+        body.len()
+    )
+    .expect("write");
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.contains("device-side.css"),
+        "the file comes back: {answer}"
+    );
+    assert!(!target.exists(), "the device wrote {}", target.display());
+}

@@ -168,6 +168,17 @@ pub enum ExecEvent {
     Out(String),
     /// A line of standard error.
     Err(String),
+    /// A file the application produced (`fetch -o`, `browse -o`): sent
+    /// back for the CLI to write as the calling user, never written on the
+    /// device's side. `name` is the path the user gave (for `browse`, that
+    /// directory joined with the resource's mirrored path); `data` is the
+    /// content in standard base64 (RFC 4648 §4).
+    File {
+        /// Path as requested.
+        name: String,
+        /// Base64 content.
+        data: String,
+    },
     /// The application finished with this exit code (last event).
     Exit(i32),
 }

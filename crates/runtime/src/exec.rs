@@ -38,6 +38,19 @@ impl ExecOutput {
             .map_err(|_| Disconnected)
     }
 
+    /// Sends a file back to the client (see [`ExecEvent::File`]).
+    pub async fn file(&self, name: impl Into<String>, bytes: &[u8]) -> Result<(), Disconnected> {
+        use base64::Engine as _;
+        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+        self.tx
+            .send(ExecEvent::File {
+                name: name.into(),
+                data,
+            })
+            .await
+            .map_err(|_| Disconnected)
+    }
+
     /// Resolves when the client has gone away.
     pub async fn closed(&self) {
         self.tx.closed().await

@@ -293,3 +293,53 @@ fn cookie_mss_is_the_largest_table_entry_not_above_the_clients() {
         cases.len() as u64
     );
 }
+
+#[test]
+fn lost_cookie_ack_is_recovered_by_the_first_data_segment() {
+    let mut sim = pair();
+    let l = sim.nodes[B].tcp_listen(80, 2).unwrap();
+    flood(&mut sim, 0..3);
+    let src = SocketAddrV4::new(A_IP, 42000);
+    inject(&mut sim, src, syn(9000, Some(1460)));
+    sim.run_for(ms(10));
+    let cookie = from_b_to(&sim, 42000)[0].seq;
+    // The pure ACK was lost; the request that followed it arrives.
+    let mut f = to_b(
+        src,
+        ack(9001, cookie.wrapping_add(1)),
+        b"GET / HTTP/1.0\r\n\r\n",
+    );
+    sim.with(B, |s, now, tx| s.receive(now, 0, &mut f, tx));
+    let srv = sim.nodes[B].tcp_accept(l).expect("accepted via a cookie");
+    let mut got = Vec::new();
+    recv_all(&mut sim, B, srv, &mut got);
+    assert_eq!(got, b"GET / HTTP/1.0\r\n\r\n");
+    assert_eq!(sim.nodes[B].counters().tcp_syncookies_ok, 1);
+}
+
+#[test]
+fn valid_cookie_meeting_a_full_accept_queue_is_dropped() {
+    let mut sim = pair();
+    let l = sim.nodes[B].tcp_listen(80, 1).unwrap();
+    flood(&mut sim, 0..2);
+    let mut complete = |sim: &mut Sim, port: u16| {
+        let src = SocketAddrV4::new(A_IP, port);
+        inject(sim, src, syn(100, Some(1460)));
+        sim.run_for(ms(10));
+        let cookie = from_b_to(sim, port)[0].seq;
+        inject(sim, src, ack(101, cookie.wrapping_add(1)));
+    };
+    complete(&mut sim, 43000);
+    let full = sim.nodes[B].counters().tcp_backlog_full;
+    let sockets = sim.nodes[B].tcp_socket_count();
+    // The application has not accepted the first one: the second valid
+    // cookie is dropped (Linux `ListenOverflows`), no state is kept.
+    complete(&mut sim, 43001);
+    let cnt = sim.nodes[B].counters();
+    assert_eq!(cnt.tcp_syncookies_ok, 1);
+    assert_eq!(cnt.tcp_syncookies_failed, 0);
+    assert_eq!(cnt.tcp_backlog_full, full + 2, "its SYN and its ACK");
+    assert_eq!(sim.nodes[B].tcp_socket_count(), sockets);
+    assert!(sim.nodes[B].tcp_accept(l).is_some());
+    assert_eq!(sim.nodes[B].tcp_accept(l), None);
+}

@@ -17,6 +17,8 @@ pub async fn run(
 ) -> anyhow::Result<ExitCode> {
     let state = source.require()?;
     let d = state.device(device)?;
+    let target = super::exec_files::target(&argv);
+    let mut failed_files = false;
     let request =
         client::AdminRequest::post("/exec", Some(serde_json::to_value(ExecRequest { argv })?));
     let reply = client::request(d, request.streaming())
@@ -47,6 +49,13 @@ pub async fn run(
                 ExecEvent::Err(text) => {
                     let _ = writeln!(stderr.lock(), "{text}");
                 }
+                ExecEvent::File { name, data } => {
+                    if let Err(e) = super::exec_files::write(target.as_ref(), &name, &data) {
+                        let _ = writeln!(stderr.lock(), "vnet exec: {e:#}");
+                        failed_files = true;
+                    }
+                }
+                ExecEvent::Exit(code) if failed_files && code == 0 => return Ok(ExitCode::FAILURE),
                 ExecEvent::Exit(code) => return Ok(ExitCode::from(code.clamp(0, 255) as u8)),
             }
         }

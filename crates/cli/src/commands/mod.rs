@@ -6,6 +6,7 @@ pub mod capture;
 pub mod device;
 pub mod down;
 pub mod exec;
+pub mod exec_files;
 pub mod generate;
 pub mod lifecycle;
 pub mod link;

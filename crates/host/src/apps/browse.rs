@@ -79,7 +79,8 @@ impl Resolver for HostResolver {
 struct BrowseArgs {
     /// URL, e.g. http://www.example.com/ (http only: vnet has no TLS).
     url: String,
-    /// Save every resource under this directory.
+    /// Save every resource under this directory (written by the `vnet`
+    /// CLI on your side, as you; the device writes nothing).
     #[arg(short = 'o', long)]
     output: Option<PathBuf>,
     /// After the page, print the trace id and the request's timeline
@@ -93,7 +94,8 @@ struct BrowseArgs {
 struct FetchArgs {
     /// URL.
     url: String,
-    /// Write the body to this file instead of printing it.
+    /// Write the body to this file instead of printing it (written by the
+    /// `vnet` CLI on your side, as you; the device writes nothing).
     #[arg(short = 'o', long)]
     output: Option<PathBuf>,
     /// Follow redirects (up to 5).
@@ -155,6 +157,13 @@ pub(crate) async fn run_browse(
         .await;
     let code = match outcome {
         Ok(report) => {
+            // Saved bodies go back to the CLI, which writes them as the
+            // calling user: the device writes no file.
+            for r in &report.resources {
+                if let (Some(path), Some(body)) = (&r.saved, &r.saved_body) {
+                    out.file(path.to_string_lossy(), body).await?;
+                }
+            }
             for line in vnet_web::report::report_lines(&report) {
                 out.line(line).await?;
             }
@@ -206,11 +215,8 @@ pub(crate) async fn run_fetch(
     let status = fetched.head.status;
     match args.output {
         Some(path) => {
-            if let Err(e) = std::fs::write(&path, &fetched.body) {
-                out.error(format!("fetch: writing {}: {e}", path.display()))
-                    .await?;
-                return Ok(1);
-            }
+            // Written by the CLI as the calling user, not here.
+            out.file(path.to_string_lossy(), &fetched.body).await?;
             out.error(format!(
                 "{status} {} bytes -> {}",
                 fetched.body.len(),

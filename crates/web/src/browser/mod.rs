@@ -24,8 +24,9 @@
 //! Every request is recorded as a [`Resource`] with its status, header
 //! fields, size and phase times (DNS, connect, first byte, download);
 //! [`crate::report::report_lines`] prints them. With
-//! [`BrowseOptions::save_dir`] every fetched body is saved, paths
-//! mirrored (`index.html` for a directory).
+//! [`BrowseOptions::save_dir`] every fetched body is kept with the path it
+//! is to be saved at, mirrored (`index.html` for a directory); the browser
+//! itself never writes a file.
 //!
 //! The browser never touches a socket itself, so tests run it against
 //! [`crate::server`] over `tokio::io::duplex`.
@@ -216,8 +217,10 @@ pub struct Resource {
     pub timings: Timings,
     /// Where a 3xx sent the browser (resolved).
     pub redirect_to: Option<String>,
-    /// Where the body was saved.
+    /// Where the body is to be saved (under `save_dir`).
     pub saved: Option<PathBuf>,
+    /// The body to save there, kept only when saving was asked for.
+    pub saved_body: Option<Vec<u8>>,
     /// What went wrong, if anything.
     pub error: Option<String>,
 }
@@ -236,6 +239,7 @@ impl Resource {
             timings: Timings::default(),
             redirect_to: None,
             saved: None,
+            saved_body: None,
             error: None,
         }
     }

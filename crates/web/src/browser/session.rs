@@ -363,17 +363,10 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
             res.error = Some(format!("not saved: {} cannot be mirrored safely", url.path));
             return;
         };
-        let written = async {
-            if let Some(parent) = path.parent() {
-                tokio::fs::create_dir_all(parent).await?;
-            }
-            tokio::fs::write(&path, &ex.body).await
-        }
-        .await;
-        match written {
-            Ok(()) => res.saved = Some(path),
-            Err(e) => res.error = Some(format!("not saved to {}: {e}", path.display())),
-        }
+        // The browser writes nothing itself: its caller (the `browse`
+        // app) hands the body to whoever asked for it.
+        res.saved = Some(path);
+        res.saved_body = Some(ex.body.to_vec());
     }
 
     pub(super) async fn close_all(&mut self) {

@@ -567,6 +567,7 @@ pub(super) async fn exec_lines(
                     lines.push(t)
                 }
                 vnet_runtime::api::ExecEvent::Exit(code) => return Ok((code, lines)),
+                vnet_runtime::api::ExecEvent::File { .. } => {}
             }
         }
     }
