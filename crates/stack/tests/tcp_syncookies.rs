@@ -322,7 +322,7 @@ fn valid_cookie_meeting_a_full_accept_queue_is_dropped() {
     let mut sim = pair();
     let l = sim.nodes[B].tcp_listen(80, 1).unwrap();
     flood(&mut sim, 0..2);
-    let mut complete = |sim: &mut Sim, port: u16| {
+    let complete = |sim: &mut Sim, port: u16| {
         let src = SocketAddrV4::new(A_IP, port);
         inject(sim, src, syn(100, Some(1460)));
         sim.run_for(ms(10));
