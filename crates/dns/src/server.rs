@@ -79,10 +79,8 @@ pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
             tracing::debug!(client = %from, id = query.header.id, qname = %q.name, qtype = %q.qtype, rd = query.header.rd, "query");
         }
         // The query's span on this server, child of the frame that carried it.
-        let span = query_span(&query, from, resolver.is_some());
-        if let Some(parent) = trace {
-            vnet_telemetry::set_remote_parent(&span, parent);
-        }
+        let span =
+            vnet_telemetry::continue_remote(trace, || query_span(&query, from, resolver.is_some()));
         match span.in_scope(|| immediate_answer(&state, resolver.as_deref(), &query)) {
             Some(resp) => {
                 span.record(

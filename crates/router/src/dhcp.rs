@@ -112,21 +112,20 @@ pub(crate) async fn serve(handle: DeviceHandle<Router>) -> i32 {
             continue;
         };
         let bytes = reply.emit();
-        let span = vnet_telemetry::app_span!(
-            "dhcp.server",
-            proto = "dhcp",
-            layer = "L7",
-            summary = format!(
-                "{:?} from {} → {:?} {}",
-                request.message_type(),
-                request.chaddr,
-                reply.message_type(),
-                reply.yiaddr
-            ),
-        );
-        if let Some(parent) = meta.trace {
-            vnet_telemetry::set_remote_parent(&span, parent);
-        }
+        let span = vnet_telemetry::continue_remote(meta.trace, || {
+            vnet_telemetry::app_span!(
+                "dhcp.server",
+                proto = "dhcp",
+                layer = "L7",
+                summary = format!(
+                    "{:?} from {} → {:?} {}",
+                    request.message_type(),
+                    request.chaddr,
+                    reply.message_type(),
+                    reply.yiaddr
+                ),
+            )
+        });
         let _entered = span.enter();
         let sent = match destination {
             Destination::Broadcast => socket.send_via(

@@ -30,7 +30,7 @@ pub struct ArpConfig {
     pub queue_total: usize,
     /// Maximum number of entries. Default 1024. When full, ARP traffic we
     /// receive creates no entry; our own traffic to a new neighbour may
-    /// evict an entry that is not in use (see [`ArpCache::enqueue`]), never
+    /// evict an entry that is not in use, never
     /// a reachable entry our traffic used within `entry_lifetime`.
     pub capacity: usize,
 }

@@ -72,6 +72,25 @@ pub fn current_context() -> Option<TraceContext> {
     context_of(&tracing::Span::current())
 }
 
+/// A server's span for work that arrived with trace context `parent`:
+/// `make()` as a child of it, or, when the work carries no context (or
+/// nothing is exported), no span at all. Servers never start a trace of
+/// their own: a flood of untraced queries costs no spans, no export and no
+/// room in the collector (docs/design.md "What is traced").
+pub fn continue_remote(
+    parent: Option<TraceContext>,
+    make: impl FnOnce() -> tracing::Span,
+) -> tracing::Span {
+    match parent.filter(|p| crate::exporting() && p.is_valid()) {
+        Some(parent) => {
+            let span = make();
+            set_remote_parent(&span, parent);
+            span
+        }
+        None => tracing::Span::none(),
+    }
+}
+
 /// Makes the not-yet-entered `span` a child of `parent` (a span in another
 /// process, e.g. the client span whose frame carried a request). Returns
 /// whether it worked (false when not exporting or already entered).

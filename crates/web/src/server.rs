@@ -383,19 +383,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             bump(&self.server.counters.requests);
             self.served += 1;
             guard.request(&format!("{} {}", head.method, head.target));
-            let span = vnet_telemetry::app_span!(
-                "http.server",
-                proto = "http",
-                layer = "L7",
-                summary = format!("serve {} {}", head.method, head.target),
-                http.method = %head.method,
-                http.target = %head.target,
-                http.status = tracing::field::Empty,
-                http.bytes = tracing::field::Empty,
-            );
-            if let Some(parent) = (self.trace)() {
-                vnet_telemetry::set_remote_parent(&span, parent);
-            }
+            let span = vnet_telemetry::continue_remote((self.trace)(), || {
+                vnet_telemetry::app_span!(
+                    "http.server",
+                    proto = "http",
+                    layer = "L7",
+                    summary = format!("serve {} {}", head.method, head.target),
+                    http.method = %head.method,
+                    http.target = %head.target,
+                    http.status = tracing::field::Empty,
+                    http.bytes = tracing::field::Empty,
+                )
+            });
             let mut response = self.handle(&head, deadline).instrument(span.clone()).await;
             let forced = response.close;
             let persistent = keep_alive(head.version, &head.headers);
