@@ -384,11 +384,12 @@ impl ArpCache {
     /// So a live entry (incomplete, or reachable and not expired) is
     /// updated by any valid ARP packet from its owner; this is also how the
     /// reply to one of our requests completes an incomplete entry. A new
-    /// entry is created only when `create` (the caller passes true for a
-    /// request whose target is our address: RFC 1122 §2.3.2.1 warns that
-    /// caching unsolicited traffic lets others fill and poison the cache),
-    /// and only if there is room: received ARP traffic never evicts
-    /// anything, so a flood cannot push out the neighbours we talk to.
+    /// entry is created only when `create`: the caller passes true for a
+    /// request whose target is our address (that sender is about to talk
+    /// to us), never for a reply we did not ask for, a gratuitous ARP or a
+    /// request for another station, which would let anyone on the link fill
+    /// the table. And only if there is room: received ARP traffic never
+    /// evicts anything, so a flood cannot push out the neighbours we talk to.
     /// Static entries never change.
     pub(crate) fn learn(
         &mut self,

@@ -74,8 +74,8 @@ pub struct StackCounters {
     pub arp_queue_dropped: u64,
     /// ARP packets whose sender protocol address is not a unicast address
     /// of the receiving interface's subnet (off-link, the subnet's network
-    /// or broadcast address, multicast, limited broadcast): nothing learned,
-    /// no reply (RFC 1122 §2.3.2.1).
+    /// or broadcast address, multicast, limited broadcast): nothing learned
+    /// (a request for our address is still answered).
     pub arp_ignored_offlink: u64,
     /// ARP packets from a sender not in the cache that did not qualify for
     /// a new entry (a reply we did not ask for, a gratuitous ARP, a request

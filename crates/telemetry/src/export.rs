@@ -112,11 +112,14 @@ pub fn init_device(
     topology: &str,
     default_filter: &str,
 ) -> TelemetryGuard {
+    // Bounded logs: a rate limit per log statement and a size cap
+    // (crate::log_limit), so a flood cannot fill the disk.
     let fmt_layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(crate::log_limit::CappedStderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(true)
-        .with_filter(device_log_filter(default_filter));
+        .with_filter(device_log_filter(default_filter))
+        .with_filter(crate::log_limit::RateLimit::default());
     let endpoint = endpoint();
     let provider = endpoint.as_deref().and_then(|endpoint| {
         match build_provider(service, kind, topology, endpoint) {

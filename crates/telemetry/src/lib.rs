@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 mod export;
+pub mod log_limit;
 mod spans;
 
 pub use export::{

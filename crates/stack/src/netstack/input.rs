@@ -92,22 +92,25 @@ impl NetStack {
     /// What the sender of a packet may do to the cache:
     /// * it must be a unicast address of the receiving interface's subnet
     ///   (not its network or broadcast address, not one of ours, not
-    ///   `0.0.0.0`): RFC 1122 §2.3.2.1 notes that a cache must be protected
-    ///   from "ARP packets [that] could be used to flood the cache", and a
-    ///   neighbour outside the subnet is never a next hop we resolve
-    ///   (RFC 1122 §3.3.1.1: only on-link destinations and gateways are);
-    ///   anything else is counted in `arp_ignored_offlink`;
+    ///   `0.0.0.0`): we only ever resolve next hops on the connected
+    ///   network (RFC 1122 §3.3.1.1, the local/remote decision), so an entry
+    ///   for any other sender is useless, and lets a flood of forged senders
+    ///   fill the table; such packets are counted in `arp_ignored_offlink`;
     /// * RFC 826 merge rule ([`crate::arp::ArpCache::learn`]): an existing
-    ///   entry is updated by any valid packet of its owner; a new entry is
-    ///   created only by a request whose target is our address (the sender
-    ///   is about to talk to us). A reply to one of our requests finds its
+    ///   entry is updated by any valid packet of its owner (RFC 1122
+    ///   §2.3.2.1: the timeout "should be restarted when the cache entry is
+    ///   'refreshed' (by observing the source fields, regardless of target
+    ///   address, of an ARP broadcast from the system in question)"); a
+    ///   new entry is created only by a request whose target is our
+    ///   address (the sender is about to talk to us). A reply to one of our requests finds its
     ///   incomplete entry and completes it. Unsolicited replies, gratuitous
     ///   ARP and requests for other targets create nothing
     ///   (`arp_ignored_unsolicited`), and a full table creates nothing
     ///   either (`arp_table_full`): received ARP never evicts an entry.
     ///
-    /// A request for our address is answered whatever its sender (RFC 826:
-    /// "?Am I the target protocol address? Yes: [...] send the packet").
+    /// A request for our address is answered whatever its sender, cached or
+    /// not (RFC 826: "?Am I the target protocol address? Yes: [...] Send
+    /// the packet to the (new) target hardware address").
     fn arp_input(&mut self, now: Instant, port: usize, tx: &mut dyn Transmit, payload: &[u8]) {
         self.counters.arp_rx += 1;
         let repr = match ArpPacket::new_checked(payload).and_then(|p| ArpRepr::parse(&p)) {
