@@ -66,6 +66,7 @@ fn start_with_env(
         kind,
         admin,
         admin_token_file: None,
+        ttl: None,
         interfaces: peers
             .iter()
             .enumerate()

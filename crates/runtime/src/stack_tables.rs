@@ -87,6 +87,9 @@ pub fn build_stack(config: &crate::DeviceConfig, forwarding: bool) -> anyhow::Re
         forwarding,
         ..Default::default()
     };
+    if let Some(ttl) = config.ttl {
+        stack_config.default_ttl = ttl;
+    }
     // RFC 6528: the ISN hash key must be secret and unpredictable.
     getrandom::fill(&mut stack_config.tcp.isn_secret)
         .map_err(|e| anyhow::anyhow!("no OS randomness for the TCP ISN secret: {e}"))?;

@@ -9,6 +9,16 @@
 /// Most routers a generated chain may have (transit subnets are 10.1.i.0/30).
 pub const MAX_CHAIN: usize = 250;
 
+/// The initial TTL a chain of `n` routers needs: None (64, the default)
+/// up to 60 routers, else 128, or 255 past 120.
+pub fn chain_ttl(n: usize) -> Option<u8> {
+    match n {
+        0..=60 => None,
+        61..=120 => Some(128),
+        _ => Some(255),
+    }
+}
+
 /// The topology TOML of a chain of `n` routers (1..=[`MAX_CHAIN`]).
 pub fn chain_topology(n: usize) -> Result<String, String> {
     if !(1..=MAX_CHAIN).contains(&n) {
@@ -29,9 +39,13 @@ pub fn chain_topology(n: usize) -> Result<String, String> {
     }
     out.push_str(&format!("  {{ a = \"c{n}:eth1\", b = \"sw2:eth0\" }},\n"));
     out.push_str("  { a = \"web:eth0\", b = \"sw2:eth1\" },\n]\n\n");
-    out.push_str("[devices.client]\nkind = \"host\"\ngateway = \"10.0.1.1\"\ninterfaces.eth0 = { address = \"10.0.1.10/24\" }\n\n");
+    // A packet crosses n routers and each takes one from its TTL: past 60
+    // routers Linux's 64 is not enough, for the hosts nor for the ICMP the
+    // far routers send back (traceroute).
+    let ttl = chain_ttl(n).map_or(String::new(), |t| format!("ttl = {t}\n"));
+    out.push_str(&format!("[devices.client]\nkind = \"host\"\ngateway = \"10.0.1.1\"\n{ttl}interfaces.eth0 = {{ address = \"10.0.1.10/24\" }}\n\n"));
     out.push_str("[devices.sw1]\nkind = \"switch\"\n\n[devices.sw2]\nkind = \"switch\"\n\n");
-    out.push_str("[devices.web]\nkind = \"host\"\ngateway = \"10.0.3.1\"\ninterfaces.eth0 = { address = \"10.0.3.10/24\" }\n\n");
+    out.push_str(&format!("[devices.web]\nkind = \"host\"\ngateway = \"10.0.3.1\"\n{ttl}interfaces.eth0 = {{ address = \"10.0.3.10/24\" }}\n\n"));
     for i in 1..=n {
         let west = if i == 1 {
             "10.0.1.1/24".to_string()
@@ -43,7 +57,7 @@ pub fn chain_topology(n: usize) -> Result<String, String> {
         } else {
             format!("10.1.{i}.1/30")
         };
-        out.push_str(&format!("[devices.c{i}]\nkind = \"router\"\n"));
+        out.push_str(&format!("[devices.c{i}]\nkind = \"router\"\n{ttl}"));
         out.push_str(&format!("interfaces.eth0 = {{ address = \"{west}\" }}\n"));
         out.push_str(&format!("interfaces.eth1 = {{ address = \"{east}\" }}\n"));
         let mut routes = Vec::new();

@@ -90,6 +90,10 @@ pub struct DeviceConfig {
     /// Interfaces, each wired to one cable, in port order.
     #[serde(default)]
     pub interfaces: Vec<InterfaceConfig>,
+    /// Initial TTL of the packets this device originates (RFC 1122
+    /// §3.2.1.7; absent: 64, as Linux). Long router chains need more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u8>,
     /// Default gateway (hosts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<Ipv4Addr>,

@@ -107,6 +107,7 @@ struct RawDevice {
     root: Option<Spanned<String>>,
     idle_timeout_secs: Option<Spanned<u64>>,
     max_requests_per_connection: Option<Spanned<u32>>,
+    ttl: Option<Spanned<u8>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -190,6 +191,8 @@ pub struct LabDevice {
     pub dns: Option<DnsConfig>,
     /// Web settings (web servers); the root is absolute.
     pub web: Option<crate::device::WebConfig>,
+    /// Initial TTL of the packets the device originates (None: 64).
+    pub ttl: Option<u8>,
 }
 
 /// A validated link.
@@ -799,7 +802,16 @@ impl Lab {
                 }
                 (None, _) => None,
             };
+            let ttl = match &raw_dev.ttl {
+                Some(t) => Some(loc.at_least_one(
+                    t,
+                    format!("{field}.ttl"),
+                    "the initial TTL of packets the device sends; 64 as Linux when absent",
+                )?),
+                None => None,
+            };
             devices.push(LabDevice {
+                ttl,
                 name: dev_name.clone(),
                 kind,
                 interfaces,

@@ -114,6 +114,7 @@ pub fn render(
             lab: Some(lab.name.clone()),
             admin: plan.admin(di, device),
             admin_token_file: None,
+            ttl: device.ttl,
             interfaces,
             gateway: device.gateway,
             nameservers: device.nameservers.clone(),

@@ -24,8 +24,17 @@ pub(crate) fn add(c: &AtomicU64, n: u64) {
 pub struct WebCounters {
     /// Connections accepted and served.
     pub connections_accepted: AtomicU64,
-    /// Connections refused because [`crate::service::MAX_CONNECTIONS`] were open.
+    /// Connections refused because [`crate::service::MAX_CONNECTIONS`] were
+    /// open, all handling requests (none waiting to be evicted).
     pub connections_refused: AtomicU64,
+    /// Connections refused because their client address already held
+    /// [`crate::service::MAX_CONNECTIONS_PER_CLIENT`].
+    pub refused_per_client: AtomicU64,
+    /// Waiting connections (idle keep-alive, incomplete head) closed to
+    /// make room for a new one when all slots were taken.
+    pub evicted_idle: AtomicU64,
+    /// Request heads that did not arrive whole in time (408).
+    pub head_timeouts: AtomicU64,
     /// Keep-alive connections closed after the idle timeout.
     pub idle_timeouts: AtomicU64,
     /// Request heads received (complete or not).
@@ -58,8 +67,14 @@ pub struct WebCounters {
 pub struct WebCountersSnapshot {
     /// Connections accepted and served.
     pub connections_accepted: u64,
-    /// Connections refused (too many open).
+    /// Connections refused (too many open, none evictable).
     pub connections_refused: u64,
+    /// Connections refused (too many from that client address).
+    pub refused_per_client: u64,
+    /// Waiting connections closed to make room for new ones.
+    pub evicted_idle: u64,
+    /// Request heads not complete in time (408).
+    pub head_timeouts: u64,
     /// Connections open now.
     pub connections_open: u64,
     /// Keep-alive connections closed after the idle timeout.
@@ -119,6 +134,9 @@ impl WebCounters {
         WebCountersSnapshot {
             connections_accepted: g(&self.connections_accepted),
             connections_refused: g(&self.connections_refused),
+            refused_per_client: g(&self.refused_per_client),
+            evicted_idle: g(&self.evicted_idle),
+            head_timeouts: g(&self.head_timeouts),
             connections_open: self.lock().by_id.len() as u64,
             idle_timeouts: g(&self.idle_timeouts),
             requests: g(&self.requests),

@@ -6,7 +6,9 @@
 //!   keep-alive, limits, Common Log Format access log);
 //!   [`files`] keeps every path inside the document root.
 //! * [`service`]: the device's start hook — `TcpListener` on port 80, one
-//!   task per connection, at most [`service::MAX_CONNECTIONS`].
+//!   task per connection, at most [`service::MAX_CONNECTIONS`];
+//!   [`admission`] shares the slots out (per-client cap, eviction of the
+//!   longest-waiting connection when full).
 //! * [`browser`]: what `vnet exec HOST -- browse URL` does — parse the URL,
 //!   resolve the name, connect, GET the page and every image, stylesheet
 //!   and script it references over the same keep-alive connection, with
@@ -23,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod access_log;
+pub mod admission;
 pub mod browser;
 mod client;
 pub mod counters;

@@ -22,14 +22,27 @@
 //!   pipelined requests are answered in order; an idle connection is closed
 //!   after [`ServerConfig::idle_timeout`] and every connection after
 //!   [`ServerConfig::max_requests_per_connection`] requests (the last
-//!   response says `Connection: close`, §9.6). A request must arrive whole
-//!   within [`ServerConfig::request_timeout`] of its first byte (408 after),
-//!   and each write must progress within it, so a slow peer cannot pin a
-//!   connection forever.
+//!   response says `Connection: close`, §9.6). A request head must arrive
+//!   whole within [`ServerConfig::head_timeout`] (10 s) of its first byte
+//!   — the connection's first byte, or the end of the previous response
+//!   when the next request was already pipelined — and the whole request
+//!   within [`ServerConfig::request_timeout`] (408 and close after, like
+//!   Apache's `mod_reqtimeout` or nginx's `client_header_timeout`); each
+//!   write must progress within the request timeout, so a slow peer cannot
+//!   pin a connection forever.
+//! * **Slots** ([`crate::admission`]): at most
+//!   [`ServerConfig::max_connections`] connections at once, at most
+//!   [`ServerConfig::max_connections_per_client`] from one address; when
+//!   all are taken, the connection waiting longest (idle, or reading an
+//!   incomplete head) is closed to make room, never one that is handling
+//!   a request. [`Server::admit`] takes a slot, [`Server::serve_admitted`]
+//!   serves in it; [`Server::serve_connection`] does both.
 //! * Each response is logged once in Common Log Format (target
 //!   `vnet_web::access`), and counted in [`WebCounters`].
 
 pub use crate::access_log::access_log_line;
+pub use crate::admission::{ConnectionSlot, Refusal};
+use crate::admission::Slots;
 use crate::counters::{WebCounters, add, bump};
 use crate::file_cache::{CachedFile, FileCache};
 use crate::files::{self, Refused, Resolved};
@@ -56,6 +69,10 @@ pub const ECHO_PATH: &str = "/echo";
 pub const DEFAULT_MAX_BODY: u64 = 1 << 20;
 /// Default time a started request has to arrive whole.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time a request head has from its first byte (as Apache's
+/// `mod_reqtimeout` and nginx's `client_header_timeout` bound it; not a
+/// topology setting).
+pub const DEFAULT_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 const READ_CHUNK: usize = 16 * 1024;
 /// Files up to this size are read whole and sent with the head in one write.
@@ -78,6 +95,13 @@ pub struct ServerConfig {
     /// How long a request has from its first byte to its last, and a
     /// response write to progress.
     pub request_timeout: Duration,
+    /// How long a request head has from its first byte (408 after); at
+    /// most `request_timeout` counts.
+    pub head_timeout: Duration,
+    /// Connections served at once ([`crate::admission`]).
+    pub max_connections: usize,
+    /// Connections served at once for one client address.
+    pub max_connections_per_client: usize,
     /// Requests answered on one connection before it is closed.
     pub max_requests_per_connection: u32,
     /// Largest request body accepted (413 beyond).
@@ -88,7 +112,8 @@ pub struct ServerConfig {
 
 impl ServerConfig {
     /// Defaults for `root` (15 s idle, 100 requests per connection, as in
-    /// the topology's defaults), which must be an existing directory.
+    /// the topology's defaults; 10 s for a head, 30 s for a request, 256
+    /// connections, 64 per client), which must be an existing directory.
     pub fn new(root: impl Into<PathBuf>) -> io::Result<ServerConfig> {
         let root = root.into();
         let canonical = std::fs::canonicalize(&root).map_err(|e| {
@@ -104,6 +129,9 @@ impl ServerConfig {
             root: canonical,
             idle_timeout: Duration::from_secs(15),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            head_timeout: DEFAULT_HEAD_TIMEOUT,
+            max_connections: crate::service::MAX_CONNECTIONS,
+            max_connections_per_client: crate::service::MAX_CONNECTIONS_PER_CLIENT,
             max_requests_per_connection: 100,
             max_body: DEFAULT_MAX_BODY,
             limits: Limits::default(),
@@ -137,6 +165,10 @@ pub enum CloseReason {
     Error(u16),
     /// Reading or writing failed.
     Io,
+    /// Closed while waiting, to make room for a new connection.
+    Evicted,
+    /// Never served: no slot for it.
+    Refused(Refusal),
 }
 
 /// What happened on one connection.
@@ -156,6 +188,7 @@ pub struct Server {
     config: Arc<ServerConfig>,
     counters: Arc<WebCounters>,
     files: Arc<Mutex<FileCache>>,
+    slots: Arc<Slots>,
 }
 
 enum Body {
@@ -218,6 +251,7 @@ enum ReadHead {
     RequestTimeout,
     Invalid(HttpError),
     Io,
+    Evicted,
 }
 
 enum BodyError {
@@ -232,6 +266,7 @@ struct Conn<'a, S> {
     /// The trace span of the latest request's frames, if traced.
     trace: &'a (dyn Fn() -> Option<TraceContext> + Send + Sync),
     stream: S,
+    slot: &'a ConnectionSlot,
     buf: Vec<u8>,
     peer: Option<SocketAddrV4>,
     served: u32,
@@ -278,6 +313,7 @@ impl Server {
             config: Arc::new(config),
             counters,
             files: Arc::default(),
+            slots: Arc::default(),
         }
     }
 
@@ -295,8 +331,41 @@ impl Server {
         self.files.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Serves one connection until it closes; `peer` is for the access log.
-    /// The stream is shut down (FIN) at the end.
+    /// Connections holding a slot now (evicted ones no longer count).
+    pub fn slots_taken(&self) -> usize {
+        self.slots.taken()
+    }
+
+    /// Takes a slot for a new connection from `peer`, evicting the
+    /// longest-waiting connection if all are taken; counted when refused
+    /// (`connections_refused`, `refused_per_client`) or when another was
+    /// evicted (`evicted_idle`).
+    pub fn admit(&self, peer: Option<SocketAddrV4>) -> Result<ConnectionSlot, Refusal> {
+        let c = &self.config;
+        match self.slots.admit(
+            peer.map(|p| *p.ip()),
+            c.max_connections.max(1),
+            c.max_connections_per_client.max(1),
+        ) {
+            Ok(a) => {
+                if a.evicted {
+                    bump(&self.counters.evicted_idle);
+                }
+                Ok(a.slot)
+            }
+            Err(r) => {
+                bump(match r {
+                    Refusal::Full => &self.counters.connections_refused,
+                    Refusal::PerClient => &self.counters.refused_per_client,
+                });
+                Err(r)
+            }
+        }
+    }
+
+    /// Serves one connection until it closes; `peer` is for the access log
+    /// and the per-client cap. The stream is shut down (FIN) at the end;
+    /// without a slot ([`Server::admit`]) it is dropped unserved.
     pub async fn serve_connection<S>(
         &self,
         stream: S,
@@ -320,12 +389,35 @@ impl Server {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
+        match self.admit(peer) {
+            Ok(slot) => self.serve_admitted(slot, stream, peer, trace).await,
+            Err(r) => ConnectionSummary {
+                requests: 0,
+                bytes_sent: 0,
+                reason: CloseReason::Refused(r),
+            },
+        }
+    }
+
+    /// Serves one connection in the `slot` [`Server::admit`] gave it, as
+    /// [`Server::serve_connection_traced`] does.
+    pub async fn serve_admitted<S>(
+        &self,
+        slot: ConnectionSlot,
+        stream: S,
+        peer: Option<SocketAddrV4>,
+        trace: &(dyn Fn() -> Option<TraceContext> + Send + Sync),
+    ) -> ConnectionSummary
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
         bump(&self.counters.connections_accepted);
         let guard = self.counters.open(peer);
         let mut conn = Conn {
             server: self,
             trace,
             stream,
+            slot: &slot,
             buf: Vec::with_capacity(READ_CHUNK),
             peer,
             served: 0,
@@ -361,11 +453,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 ReadHead::Head(h, d) => (h, d),
                 ReadHead::Closed => return CloseReason::PeerClosed,
                 ReadHead::Io => return CloseReason::Io,
+                ReadHead::Evicted => return CloseReason::Evicted,
                 ReadHead::IdleTimeout => {
                     bump(&self.server.counters.idle_timeouts);
                     return CloseReason::IdleTimeout;
                 }
                 ReadHead::RequestTimeout => {
+                    bump(&self.server.counters.head_timeouts);
                     let mut r = error_page(408, "The request did not arrive in time.");
                     r.close = true;
                     self.respond(None, r).await;
@@ -431,12 +525,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
     /// client reads it; so, with the write side already shut, read and
     /// discard until the client closes, for at most [`LINGER_TIME`] and
     /// [`LINGER_BYTES`].
+    /// The connection is evictable meanwhile.
     async fn linger(&mut self) {
         let deadline = Instant::now() + LINGER_TIME;
         let mut discarded = 0usize;
         let mut sink = vec![0u8; READ_CHUNK];
+        let slot = self.slot;
+        slot.waiting();
         while discarded < LINGER_BYTES {
-            match timeout_at(deadline, self.stream.read(&mut sink)).await {
+            let read = tokio::select! {
+                r = timeout_at(deadline, self.stream.read(&mut sink)) => r,
+                () = slot.evicted() => break,
+            };
+            match read {
                 Ok(Ok(n)) if n > 0 => discarded += n,
                 _ => break,
             }
@@ -460,26 +561,41 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         }
     }
 
+    /// Reads the next request head: until [`ServerConfig::idle_timeout`]
+    /// for its first byte, then [`ServerConfig::head_timeout`] for the
+    /// rest. The connection is evictable meanwhile, and busy once the head
+    /// is complete (or refused); the request deadline is returned with it.
     async fn read_head(&mut self) -> ReadHead {
+        let slot = self.slot;
+        slot.waiting();
         let idle_deadline = Instant::now() + self.config().idle_timeout;
         let mut started: Option<Instant> = (!self.buf.is_empty()).then(Instant::now);
+        let head_time = self.config().head_timeout.min(self.config().request_timeout);
         loop {
             if !self.buf.is_empty() {
                 match parse_request_head_with(&self.buf, &self.config().limits) {
                     Ok(Parse::Complete { head, len }) => {
+                        if !slot.busy() {
+                            return ReadHead::Evicted;
+                        }
                         self.buf.drain(..len);
                         let start = started.unwrap_or_else(Instant::now);
                         return ReadHead::Head(head, start + self.config().request_timeout);
                     }
                     Ok(Parse::Incomplete) => {}
+                    Err(_) if !slot.busy() => return ReadHead::Evicted,
                     Err(e) => return ReadHead::Invalid(e),
                 }
             }
             let deadline = match started {
-                Some(s) => s + self.config().request_timeout,
+                Some(s) => s + head_time,
                 None => idle_deadline,
             };
-            match self.fill(deadline).await {
+            let filled = tokio::select! {
+                r = self.fill(deadline) => r,
+                () = slot.evicted() => return ReadHead::Evicted,
+            };
+            match filled {
                 Ok(_) => {
                     started.get_or_insert_with(Instant::now);
                 }

@@ -1,21 +1,26 @@
 //! The device's HTTP service: listens on the configured port (80) of vnet's
 //! own TCP and runs [`Server::serve_connection`] in one task per connection.
 //!
-//! At most [`MAX_CONNECTIONS`] connections are served at once; one more is
-//! reset at once (RST) and counted as `connections_refused`, the way a
-//! server at its worker limit sheds load, rather than left to hang.
+//! At most [`MAX_CONNECTIONS`] connections are served at once, at most
+//! [`MAX_CONNECTIONS_PER_CLIENT`] from one address ([`crate::admission`]).
+//! When all slots are taken, the connection waiting longest (idle
+//! keep-alive, or a request head still incomplete) is closed to make room
+//! (`evicted_idle`); when none is waiting, or the client is at its cap, the
+//! new connection is reset at once (RST) and counted
+//! (`connections_refused`, `refused_per_client`), the way a server at its
+//! worker limit sheds load, rather than left to hang.
 
 use crate::WebServer;
-use crate::counters::bump;
 use crate::server::Server;
-use std::sync::Arc;
-use tokio::sync::Semaphore;
 use tracing::Instrument;
 use vnet_runtime::net_tcp::TcpListener;
 use vnet_runtime::{DeviceHandle, ExecFuture};
 
 /// Connections served at once.
 pub const MAX_CONNECTIONS: usize = 256;
+/// Connections served at once for one client address: a quarter of the
+/// slots, so one client (a slowloris attacker) cannot take them all.
+pub const MAX_CONNECTIONS_PER_CLIENT: usize = MAX_CONNECTIONS / 4;
 /// Established connections waiting to be accepted (the listen backlog).
 pub const BACKLOG: usize = 128;
 
@@ -43,7 +48,6 @@ pub async fn serve(handle: DeviceHandle<WebServer>) -> anyhow::Result<()> {
     };
     let listener = TcpListener::bind(&handle, port, BACKLOG)
         .map_err(|e| anyhow::anyhow!("listening on TCP port {port}: {e}"))?;
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     tracing::info!(
         port,
         root = %server.config().root.display(),
@@ -54,11 +58,13 @@ pub async fn serve(handle: DeviceHandle<WebServer>) -> anyhow::Result<()> {
     loop {
         let stream = listener.accept().await?;
         let peer = stream.peer_addr();
-        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            bump(&server.counters().connections_refused);
-            tracing::warn!(peer = ?peer, limit = MAX_CONNECTIONS, "too many connections: reset");
-            stream.abort();
-            continue;
+        let slot = match server.admit(peer) {
+            Ok(slot) => slot,
+            Err(why) => {
+                tracing::warn!(peer = ?peer, ?why, limit = MAX_CONNECTIONS, per_client = MAX_CONNECTIONS_PER_CLIENT, "too many connections: reset");
+                stream.abort();
+                continue;
+            }
         };
         stream.set_nodelay(true);
         let server: Server = server.clone();
@@ -68,9 +74,8 @@ pub async fn serve(handle: DeviceHandle<WebServer>) -> anyhow::Result<()> {
         );
         tokio::spawn(
             async move {
-                let _slot = slot;
                 let trace = stream.trace_probe();
-                server.serve_connection_traced(stream, peer, &trace).await;
+                server.serve_admitted(slot, stream, peer, &trace).await;
             }
             .instrument(span),
         );

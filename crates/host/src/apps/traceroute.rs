@@ -17,7 +17,11 @@ use vnet_stack::{IcmpError, SendOptions, UdpEvent};
     about = "Print the route packets trace to a network host"
 )]
 struct Args {
-    /// Maximum number of hops.
+    /// Print addresses only (vnet's traceroute never looks names up, so
+    /// this only drops the `(address)` after each hop, as Linux's -n).
+    #[arg(short = 'n')]
+    numeric: bool,
+    /// Maximum number of hops (up to 255).
     #[arg(short = 'm', default_value_t = 30, value_parser = clap::value_parser!(u8).range(1..))]
     max_hops: u8,
     /// TTL to start with.
@@ -112,7 +116,11 @@ pub(crate) async fn run(
                 None => line.push_str(" *"),
                 Some((from, error)) => {
                     if last_from != Some(from) {
-                        line.push_str(&format!(" {from} ({from})"));
+                        if args.numeric {
+                            line.push_str(&format!(" {from}"));
+                        } else {
+                            line.push_str(&format!(" {from} ({from})"));
+                        }
                         last_from = Some(from);
                     }
                     line.push_str(&format!("  {} ms", millis(started.elapsed())));

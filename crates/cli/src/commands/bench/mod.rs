@@ -240,6 +240,7 @@ fn start_dut(
         },
         admin,
         admin_token_file: None,
+        ttl: None,
         interfaces: vec![
             iface(
                 "eth0",
