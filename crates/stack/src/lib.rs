@@ -21,6 +21,7 @@ pub mod error;
 pub mod frag;
 pub mod icmp;
 mod netstack;
+pub mod pmtu;
 pub mod route;
 pub mod socket;
 pub mod tcp;

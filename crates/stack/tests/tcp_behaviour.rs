@@ -194,6 +194,32 @@ fn path_mtu_discovery() {
     assert_eq!(info.state, TimeWait);
     assert_eq!(info.mss, 536);
     assert_eq!(report.sender.tcp_rto_timeouts, 0, "no timeout needed");
+
+    // RFC 1191 §6.3: the path MTU is cached for the destination, so the
+    // next connection starts small and never hits the router's limit.
+    let now = sim.now;
+    let cached = sim.nodes[0].path_mtus(now);
+    assert_eq!(cached.len(), 1, "{cached:?}");
+    assert_eq!((cached[0].dst, cached[0].mtu), (RB_IP, 576));
+    let refused = sim.nodes[1].counters().frag_needed_df;
+    transfer(
+        &mut sim,
+        0,
+        2,
+        SocketAddrV4::new(RB_IP, 81),
+        256 << 10,
+        &Reader::default(),
+        Duration::from_secs(60),
+        |_, _| None,
+    );
+    assert_eq!(
+        sim.nodes[1].counters().frag_needed_df,
+        refused,
+        "the second connection used the cached path MTU"
+    );
+    // Ten minutes later the entry has aged out (a larger MTU is tried again).
+    let later = sim.now + Duration::from_secs(601);
+    assert!(sim.nodes[0].path_mtus(later).is_empty());
 }
 
 /// Builds a frame from B (10.0.0.2:80, MAC of B) to A carrying `repr`.

@@ -215,7 +215,11 @@ mod tests {
         assert!(slots.admit(ip(5), 3, 3).expect("e").evicted);
         assert_eq!(slots.taken(), 2, "c and d (e came and went)");
         drop(b);
-        assert_eq!(slots.taken(), 2, "dropping an evicted slot frees nothing more");
+        assert_eq!(
+            slots.taken(),
+            2,
+            "dropping an evicted slot frees nothing more"
+        );
     }
 
     #[test]
@@ -226,7 +230,10 @@ mod tests {
             .collect();
         assert_eq!(slots.admit(ip(1), 8, 2).err(), Some(Refusal::PerClient));
         assert!(slots.admit(ip(2), 8, 2).is_ok(), "another client is served");
-        assert!(slots.admit(None, 8, 2).is_ok(), "no address: no per-client cap");
+        assert!(
+            slots.admit(None, 8, 2).is_ok(),
+            "no address: no per-client cap"
+        );
         drop(held);
         assert!(slots.admit(ip(1), 8, 2).is_ok(), "slots come back");
     }

@@ -41,8 +41,8 @@
 //!   `vnet_web::access`), and counted in [`WebCounters`].
 
 pub use crate::access_log::access_log_line;
-pub use crate::admission::{ConnectionSlot, Refusal};
 use crate::admission::Slots;
+pub use crate::admission::{ConnectionSlot, Refusal};
 use crate::counters::{WebCounters, add, bump};
 use crate::file_cache::{CachedFile, FileCache};
 use crate::files::{self, Refused, Resolved};
@@ -570,7 +570,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         slot.waiting();
         let idle_deadline = Instant::now() + self.config().idle_timeout;
         let mut started: Option<Instant> = (!self.buf.is_empty()).then(Instant::now);
-        let head_time = self.config().head_timeout.min(self.config().request_timeout);
+        let head_time = self
+            .config()
+            .head_timeout
+            .min(self.config().request_timeout);
         loop {
             if !self.buf.is_empty() {
                 match parse_request_head_with(&self.buf, &self.config().limits) {

@@ -62,14 +62,19 @@ struct IpArgs {
     object: Option<IpObject>,
 }
 
-#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
 enum IpObject {
     /// Interface addresses.
     #[command(alias = "a", alias = "address")]
     Addr,
-    /// The routing table.
+    /// The routing table and learned path MTUs; `ip route get ADDR`: the
+    /// route one destination takes.
     #[command(alias = "r")]
-    Route,
+    Route {
+        /// `get ADDR`, or nothing for the whole table.
+        #[arg(num_args = 0..=2)]
+        args: Vec<String>,
+    },
     /// Links.
     #[command(alias = "l")]
     Link,
@@ -84,10 +89,33 @@ pub(crate) async fn ip(
         Ok(a) => a,
         Err(code) => return Ok(code),
     };
-    let lines = handle.with(|host, _, _| {
+    let get = match &args.object {
+        Some(IpObject::Route { args }) => match args.as_slice() {
+            [] => None,
+            [verb, addr] if verb == "get" => match addr.parse::<std::net::Ipv4Addr>() {
+                Ok(a) => Some(a),
+                Err(_) => {
+                    out.error(format!(
+                        "Error: any valid prefix is expected rather than \"{addr}\"."
+                    ))
+                    .await?;
+                    return Ok(1);
+                }
+            },
+            _ => {
+                out.error("usage: ip route [get ADDRESS]").await?;
+                return Ok(1);
+            }
+        },
+        _ => None,
+    };
+    let lines = handle.with(|host, now, _| {
         let ifaces = host.stack.interfaces().to_vec();
         let mut lines = Vec::new();
-        let object = args.object.unwrap_or(IpObject::Addr);
+        let object = args.object.clone().unwrap_or(IpObject::Addr);
+        if let Some(dst) = get {
+            return route_get(host, now, dst);
+        }
         match object {
             IpObject::Addr | IpObject::Link => {
                 let with_addr = object == IpObject::Addr;
@@ -111,7 +139,7 @@ pub(crate) async fn ip(
                     }
                 }
             }
-            IpObject::Route => {
+            IpObject::Route { .. } => {
                 for r in host.stack.routes() {
                     let dev = ifaces.get(r.port).map(|i| i.name.as_str()).unwrap_or("?");
                     let dest = if r.destination.prefix_len() == 0 {
@@ -136,6 +164,14 @@ pub(crate) async fn ip(
                         (_, None) => format!("{dest} dev {dev}"),
                     });
                 }
+                for p in host.stack.path_mtus(now) {
+                    lines.push(format!(
+                        "{} cache expires {}sec mtu {} (path MTU learned from ICMP)",
+                        p.dst,
+                        p.expires_in.as_secs(),
+                        p.mtu
+                    ));
+                }
             }
         }
         lines
@@ -144,4 +180,33 @@ pub(crate) async fn ip(
         out.line(l).await?;
     }
     Ok(0)
+}
+
+/// `ip route get DST`, as iproute2 prints it, with the cached path MTU.
+fn route_get(host: &Host, now: vnet_stack::time::Instant, dst: std::net::Ipv4Addr) -> Vec<String> {
+    let ifaces = host.stack.interfaces();
+    let Some(r) = host
+        .stack
+        .routes()
+        .iter()
+        .find(|r| r.destination.contains(dst))
+    else {
+        return vec!["RTNETLINK answers: Network is unreachable".into()];
+    };
+    let dev = ifaces.get(r.port).map(|i| i.name.as_str()).unwrap_or("?");
+    let src = ifaces
+        .get(r.port)
+        .and_then(|i| i.address)
+        .map(|a| format!(" src {}", a.address()))
+        .unwrap_or_default();
+    let via = r.via.map(|v| format!(" via {v}")).unwrap_or_default();
+    let mut lines = vec![format!("{dst}{via} dev {dev}{src}")];
+    if let Some(p) = host.stack.path_mtus(now).into_iter().find(|p| p.dst == dst) {
+        lines.push(format!(
+            "    cache expires {}sec mtu {}",
+            p.expires_in.as_secs(),
+            p.mtu
+        ));
+    }
+    lines
 }

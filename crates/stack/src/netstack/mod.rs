@@ -62,6 +62,8 @@ pub struct NetStack {
     scratch: Vec<u8>,
     /// IP packets sent to one of our own addresses.
     loopback: VecDeque<Vec<u8>>,
+    /// Path MTUs learned from ICMP "fragmentation needed" (RFC 1191).
+    pmtu: crate::pmtu::PmtuCache,
 }
 
 impl NetStack {
@@ -89,6 +91,7 @@ impl NetStack {
             next_ident: 1,
             scratch: Vec::new(),
             loopback: VecDeque::new(),
+            pmtu: crate::pmtu::PmtuCache::default(),
         };
         for port in 0..stack.interfaces.len() {
             stack.add_connected_route(port);
@@ -163,6 +166,11 @@ impl NetStack {
     /// The routing table, longest prefix first.
     pub fn routes(&self) -> &[Route] {
         self.routes.routes()
+    }
+
+    /// Path MTUs learned and still live (`ip route`, `ip route get`).
+    pub fn path_mtus(&self, now: Instant) -> Vec<crate::pmtu::PmtuEntry> {
+        self.pmtu.entries(now)
     }
 
     /// Adds a static ARP entry (never expires nor changes, RFC 1122 §2.3.2.1).

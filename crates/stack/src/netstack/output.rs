@@ -368,6 +368,10 @@ impl NetStack {
             self.counters.icmp_unmatched += 1;
             return;
         };
+        // RFC 1191 §6.3: remember the path's MTU for later traffic too.
+        if let IcmpError::FragmentationNeeded { mtu } = error {
+            self.pmtu.learn(now, q.dst, mtu);
+        }
         let delivered = if let Some((ident, seq)) = q.echo() {
             match self.pings.by_ident(ident) {
                 Some(s) => {

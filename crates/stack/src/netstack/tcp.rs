@@ -49,10 +49,19 @@ fn flag_names(flags: TcpFlags) -> String {
 impl NetStack {
     /// The MSS to announce to `remote`: from the MTU of the interface that
     /// routes to it (loopback: 65535 − 40), at least the RFC default 536.
-    fn tcp_mss_for(&mut self, remote: Ipv4Addr) -> u16 {
+    fn tcp_mss_for(&mut self, now: Instant, remote: Ipv4Addr) -> u16 {
         match self.egress(remote) {
-            Ok(eg) => mss_for_mtu(eg.mtu),
+            Ok(eg) => mss_for_mtu(self.path_mtu(now, remote, eg.mtu)),
             Err(_) => 536,
+        }
+    }
+
+    /// The MTU towards `dst`: the egress interface's, or a smaller path
+    /// MTU learned from ICMP (RFC 1191 §6.3).
+    fn path_mtu(&self, now: Instant, dst: Ipv4Addr, interface_mtu: usize) -> usize {
+        match self.pmtu.get(now, dst) {
+            Some(pmtu) => interface_mtu.min(usize::from(pmtu)),
+            None => interface_mtu,
         }
     }
 
@@ -103,7 +112,7 @@ impl NetStack {
             || (repr.ack.is_some()
                 && !repr.flags.intersects(TcpFlags::SYN | TcpFlags::RST)
                 && self.tcp.needs_our_mss(local, remote));
-        let mss = if opens { self.tcp_mss_for(src) } else { 0 };
+        let mss = if opens { self.tcp_mss_for(now, src) } else { 0 };
         tracing::trace!(%remote, %local, seg = %repr, "TCP in");
         if tx.trace().is_some() {
             let flags = flag_names(repr.flags);
@@ -286,7 +295,7 @@ impl NetStack {
         tx: &mut dyn Transmit,
     ) -> Result<TcpHandle, StackError> {
         let eg = self.egress(*dst.ip())?;
-        let mss = mss_for_mtu(eg.mtu);
+        let mss = mss_for_mtu(self.path_mtu(now, *dst.ip(), eg.mtu));
         self.tcp_begin(tx);
         let h = self
             .tcp
