@@ -37,8 +37,11 @@ use vnet_wire::ipv4::{Ipv4Packet, Ipv4Repr};
 use vnet_wire::tcp::{TcpPacket, TcpRepr};
 use vnet_wire::udp::{UdpPacket, UdpRepr};
 
+/// A fuzz target: arbitrary bytes in, a panic on a bug.
+pub type Target = fn(&[u8]);
+
 /// Every target, by the name of its cargo-fuzz binary and corpus directory.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("ethernet", ethernet),
     ("arp", arp),
     ("ipv4", ipv4),

@@ -64,6 +64,7 @@ fn start_router(peers: &[&UdpSocket], addresses: &[&str]) -> (Device, Vec<Socket
         kind: DeviceKind::Router,
         admin,
         admin_token_file: None,
+        ttl: None,
         interfaces: peers
             .iter()
             .enumerate()

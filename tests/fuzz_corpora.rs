@@ -13,7 +13,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 /// Mutations per target (spread over its seeds).
-const MUTATIONS_PER_TARGET: usize = 3000;
+const MUTATIONS_PER_TARGET: usize = 5000;
 
 /// xorshift64*: tiny, deterministic, good enough to pick mutations.
 struct Rng(u64);
@@ -127,7 +127,7 @@ fn hex(b: &[u8]) -> String {
 }
 
 /// Runs `f` on `input`; on a panic returns the message.
-fn run(f: fn(&[u8]), input: &[u8]) -> Result<(), String> {
+fn run(f: targets::Target, input: &[u8]) -> Result<(), String> {
     catch_unwind(AssertUnwindSafe(|| f(input))).map_err(|e| {
         e.downcast_ref::<String>()
             .cloned()

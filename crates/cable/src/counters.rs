@@ -82,6 +82,9 @@ counters! {
     drop_no_peer,
     /// Times a named peer moved to a new address (re-resolution).
     peer_moves,
+    /// Datagrams the kernel dropped because this end's socket receive
+    /// buffer was full (SO_RXQ_OVFL): loss no envelope sequence can hide.
+    drop_rx_overflow,
     /// Gaps seen in the peer's sequence numbers (frames lost or reordered on the cable).
     seq_gaps,
     /// Captured frames lost because the capture consumer was too slow.

@@ -228,6 +228,7 @@ fn bind_socket(name: &str, local: SocketAddr) -> io::Result<AsyncFd<std::net::Ud
     let std_socket = std::net::UdpSocket::bind(local).map_err(context)?;
     std_socket.set_nonblocking(true).map_err(context)?;
     allow_fragmentation(&std_socket).map_err(context)?;
+    size_buffers(&std_socket);
     // SAFETY: `register_with_interest` needs the fd to stay open and
     // the same for the AsyncFd's lifetime: the AsyncFd owns the socket,
     // which owns its fd and never changes it.
@@ -236,6 +237,67 @@ fn bind_socket(name: &str, local: SocketAddr) -> io::Result<AsyncFd<std::net::Ud
         unsafe { AsyncFd::register_with_interest(std_socket, tokio::io::Interest::READABLE) }
             .map_err(|e| context(e.into()))?;
     Ok(socket)
+}
+
+/// Socket buffers of a cable end: room for bursts (a TCP window of
+/// full-size frames) so the kernel does not drop what the device has not
+/// read yet. Raised above the system limit where the process may
+/// (SO_RCVBUFFORCE needs CAP_NET_ADMIN), else as far as the limit allows.
+const SOCKET_BUFFER: usize = 4 << 20;
+
+fn size_buffers(socket: &std::net::UdpSocket) {
+    use nix::sys::socket::{setsockopt, sockopt};
+    if setsockopt(socket, sockopt::RcvBufForce, &SOCKET_BUFFER).is_err() {
+        let _ = setsockopt(socket, sockopt::RcvBuf, &SOCKET_BUFFER);
+    }
+    if setsockopt(socket, sockopt::SndBufForce, &SOCKET_BUFFER).is_err() {
+        let _ = setsockopt(socket, sockopt::SndBuf, &SOCKET_BUFFER);
+    }
+    // The kernel's count of datagrams dropped for a full receive buffer,
+    // stamped on every datagram queued after a drop (recv_counting_overflow).
+    let _ = setsockopt(socket, sockopt::RxqOvfl, &1);
+}
+
+/// `recv_from` that also reads SO_RXQ_OVFL, the socket's cumulative count of
+/// datagrams the kernel dropped for lack of buffer, into `drop_rx_overflow`.
+/// The control buffer lives on the stack: no allocation per datagram.
+fn recv_counting_overflow(
+    socket: &std::net::UdpSocket,
+    buf: &mut [u8],
+    counters: &InterfaceCounters,
+) -> io::Result<(usize, SocketAddr)> {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg};
+    use std::os::fd::AsRawFd;
+    let mut iov = [std::io::IoSliceMut::new(buf)];
+    let mut control = nix::cmsg_space!(u32);
+    let msg = recvmsg::<SockaddrStorage>(
+        socket.as_raw_fd(),
+        &mut iov,
+        Some(&mut control),
+        MsgFlags::empty(),
+    )
+    .map_err(io::Error::from)?;
+    let from = msg
+        .address
+        .and_then(|a| {
+            a.as_sockaddr_in()
+                .map(|v4| SocketAddr::from(std::net::SocketAddrV4::from(*v4)))
+                .or_else(|| {
+                    a.as_sockaddr_in6()
+                        .map(|v6| SocketAddr::from(std::net::SocketAddrV6::from(*v6)))
+                })
+        })
+        .ok_or_else(|| io::Error::other("datagram without a source address"))?;
+    if let Ok(cmsgs) = msg.cmsgs() {
+        for cmsg in cmsgs {
+            if let ControlMessageOwned::RxqOvfl(dropped) = cmsg {
+                counters
+                    .drop_rx_overflow
+                    .fetch_max(u64::from(dropped), Ordering::Relaxed);
+            }
+        }
+    }
+    Ok((msg.bytes, from))
 }
 
 /// Carrier MTU: an emulated 1500-byte frame plus the envelope (≈1550
@@ -494,7 +556,9 @@ impl CableEnd {
                 loop {
                     let mut ready = socket.readable().await?;
                     // WouldBlock clears the readiness and waits again.
-                    if let Ok(r) = ready.try_io(|s| s.get_ref().recv_from(buf)) {
+                    if let Ok(r) =
+                        ready.try_io(|s| recv_counting_overflow(s.get_ref(), buf, counters))
+                    {
                         return r;
                     }
                 }

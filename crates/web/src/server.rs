@@ -524,8 +524,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
     /// a TCP stack send RST, which can destroy the response before the
     /// client reads it; so, with the write side already shut, read and
     /// discard until the client closes, for at most [`LINGER_TIME`] and
-    /// [`LINGER_BYTES`].
-    /// The connection is evictable meanwhile.
+    /// [`LINGER_BYTES`]. The connection is evictable meanwhile.
     async fn linger(&mut self) {
         let deadline = Instant::now() + LINGER_TIME;
         let mut discarded = 0usize;

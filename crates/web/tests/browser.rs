@@ -154,7 +154,15 @@ async fn saved_files_are_byte_identical() {
         ("img/a.png", "img/a.png"),
         ("img/b.jpg", "img/b.jpg"),
     ] {
-        let a = std::fs::read(out.path().join(saved)).expect("saved");
+        // The browser writes nothing itself: each body comes back with the
+        // path it is to be saved at (its caller writes it).
+        let path = out.path().join(saved);
+        let a = report
+            .resources
+            .iter()
+            .find(|r| r.saved.as_ref() == Some(&path))
+            .and_then(|r| r.saved_body.clone())
+            .unwrap_or_else(|| panic!("{saved} not to be saved"));
         let b = std::fs::read(site.root.join(original)).expect("original");
         assert!(a == b, "{saved} differs");
     }

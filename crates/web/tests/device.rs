@@ -150,6 +150,10 @@ async fn browse_over_vnet_tcp() {
     assert_eq!((snapshot.requests, snapshot.responses_2xx), (6, 6));
     assert!(snapshot.bytes_sent > big.len() as u64);
     assert_eq!(json["web"]["requests"], 6);
+    // The slowloris defences' counters are in the status JSON too.
+    for name in ["refused_per_client", "evicted_idle", "head_timeouts"] {
+        assert_eq!(json["web"][name], 0, "{name} in {json}");
+    }
     assert!(
         json.as_object().is_some_and(|o| o.len() > 1),
         "stack counters next to \"web\""

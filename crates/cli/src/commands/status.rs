@@ -176,6 +176,7 @@ fn drops(c: &CountersSnapshot) -> u64 {
         + c.drop_oversize
         + c.drop_impaired
         + c.drop_no_peer
+        + c.drop_rx_overflow
 }
 
 fn uptime(d: &DeviceState, v: &View) -> String {

@@ -535,6 +535,10 @@ impl fmt::Display for Url {
             if let Some(p) = self.port {
                 write!(f, ":{p}")?;
             }
+        } else if self.path.starts_with("//") {
+            // Without an authority a path cannot start with "//" (RFC 3986
+            // §3.3): "/." keeps it a path, and parsing removes the dot again.
+            f.write_str("/.")?;
         }
         f.write_str(&self.path)?;
         if let Some(q) = &self.query {
