@@ -360,6 +360,9 @@ impl DhcpOption {
             | DhcpOption::RequestedIp(a)
             | DhcpOption::ServerIdentifier(a) => a.octets().to_vec(),
             DhcpOption::Router(v) | DhcpOption::DnsServers(v) => addrs(v),
+            // An empty text (all NULs when parsed) goes out as one NUL: RFC
+            // 2132 §3.17 and §9.9 need at least one octet, and parse strips it.
+            DhcpOption::DomainName(s) | DhcpOption::Message(s) if s.is_empty() => vec![0],
             DhcpOption::DomainName(s) | DhcpOption::Message(s) => s.as_bytes().to_vec(),
             DhcpOption::LeaseTime(t)
             | DhcpOption::RenewalTime(t)
