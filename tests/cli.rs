@@ -431,17 +431,7 @@ fn committed_offline_override_is_the_generated_one() {
 #[test]
 fn generated_chain_topology_runs_locally() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let topology = dir.path().join("chain5.toml");
-    let out = Command::new(vnet_bin())
-        .args(["gen", "topology", "--chain", "5", "-o"])
-        .arg(&topology)
-        .output()
-        .expect("vnet gen topology runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let topology = common::generate_chain(dir.path(), 5);
     let lab = LabRun::up(&topology);
     let run = lab.exec("client", &["traceroute", "-w", "2", "10.0.3.10"]);
     assert_eq!(run.code, 0, "{run:?}");

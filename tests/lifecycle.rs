@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{LabRun, field};
+use common::LabRun;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -56,16 +56,7 @@ fn pid_of(lab: &LabRun, device: &str) -> i32 {
 fn a_killed_router_restarts_and_the_transfer_completes_byte_exact() {
     let lab = LabRun::default_lab();
     assert_eq!(lab.vnet(&["status"]).code, 0, "all up at first");
-    let mut server = lab.exec_background("server", &["tcp", "listen", "5001"]);
-    assert!(
-        server
-            .wait_for("listening on", Duration::from_secs(10))
-            .is_some()
-    );
-    let client = lab.exec_background(
-        "client",
-        &["tcp", "send", "10.0.3.30:5001", "--bytes", "16M"],
-    );
+    let transfer = lab.start_transfer("server", "client", "10.0.3.30:5001", "16M");
     let deadline = Instant::now() + Duration::from_secs(20);
     while lab.device_counter("server", "tcp_rx") < 200 {
         assert!(
@@ -111,23 +102,7 @@ fn a_killed_router_restarts_and_the_transfer_completes_byte_exact() {
     assert_eq!(r2["restarts"], 1);
     assert_ne!(pid_of(&lab, "r2"), old_pid);
 
-    let (code, sent) = client.finish(Duration::from_secs(120));
-    assert_eq!(code, 0, "sender failed: {sent:?}\n{}", lab.logs());
-    let (code, received) = server.finish(Duration::from_secs(30));
-    assert_eq!(code, 0, "receiver failed: {received:?}");
-    let sent_line = sent
-        .iter()
-        .find(|l| l.starts_with("sent "))
-        .expect("sender summary");
-    let recv_line = received
-        .iter()
-        .find(|l| l.starts_with("received "))
-        .expect("receiver summary");
-    assert!(
-        recv_line.starts_with("received 16777216 bytes"),
-        "{recv_line}"
-    );
-    assert_eq!(field(sent_line, "sha256"), field(recv_line, "sha256"));
+    transfer.finish_byte_exact(16 << 20, Duration::from_secs(120), &lab.logs());
     assert_eq!(lab.vnet(&["status"]).code, 0, "all up again");
 
     // `vnet down` leaves nothing behind, even a device started by hand.

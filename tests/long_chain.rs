@@ -4,24 +4,13 @@
 
 mod common;
 
-use common::{LabRun, field, vnet_bin};
-use std::process::Command;
+use common::{LabRun, generate_chain};
 use std::time::Duration;
 
 #[test]
 fn sixty_four_routers_carry_ping_traceroute_and_tcp() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let topology = dir.path().join("chain64.toml");
-    let out = Command::new(vnet_bin())
-        .args(["gen", "topology", "--chain", "64", "-o"])
-        .arg(&topology)
-        .output()
-        .expect("vnet gen topology runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let topology = generate_chain(dir.path(), 64);
     let text = std::fs::read_to_string(&topology).expect("topology");
     assert!(text.contains("ttl = 128"), "the generator raises the TTL");
 
@@ -57,31 +46,6 @@ fn sixty_four_routers_carry_ping_traceroute_and_tcp() {
         hops[64]
     );
 
-    let mut server = lab.exec_background("web", &["tcp", "listen", "5001"]);
-    assert!(
-        server
-            .wait_for("listening on", Duration::from_secs(10))
-            .is_some()
-    );
-    let client = lab.exec_background(
-        "client",
-        &["tcp", "send", "10.0.3.10:5001", "--bytes", "256K"],
-    );
-    let (code, sent) = client.finish(Duration::from_secs(60));
-    assert_eq!(code, 0, "{sent:?}");
-    let (code, received) = server.finish(Duration::from_secs(20));
-    assert_eq!(code, 0, "{received:?}");
-    let sent_line = sent
-        .iter()
-        .find(|l| l.starts_with("sent "))
-        .expect("sender summary");
-    let recv_line = received
-        .iter()
-        .find(|l| l.starts_with("received "))
-        .expect("receiver summary");
-    assert!(
-        recv_line.starts_with("received 262144 bytes"),
-        "{recv_line}"
-    );
-    assert_eq!(field(sent_line, "sha256"), field(recv_line, "sha256"));
+    lab.start_transfer("web", "client", "10.0.3.10:5001", "256K")
+        .finish_byte_exact(262_144, Duration::from_secs(60), &lab.logs());
 }

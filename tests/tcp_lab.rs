@@ -9,18 +9,7 @@ use std::time::{Duration, Instant};
 #[test]
 fn sixteen_mib_survive_a_five_second_link_cut_byte_exact() {
     let lab = LabRun::default_lab();
-    let mut server = lab.exec_background("server", &["tcp", "listen", "5001"]);
-    assert!(
-        server
-            .wait_for("listening on", Duration::from_secs(10))
-            .is_some(),
-        "{:?}",
-        server.seen
-    );
-    let client = lab.exec_background(
-        "client",
-        &["tcp", "send", "10.0.3.30:5001", "--bytes", "16M"],
-    );
+    let transfer = lab.start_transfer("server", "client", "10.0.3.30:5001", "16M");
 
     // Cut the middle cable once data is flowing.
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -39,29 +28,9 @@ fn sixteen_mib_survive_a_five_second_link_cut_byte_exact() {
     let run = lab.vnet(&["link", "up", "r2:eth1"]);
     assert_eq!(run.code, 0, "{run:?}");
 
-    let (code, sent) = client.finish(Duration::from_secs(120));
-    assert_eq!(code, 0, "sender failed: {sent:?}\n{}", lab.logs());
-    let (code, received) = server.finish(Duration::from_secs(30));
-    assert_eq!(code, 0, "receiver failed: {received:?}");
-    let sent_line = sent
-        .iter()
-        .find(|l| l.starts_with("sent "))
-        .expect("sender summary");
-    let recv_line = received
-        .iter()
-        .find(|l| l.starts_with("received "))
-        .expect("receiver summary");
-    assert!(sent_line.starts_with("sent 16777216 bytes"), "{sent_line}");
-    assert!(
-        recv_line.starts_with("received 16777216 bytes"),
-        "{recv_line}"
-    );
-    assert_eq!(
-        field(sent_line, "sha256"),
-        field(recv_line, "sha256"),
-        "stream differs:\n{sent_line}\n{recv_line}"
-    );
-    let retrans: u64 = field(sent_line, "retransmissions")
+    let (sent_line, _) =
+        transfer.finish_byte_exact(16 << 20, Duration::from_secs(120), &lab.logs());
+    let retrans: u64 = field(&sent_line, "retransmissions")
         .and_then(|r| r.parse().ok())
         .expect("retransmissions");
     assert!(

@@ -331,3 +331,85 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A bulk TCP transfer under way: `tcp listen` on one host, `tcp send` on
+/// another (both vnet's own TCP).
+#[allow(dead_code)]
+pub struct Transfer {
+    pub server: Background,
+    pub client: Background,
+}
+
+#[allow(dead_code)]
+impl LabRun {
+    /// Starts `tcp listen PORT` on `server` and, once it listens, `tcp send
+    /// ADDR:PORT --bytes SIZE` on `client`.
+    pub fn start_transfer(&self, server: &str, client: &str, to: &str, size: &str) -> Transfer {
+        let port = to.rsplit(':').next().expect("ADDR:PORT");
+        let mut listener = self.exec_background(server, &["tcp", "listen", port]);
+        assert!(
+            listener
+                .wait_for("listening on", Duration::from_secs(10))
+                .is_some(),
+            "{:?}",
+            listener.seen
+        );
+        let sender = self.exec_background(client, &["tcp", "send", to, "--bytes", size]);
+        Transfer {
+            server: listener,
+            client: sender,
+        }
+    }
+}
+
+#[allow(dead_code)]
+impl Transfer {
+    /// Waits for both ends; checks both succeeded, `bytes` arrived and the
+    /// SHA-256 of what was sent and received agree. Returns the sender's
+    /// and the receiver's summary lines.
+    pub fn finish_byte_exact(self, bytes: u64, timeout: Duration, logs: &str) -> (String, String) {
+        let (code, sent) = self.client.finish(timeout);
+        assert_eq!(code, 0, "sender failed: {sent:?}\n{logs}");
+        let (code, received) = self.server.finish(Duration::from_secs(30));
+        assert_eq!(code, 0, "receiver failed: {received:?}");
+        let sent_line = sent
+            .into_iter()
+            .find(|l| l.starts_with("sent "))
+            .expect("sender summary");
+        let recv_line = received
+            .into_iter()
+            .find(|l| l.starts_with("received "))
+            .expect("receiver summary");
+        assert!(
+            sent_line.starts_with(&format!("sent {bytes} bytes")),
+            "{sent_line}"
+        );
+        assert!(
+            recv_line.starts_with(&format!("received {bytes} bytes")),
+            "{recv_line}"
+        );
+        assert_eq!(
+            field(&sent_line, "sha256"),
+            field(&recv_line, "sha256"),
+            "stream differs:\n{sent_line}\n{recv_line}"
+        );
+        (sent_line, recv_line)
+    }
+}
+
+/// `vnet gen topology --chain N` into `dir`; returns the file.
+#[allow(dead_code)]
+pub fn generate_chain(dir: &Path, n: usize) -> PathBuf {
+    let topology = dir.join(format!("chain{n}.toml"));
+    let out = Command::new(vnet_bin())
+        .args(["gen", "topology", "--chain", &n.to_string(), "-o"])
+        .arg(&topology)
+        .output()
+        .expect("vnet gen topology runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    topology
+}
