@@ -8,28 +8,14 @@
 mod common;
 
 use common::http;
+use common::single_device::{Device, datagram, start};
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
-use std::path::Path;
-use std::process::{Child, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use vnet_cable::Envelope;
-use vnet_topology::device::{DeviceConfig, DeviceKind, InterfaceConfig, SwitchConfig};
+use vnet_topology::device::DeviceKind;
 use vnet_wire::ethernet::{self, EthernetAddress};
-
-struct Device {
-    child: Child,
-    admin: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Device {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 const R_MAC: [EthernetAddress; 2] = [
     EthernetAddress([0x02, 0, 0, 0, 0, 1]),
@@ -42,90 +28,10 @@ const B_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 2);
 const R_IP0: Ipv4Addr = Ipv4Addr::new(10, 0, 1, 1);
 const R_IP1: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 1);
 
-/// Starts a router whose cable peers are `peers`.
+/// Starts a router whose cable peers are `peers` (its MACs are `R_MAC`).
 fn start_router(peers: &[&UdpSocket], addresses: &[&str]) -> (Device, Vec<SocketAddr>) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let admin = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr");
-    let locals: Vec<SocketAddr> = peers
-        .iter()
-        .map(|_| {
-            UdpSocket::bind("127.0.0.1:0")
-                .expect("bind")
-                .local_addr()
-                .expect("addr")
-        })
-        .collect();
-    let config = DeviceConfig {
-        lab: None,
-        name: "r1".into(),
-        kind: DeviceKind::Router,
-        admin,
-        admin_token_file: None,
-        ttl: None,
-        interfaces: peers
-            .iter()
-            .enumerate()
-            .map(|(i, p)| InterfaceConfig {
-                name: format!("eth{i}"),
-                mac: R_MAC[i],
-                local: locals[i],
-                peer: p.local_addr().expect("addr").into(),
-                address: Some(addresses[i].parse().expect("cidr")),
-                mtu: 1500,
-                tap: None,
-                dhcp_client: false,
-                dhcp_server: None,
-                impairments: None,
-            })
-            .collect(),
-        gateway: None,
-        nameservers: Vec::new(),
-        routes: Vec::new(),
-        neighbors: Vec::new(),
-        switch: SwitchConfig::default(),
-        dns: None,
-        web: None,
-        capture_dir: None,
-        state_dir: None,
-    };
-    let path = dir.path().join("r1.toml");
-    std::fs::write(&path, toml::to_string(&config).expect("toml")).expect("write");
-    let binary = Path::new(&common::bin_dir()).join(DeviceKind::Router.binary_name());
-    let child = Command::new(binary)
-        .arg("--config")
-        .arg(&path)
-        .spawn()
-        .expect("device starts");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(admin).is_err() {
-        assert!(Instant::now() < deadline, "device did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (
-        Device {
-            child,
-            admin,
-            _dir: dir,
-        },
-        locals,
-    )
-}
-
-/// A frame in a cable datagram (envelope, padding, FCS).
-fn datagram(frame: &[u8]) -> Vec<u8> {
-    let mut buf = vec![0u8; 2048];
-    let h = Envelope {
-        seq: 0,
-        trace: None,
-    }
-    .encode(&mut buf);
-    buf[h..h + frame.len()].copy_from_slice(frame);
-    let n = ethernet::pad_and_append_fcs(&mut buf[h..], frame.len());
-    buf.truncate(h + n);
-    buf
+    let addresses: Vec<Option<&str>> = addresses.iter().copied().map(Some).collect();
+    start(DeviceKind::Router, peers, &addresses)
 }
 
 /// One frame from a cable (envelope and FCS checked), or None on timeout.

@@ -2,6 +2,8 @@
 //! loopback, started and stopped through the `vnet` CLI.
 #![allow(dead_code)]
 
+pub mod single_device;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
