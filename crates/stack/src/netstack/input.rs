@@ -138,24 +138,9 @@ impl NetStack {
             // nothing to learn.
         } else if !Self::arp_sender_on_link(cidr, spa) {
             self.counters.arp_ignored_offlink += 1;
-            trace_event!(
-                tx,
-                now,
-                "arp.in",
-                "L2",
-                "arp",
-                Some(Direction::In),
-                format!(
-                    "{:?} from {spa} ({sha}) for {tpa}: sender not on {}, not learned",
-                    repr.operation,
-                    cidr.network()
-                ),
-                [
-                    ("arp.spa", spa.to_string()),
-                    ("arp.sha", sha.to_string()),
-                    ("arp.tpa", tpa.to_string())
-                ]
-            );
+            trace_arp_in(tx, now, &repr, || {
+                format!("sender not on {}, not learned", cidr.network())
+            });
         } else {
             let create = targeted && repr.operation == ArpOperation::Request;
             let out = self.arp.learn(now, port, spa, sha, create);
@@ -172,24 +157,10 @@ impl NetStack {
                     "table full, not learned"
                 }
             };
-            trace_event!(
-                tx,
-                now,
-                "arp.in",
-                "L2",
-                "arp",
-                Some(Direction::In),
-                format!(
-                    "{:?} from {spa} ({sha}) for {tpa}: {what} the sender, {} queued frame(s) released",
-                    repr.operation,
-                    out.queue.len()
-                ),
-                [
-                    ("arp.spa", spa.to_string()),
-                    ("arp.sha", sha.to_string()),
-                    ("arp.tpa", tpa.to_string())
-                ]
-            );
+            let released = out.queue.len();
+            trace_arp_in(tx, now, &repr, || {
+                format!("{what} the sender, {released} queued frame(s) released")
+            });
             self.flush_pending(port, sha, out.queue, tx);
         }
         if targeted && repr.operation == ArpOperation::Request {
@@ -352,4 +323,37 @@ impl NetStack {
             self.counters.ip_not_for_us += 1;
         }
     }
+}
+
+/// The `arp.in` trace event of a received ARP packet: what became of its
+/// sender (`outcome`, built only when the packet is traced).
+fn trace_arp_in(
+    tx: &mut dyn Transmit,
+    now: Instant,
+    repr: &ArpRepr,
+    outcome: impl FnOnce() -> String,
+) {
+    let (spa, sha, tpa) = (
+        repr.source_protocol_addr,
+        repr.source_hardware_addr,
+        repr.target_protocol_addr,
+    );
+    trace_event!(
+        tx,
+        now,
+        "arp.in",
+        "L2",
+        "arp",
+        Some(Direction::In),
+        format!(
+            "{:?} from {spa} ({sha}) for {tpa}: {}",
+            repr.operation,
+            outcome()
+        ),
+        [
+            ("arp.spa", spa.to_string()),
+            ("arp.sha", sha.to_string()),
+            ("arp.tpa", tpa.to_string())
+        ]
+    );
 }
