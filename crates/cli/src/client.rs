@@ -171,9 +171,8 @@ async fn request_through(
     let mut reader = tokio::io::BufReader::new(stdout);
     let mut first = String::new();
     let read_status = reader.read_line(&mut first);
-    let timeout = r
-        .timeout
-        .map_or(EXEC_REQUEST_TIMEOUT, |_| EXEC_REQUEST_TIMEOUT);
+    // Even a stream's status line comes at once; only its body may last.
+    let timeout = EXEC_REQUEST_TIMEOUT;
     let n = tokio::time::timeout(timeout, read_status)
         .await
         .with_context(|| {

@@ -114,7 +114,8 @@ pub fn parse_containers(text: &str) -> Vec<(String, String, Option<SocketAddr>)>
     out
 }
 
-fn device_state(
+/// A device reached through `via` (no process or files of ours).
+pub(crate) fn device_state(
     name: String,
     kind: String,
     admin: SocketAddr,
@@ -133,6 +134,14 @@ fn device_state(
         stopped: false,
         token: None,
     }
+}
+
+/// The newest running container of `device` in `stack` on this engine, if any.
+pub fn swarm_container(stack: &str, device: &str) -> anyhow::Result<Option<String>> {
+    Ok(swarm_containers(stack)?
+        .into_iter()
+        .find(|(_, d, _)| d == device)
+        .map(|(id, _, _)| id))
 }
 
 /// The running containers of `stack` on this engine: (id, device, admin).
@@ -244,9 +253,8 @@ pub fn collector_prefix(swarm: Option<&str>, k8s: Option<&str>) -> anyhow::Resul
         return Ok(k8s_exec_prefix(namespace, TRACE_SERVICE));
     }
     let stack = swarm.context("not an orchestrated lab")?;
-    let containers = swarm_containers(stack)?;
-    match containers.iter().find(|(_, d, _)| d == TRACE_SERVICE) {
-        Some((id, _, _)) => Ok(swarm_exec_prefix(id)),
+    match swarm_container(stack, TRACE_SERVICE)? {
+        Some(id) => Ok(swarm_exec_prefix(&id)),
         None => bail!(
             "no running vnet trace receiver in stack {stack:?} on this engine: `vnet --swarm … trace` reads \
              vnet's own receiver, which the offline override deploys (`vnet gen swarm --offline-override`); \

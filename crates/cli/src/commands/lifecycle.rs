@@ -91,7 +91,12 @@ pub fn orchestrated_commands(
                     "docker", "service", "update", "--quiet", "--force", &service,
                 ])],
                 Verb::Kill => {
-                    let container = swarm_container(stack, device)?;
+                    let container =
+                        orchestrator::swarm_container(stack, device)?.with_context(|| {
+                            format!(
+                                "{device}: no running container of stack {stack} on this engine"
+                            )
+                        })?;
                     vec![v(&["docker", "kill", &container])]
                 }
             }
@@ -117,15 +122,6 @@ pub fn orchestrated_commands(
         }
         StateSource::RunDir(_) => bail!("a lab of `vnet up` is changed directly"),
     })
-}
-
-fn swarm_container(stack: &str, device: &str) -> anyhow::Result<String> {
-    let lab = orchestrator::swarm_lab(stack)?;
-    let d = lab.device(device)?;
-    d.via
-        .as_ref()
-        .and_then(|v| v.get(3).cloned())
-        .with_context(|| format!("{device}: no running container on this engine"))
 }
 
 async fn run_local(

@@ -305,19 +305,12 @@ async fn orchestrated_collector_line(swarm: Option<&str>, k8s: Option<&str>) -> 
         Ok(p) => p,
         Err(e) => return (format!("collector  {e:#}"), true),
     };
-    let collector = DeviceState {
-        name: vnet_topology::compose::TRACE_SERVICE.to_string(),
-        kind: "collector".into(),
-        pid: 0,
-        admin: std::net::SocketAddr::from(([127, 0, 0, 1], vnet_topology::compose::OTLP_HTTP_PORT)),
-        config: Default::default(),
-        log: Default::default(),
-        via: Some(prefix),
-        started_unix: 0,
-        restarts: 0,
-        stopped: false,
-        token: None,
-    };
+    let collector = crate::orchestrator::device_state(
+        vnet_topology::compose::TRACE_SERVICE.to_string(),
+        "collector".into(),
+        std::net::SocketAddr::from(([127, 0, 0, 1], vnet_topology::compose::OTLP_HTTP_PORT)),
+        Some(prefix),
+    );
     match client::get_json::<vnet_collector::store::StoreStats>(&collector, "/api/stats").await {
         Ok(s) => (
             format!("collector  running  {} traces, {} spans", s.traces, s.spans),
