@@ -269,7 +269,7 @@ fn capture_writes_pcapng_that_tshark_reads_cleanly() {
     );
 
     if !tshark_available() {
-        eprintln!("SKIP tshark check: tshark is not installed (CI installs it)");
+        common::tap::skip_or_fail("tshark check", "tshark is not installed (CI installs it)");
         return;
     }
     let out = Command::new("tshark")

@@ -3,124 +3,19 @@
 //! devices (and vnet's ping to the kernel).
 //!
 //! Needs /dev/net/tun and CAP_NET_ADMIN (to create the namespace); without
-//! them the test prints why and skips. CI runs as root with both.
+//! them the test prints why and skips (fails under CI=true, whose machine
+//! runs as root with both).
 
 mod common;
 
-use common::{LabRun, Run, repo_path};
+use common::repo_path;
+use common::tap::{sh, skip_or_fail, tap_lab};
 use std::process::Command;
-
-fn sh(program: &str, args: &[&str]) -> Run {
-    Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} {args:?}: {e}"))
-        .into()
-}
-
-/// A network namespace deleted on drop.
-struct Netns(String);
-
-impl Netns {
-    fn create(name: &str) -> Result<Netns, String> {
-        let run = sh("ip", &["netns", "add", name]);
-        if run.code != 0 {
-            return Err(format!(
-                "cannot create a network namespace (CAP_NET_ADMIN?): {}",
-                run.stderr.trim()
-            ));
-        }
-        Ok(Netns(name.to_string()))
-    }
-
-    fn exec(&self, args: &[&str]) -> Run {
-        let mut all = vec!["netns", "exec", &self.0];
-        all.extend_from_slice(args);
-        sh("ip", &all)
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = sh("ip", &["netns", "del", &self.0]);
-    }
-}
-
-fn missing_prerequisite() -> Option<String> {
-    if !std::path::Path::new("/dev/net/tun").exists() {
-        return Some("/dev/net/tun does not exist".into());
-    }
-    for tool in ["ip", "ping", "nc", "sha256sum"] {
-        if Command::new(tool).arg("-V").output().is_err() {
-            return Some(format!(
-                "`{tool}` is not installed (CI installs iproute2, iputils-ping, netcat-openbsd)"
-            ));
-        }
-    }
-    None
-}
-
-/// The default lab with the kernel plugged into sw2 (next to web) through a
-/// TAP device moved into a fresh namespace as 10.0.3.99/24.
-fn tap_lab(test: &str) -> Option<(LabRun, Netns, String, tempfile::TempDir)> {
-    if let Some(why) = missing_prerequisite() {
-        eprintln!("SKIP {test}: {why}");
-        return None;
-    }
-    let pid = std::process::id();
-    let tag = test.len() % 10;
-    let ns = match Netns::create(&format!("vnet-tap-{pid}-{tag}")) {
-        Ok(ns) => ns,
-        Err(why) => {
-            eprintln!("SKIP {test}: {why}");
-            return None;
-        }
-    };
-    let tap = format!("vtap{}{tag}", pid % 10_000);
-    let text = std::fs::read_to_string(repo_path("configs/lab.toml")).expect("default lab");
-    let text = text.replacen(
-        "  { a = \"dns-example:eth0\", b = \"sw2:eth4\" },",
-        &format!("  {{ a = \"dns-example:eth0\", b = \"sw2:eth4\" }},\n  {{ a = \"sw2:eth9\", b = \"tap:{tap}\" }},"),
-        1,
-    );
-    assert!(text.contains(&format!("tap:{tap}")), "link inserted");
-    // The variant directory holds the web root: it must outlive the lab.
-    let (variant, topology) = common::lab_variant(&text);
-    let lab = LabRun::up(&topology);
-    for args in [
-        vec!["link", "set", tap.as_str(), "netns", ns.0.as_str()],
-        vec!["-n", ns.0.as_str(), "link", "set", "lo", "up"],
-        vec![
-            "-n",
-            ns.0.as_str(),
-            "addr",
-            "add",
-            "10.0.3.99/24",
-            "dev",
-            tap.as_str(),
-        ],
-        vec!["-n", ns.0.as_str(), "link", "set", tap.as_str(), "up"],
-        vec![
-            "-n",
-            ns.0.as_str(),
-            "route",
-            "add",
-            "default",
-            "via",
-            "10.0.3.1",
-        ],
-    ] {
-        let run = sh("ip", &args);
-        assert_eq!(run.code, 0, "ip {args:?}: {run:?}");
-    }
-    let _ = ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
-    Some((lab, ns, tap, variant))
-}
 
 #[test]
 fn linux_namespace_pings_vnet_hosts_through_a_tap_device() {
     let Some((lab, ns, tap, _variant)) =
-        tap_lab("linux_namespace_pings_vnet_hosts_through_a_tap_device")
+        tap_lab("linux_namespace_pings_vnet_hosts_through_a_tap_device", &[])
     else {
         return;
     };
@@ -166,7 +61,10 @@ fn linux_namespace_pings_vnet_hosts_through_a_tap_device() {
             "{run:?}"
         );
     } else {
-        eprintln!("SKIP the dig part: Debian's dig is not installed (CI installs dnsutils)");
+        skip_or_fail(
+            "the dig part",
+            "Debian's dig is not installed (CI installs dnsutils)",
+        );
     }
 }
 
@@ -183,7 +81,7 @@ fn sha256_file(path: &std::path::Path) -> String {
 #[test]
 fn linux_nc_and_vnet_tcp_exchange_four_mib_both_ways() {
     let Some((lab, ns, _tap, _variant)) =
-        tap_lab("linux_nc_and_vnet_tcp_exchange_four_mib_both_ways")
+        tap_lab("linux_nc_and_vnet_tcp_exchange_four_mib_both_ways", &[])
     else {
         return;
     };
@@ -270,13 +168,10 @@ fn linux_nc_and_vnet_tcp_exchange_four_mib_both_ways() {
 
 #[test]
 fn linux_curl_talks_http_to_vnet_web() {
-    let Some((_lab, ns, _tap, _variant)) = tap_lab("linux_curl_talks_http_to_vnet_web") else {
+    let Some((_lab, ns, _tap, _variant)) = tap_lab("linux_curl_talks_http_to_vnet_web", &["curl"])
+    else {
         return;
     };
-    if Command::new("curl").arg("--version").output().is_err() {
-        eprintln!("SKIP linux_curl_talks_http_to_vnet_web: curl is not installed (CI installs it)");
-        return;
-    }
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("wire.jpg");
     let run = ns.exec(&[

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod single_device;
+pub mod tap;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

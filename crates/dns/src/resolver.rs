@@ -608,16 +608,20 @@ impl<U: Upstream> Resolver<U> {
             outcome: Outcome::Timeout,
         });
         bump(&self.counters.upstream_queries);
-        let span = vnet_telemetry::app_span!(
-            "dns.upstream",
-            proto = "dns",
-            layer = "L7",
-            summary = format!("ask {server} (zone {zone}) for {} {}", question.name, question.qtype),
-            dns.server = %server,
-            dns.zone = %zone,
-            dns.qname = %question.name,
-            dns.result = tracing::field::Empty,
-        );
+        // A child of the client's query span; none for an untraced query.
+        let span = vnet_telemetry::continue_current(|| {
+            vnet_telemetry::app_span!(
+                "dns.upstream",
+                proto = "dns",
+                layer = "L7",
+                summary =
+                    format!("ask {server} (zone {zone}) for {} {}", question.name, question.qtype),
+                dns.server = %server,
+                dns.zone = %zone,
+                dns.qname = %question.name,
+                dns.result = tracing::field::Empty,
+            )
+        });
         let result = self
             .upstream
             .query(server, question)

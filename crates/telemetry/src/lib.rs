@@ -25,8 +25,8 @@ pub use export::{
     ENDPOINT_ENV, TelemetryGuard, endpoint, exporting, flush, init_device, use_resolved_endpoint,
 };
 pub use spans::{
-    FrameSpan, add_event_to_current, context_of, continue_remote, current_context, event_span,
-    set_remote_parent,
+    FrameSpan, add_event_to_current, context_of, continue_current, continue_remote,
+    current_context, event_span, set_remote_parent,
 };
 
 use std::io::IsTerminal;

@@ -91,6 +91,17 @@ pub fn continue_remote(
     }
 }
 
+/// A span for work done on behalf of the current span (a resolver's
+/// upstream query for a client's query): `make()` when the current span is
+/// exported, else no span at all, so untraced work never starts a root
+/// trace of its own (docs/design.md "What is traced").
+pub fn continue_current(make: impl FnOnce() -> tracing::Span) -> tracing::Span {
+    match current_context() {
+        Some(_) => make(),
+        None => tracing::Span::none(),
+    }
+}
+
 /// Makes the not-yet-entered `span` a child of `parent` (a span in another
 /// process, e.g. the client span whose frame carried a request). Returns
 /// whether it worked (false when not exporting or already entered).
