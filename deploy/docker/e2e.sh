@@ -109,6 +109,13 @@ offline_merges() {
 check "the offline override merges: the jaeger service runs /vnet-collector" offline_merges
 check "compose up" "${compose[@]}" "${lab[@]}" up -d
 check "every device healthy" wait_healthy docker-compose.yml
+no_admin_published() { # only the trace receiver publishes a port; admin APIs stay in the containers
+  local ports
+  ports="$(docker ps --filter "label=com.docker.compose.project=$project" --filter label=vnet.device --format '{{.Ports}}')"
+  printf '%s\n' "$ports"
+  ! grep -q -- '->7000' <<<"$ports"
+}
+check "no admin API is published on the host (reached by docker exec)" no_admin_published
 
 # Output is captured and echoed, never `tee /dev/stderr`: reopening stderr
 # would truncate a log file the caller redirected it to.
@@ -210,8 +217,8 @@ check "no container or network left behind" leftovers
 
 echo "--- chain of 16 routers"
 gen_chain() {
-  "$vnet" gen compose --chain 16 --subnet 172.29.1 --admin-port-base 18000 -o "$chain_file" &&
-    "$vnet" gen compose --chain 16 --subnet 172.29.1 --admin-port-base 18000 --offline-override -o "$chain_offline"
+  "$vnet" gen compose --chain 16 --subnet 172.29.1 -o "$chain_file" &&
+    "$vnet" gen compose --chain 16 --subnet 172.29.1 --offline-override -o "$chain_offline"
 }
 check "vnet gen compose --chain 16 (and its offline override)" gen_chain
 check "chain up" "${compose[@]}" "${chain[@]}" up -d

@@ -1,5 +1,6 @@
-//! Labs that run on an orchestrator: Docker Swarm (`vnet --swarm STACK`)
-//! and Kubernetes (`vnet --k8s NAMESPACE`). Their admin APIs stay on each
+//! Labs that run on an orchestrator: Docker Compose (`vnet --compose`),
+//! Docker Swarm (`vnet --swarm STACK`) and Kubernetes (`vnet --k8s
+//! NAMESPACE`). Their admin APIs stay on each
 //! container's loopback; the CLI lists the devices through the
 //! orchestrator and reaches each one by running the image's own `vnet`
 //! inside its container (`docker exec` / `kubectl exec`).
@@ -15,7 +16,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use vnet_topology::compose::{CONTAINER_ADMIN_PORT, OTLP_HTTP_PORT, TRACE_SERVICE};
 use vnet_topology::k8s::{COMPONENT_LABEL, CONTAINER_NAME};
-use vnet_topology::swarm::{ADMIN_LABEL, DEVICE_LABEL, KIND_LABEL};
+use vnet_topology::compose::ComposeIndex;
+use vnet_topology::swarm::{ADMIN_LABEL, DEVICE_LABEL, KIND_LABEL, LAB_LABEL};
 
 /// Where the `vnet` binary sits in the image.
 pub const IMAGE_VNET: &str = "/vnet";
@@ -27,8 +29,9 @@ fn container_admin() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], CONTAINER_ADMIN_PORT))
 }
 
-/// The command that runs the image's `vnet` in a Swarm task's container.
-pub fn swarm_exec_prefix(container: &str) -> Vec<String> {
+/// The command that runs the image's `vnet` in a container (a Swarm
+/// task's or a compose service's).
+pub fn docker_exec_prefix(container: &str) -> Vec<String> {
     ["docker", "exec", "-i", container, IMAGE_VNET]
         .map(String::from)
         .to_vec()
@@ -200,10 +203,73 @@ pub fn swarm_lab(stack: &str) -> anyhow::Result<LabState> {
             .map(|d| {
                 let found = containers.iter().find(|(_, name, _)| *name == d.name);
                 let admin = found.and_then(|c| c.2).unwrap_or_else(container_admin);
-                let via = found.map(|(id, _, _)| swarm_exec_prefix(id));
+                let via = found.map(|(id, _, _)| docker_exec_prefix(id));
                 device_state(d.name, d.kind, admin, via)
             })
             .collect(),
+        collector: None,
+        bin_dir: None,
+    })
+}
+
+/// Label Docker Compose puts on every container of a project.
+const COMPOSE_PROJECT_LABEL: &str = "com.docker.compose.project";
+
+/// The running compose containers of lab `lab` on this engine:
+/// (id, device, admin). Only containers of `COMPOSE_PROJECT_NAME` when it is
+/// set; two projects running the same lab are an error that says so.
+fn compose_containers(lab: &str) -> anyhow::Result<Vec<(String, String, Option<SocketAddr>)>> {
+    let project = std::env::var("COMPOSE_PROJECT_NAME").ok().filter(|p| !p.is_empty());
+    let project_filter = match &project {
+        Some(p) => format!("label={COMPOSE_PROJECT_LABEL}={p}"),
+        None => format!("label={COMPOSE_PROJECT_LABEL}"),
+    };
+    let format = format!(
+        "{{{{.ID}}}}\t{{{{.Label \"{DEVICE_LABEL}\"}}}}\t\t{{{{.Label \"{COMPOSE_PROJECT_LABEL}\"}}}}"
+    );
+    let text = output(
+        "docker",
+        &[
+            "ps",
+            "--filter",
+            &project_filter,
+            "--filter",
+            &format!("label={LAB_LABEL}={lab}"),
+            "--format",
+            &format,
+        ],
+    )?;
+    let mut projects: Vec<&str> = text.lines().filter_map(|l| l.split('\t').nth(3)).collect();
+    projects.sort_unstable();
+    projects.dedup();
+    if projects.len() > 1 {
+        bail!(
+            "compose projects {} all run lab {lab:?}: pick one with COMPOSE_PROJECT_NAME=…",
+            projects.join(", ")
+        );
+    }
+    Ok(parse_containers(&text))
+}
+
+/// The devices of a compose lab (`index` from its compose file), each
+/// reached through `docker exec` into its running container; devices
+/// without one show as down.
+pub fn compose_lab(index: ComposeIndex, file: &std::path::Path) -> anyhow::Result<LabState> {
+    let containers = compose_containers(&index.lab)?;
+    Ok(LabState {
+        lab: index.lab,
+        topology: file.to_path_buf(),
+        devices: index
+            .devices
+            .into_iter()
+            .map(|d| {
+                let found = containers.iter().find(|(_, name, _)| *name == d.name);
+                let via = found.map(|(id, _, _)| docker_exec_prefix(id));
+                device_state(d.name, d.kind, d.admin, via)
+            })
+            .collect(),
+        // The compose lab's collector is a container; `vnet trace` finds it
+        // at COMPOSE_TRACE_ENDPOINT.
         collector: None,
         bin_dir: None,
     })
@@ -254,7 +320,7 @@ pub fn collector_prefix(swarm: Option<&str>, k8s: Option<&str>) -> anyhow::Resul
     }
     let stack = swarm.context("not an orchestrated lab")?;
     match swarm_container(stack, TRACE_SERVICE)? {
-        Some(id) => Ok(swarm_exec_prefix(&id)),
+        Some(id) => Ok(docker_exec_prefix(&id)),
         None => bail!(
             "no running vnet trace receiver in stack {stack:?} on this engine: `vnet --swarm … trace` reads \
              vnet's own receiver, which the offline override deploys (`vnet gen swarm --offline-override`); \
@@ -290,7 +356,7 @@ mod tests {
     #[test]
     fn exec_commands_run_the_image_vnet_in_the_device_container() {
         assert_eq!(
-            swarm_exec_prefix("3f2a9c1b0d4e").join(" "),
+            docker_exec_prefix("3f2a9c1b0d4e").join(" "),
             "docker exec -i 3f2a9c1b0d4e /vnet"
         );
         assert_eq!(

@@ -159,7 +159,7 @@ impl LabState {
 pub enum StateSource {
     /// `--run-dir DIR` (default `.vnet`).
     RunDir(PathBuf),
-    /// `--compose FILE`: devices are containers, admin APIs are published on 127.0.0.1.
+    /// `--compose FILE`: devices are compose containers, reached through `docker exec`.
     Compose(PathBuf),
     /// `--swarm STACK`: devices are Swarm services, reached through `docker exec`.
     Swarm(String),
@@ -188,31 +188,7 @@ impl StateSource {
                     .with_context(|| format!("reading compose file {}", file.display()))?;
                 let index = vnet_topology::compose::read_index(&text)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-                Ok(LabState {
-                    lab: index.lab,
-                    topology: file.clone(),
-                    devices: index
-                        .devices
-                        .into_iter()
-                        .map(|d| DeviceState {
-                            name: d.name,
-                            kind: d.kind,
-                            pid: 0,
-                            admin: d.admin,
-                            config: PathBuf::new(),
-                            log: PathBuf::new(),
-                            via: None,
-                            started_unix: 0,
-                            restarts: 0,
-                            stopped: false,
-                            token: None,
-                        })
-                        .collect(),
-                    // The compose lab's collector is a container; `vnet trace`
-                    // finds it at COMPOSE_TRACE_ENDPOINT.
-                    collector: None,
-                    bin_dir: None,
-                })
+                crate::orchestrator::compose_lab(index, file)
             }
         }
     }

@@ -1,7 +1,10 @@
 //! Rendering a lab as a Docker Compose file: one service per device, all on
 //! one private bridge network with fixed addresses (a static binary in a
 //! scratch image cannot resolve names), cables as UDP between containers,
-//! admin APIs published on 127.0.0.1 for the `vnet --compose` CLI.
+//! admin APIs on each container's loopback only (no published port, so no
+//! other local user and no web page can reach them): `vnet --compose`
+//! finds a device's container by its `vnet.*` labels and runs the image's
+//! own `vnet` in it (`docker exec`), as for Swarm.
 //!
 //! Each device receives its configuration in the `VNET_CONFIG` environment
 //! variable, so the image needs no mounted files.
@@ -18,6 +21,7 @@
 use crate::device::DeviceKind;
 use crate::lab::{Lab, LabDevice};
 use crate::render::{AddressPlan, render};
+use crate::swarm::{DEVICE_LABEL, KIND_LABEL, LAB_LABEL};
 use serde::{Deserialize, Serialize};
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -28,8 +32,6 @@ pub struct ComposeOptions {
     pub image: String,
     /// The bridge network's /24 prefix, e.g. 172.29.0 (devices get .10, .11, …).
     pub subnet_prefix: [u8; 3],
-    /// First host port of the published admin APIs (device i gets base + i).
-    pub admin_port_base: u16,
     /// Command line that produced the file (written in its header).
     pub generated_by: String,
 }
@@ -39,7 +41,6 @@ impl Default for ComposeOptions {
         ComposeOptions {
             image: "vnet:latest".into(),
             subnet_prefix: [172, 29, 0],
-            admin_port_base: 17000,
             generated_by: "vnet gen compose configs/lab.toml".into(),
         }
     }
@@ -74,7 +75,7 @@ pub const OTLP_HTTP_PORT: u16 = 4318;
 pub struct ComposeIndex {
     /// Lab name.
     pub lab: String,
-    /// Devices with their published admin addresses.
+    /// Devices with their admin addresses (inside their containers).
     pub devices: Vec<ComposeDevice>,
 }
 
@@ -85,7 +86,8 @@ pub struct ComposeDevice {
     pub name: String,
     /// Kind.
     pub kind: String,
-    /// Admin API as published on the host.
+    /// Admin API on the container's loopback: the CLI reaches it by
+    /// running the image's `vnet` in the container (`docker exec`).
     pub admin: SocketAddr,
 }
 
@@ -118,7 +120,7 @@ impl AddressPlan for ContainerPlan {
         ))
     }
     fn admin(&mut self, _device_index: usize, _device: &LabDevice) -> SocketAddr {
-        SocketAddr::from(([0, 0, 0, 0], CONTAINER_ADMIN_PORT))
+        SocketAddr::from(([127, 0, 0, 1], CONTAINER_ADMIN_PORT))
     }
 }
 
@@ -153,11 +155,10 @@ pub fn render_compose(lab: &Lab, options: &ComposeOptions) -> Result<String, Str
         devices: lab
             .devices
             .iter()
-            .enumerate()
-            .map(|(i, d)| ComposeDevice {
+            .map(|d| ComposeDevice {
                 name: d.name.clone(),
                 kind: d.kind.to_string(),
-                admin: SocketAddr::from(([127, 0, 0, 1], options.admin_port_base + i as u16)),
+                admin: SocketAddr::from(([127, 0, 0, 1], CONTAINER_ADMIN_PORT)),
             })
             .collect(),
     };
@@ -207,9 +208,11 @@ pub fn render_compose(lab: &Lab, options: &ComposeOptions) -> Result<String, Str
         ));
         out.push_str("    networks:\n      cables:\n");
         out.push_str(&format!("        ipv4_address: {}\n", plan.ip(i)));
+        // No published admin port: the API listens on the container's
+        // loopback and `vnet --compose` finds the container by these labels.
         out.push_str(&format!(
-            "    ports:\n      - \"127.0.0.1:{}:{CONTAINER_ADMIN_PORT}\"\n",
-            options.admin_port_base + i as u16
+            "    labels:\n      {LAB_LABEL}: \"{}\"\n      {DEVICE_LABEL}: \"{}\"\n      {KIND_LABEL}: \"{}\"\n",
+            lab.name, device.name, device.kind
         ));
         out.push_str("    healthcheck:\n");
         out.push_str(&format!(

@@ -41,9 +41,6 @@ pub enum GenCommand {
         /// First three octets of the compose network's /24.
         #[arg(long, default_value = "172.29.0")]
         subnet: String,
-        /// Host port of the first device's admin API (published on 127.0.0.1).
-        #[arg(long, default_value_t = 17000)]
-        admin_port_base: u16,
         /// Instead of the compose file: its offline override, which runs
         /// vnet's own trace receiver (vnet-collector, from --image) in
         /// place of Jaeger, so nothing is pulled; its API is published on
@@ -170,14 +167,12 @@ pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
     let text = match what {
         GenCommand::Compose {
             subnet,
-            admin_port_base,
             offline_override,
             ..
         } => {
             let options = ComposeOptions {
                 image,
                 subnet_prefix: subnet_prefix(&subnet)?,
-                admin_port_base,
                 generated_by,
             };
             // Rendered in both cases: the override belongs to a valid lab.
