@@ -2,6 +2,7 @@
 //! with exactly one peer, or a Linux TAP device that exchanges raw frames
 //! with the kernel (so a network namespace can join the virtual network).
 
+use crate::batch::{RecvBatch, TxQueue};
 use crate::capture::CaptureTap;
 use crate::counters::{DropReason, InterfaceCounters};
 use crate::delay_line::{self, Emit, Scheduled};
@@ -13,6 +14,7 @@ use crate::peer::{Activity, NamedPeer, PeerChange, PeerSlot, RefreshPolicy};
 use crate::resolve::{ResolveError, Resolver};
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::io::unix::AsyncFd;
@@ -69,12 +71,21 @@ struct Inner {
     transport: Transport,
     counters: InterfaceCounters,
     capture: CaptureTap,
+    /// Datagrams sent while the thread is corked ([`crate::batch::corked`]),
+    /// waiting for one `sendmmsg`.
+    tx: Mutex<TxQueue>,
+    /// Whether `tx` holds anything (checked without the lock).
+    tx_pending: AtomicBool,
 }
 
 impl Inner {
     /// Puts `bytes` on the wire now: an enveloped datagram (UDP) or a raw
     /// frame (TAP). Never blocks; a full queue drops and counts.
     fn transmit(&self, bytes: &[u8], frame_start: usize) {
+        if crate::batch::is_corked() && matches!(self.transport, Transport::Udp { .. }) {
+            self.enqueue(bytes, frame_start);
+            return;
+        }
         let result = match &self.transport {
             Transport::Udp { socket, peer } => match peer.current() {
                 Some(to) => socket.get_ref().send_to(bytes, to),
@@ -95,6 +106,57 @@ impl Inner {
                 tracing::debug!(interface = %self.name, error = %e, "send failed");
             }
         }
+    }
+
+    /// Queues a datagram for the next [`Inner::flush`], flushing first if
+    /// the queue is full.
+    fn enqueue(&self, bytes: &[u8], frame_start: usize) {
+        let mut tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        if tx.is_full() {
+            self.flush_queue(&mut tx);
+        }
+        tx.push(bytes, frame_start);
+        self.tx_pending.store(true, Ordering::Release);
+    }
+
+    /// Sends every queued datagram with `sendmmsg`; what the kernel
+    /// refuses is dropped and counted like a single send's failure.
+    fn flush(&self) {
+        if !self.tx_pending.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let mut tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        self.flush_queue(&mut tx);
+    }
+
+    fn flush_queue(&self, tx: &mut TxQueue) {
+        if tx.is_empty() {
+            return;
+        }
+        let Transport::Udp { socket, peer } = &self.transport else {
+            tx.clear();
+            return;
+        };
+        let (sent, error) = match peer.current() {
+            Some(to) => tx.send_to(socket.get_ref().as_raw_fd(), to),
+            None => (0, None),
+        };
+        for i in 0..sent {
+            let (bytes, frame_start) = tx.datagram(i);
+            self.after_send(bytes, frame_start);
+        }
+        let reason = match &error {
+            None if sent < tx.len() => DropReason::NoPeer,
+            Some(e) if e.kind() == io::ErrorKind::WouldBlock => DropReason::QueueFull,
+            _ => DropReason::SendError,
+        };
+        for _ in sent..tx.len() {
+            self.counters.drop_frame(reason);
+        }
+        if let Some(e) = error.filter(|e| e.kind() != io::ErrorKind::WouldBlock) {
+            tracing::debug!(interface = %self.name, error = %e, "batched send failed");
+        }
+        tx.clear();
     }
 
     fn after_send(&self, bytes: &[u8], frame_start: usize) {
@@ -422,6 +484,8 @@ impl CableEnd {
                 transport,
                 counters: InterfaceCounters::default(),
                 capture: CaptureTap::default(),
+                tx: Mutex::new(TxQueue::default()),
+                tx_pending: AtomicBool::new(false),
             }),
             link: LinkState::default(),
             impaired: AtomicBool::new(false),
@@ -570,44 +634,115 @@ impl CableEnd {
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
                 Err(e) => return Err(e),
             };
-            if peer.current() != Some(from) {
-                counters.drop_frame(DropReason::ForeignSource);
-                tracing::debug!(interface = %self.inner.name, %from, "dropped datagram from foreign source");
-                continue;
+            if let Some((offset, frame_len, trace)) = self.accept_udp(peer, buf, len, from) {
+                return Ok(Received {
+                    frame: &mut buf[offset..offset + frame_len],
+                    trace,
+                });
             }
-            if len > MAX_DATAGRAM_LEN {
-                counters.drop_frame(DropReason::Oversize);
-                continue;
-            }
-            let (envelope, offset) = match Envelope::decode(&buf[..len]) {
-                Ok(ok) => ok,
-                Err(e) => {
-                    counters.drop_frame(DropReason::BadEnvelope);
-                    tracing::debug!(interface = %self.inner.name, error = %e, "dropped datagram with bad envelope");
-                    continue;
-                }
-            };
-            if !self.link.rx_up() {
-                counters.drop_frame(DropReason::LinkDownIn);
-                continue;
-            }
-            self.track_sequence(envelope.seq);
-            let wire = &buf[offset..len];
-            if let Err(e) = ethernet::check_fcs(wire) {
-                counters.drop_frame(DropReason::BadFcs);
-                tracing::debug!(interface = %self.inner.name, error = %e, "dropped frame with bad FCS");
-                continue;
-            }
-            counters.count_in(wire.len());
-            self.inner
-                .capture
-                .emit(CaptureDirection::Inbound, wire, counters);
-            let frame_len = wire.len() - FCS_LEN;
-            return Ok(Received {
-                frame: &mut buf[offset..offset + frame_len],
-                trace: envelope.trace,
-            });
         }
+    }
+
+    /// Checks one received datagram (source, size, envelope, link state,
+    /// FCS), counting and capturing it; `Some((frame offset, frame length
+    /// without FCS, trace))` if it carries a frame for the device.
+    fn accept_udp(
+        &self,
+        peer: &PeerSlot,
+        buf: &[u8],
+        len: usize,
+        from: SocketAddr,
+    ) -> Option<(usize, usize, Option<TraceContext>)> {
+        let counters = &self.inner.counters;
+        if peer.current() != Some(from) {
+            counters.drop_frame(DropReason::ForeignSource);
+            tracing::debug!(interface = %self.inner.name, %from, "dropped datagram from foreign source");
+            return None;
+        }
+        if len > MAX_DATAGRAM_LEN {
+            counters.drop_frame(DropReason::Oversize);
+            return None;
+        }
+        let (envelope, offset) = match Envelope::decode(&buf[..len]) {
+            Ok(ok) => ok,
+            Err(e) => {
+                counters.drop_frame(DropReason::BadEnvelope);
+                tracing::debug!(interface = %self.inner.name, error = %e, "dropped datagram with bad envelope");
+                return None;
+            }
+        };
+        if !self.link.rx_up() {
+            counters.drop_frame(DropReason::LinkDownIn);
+            return None;
+        }
+        self.track_sequence(envelope.seq);
+        let wire = &buf[offset..len];
+        if let Err(e) = ethernet::check_fcs(wire) {
+            counters.drop_frame(DropReason::BadFcs);
+            tracing::debug!(interface = %self.inner.name, error = %e, "dropped frame with bad FCS");
+            return None;
+        }
+        counters.count_in(wire.len());
+        self.inner
+            .capture
+            .emit(CaptureDirection::Inbound, wire, counters);
+        Some((offset, wire.len() - FCS_LEN, envelope.trace))
+    }
+
+    /// Whether this end can receive in batches ([`CableEnd::recv_batch`]):
+    /// UDP ends can, TAP ends read one frame at a time ([`CableEnd::recv`]).
+    pub fn batches(&self) -> bool {
+        matches!(self.inner.transport, Transport::Udp { .. })
+    }
+
+    /// Waits until datagrams arrive and reads up to [`crate::batch::BATCH`]
+    /// of them with one `recvmmsg`; [`CableEnd::batch_frame`] then checks
+    /// each. Only for ends that [`CableEnd::batches`].
+    pub async fn recv_batch(&self, batch: &mut RecvBatch) -> io::Result<()> {
+        let Transport::Udp { socket, .. } = &self.inner.transport else {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a TAP end receives one frame at a time",
+            ));
+        };
+        loop {
+            let mut ready = socket.readable().await?;
+            match ready.try_io(|s| batch.receive(s.get_ref().as_raw_fd())) {
+                Ok(Ok(overflow)) => {
+                    if let Some(dropped) = overflow {
+                        self.inner
+                            .counters
+                            .drop_rx_overflow
+                            .fetch_max(u64::from(dropped), Ordering::Relaxed);
+                    }
+                    return Ok(());
+                }
+                // See recv_udp: a refused earlier send says nothing here.
+                Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
+                Ok(Err(e)) => return Err(e),
+                // WouldBlock: readiness cleared, wait again.
+                Err(_) => continue,
+            }
+        }
+    }
+
+    /// Datagram `i` of `batch` as a frame for the device, or `None` when it
+    /// was dropped (and counted) as [`CableEnd::recv`] would.
+    pub fn batch_frame<'b>(&self, batch: &'b mut RecvBatch, i: usize) -> Option<Received<'b>> {
+        let Transport::Udp { peer, .. } = &self.inner.transport else {
+            return None;
+        };
+        let (buf, len, from) = batch.slot(i);
+        let (offset, frame_len, trace) = self.accept_udp(peer, buf, len, from?)?;
+        Some(Received {
+            frame: &mut buf[offset..offset + frame_len],
+            trace,
+        })
+    }
+
+    /// Sends what was queued while corked ([`crate::batch::corked`]).
+    pub(crate) fn flush(&self) {
+        self.inner.flush();
     }
 
     async fn recv_tap<'b>(

@@ -3,18 +3,21 @@
 //!
 //! * [`envelope`]: the byte-exact header format.
 //! * [`end`]: a cable end bound to a UDP socket, accepting only its peer.
+//! * [`batch`]: many datagrams per system call (`recvmmsg`/`sendmmsg`).
 //! * [`peer`] and [`resolve`]: a peer known by name, resolved without the
 //!   C library and again when it moves.
 //! * [`link`]: administrative up/down per direction.
 //! * [`impair`]: loss, delay, jitter, duplication, reordering, corruption, rate.
 //! * [`counters`]: per-interface counters, drops by reason.
 //! * [`capture`] and [`pcapng`]: taps that write Wireshark-readable captures.
-// Two audited exceptions, both in `end.rs`: registering a cable socket for
+// Audited exceptions: in `end.rs`, registering a cable socket for
 // readability only (tokio's `AsyncFd::register_with_interest`) and letting
-// the kernel fragment carrier datagrams (`setsockopt(IP_MTU_DISCOVER)`).
+// the kernel fragment carrier datagrams (`setsockopt(IP_MTU_DISCOVER)`); in
+// `batch.rs`, `recvmmsg`/`sendmmsg` over preallocated headers.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod capture;
 pub mod counters;
 mod delay_line;

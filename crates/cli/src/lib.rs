@@ -38,7 +38,7 @@ struct Cli {
     #[arg(long, global = true, env = "VNET_RUN_DIR", default_value = ".vnet")]
     run_dir: PathBuf,
     /// Drive a lab running under Docker Compose instead of one started by
-    /// `vnet up` (admin APIs are reached on their published 127.0.0.1 ports).
+    /// `vnet up` (devices are reached through `docker exec` into their containers).
     #[arg(long, global = true)]
     compose: bool,
     /// The compose file written by `vnet gen compose`.

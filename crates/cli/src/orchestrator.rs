@@ -14,9 +14,9 @@ use anyhow::{Context, bail};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use vnet_topology::compose::ComposeIndex;
 use vnet_topology::compose::{CONTAINER_ADMIN_PORT, OTLP_HTTP_PORT, TRACE_SERVICE};
 use vnet_topology::k8s::{COMPONENT_LABEL, CONTAINER_NAME};
-use vnet_topology::compose::ComposeIndex;
 use vnet_topology::swarm::{ADMIN_LABEL, DEVICE_LABEL, KIND_LABEL, LAB_LABEL};
 
 /// Where the `vnet` binary sits in the image.
@@ -219,7 +219,9 @@ const COMPOSE_PROJECT_LABEL: &str = "com.docker.compose.project";
 /// (id, device, admin). Only containers of `COMPOSE_PROJECT_NAME` when it is
 /// set; two projects running the same lab are an error that says so.
 fn compose_containers(lab: &str) -> anyhow::Result<Vec<(String, String, Option<SocketAddr>)>> {
-    let project = std::env::var("COMPOSE_PROJECT_NAME").ok().filter(|p| !p.is_empty());
+    let project = std::env::var("COMPOSE_PROJECT_NAME")
+        .ok()
+        .filter(|p| !p.is_empty());
     let project_filter = match &project {
         Some(p) => format!("label={COMPOSE_PROJECT_LABEL}={p}"),
         None => format!("label={COMPOSE_PROJECT_LABEL}"),

@@ -11,8 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use vnet_cable::batch::RecvBatch;
 use vnet_cable::end::RECV_BUFFER_LEN;
-use vnet_cable::{CableEnd, RefreshPolicy};
+use vnet_cable::{CableEnd, Received, RefreshPolicy};
 use vnet_topology::device::DeviceConfig;
 use vnet_topology::lab::impair::LinkImpairments;
 use vnet_topology::peer::CablePeer;
@@ -155,43 +156,90 @@ fn cable_impairments(i: &LinkImpairments) -> vnet_cable::Impairments {
 }
 
 async fn receive_loop<D: Device>(shared: Arc<Shared<D>>, port: usize, shutdown: CancellationToken) {
-    let mut buf = vec![0u8; RECV_BUFFER_LEN];
     let end = Arc::clone(&shared.ports[port]);
+    if end.batches() && batching_enabled() {
+        return receive_batches(shared, port, shutdown).await;
+    }
+    let mut buf = vec![0u8; RECV_BUFFER_LEN];
     loop {
         let received = tokio::select! {
             r = end.recv(&mut buf) => r,
             _ = shutdown.cancelled() => return,
         };
         match received {
-            Ok(rx) => {
-                let span = rx.trace.as_ref().and_then(|parent| {
-                    shared.tracing.start_frame(
-                        &shared.clock,
-                        &shared.config.name,
-                        end.name(),
-                        parent,
-                        rx.frame,
-                    )
-                });
-                match span {
-                    Some(span) => {
-                        let ((), events) = shared.run(Some(span.context()), |device, now, tx| {
-                            device.on_frame(now, port, rx.frame, tx)
-                        });
-                        shared.tracing.finish_frame(&shared.clock, span, events);
-                    }
-                    // Untraced, over budget or not exporting: frames sent
-                    // in response still carry the sender's context.
-                    None => shared.with(rx.trace, |device, now, tx| {
-                        device.on_frame(now, port, rx.frame, tx)
-                    }),
-                }
-            }
+            Ok(rx) => handle_frame(&shared, port, rx),
             Err(e) => {
                 tracing::warn!(interface = end.name(), error = %e, "cable receive failed");
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
+    }
+}
+
+/// Batched cable I/O is on unless `VNET_BATCH=off` (for comparisons:
+/// `vnet bench forward` measures both).
+fn batching_enabled() -> bool {
+    !matches!(
+        std::env::var("VNET_BATCH").as_deref(),
+        Ok("off" | "0" | "false")
+    )
+}
+
+/// The receive loop of a UDP cable end: up to `BATCH` datagrams per
+/// `recvmmsg`, all handled before the frames they produced leave, one
+/// `sendmmsg` per cable end (docs/design.md "Batching").
+async fn receive_batches<D: Device>(
+    shared: Arc<Shared<D>>,
+    port: usize,
+    shutdown: CancellationToken,
+) {
+    let end = Arc::clone(&shared.ports[port]);
+    let mut batch = RecvBatch::default();
+    loop {
+        let received = tokio::select! {
+            r = end.recv_batch(&mut batch) => r,
+            _ = shutdown.cancelled() => return,
+        };
+        if let Err(e) = received {
+            tracing::warn!(interface = end.name(), error = %e, "cable receive failed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        }
+        vnet_cable::batch::corked(&shared.ports, || {
+            for i in 0..batch.len() {
+                if let Some(rx) = end.batch_frame(&mut batch, i) {
+                    handle_frame(&shared, port, rx);
+                }
+            }
+        });
+    }
+}
+
+/// Hands one received frame to the device, inside a frame span when it
+/// is traced.
+fn handle_frame<D: Device>(shared: &Shared<D>, port: usize, rx: Received<'_>) {
+    let end = &shared.ports[port];
+    let span = rx.trace.as_ref().and_then(|parent| {
+        shared.tracing.start_frame(
+            &shared.clock,
+            &shared.config.name,
+            end.name(),
+            parent,
+            rx.frame,
+        )
+    });
+    match span {
+        Some(span) => {
+            let ((), events) = shared.run(Some(span.context()), |device, now, tx| {
+                device.on_frame(now, port, rx.frame, tx)
+            });
+            shared.tracing.finish_frame(&shared.clock, span, events);
+        }
+        // Untraced, over budget or not exporting: frames sent in response
+        // still carry the sender's context.
+        None => shared.with(rx.trace, |device, now, tx| {
+            device.on_frame(now, port, rx.frame, tx)
+        }),
     }
 }
 
