@@ -130,12 +130,13 @@ impl Congestion {
         self.dupacks = self.dupacks.saturating_add(1);
     }
 
-    /// Whether a new loss recovery may start at SND.UNA = `una`: none in
-    /// progress and the ACK covers more than the previous RecoveryPoint
-    /// (RFC 6675 §5 with RFC 6582's guard against false fast retransmits
-    /// after a timeout).
+    /// Whether a new SACK loss recovery may start at SND.UNA = `una`: none
+    /// in progress and everything sent before the previous RecoveryPoint
+    /// (or timeout) acknowledged (RFC 6675 §5.1: "a new recovery phase ...
+    /// MUST NOT be initiated until HighACK is greater than or equal to the
+    /// new value of RecoveryPoint"; `recover` is one past HighData).
     pub(crate) fn may_enter_recovery(&self, una: SeqNumber) -> bool {
-        !self.in_recovery && una > self.recover
+        !self.in_recovery && una >= self.recover
     }
 
     /// RFC 6675 §5 step 4: RecoveryPoint = HighData (`snd_max`), "ssthresh
@@ -338,7 +339,8 @@ mod tests {
         assert_eq!(c.cwnd(), 2_000, "min(ssthresh, max(flight, SMSS) + SMSS)");
         assert!(!c.in_recovery());
         // Dup ACKs that do not cover more than recover start no new recovery.
-        assert!(!c.may_enter_recovery(SeqNumber(11_000)));
+        assert!(!c.may_enter_recovery(SeqNumber(10_999)));
+        assert!(c.may_enter_recovery(SeqNumber(11_000)));
         for _ in 0..3 {
             assert_eq!(
                 c.on_dupack(SeqNumber(11_000), 5000, SeqNumber(16_000)),

@@ -305,14 +305,14 @@ impl Tcb {
         }
         let window = usize::from(seg.window) << self.snd_wscale;
         let flight = self.snd_max.since(self.snd_una);
-        if self.sack_ok {
-            self.sack_update(ack, seg);
-        }
+        let sack_news = self.sack_ok && self.sack_update(ack, seg);
         if ack > self.snd_una {
             self.on_new_ack(ctx, ack, tsecr);
-        } else if ack == self.snd_una && flight > 0 && pure && window == self.snd_wnd {
+        } else if ack == self.snd_una && flight > 0 && pure && (window == self.snd_wnd || sack_news)
+        {
             // RFC 5681 §2 "DUPLICATE ACKNOWLEDGMENT": outstanding data, no
-            // data, no SYN/FIN, same ACK, same window.
+            // data, no SYN/FIN, same ACK, same window (with SACK, a window
+            // update that SACKs new data counts too, RFC 6675 §2).
             if self.sack_ok {
                 // RFC 6675 §5: counted; recovery is decided below.
                 self.cc.count_dupack();

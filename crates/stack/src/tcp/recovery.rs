@@ -76,14 +76,18 @@ impl Tcb {
     }
 
     /// RFC 6675 §4 Update(): the scoreboard follows SND.UNA (`ack` if it
-    /// moves forward) and records the blocks of `seg`.
-    pub(super) fn sack_update(&mut self, ack: SeqNumber, seg: &TcpRepr) {
+    /// moves forward) and records the blocks of `seg`. Returns whether
+    /// they SACKed anything new.
+    pub(super) fn sack_update(&mut self, ack: SeqNumber, seg: &TcpRepr) -> bool {
         let una = ack.max(self.snd_una);
         self.sack.advance(una);
+        let mut news = false;
         for &(l, r) in seg.sack_blocks.iter().flatten() {
-            self.sack
+            news |= self
+                .sack
                 .update(una, self.snd_max, SeqNumber(l), SeqNumber(r));
         }
+        news
     }
 
     /// RFC 6675 §5 steps 1, 2 and 4, after the ACK has been processed:
