@@ -364,3 +364,32 @@ fn tail_loss_probe_repairs_a_lost_last_segment() {
     assert_eq!(n.tcp_rto_timeouts, 1);
     assert!(late > at);
 }
+
+#[test]
+fn lost_retransmission_is_sent_again_without_timeout() {
+    // Segment 50 and its first retransmission are both lost; the data
+    // sent after the retransmission is SACKed, which shows it lost.
+    let mut sim = sim(true, true, ms(20), 3);
+    sim.capture = true;
+    let first = RefCell::new(None);
+    let sends = RefCell::new(0);
+    let seen = RefCell::new(HashSet::new());
+    sim.drop_if = Some(Box::new(move |node, frame| {
+        let Some(t) = tcp(node, frame).filter(|t| node == A && t.payload_len > 0) else {
+            return false;
+        };
+        let mut seen = seen.borrow_mut();
+        if seen.insert(t.seq) && seen.len() == 51 {
+            *first.borrow_mut() = Some(t.seq);
+        }
+        if *first.borrow() == Some(t.seq) {
+            *sends.borrow_mut() += 1;
+            return *sends.borrow() <= 2;
+        }
+        false
+    }));
+    let r = run_transfer(&mut sim, MIB);
+    assert_eq!(r.sender.tcp_rto_timeouts, 0);
+    assert_eq!(r.sender.tcp_sack_recoveries, 1);
+    assert_eq!(r.sender_retransmissions, 2);
+}

@@ -337,7 +337,11 @@ impl Tcb {
             }
         }
         if self.sack_ok {
-            self.sack_maybe_enter_recovery(ctx);
+            if self.cc.in_sack_recovery() {
+                self.sack_lost_retransmission(ctx);
+            } else {
+                self.sack_maybe_enter_recovery(ctx);
+            }
         }
         // Window update: "If SND.UNA =< SEG.ACK =< SND.NXT ... If (SND.WL1 <
         // SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND

@@ -127,6 +127,41 @@ impl Tcb {
         }
     }
 
+    /// During SACK recovery, after each ACK: if the hole at SND.UNA was
+    /// retransmitted and data sent after that retransmission has since
+    /// been SACKed, the retransmission was lost as well (no reordering
+    /// assumed): it is sent once more instead of waiting for the RTO.
+    /// RFC 6675 cannot see this (HighRxt only moves up); RACK (RFC 8985
+    /// §6) would, and is not implemented.
+    pub(super) fn sack_lost_retransmission(&mut self, ctx: &mut Ctx<'_>) {
+        let una = self.snd_una;
+        match self.una_rxt {
+            Some((seq, mark)) if seq == una => {
+                if !self.sack.high_sacked().is_some_and(|h| h > mark) {
+                    return;
+                }
+                self.note(
+                    ctx,
+                    "tcp.retransmit",
+                    None,
+                    || format!("retransmission of seq {} lost: sent again", una.0),
+                    || vec![("tcp.seq", una.0.into()), ("tcp.sack", "true".into())],
+                );
+                let end = self.sack.hole_end(una, self.snd_max);
+                match self.segment_in(una, end) {
+                    Some(seg) => {
+                        self.send_recovery_segment(ctx, seg);
+                    }
+                    None => self.una_rxt = None,
+                }
+            }
+            // SND.UNA moved into a range already retransmitted: when is not
+            // known, so only data sent from now on can show it lost.
+            _ if una < self.high_rxt => self.una_rxt = Some((una, self.snd_max)),
+            _ => self.una_rxt = None,
+        }
+    }
+
     /// Data and FIN of a segment starting at `seq`, at most one full
     /// segment and not beyond `end`.
     fn segment_in(&self, seq: SeqNumber, end: SeqNumber) -> Option<NextSeg> {
@@ -205,6 +240,9 @@ impl Tcb {
         if seq < self.snd_max {
             ctx.counters.tcp_sack_retransmits += 1;
             self.high_rxt = self.high_rxt.max(end);
+            if seq == self.snd_una {
+                self.una_rxt = Some((seq, self.snd_max));
+            }
         }
         if end > self.snd_nxt {
             self.snd_nxt = end;

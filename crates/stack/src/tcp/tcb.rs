@@ -164,6 +164,11 @@ pub(crate) struct Tcb {
     /// RFC 6675 HighRxt, kept as the end (exclusive) of the highest range
     /// retransmitted in the current loss recovery.
     pub(super) high_rxt: SeqNumber,
+    /// The retransmission of the hole at SND.UNA during SACK recovery: its
+    /// sequence number and SND.MAX just after it was sent. Data sent after
+    /// it being SACKed while the hole stays shows the retransmission was
+    /// lost too (as Linux `tcp_mark_lost_retrans` did before RACK).
+    pub(super) una_rxt: Option<(SeqNumber, SeqNumber)>,
     /// Recently queued out-of-order segments, to order the SACK blocks we
     /// send (RFC 2018 §4).
     pub(super) recent_sacks: RecentSacks,
@@ -274,6 +279,7 @@ impl Tcb {
             sack_ok: cfg.sack,
             sack: Scoreboard::default(),
             high_rxt: iss,
+            una_rxt: None,
             recent_sacks: RecentSacks::default(),
             tlp_at: None,
             tlp_high: None,

@@ -97,6 +97,7 @@ impl Tcb {
         // timeout (the receiver may have reneged); RFC 8985 §7: no probe
         // during RTO recovery.
         self.sack.clear();
+        self.una_rxt = None;
         self.tlp_at = None;
         self.tlp_high = None;
         match self.state {
