@@ -393,3 +393,27 @@ fn lost_retransmission_is_sent_again_without_timeout() {
     assert_eq!(r.sender.tcp_sack_recoveries, 1);
     assert_eq!(r.sender_retransmissions, 2);
 }
+
+#[test]
+fn four_blocks_without_timestamps() {
+    let mut ca = cfg(1, true, true);
+    ca.tcp.timestamps = false;
+    let mut sim = Sim::direct(ca, cfg(2, true, true), 1);
+    let (c, _) = establish(&mut sim);
+    sim.capture = true;
+    drop_first_sends(&mut sim, &[1, 3, 5, 7, 9]);
+    sim.with(A, |s, now, tx| s.tcp_send(now, c, &[1; 10 * 1460], tx))
+        .unwrap();
+    sim.run_for(ms(500));
+    let most = sim
+        .segments_from(B)
+        .iter()
+        .map(|(_, t)| {
+            assert!(t.timestamps.is_none());
+            t.sack_blocks.iter().flatten().count()
+        })
+        .max();
+    // RFC 2018 §3: 4 blocks fit in 40 bytes without Timestamps.
+    assert_eq!(most, Some(4));
+    assert_eq!(sim.nodes[A].counters().tcp_rto_timeouts, 0);
+}

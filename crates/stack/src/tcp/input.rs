@@ -306,18 +306,23 @@ impl Tcb {
         let window = usize::from(seg.window) << self.snd_wscale;
         let flight = self.snd_max.since(self.snd_una);
         let sack_news = self.sack_ok && self.sack_update(ack, seg);
-        if ack > self.snd_una {
+        let new_ack = ack > self.snd_una;
+        if new_ack {
             self.on_new_ack(ctx, ack, tsecr);
-        } else if ack == self.snd_una && flight > 0 && pure && (window == self.snd_wnd || sack_news)
-        {
-            // RFC 5681 §2 "DUPLICATE ACKNOWLEDGMENT": outstanding data, no
-            // data, no SYN/FIN, same ACK, same window (with SACK, a window
-            // update that SACKs new data counts too, RFC 6675 §2).
-            if self.sack_ok {
-                // RFC 6675 §5: counted; recovery is decided below.
+        }
+        if self.sack_ok {
+            // RFC 6675 §2: with SACK a "duplicate acknowledgment" is one
+            // that SACKs new data, "even if it carries new data, changes
+            // the advertised window, or moves the cumulative acknowledgment
+            // point"; §5: counted (after a cumulative ACK reset the count),
+            // recovery is decided below.
+            if sack_news && self.snd_max > self.snd_una {
                 self.cc.count_dupack();
-            } else if self.cc.on_dupack(self.snd_una, flight, self.snd_max)
-                == DupAckAction::FastRetransmit
+            }
+        } else if !new_ack && ack == self.snd_una && flight > 0 && pure && window == self.snd_wnd {
+            // RFC 5681 §2 "DUPLICATE ACKNOWLEDGMENT": outstanding data, no
+            // data, no SYN/FIN, same ACK, same window.
+            if self.cc.on_dupack(self.snd_una, flight, self.snd_max) == DupAckAction::FastRetransmit
             {
                 ctx.counters.tcp_fast_retransmits += 1;
                 let una = self.snd_una;

@@ -44,12 +44,12 @@
 //!     above SND.UNA in a fixed array; blocks that are reversed, at or
 //!     below SND.UNA or beyond SND.MAX are ignored.
 //!   - RFC 6675 §4–§5: IsLost (DupThresh = 3 SACKed segments, or more
-//!     than 2·SMSS SACKed bytes, above a hole), SetPipe, NextSeg rules 1–3
+//!     than 2·SMSS SACKed bytes, above a hole), SetPipe, NextSeg rules 1–4
 //!     (lost holes above HighRxt, then new data, then other unSACKed holes
-//!     below the highest SACK; no rule 4 rescue retransmission). Recovery
-//!     starts on 3 duplicate ACKs or IsLost(SND.UNA) (checked on every
-//!     ACK, as Linux; a window update that SACKs new data counts as a
-//!     duplicate), with RecoveryPoint = SND.MAX and ssthresh = cwnd =
+//!     below the highest SACK, then once per recovery the last segment of
+//!     an unSACKed tail not yet retransmitted: the rescue). Recovery
+//!     starts on 3 duplicate ACKs (§2: ACKs that SACK new data) or
+//!     IsLost(SND.UNA) (checked on every ACK, as Linux), with RecoveryPoint = SND.MAX and ssthresh = cwnd =
 //!     max(FlightSize / 2, 2·SMSS); while `cwnd − pipe ≥ SMSS` NextSeg()
 //!     is sent; it ends when SND.UNA reaches RecoveryPoint (cwnd =
 //!     ssthresh) and a new one needs SND.UNA ≥ the last RecoveryPoint

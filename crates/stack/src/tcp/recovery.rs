@@ -3,8 +3,7 @@
 //! * the receiver's SACK blocks (RFC 2018 §3, §4);
 //! * the sender's scoreboard updates (RFC 6675 §4 Update()), entering loss
 //!   recovery (RFC 6675 §5 steps 1–4), and sending during recovery with
-//!   `pipe` and NextSeg() rules 1–3 (RFC 6675 §4, §5 (C)); rule 4 (rescue
-//!   retransmission) is not done;
+//!   `pipe` and NextSeg() rules 1–4 (RFC 6675 §4, §5 (C));
 //! * the tail loss probe (RFC 8985 §7, simplified: see [`Tcb::on_tlp`]).
 //!
 //! The window arithmetic is in `congestion.rs`, the scoreboard in
@@ -20,12 +19,14 @@ use vnet_wire::tcp::TcpRepr;
 /// implementation; Linux uses 10 ms, `TCP_TIMEOUT_MIN`).
 const MIN_PTO: Duration = Duration::from_millis(10);
 
-/// A segment chosen by NextSeg(): where, how many data bytes, with FIN.
+/// A segment chosen by NextSeg(): where, how many data bytes, with FIN,
+/// and whether it is the rescue retransmission (rule 4).
 #[derive(Debug, Clone, Copy)]
 struct NextSeg {
     seq: SeqNumber,
     len: usize,
     fin: bool,
+    rescue: bool,
 }
 
 impl Tcb {
@@ -121,6 +122,7 @@ impl Tcb {
         // HighRxt to the highest sequence number in the retransmitted
         // segment."
         self.high_rxt = una;
+        self.rescue_sent = false;
         let end = self.sack.hole_end(una, self.snd_max);
         if let Some(seg) = self.segment_in(una, end) {
             self.send_recovery_segment(ctx, seg);
@@ -170,13 +172,20 @@ impl Tcb {
         let fin = self
             .fin_seq
             .is_some_and(|f| f == seq + len && seq + len < end);
-        (len > 0 || fin).then_some(NextSeg { seq, len, fin })
+        (len > 0 || fin).then_some(NextSeg {
+            seq,
+            len,
+            fin,
+            rescue: false,
+        })
     }
 
     /// RFC 6675 §4 NextSeg(): (1) the first unSACKed sequence number above
     /// HighRxt that IsLost(); (2) new data if the receive window allows;
     /// (3) the first unSACKed sequence number above HighRxt below the
-    /// highest SACKed one. Rule (4), the rescue retransmission, is not done.
+    /// highest SACKed one; (4) once per recovery, the last segment of the
+    /// unSACKed tail above the highest SACK (the "rescue" retransmission),
+    /// here only if that tail was not retransmitted yet.
     fn next_seg(&self) -> Option<NextSeg> {
         let mss = self.max_data();
         let from = self.sack.next_unsacked(self.high_rxt.max(self.snd_una));
@@ -195,12 +204,26 @@ impl Tcb {
             return Some(seg);
         }
         // Rule 3.
-        if let Some(high) = self.sack.high_sacked()
-            && from < high
-        {
+        let high = self.sack.high_sacked().unwrap_or(self.snd_una);
+        if from < high {
             return self.segment_in(from, self.sack.hole_end(from, high));
         }
-        None
+        // Rule 4.
+        if self.rescue_sent {
+            return None;
+        }
+        let start = high.max(self.high_rxt);
+        let data_end = (self.snd_una + self.tx.len()).min(self.snd_max);
+        let seq = if data_end.since(start) > self.max_data() {
+            data_end - self.max_data()
+        } else {
+            start
+        };
+        let seg = self.segment_in(seq, self.snd_max)?;
+        Some(NextSeg {
+            rescue: true,
+            ..seg
+        })
     }
 
     /// NextSeg() rule 2: the segment at SND.NXT if the peer's window has
@@ -217,6 +240,7 @@ impl Tcb {
                 seq: nxt,
                 len: 0,
                 fin: true,
+                rescue: false,
             });
         }
         let room = (self.snd_una + self.snd_wnd).since(nxt);
@@ -228,16 +252,26 @@ impl Tcb {
             seq: nxt,
             len,
             fin: fin_pending && len == unsent,
+            rescue: false,
         })
     }
 
     /// Sends one segment chosen during recovery and updates HighRxt (C.2)
     /// or HighData (C.3). Returns the sequence space it took.
     fn send_recovery_segment(&mut self, ctx: &mut Ctx<'_>, seg: NextSeg) -> usize {
-        let NextSeg { seq, len, fin } = seg;
+        let NextSeg {
+            seq,
+            len,
+            fin,
+            rescue,
+        } = seg;
         let end = seq + len + usize::from(fin);
         self.transmit(ctx, seq, len, fin);
-        if seq < self.snd_max {
+        if rescue {
+            // "RescueRxt set to RecoveryPoint. HighRxt MUST NOT be updated."
+            self.rescue_sent = true;
+            ctx.counters.tcp_sack_retransmits += 1;
+        } else if seq < self.snd_max {
             ctx.counters.tcp_sack_retransmits += 1;
             self.high_rxt = self.high_rxt.max(end);
             if seq == self.snd_una {
@@ -343,7 +377,7 @@ impl Tcb {
             let seq = (self.snd_una + self.tx.len()).min(self.snd_max) - len;
             self.segment_in(seq, self.snd_max)
         });
-        let Some(NextSeg { seq, len, fin }) = seg else {
+        let Some(NextSeg { seq, len, fin, .. }) = seg else {
             return;
         };
         ctx.counters.tcp_tlp_probes += 1;

@@ -169,6 +169,9 @@ pub(crate) struct Tcb {
     /// it being SACKed while the hole stays shows the retransmission was
     /// lost too (as Linux `tcp_mark_lost_retrans` did before RACK).
     pub(super) una_rxt: Option<(SeqNumber, SeqNumber)>,
+    /// The rescue retransmission of this recovery was sent (RFC 6675 §4
+    /// NextSeg() rule 4, RescueRxt).
+    pub(super) rescue_sent: bool,
     /// Recently queued out-of-order segments, to order the SACK blocks we
     /// send (RFC 2018 §4).
     pub(super) recent_sacks: RecentSacks,
@@ -280,6 +283,7 @@ impl Tcb {
             sack: Scoreboard::default(),
             high_rxt: iss,
             una_rxt: None,
+            rescue_sent: false,
             recent_sacks: RecentSacks::default(),
             tlp_at: None,
             tlp_high: None,
