@@ -417,3 +417,25 @@ fn four_blocks_without_timestamps() {
     assert_eq!(most, Some(4));
     assert_eq!(sim.nodes[A].counters().tcp_rto_timeouts, 0);
 }
+
+/// The case that motivated SACK: 20 MiB over 5 % loss and 20 ms each way,
+/// with and without SACK (figures printed; `--ignored` to run).
+#[test]
+#[ignore]
+fn twenty_mib_five_percent_loss() {
+    for sack in [true, false] {
+        let mut sim = sim(sack, true, ms(20), 42);
+        sim.impair(
+            0,
+            Impair {
+                loss: 0.05,
+                ..Impair::delay(ms(20))
+            },
+        );
+        let r = run_transfer(&mut sim, 20 * MIB);
+        println!(
+            "SACK {sack}: {:.0} KiB/s",
+            r.bytes as f64 / 1024.0 / r.virtual_time.as_secs_f64()
+        );
+    }
+}
