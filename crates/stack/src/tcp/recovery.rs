@@ -94,8 +94,8 @@ impl Tcb {
     /// RFC 6675 §5 steps 1, 2 and 4, after the ACK has been processed:
     /// start loss recovery when DupAcks ≥ DupThresh or IsLost(SND.UNA)
     /// (checked on every ACK, as Linux does, not only duplicates), unless
-    /// a recovery is running or the ACK does not go beyond the last
-    /// RecoveryPoint (RFC 6582's guard, also after a timeout).
+    /// a recovery is running or SND.UNA has not reached the last
+    /// RecoveryPoint, which a timeout also sets (§5.1).
     pub(super) fn sack_maybe_enter_recovery(&mut self, ctx: &mut Ctx<'_>) {
         let una = self.snd_una;
         let flight = self.snd_max.since(una);
