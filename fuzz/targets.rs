@@ -183,7 +183,13 @@ pub fn tcp(data: &[u8]) {
         payload,
     );
     let back = TcpPacket::new_checked(&buf[..]).expect("re-emitted TCP is well formed");
-    assert_eq!(TcpRepr::parse(&back, src, dst), Ok(repr));
+    // SACK blocks that do not fit beside our option layout are not emitted.
+    let mut want = repr;
+    let fit = want.sack_blocks_fit();
+    for b in want.sack_blocks.iter_mut().skip(fit) {
+        *b = None;
+    }
+    assert_eq!(TcpRepr::parse(&back, src, dst), Ok(want));
     assert_eq!(back.payload(), payload);
 }
 

@@ -132,8 +132,17 @@ pub struct StackCounters {
     pub tcp_no_socket: u64,
     /// Segments retransmitted (by timeout, fast retransmit or NewReno).
     pub tcp_retransmissions: u64,
-    /// Fast retransmits after three duplicate ACKs (RFC 5681 §3.2).
+    /// Fast retransmits after three duplicate ACKs (RFC 5681 §3.2), or on
+    /// entering SACK loss recovery (RFC 6675 §5 step 4).
     pub tcp_fast_retransmits: u64,
+    /// SACK-based loss recoveries entered (RFC 6675 §5; Linux
+    /// `TCPSackRecovery`).
+    pub tcp_sack_recoveries: u64,
+    /// Segments retransmitted during SACK loss recovery, the first one
+    /// included (RFC 6675 §5 steps 4.3 and C.1).
+    pub tcp_sack_retransmits: u64,
+    /// Tail loss probes sent (RFC 8985 §7; Linux `TCPLossProbes`).
+    pub tcp_tlp_probes: u64,
     /// Retransmission timer expirations (RFC 6298 §5.4).
     pub tcp_rto_timeouts: u64,
     /// Zero-window probes sent (RFC 9293 §3.8.6.1).

@@ -39,7 +39,7 @@ fn run(sim: &mut Sim, reader: Reader) -> Report {
 
 fn print_report(r: &Report) {
     println!(
-        "{} bytes in {:.3} s virtual, {} frames; sender: {} segments, {} retransmissions ({} fast, {} RTO), {} probes; receiver: {} ooo queued, {} bad checksums",
+        "{} bytes in {:.3} s virtual, {} frames; sender: {} segments, {} retransmissions ({} fast, {} RTO, {} SACK recoveries, {} TLP), {} probes; receiver: {} ooo queued, {} bad checksums",
         r.bytes,
         r.virtual_time.as_secs_f64(),
         r.frames,
@@ -47,6 +47,8 @@ fn print_report(r: &Report) {
         r.sender.tcp_retransmissions,
         r.sender.tcp_fast_retransmits,
         r.sender.tcp_rto_timeouts,
+        r.sender.tcp_sack_recoveries,
+        r.sender.tcp_tlp_probes,
         r.sender.tcp_window_probes,
         r.receiver.tcp_ooo_queued,
         r.receiver.tcp_bad_checksum,

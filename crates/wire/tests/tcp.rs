@@ -69,6 +69,7 @@ fn known_answer_linux_syn() {
             mss: Some(1460),
             window_scale: Some(10),
             sack_permitted: true,
+            sack_blocks: [None; 4],
             timestamps: Some(TcpTimestamps {
                 tsval: 0x4f26_6212,
                 tsecr: 0
@@ -90,6 +91,82 @@ fn known_answer_linux_syn() {
     }
 }
 
+/// The answer to [`LINUX_SYN`] as Linux lays it out (TCP segment only,
+/// pseudo-header 192.168.99.2 → 192.168.99.1): a pure ACK with NOP, NOP,
+/// Timestamps, then NOP, NOP, SACK with two blocks (RFC 2018 §3, kind 5,
+/// length 2 + 8·2 = 18). Written by hand in that layout, checksum
+/// computed independently.
+const SACK_ACK: &str = "00508948112233447f62c6fbd01001f587cf00000101080a0a0b0c0d4f266212\
+010105127f62d2b27f62dd0a7f62dd9b7f62e8eb";
+
+#[test]
+fn known_answer_sack_blocks() {
+    let bytes = hex(SACK_ACK);
+    let (src, dst) = (
+        Ipv4Addr::new(192, 168, 99, 2),
+        Ipv4Addr::new(192, 168, 99, 1),
+    );
+    let p = TcpPacket::new_checked(&bytes[..]).unwrap();
+    assert_eq!(p.header_len(), 52);
+    assert!(p.verify_checksum(src, dst));
+    let blocks = [
+        Some((0x7f62_d2b2, 0x7f62_dd0a)),
+        Some((0x7f62_dd9b, 0x7f62_e8eb)),
+        None,
+        None,
+    ];
+    let opts: Vec<_> = p.options_iter().map(|o| o.unwrap()).collect();
+    assert_eq!(
+        opts,
+        vec![
+            TcpOption::NoOperation,
+            TcpOption::NoOperation,
+            TcpOption::Timestamps(TcpTimestamps {
+                tsval: 0x0a0b_0c0d,
+                tsecr: 0x4f26_6212
+            }),
+            TcpOption::NoOperation,
+            TcpOption::NoOperation,
+            TcpOption::Sack(blocks),
+        ]
+    );
+    let repr = TcpRepr::parse(&p, src, dst).unwrap();
+    assert_eq!(
+        repr,
+        TcpRepr {
+            ack: Some(0x7f62_c6fb),
+            window: 501,
+            sack_blocks: blocks,
+            timestamps: Some(TcpTimestamps {
+                tsval: 0x0a0b_0c0d,
+                tsecr: 0x4f26_6212
+            }),
+            ..TcpRepr::new(80, 35144, 0x1122_3344, TcpFlags::ACK)
+        }
+    );
+    assert_eq!(repr.sack_blocks_fit(), 3, "3 blocks beside Timestamps");
+    let mut out = vec![0u8; repr.buffer_len()];
+    repr.emit_with_payload(&mut TcpPacket::new_unchecked(&mut out[..]), src, dst, &[]);
+    assert_eq!(out, bytes, "emitted byte for byte as Linux lays it out");
+    // Four blocks: all fit without Timestamps, three with them.
+    let four = [Some((1, 2)), Some((3, 4)), Some((5, 6)), Some((7, 8))];
+    let bare = TcpRepr {
+        sack_blocks: four,
+        timestamps: None,
+        ..repr
+    };
+    assert_eq!((bare.sack_blocks_fit(), bare.options_len()), (4, 36));
+    let cut = TcpRepr {
+        sack_blocks: four,
+        ..repr
+    };
+    assert_eq!(cut.options_len(), 40);
+    let mut out = vec![0u8; cut.buffer_len()];
+    cut.emit_with_payload(&mut TcpPacket::new_unchecked(&mut out[..]), src, dst, &[]);
+    let back = TcpRepr::parse(&TcpPacket::new_checked(&out[..]).unwrap(), src, dst).unwrap();
+    assert_eq!(back.sack_blocks, [four[0], four[1], four[2], None]);
+}
+
 fn arb_repr() -> impl Strategy<Value = TcpRepr> {
     (
         (
@@ -106,21 +183,31 @@ fn arb_repr() -> impl Strategy<Value = TcpRepr> {
             any::<Option<(u32, u32)>>(),
         ),
         0usize..1500,
+        prop::collection::vec(any::<(u32, u32)>(), 0..=4),
     )
         .prop_map(
-            |((sp, dp, seq, ack), (flags, window, urgent), (mss, ws, sack, ts), len)| TcpRepr {
-                src_port: sp,
-                dst_port: dp,
-                seq,
-                ack,
-                flags: TcpFlags(flags).with(TcpFlags::ACK, ack.is_some()),
-                window,
-                urgent,
-                mss,
-                window_scale: ws,
-                sack_permitted: sack,
-                timestamps: ts.map(|(tsval, tsecr)| TcpTimestamps { tsval, tsecr }),
-                payload_len: len,
+            |((sp, dp, seq, ack), (flags, window, urgent), (mss, ws, sack, ts), len, blocks)| {
+                let mut r = TcpRepr {
+                    src_port: sp,
+                    dst_port: dp,
+                    seq,
+                    ack,
+                    flags: TcpFlags(flags).with(TcpFlags::ACK, ack.is_some()),
+                    window,
+                    urgent,
+                    mss,
+                    window_scale: ws,
+                    sack_permitted: sack,
+                    sack_blocks: [None; 4],
+                    timestamps: ts.map(|(tsval, tsecr)| TcpTimestamps { tsval, tsecr }),
+                    payload_len: len,
+                };
+                // Only the blocks that fit are emitted: keep those.
+                let fit = r.sack_blocks_fit();
+                for (slot, b) in r.sack_blocks.iter_mut().zip(blocks.into_iter().take(fit)) {
+                    *slot = Some(b);
+                }
+                r
             },
         )
 }
@@ -172,16 +259,21 @@ proptest! {
         let want = s.to_header().calc_checksum_ipv4_raw(src.octets(), dst.octets(), s.payload()).unwrap();
         prop_assert_eq!(s.checksum(), want);
         let mut mss = None; let mut ws = None; let mut sack = false; let mut ts = None;
+        let mut blocks = [None; 4];
         for o in s.options_iterator() {
             match o.unwrap() {
                 TcpOptionElement::MaximumSegmentSize(v) => mss = Some(v),
                 TcpOptionElement::WindowScale(v) => ws = Some(v),
                 TcpOptionElement::SelectiveAcknowledgementPermitted => sack = true,
                 TcpOptionElement::Timestamp(a, e) => ts = Some(TcpTimestamps { tsval: a, tsecr: e }),
+                TcpOptionElement::SelectiveAcknowledgement(first, rest) => {
+                    blocks = [Some(first), rest[0], rest[1], rest[2]];
+                }
                 _ => {}
             }
         }
         prop_assert_eq!((mss, ws, sack, ts), (r.mss, r.window_scale, r.sack_permitted, r.timestamps));
+        prop_assert_eq!(blocks, r.sack_blocks);
     }
 
     #[test]
@@ -217,6 +309,7 @@ proptest! {
         prop_assert_eq!(r.mss, Some(mss));
         prop_assert_eq!(r.window_scale, Some(ws));
         prop_assert!(r.sack_permitted);
+        prop_assert_eq!(r.sack_blocks, [Some((1, 2)), Some((3, 4)), None, None]);
         prop_assert_eq!(r.timestamps, Some(TcpTimestamps { tsval: tsv, tsecr: 9 }));
         prop_assert_eq!(r.payload_len, payload.len());
         prop_assert_eq!(p.payload(), &payload[..]);

@@ -67,6 +67,17 @@ pub struct TcpConfig {
     /// samples follow Karn's algorithm and are rare under heavy loss.
     /// Default true.
     pub timestamps: bool,
+    /// Offer and honour Selective Acknowledgment (RFC 2018: SACK-Permitted
+    /// in the SYN and SYN-ACK, SACK blocks on ACKs while out-of-order data
+    /// is queued) and use it for loss recovery (RFC 6675). On by default,
+    /// as Linux `tcp_sack` = 1. Without it loss recovery is NewReno
+    /// (RFC 6582). Default true.
+    pub sack: bool,
+    /// Send a tail loss probe (RFC 8985 §7, simplified) when an ACK is
+    /// overdue by about two round trips, instead of waiting for the RTO;
+    /// only on connections using SACK (Linux `tcp_early_retrans` = 3).
+    /// Default true.
+    pub tail_loss_probe: bool,
 }
 
 impl Default for TcpConfig {
@@ -89,6 +100,8 @@ impl Default for TcpConfig {
             fin_wait2_timeout: Duration::from_secs(60),
             window_scaling: true,
             timestamps: true,
+            sack: true,
+            tail_loss_probe: true,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Congestion control: slow start and congestion avoidance (RFC 5681 §3.1),
 //! fast retransmit / fast recovery (RFC 5681 §3.2) with the NewReno
-//! modification (RFC 6582 §3.2), limited transmit (RFC 3042) and the
-//! initial window of RFC 6928.
+//! modification (RFC 6582 §3.2), or, when SACK is in use, the window side
+//! of RFC 6675 §5 loss recovery (what to send is in `recovery.rs`);
+//! limited transmit (RFC 3042) and the initial window of RFC 6928.
 
 use super::seq::SeqNumber;
 
@@ -38,6 +39,9 @@ pub(crate) struct Congestion {
     mss: usize,
     dupacks: u32,
     in_recovery: bool,
+    /// The recovery in progress is RFC 6675's (SACK): no window inflation
+    /// or deflation, `pipe` decides what may be sent.
+    sack_recovery: bool,
     partial_seen: bool,
     /// RFC 6582 "recover", kept as the sequence number just after the
     /// highest one transmitted (so "ACK covers more than recover" is
@@ -65,6 +69,7 @@ impl Congestion {
             mss,
             dupacks: 0,
             in_recovery: false,
+            sack_recovery: false,
             partial_seen: false,
             recover: iss,
             acked_in_ca: 0,
@@ -102,10 +107,47 @@ impl Congestion {
         self.ssthresh
     }
 
-    /// Whether fast recovery is in progress.
-    #[cfg(test)]
+    /// Whether fast recovery (NewReno or SACK) is in progress.
     pub(crate) fn in_recovery(&self) -> bool {
         self.in_recovery
+    }
+
+    /// Whether RFC 6675 (SACK-based) loss recovery is in progress.
+    pub(crate) fn in_sack_recovery(&self) -> bool {
+        self.in_recovery && self.sack_recovery
+    }
+
+    /// Duplicate ACKs counted since the last new ACK.
+    pub(crate) fn dupacks(&self) -> u32 {
+        self.dupacks
+    }
+
+    /// A duplicate ACK on a SACK connection (RFC 6675 §5: "increase
+    /// DupAcks by one"); entering recovery is decided by the caller, the
+    /// count also opens the limited-transmit allowance (RFC 3042, RFC 6675
+    /// §5 step 3).
+    pub(crate) fn count_dupack(&mut self) {
+        self.dupacks = self.dupacks.saturating_add(1);
+    }
+
+    /// Whether a new SACK loss recovery may start at SND.UNA = `una`: none
+    /// in progress and everything sent before the previous RecoveryPoint
+    /// (or timeout) acknowledged (RFC 6675 §5.1: "a new recovery phase ...
+    /// MUST NOT be initiated until HighACK is greater than or equal to the
+    /// new value of RecoveryPoint"; `recover` is one past HighData).
+    pub(crate) fn may_enter_recovery(&self, una: SeqNumber) -> bool {
+        !self.in_recovery && una >= self.recover
+    }
+
+    /// RFC 6675 §5 step 4: RecoveryPoint = HighData (`snd_max`), "ssthresh
+    /// = cwnd = (FlightSize / 2)" (at least 2·SMSS, RFC 5681 §3.2 (2)).
+    pub(crate) fn enter_sack_recovery(&mut self, flight: usize, snd_max: SeqNumber) {
+        self.ssthresh = (flight / 2).max(2 * self.mss);
+        self.cwnd = self.ssthresh;
+        self.recover = snd_max;
+        self.in_recovery = true;
+        self.sack_recovery = true;
+        self.partial_seen = false;
     }
 
     /// The window the sender may fill: cwnd, plus up to two segments on the
@@ -128,6 +170,21 @@ impl Congestion {
         flight_after: usize,
     ) -> AckKind {
         self.dupacks = 0;
+        if self.in_sack_recovery() {
+            // RFC 6675 §5 (A): "An incoming cumulative ACK for a sequence
+            // number greater than RecoveryPoint signals the end of loss
+            // recovery"; cwnd stays at ssthresh (RFC 5681 §3.2 (6)).
+            if ack >= self.recover {
+                self.cwnd = self.ssthresh;
+                self.in_recovery = false;
+                self.sack_recovery = false;
+                self.acked_in_ca = 0;
+                return AckKind::Full;
+            }
+            let first = !self.partial_seen;
+            self.partial_seen = true;
+            return AckKind::Partial { first };
+        }
         if self.in_recovery {
             if ack >= self.recover {
                 // RFC 6582 §3.2 step 5, full ACK, option (1):
@@ -203,6 +260,7 @@ impl Congestion {
         }
         self.cwnd = self.mss;
         self.in_recovery = false;
+        self.sack_recovery = false;
         self.dupacks = 0;
         self.acked_in_ca = 0;
         self.recover = snd_max;
@@ -281,11 +339,43 @@ mod tests {
         assert_eq!(c.cwnd(), 2_000, "min(ssthresh, max(flight, SMSS) + SMSS)");
         assert!(!c.in_recovery());
         // Dup ACKs that do not cover more than recover start no new recovery.
+        assert!(!c.may_enter_recovery(SeqNumber(10_999)));
+        assert!(c.may_enter_recovery(SeqNumber(11_000)));
         for _ in 0..3 {
             assert_eq!(
                 c.on_dupack(SeqNumber(11_000), 5000, SeqNumber(16_000)),
                 DupAckAction::None
             );
         }
+    }
+
+    #[test]
+    fn sack_recovery_halves_without_inflation() {
+        let mut c = Congestion::new(MSS, SeqNumber(0), 1 << 30);
+        c.start(MSS, false);
+        assert!(c.may_enter_recovery(SeqNumber(1000)));
+        c.count_dupack();
+        assert_eq!(
+            (c.dupacks(), c.send_window()),
+            (1, 11_000),
+            "limited transmit"
+        );
+        c.enter_sack_recovery(20_000, SeqNumber(21_000));
+        assert!(c.in_sack_recovery() && !c.may_enter_recovery(SeqNumber(5000)));
+        assert_eq!(
+            (c.ssthresh(), c.cwnd(), c.send_window()),
+            (10_000, 10_000, 10_000)
+        );
+        assert_eq!(
+            c.on_new_ack(SeqNumber(5000), 4000, 16_000),
+            AckKind::Partial { first: true }
+        );
+        assert_eq!(c.cwnd(), 10_000, "no deflation: pipe governs sending");
+        assert_eq!(c.on_new_ack(SeqNumber(21_000), 16_000, 0), AckKind::Full);
+        assert!(!c.in_recovery());
+        assert_eq!(c.cwnd(), 10_000);
+        c.enter_sack_recovery(10_000, SeqNumber(31_000));
+        c.on_rto(10_000, true, SeqNumber(31_000));
+        assert!(!c.in_sack_recovery());
     }
 }

@@ -225,9 +225,7 @@ impl Tcb {
                 return;
             }
         }
-        let pure = seg.payload_len == 0 && !seg.flags.contains(TcpFlags::FIN);
-        let tsecr = seg.timestamps.map(|t| t.tsecr);
-        if !self.process_ack(ctx, seq, ack, seg.window, pure, tsecr) {
+        if !self.process_ack(ctx, seq, ack, seg) {
             return;
         }
         let fin_acked = self.fin_seq.is_some_and(|f| self.snd_una > f);
@@ -285,10 +283,10 @@ impl Tcb {
         ctx: &mut Ctx<'_>,
         seq: SeqNumber,
         ack: SeqNumber,
-        window: u16,
-        pure: bool,
-        tsecr: Option<u32>,
+        seg: &TcpRepr,
     ) -> bool {
+        let pure = seg.payload_len == 0 && !seg.flags.contains(TcpFlags::FIN);
+        let tsecr = seg.timestamps.map(|t| t.tsecr);
         // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT) then
         // send an ACK, drop the segment, and return." A zero-window probe
         // byte may be acknowledged.
@@ -305,11 +303,23 @@ impl Tcb {
         if ack > self.snd_max {
             self.snd_max = ack;
         }
-        let window = usize::from(window) << self.snd_wscale;
+        let window = usize::from(seg.window) << self.snd_wscale;
         let flight = self.snd_max.since(self.snd_una);
-        if ack > self.snd_una {
+        let sack_news = self.sack_ok && self.sack_update(ack, seg);
+        let new_ack = ack > self.snd_una;
+        if new_ack {
             self.on_new_ack(ctx, ack, tsecr);
-        } else if ack == self.snd_una && flight > 0 && pure && window == self.snd_wnd {
+        }
+        if self.sack_ok {
+            // RFC 6675 §2: with SACK a "duplicate acknowledgment" is one
+            // that SACKs new data, "even if it carries new data, changes
+            // the advertised window, or moves the cumulative acknowledgment
+            // point"; §5: counted (after a cumulative ACK reset the count),
+            // recovery is decided below.
+            if sack_news && self.snd_max > self.snd_una {
+                self.cc.count_dupack();
+            }
+        } else if !new_ack && ack == self.snd_una && flight > 0 && pure && window == self.snd_wnd {
             // RFC 5681 §2 "DUPLICATE ACKNOWLEDGMENT": outstanding data, no
             // data, no SYN/FIN, same ACK, same window.
             if self.cc.on_dupack(self.snd_una, flight, self.snd_max) == DupAckAction::FastRetransmit
@@ -329,6 +339,13 @@ impl Tcb {
                     || vec![("tcp.seq", una.0.into()), ("tcp.fast", "true".into())],
                 );
                 self.retransmit_first(ctx);
+            }
+        }
+        if self.sack_ok {
+            if self.cc.in_sack_recovery() {
+                self.sack_lost_retransmission(ctx);
+            } else {
+                self.sack_maybe_enter_recovery(ctx);
             }
         }
         // Window update: "If SND.UNA =< SEG.ACK =< SND.NXT ... If (SND.WL1 <
@@ -390,17 +407,26 @@ impl Tcb {
         self.retries = 0;
         let flight_after = self.snd_max.since(ack);
         let kind = self.cc.on_new_ack(ack, acked, flight_after);
-        if let AckKind::Partial { .. } = kind {
+        let sack_recovery = self.cc.in_sack_recovery();
+        if let AckKind::Partial { .. } = kind
+            && !sack_recovery
+        {
             // RFC 6582 §3.2 step 5: "retransmit the first unacknowledged segment".
             self.retransmit_first(ctx);
         }
         // RFC 6298 §5.2: all data acknowledged → stop the timer; §5.3:
-        // otherwise restart it (RFC 6582: only on the first partial ACK).
+        // otherwise restart it (RFC 6582: only on the first partial ACK;
+        // in SACK recovery on every one).
         if self.snd_una == self.snd_max {
             self.rtx_at = None;
-        } else if !matches!(kind, AckKind::Partial { first: false }) {
+        } else if sack_recovery || !matches!(kind, AckKind::Partial { first: false }) {
             self.rtx_at = Some(ctx.now + self.rtt.rto());
         }
+        // RFC 8985 §7.2: an ACK of new data restarts the probe timer.
+        if self.tlp_high.is_some_and(|h| ack >= h) {
+            self.tlp_high = None;
+        }
+        self.schedule_tlp(ctx);
         if data > 0 {
             self.wake_send();
         }
@@ -414,9 +440,13 @@ impl Tcb {
         let acc = self.rx.accept(self.rcv_nxt, seq, payload);
         if acc.queued {
             ctx.counters.tcp_ooo_queued += 1;
+            self.note_ooo_arrival(seq);
         }
         if acc.dropped {
             ctx.counters.tcp_ooo_dropped += 1;
+        }
+        if !self.rx.has_ooo() {
+            self.recent_sacks.clear();
         }
         if acc.advanced == 0 {
             // Out of order (or dropped): a duplicate ACK right away.

@@ -7,6 +7,9 @@
 //!   Nagle, window management) and `timers` (RFC 6298 retransmission,
 //!   persist, delayed ACK, TIME-WAIT) extend it;
 //! * `rtt`, `congestion` — RFC 6298 and RFC 5681 / RFC 6582 (NewReno);
+//! * `sack`, `recovery` — the SACK scoreboard and the choice of SACK
+//!   blocks (RFC 2018, RFC 6675 §3–§4), SACK loss recovery (RFC 6675 §5)
+//!   and the tail loss probe (RFC 8985 §7);
 //! * `send_buf`, `recv_buf` — bounded buffers and the out-of-order queue;
 //! * `isn`, `siphash` — RFC 6528 initial sequence numbers;
 //! * `syncookie` — SYN cookies (RFC 4987 §3.6) for a full backlog;
@@ -28,10 +31,48 @@
 //!   backoff until a clean sample, which under 20 % loss never comes and
 //!   lets the RTO sit at 60 s (Linux and FreeBSD escape the same way
 //!   through their timestamp samples). PAWS (RFC 7323 §5) is not done.
-//! * **Loss recovery** is NewReno (RFC 6582) with limited transmit
-//!   (RFC 3042); after a timeout the sender goes back to SND.UNA ("go back
-//!   N") in slow start. SACK is not implemented (SACK-Permitted is parsed,
-//!   never offered).
+//! * **Loss recovery** with SACK ([`TcpConfig::sack`], on by default as
+//!   in Linux):
+//!   - SACK-Permitted is offered in the SYN and, if the SYN had it, in
+//!     the SYN-ACK; SACK is used only if both sent it (RFC 2018 §2).
+//!   - Receiver (RFC 2018 §3, §4): while out-of-order data is queued,
+//!     every ACK carries SACK blocks (3 beside Timestamps, 4 without, fewer
+//!     on a data segment that would exceed the MSS); the first block holds
+//!     the most recently received segment, the next ones repeat the most
+//!     recently reported blocks. No D-SACK (RFC 2883).
+//!   - Sender scoreboard (RFC 6675 §3): at most 32 merged SACKed ranges
+//!     above SND.UNA in a fixed array; blocks that are reversed, at or
+//!     below SND.UNA or beyond SND.MAX are ignored.
+//!   - RFC 6675 §4–§5: IsLost (DupThresh = 3 SACKed segments, or more
+//!     than 2·SMSS SACKed bytes, above a hole), SetPipe, NextSeg rules 1–4
+//!     (lost holes above HighRxt, then new data, then other unSACKed holes
+//!     below the highest SACK, then once per recovery the last segment of
+//!     an unSACKed tail not yet retransmitted: the rescue). Recovery
+//!     starts on 3 duplicate ACKs (§2: ACKs that SACK new data) or
+//!     IsLost(SND.UNA) (checked on every ACK, as Linux), with RecoveryPoint = SND.MAX and ssthresh = cwnd =
+//!     max(FlightSize / 2, 2·SMSS); while `cwnd − pipe ≥ SMSS` NextSeg()
+//!     is sent; it ends when SND.UNA reaches RecoveryPoint (cwnd =
+//!     ssthresh) and a new one needs SND.UNA ≥ the last RecoveryPoint
+//!     (§5.1). The RTO restarts on every partial ACK (RFC 6298 §5.3).
+//!   - Beyond RFC 6675: a retransmission of the hole at SND.UNA that is
+//!     lost too is sent again once data sent after it is SACKed (as Linux
+//!     did before RACK); RACK itself (RFC 8985 §6) is not implemented.
+//!   - A timeout discards the scoreboard (RFC 6675 §5.1 allows it, the
+//!     receiver may renege) and goes back to SND.UNA ("go back N") in slow
+//!     start.
+//!   - Tail loss probe (RFC 8985 §7, simplified,
+//!     [`TcpConfig::tail_loss_probe`]): with SACK, after new data is sent
+//!     or acknowledged and outside recovery, PTO = max(2·SRTT, 10 ms),
+//!     plus [`TcpConfig::delayed_ack`] when one segment is in flight (the
+//!     peer's delayed ACK is assumed to be ours; RFC 8985 adds a 200 ms
+//!     WCDelAckT), if that is before the RTO; it sends one new segment if the window allows, else
+//!     the highest one again, once per tail (until an ACK reaches the
+//!     probe's SND.MAX or the RTO fires), then restarts the RTO. No
+//!     congestion response to a loss the probe alone repaired (§7.4 needs
+//!     D-SACK).
+//!
+//!   Without SACK (either side) loss recovery stays NewReno (RFC 6582)
+//!   with limited transmit (RFC 3042), then "go back N" after a timeout.
 //! * **Delayed ACK** 40 ms (Linux's minimum; RFC 1122 allows < 500 ms), at
 //!   once for every second segment, out-of-order data, a filled hole or a
 //!   FIN.
@@ -63,16 +104,18 @@
 //! * **Not implemented**: urgent data (the pointer is ignored), keep-alive,
 //!   the restart window after idle (RFC 5681 §4.1), ECN.
 //! * **Bounded**: sockets ([`TcpConfig::max_sockets`]), listen backlog,
-//!   send and receive buffers (256 KiB), out-of-order ranges (64), state
-//!   history (16 entries).
+//!   send and receive buffers (256 KiB), out-of-order ranges (64), SACK
+//!   scoreboard ranges (32), state history (16 entries).
 
 mod config;
 mod congestion;
 mod input;
 mod isn;
 mod output;
+mod recovery;
 mod recv_buf;
 mod rtt;
+mod sack;
 mod send_buf;
 pub mod seq;
 mod siphash;

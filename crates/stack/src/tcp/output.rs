@@ -107,19 +107,26 @@ impl Tcb {
     /// §3.10.4 CLOSE).
     pub(super) fn output_data(&mut self, ctx: &mut Ctx<'_>) {
         let mut sent = false;
-        while let Some((len, fin)) = self.next_segment() {
-            let seq = self.snd_nxt;
-            self.transmit(ctx, seq, len, fin);
-            self.snd_nxt = seq + len + usize::from(fin);
-            self.snd_max = self.snd_max.max(self.snd_nxt);
-            sent = true;
-            if fin {
-                match self.state {
-                    TcpState::Established => self.set_state(ctx, TcpState::FinWait1),
-                    TcpState::CloseWait => self.set_state(ctx, TcpState::LastAck),
-                    _ => {}
+        if self.cc.in_sack_recovery() {
+            // RFC 6675 §5 (C): pipe and NextSeg() decide.
+            sent = self.recovery_output(ctx);
+        } else {
+            let mut new_data = false;
+            while let Some((len, fin)) = self.next_segment() {
+                let seq = self.snd_nxt;
+                self.transmit(ctx, seq, len, fin);
+                self.snd_nxt = seq + len + usize::from(fin);
+                new_data |= self.snd_nxt > self.snd_max;
+                self.snd_max = self.snd_max.max(self.snd_nxt);
+                sent = true;
+                if fin {
+                    self.fin_sent(ctx);
+                    break;
                 }
-                break;
+            }
+            if new_data {
+                // RFC 8985 §7.2: new data (re)starts the probe timer.
+                self.schedule_tlp(ctx);
             }
         }
         if self.ack_now && !sent {

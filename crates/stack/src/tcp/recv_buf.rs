@@ -80,6 +80,16 @@ impl RecvBuffer {
         !self.ooo.is_empty()
     }
 
+    /// The queued out-of-order ranges `[start, end)`, lowest first.
+    pub(crate) fn ooo_ranges(&self) -> impl Iterator<Item = (SeqNumber, SeqNumber)> + '_ {
+        self.ooo.iter().map(|r| (r.start, r.end()))
+    }
+
+    /// The queued out-of-order range holding `seq`, if any.
+    pub(crate) fn ooo_range_containing(&self, seq: SeqNumber) -> Option<(SeqNumber, SeqNumber)> {
+        self.ooo_ranges().find(|&(s, e)| s <= seq && seq < e)
+    }
+
     /// Takes `payload` at `seq` (already trimmed so `rcv_nxt ≤ seq` and it
     /// ends inside the window). In-order data is appended and any queued
     /// ranges it reaches are pulled in; later data is queued.
@@ -209,6 +219,12 @@ mod tests {
         let a = b.accept(base, base + 6, b"ghijk");
         assert!(a.queued && a.had_ooo);
         assert_eq!(b.ooo.len(), 1);
+        assert_eq!(
+            b.ooo_range_containing(base + 8),
+            Some((base + 4, base + 13))
+        );
+        assert_eq!(b.ooo_range_containing(base + 13), None);
+        assert_eq!(b.ooo_ranges().count(), 1);
         assert_eq!(b.ooo_bytes(), 9);
         let a = b.accept(base, base, b"abcdef");
         assert_eq!(a.advanced, 13);

@@ -10,6 +10,7 @@ use super::congestion::Congestion;
 use super::isn::initial_sequence_number;
 use super::recv_buf::RecvBuffer;
 use super::rtt::RttEstimator;
+use super::sack::{RecentSacks, Scoreboard};
 use super::send_buf::SendBuffer;
 use super::seq::SeqNumber;
 use super::state::{History, TcpState};
@@ -155,6 +156,30 @@ pub(crate) struct Tcb {
     /// Last.ACK.sent (RFC 7323 §4.3).
     pub(super) last_ack_sent: SeqNumber,
     pub(super) cc: Congestion,
+    /// SACK in use (RFC 2018 §2): offered when [`TcpConfig::sack`] is set,
+    /// kept only if the peer's SYN or SYN-ACK permitted it.
+    pub(super) sack_ok: bool,
+    /// The sender's SACK scoreboard (RFC 6675 §3).
+    pub(super) sack: Scoreboard,
+    /// RFC 6675 HighRxt, kept as the end (exclusive) of the highest range
+    /// retransmitted in the current loss recovery.
+    pub(super) high_rxt: SeqNumber,
+    /// The retransmission of the hole at SND.UNA during SACK recovery: its
+    /// sequence number and SND.MAX just after it was sent. Data sent after
+    /// it being SACKed while the hole stays shows the retransmission was
+    /// lost too (as Linux `tcp_mark_lost_retrans` did before RACK).
+    pub(super) una_rxt: Option<(SeqNumber, SeqNumber)>,
+    /// The rescue retransmission of this recovery was sent (RFC 6675 §4
+    /// NextSeg() rule 4, RescueRxt).
+    pub(super) rescue_sent: bool,
+    /// Recently queued out-of-order segments, to order the SACK blocks we
+    /// send (RFC 2018 §4).
+    pub(super) recent_sacks: RecentSacks,
+    /// The tail loss probe timer (RFC 8985 §7.2, PTO).
+    pub(super) tlp_at: Option<Instant>,
+    /// RFC 8985 TLP.end_seq: SND.MAX when the outstanding probe was sent;
+    /// no other probe until an ACK reaches it or the RTO fires.
+    pub(super) tlp_high: Option<SeqNumber>,
     /// An ACK must go out now (not delayed).
     pub(super) ack_now: bool,
     /// Data segments received since our last ACK.
@@ -254,6 +279,14 @@ impl Tcb {
             ts_recent: 0,
             last_ack_sent: SeqNumber(0),
             cc: Congestion::new(DEFAULT_MSS, iss, cfg.send_buffer.saturating_mul(4)),
+            sack_ok: cfg.sack,
+            sack: Scoreboard::default(),
+            high_rxt: iss,
+            una_rxt: None,
+            rescue_sent: false,
+            recent_sacks: RecentSacks::default(),
+            tlp_at: None,
+            tlp_high: None,
             ack_now: false,
             unacked_segs: 0,
             nodelay: false,
@@ -358,6 +391,7 @@ impl Tcb {
         t.rcv_adv = t.rcv_nxt + t.rx.capacity().min(65_535);
         t.last_ack_sent = t.rcv_nxt;
         t.ts_enabled = false;
+        t.sack_ok = false;
         t.offer_wscale = false;
         t.snd_wscale = 0;
         t.rcv_wscale = 0;
@@ -371,10 +405,13 @@ impl Tcb {
         t
     }
 
-    /// Applies the options of the peer's SYN: MSS (RFC 9293 §3.7.1) and
+    /// Applies the options of the peer's SYN: MSS (RFC 9293 §3.7.1),
     /// Window Scale (RFC 7323 §2.2: scaling is used only if both sides sent
-    /// the option; a shift above 14 is taken as 14, §2.3).
+    /// the option; a shift above 14 is taken as 14, §2.3) and
+    /// SACK-Permitted (RFC 2018 §2: SACK is used only if both sides sent
+    /// it; a SYN-ACK carries it only if the SYN did).
     pub(super) fn apply_syn_options(&mut self, syn: &TcpRepr) {
+        self.sack_ok = self.sack_ok && syn.sack_permitted;
         match syn.timestamps {
             Some(ts) if self.ts_enabled => self.ts_recent = ts.tsval,
             _ => self.ts_enabled = false,
@@ -458,12 +495,14 @@ impl Tcb {
                 self.rtx_at = None;
                 self.persist_at = None;
                 self.finwait2_at = None;
+                self.tlp_at = None;
             }
             TcpState::FinWait2 if self.released => {
                 self.finwait2_at = Some(ctx.now + ctx.cfg.fin_wait2_timeout);
             }
             TcpState::Closed => {
                 self.rtx_at = None;
+                self.tlp_at = None;
                 self.persist_at = None;
                 self.delack_at = None;
                 self.timewait_at = None;
@@ -557,15 +596,19 @@ impl Tcb {
             tsval: self.ts_val(ctx.now),
             tsecr: if with_ack { self.ts_recent } else { 0 },
         });
-        let repr = TcpRepr {
+        let mut repr = TcpRepr {
             timestamps,
             ack: with_ack.then_some(self.rcv_nxt.0),
             window: self.window_field(syn),
             mss: syn.then_some(self.our_mss),
             window_scale: (syn && self.offer_wscale).then_some(self.rcv_wscale),
+            sack_permitted: syn && self.sack_ok,
             payload_len: payload.len(),
             ..TcpRepr::new(self.local.port(), self.remote.port(), seq.0, flags)
         };
+        if with_ack && !syn {
+            repr.sack_blocks = self.sack_blocks(&repr);
+        }
         ctx.out.push(Segment {
             local: self.local,
             remote: self.remote,
@@ -685,6 +728,7 @@ impl Tcb {
     pub(crate) fn poll_at(&self) -> Option<Instant> {
         [
             self.rtx_at,
+            self.tlp_at,
             self.persist_at,
             self.delack_at,
             self.timewait_at,

@@ -1,4 +1,5 @@
-//! The connection timers: retransmission (RFC 6298 §5), persist / zero
+//! The connection timers: retransmission (RFC 6298 §5), tail loss probe
+//! (RFC 8985 §7, in `recovery.rs`), persist / zero
 //! window probing (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17), delayed ACK
 //! (RFC 1122 §4.2.3.2), TIME-WAIT (RFC 9293 §3.10.8) and the orphaned
 //! FIN-WAIT-2 timeout (Linux `tcp_fin_timeout`).
@@ -31,6 +32,10 @@ impl Tcb {
             if self.state == TcpState::Closed {
                 return;
             }
+        }
+        if due(self.tlp_at) {
+            self.tlp_at = None;
+            self.on_tlp(ctx);
         }
         if due(self.persist_at) {
             self.persist_at = None;
@@ -88,6 +93,13 @@ impl Tcb {
         );
         self.rtt.back_off();
         self.rtt_probe = None;
+        // RFC 6675 §5.1: the SACK information is not trusted after a
+        // timeout (the receiver may have reneged); RFC 8985 §7: no probe
+        // during RTO recovery.
+        self.sack.clear();
+        self.una_rxt = None;
+        self.tlp_at = None;
+        self.tlp_high = None;
         match self.state {
             TcpState::SynSent | TcpState::SynReceived => {
                 self.syn_retransmitted = true;

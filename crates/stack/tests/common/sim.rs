@@ -132,7 +132,13 @@ pub struct Sim {
     /// When true, every frame a node emits is recorded here (before impairments).
     pub capture: bool,
     pub captured: Vec<Captured>,
+    /// Drops chosen frames: called with the sending node and the frame
+    /// before the link's impairments; true drops it (counted as lost).
+    pub drop_if: Option<DropFn>,
 }
+
+/// See [`Sim::drop_if`].
+pub type DropFn = Box<dyn FnMut(usize, &[u8]) -> bool>;
 
 /// A frame a node emitted.
 #[derive(Debug, Clone)]
@@ -179,6 +185,7 @@ impl Sim {
             delivered: 0,
             capture: false,
             captured: Vec::new(),
+            drop_if: None,
         }
     }
 
@@ -294,6 +301,12 @@ impl Sim {
             let dir = &mut self.links[li].dirs[di];
             let imp = dir.imp;
             dir.stats.sent += 1;
+            if let Some(f) = self.drop_if.as_mut()
+                && f(node, &frame)
+            {
+                dir.stats.lost += 1;
+                continue;
+            }
             if imp.down {
                 dir.stats.down_dropped += 1;
                 continue;

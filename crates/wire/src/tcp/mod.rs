@@ -348,6 +348,13 @@ pub struct TcpRepr {
     pub window_scale: Option<u8>,
     /// SACK-Permitted option present (RFC 2018 §2).
     pub sack_permitted: bool,
+    /// SACK option blocks (RFC 2018 §3): `(left edge, right edge)` pairs,
+    /// the used ones first. [`parse`](Self::parse) fills them in the order
+    /// they appear; [`emit`](Self::emit) writes the leading `Some` entries
+    /// that fit the 40-byte option space beside the other options (see
+    /// [`sack_blocks_fit`](Self::sack_blocks_fit)), and no SACK option if
+    /// there are none.
+    pub sack_blocks: [Option<(u32, u32)>; 4],
     /// Timestamps option (RFC 7323 §3.2).
     pub timestamps: Option<TcpTimestamps>,
     /// Length of the data.
@@ -368,6 +375,7 @@ impl TcpRepr {
             mss: None,
             window_scale: None,
             sack_permitted: false,
+            sack_blocks: [None; 4],
             timestamps: None,
             payload_len: 0,
         }
@@ -375,8 +383,8 @@ impl TcpRepr {
 
     /// Parses a segment received from `src` for `dst`: the checksum must
     /// verify ([`WireError::BadChecksum`], RFC 9293 §3.1), the options must
-    /// be well formed ([`WireError::Malformed`]); unknown options and SACK
-    /// blocks are skipped (RFC 9293 §3.2).
+    /// be well formed ([`WireError::Malformed`]); unknown options are
+    /// skipped (RFC 9293 §3.2).
     pub fn parse<T: AsRef<[u8]>>(
         packet: &TcpPacket<T>,
         src: Ipv4Addr,
@@ -405,6 +413,7 @@ impl TcpRepr {
             mss: None,
             window_scale: None,
             sack_permitted: false,
+            sack_blocks: [None; 4],
             timestamps: None,
             payload_len: packet.payload().len(),
         };
@@ -415,16 +424,17 @@ impl TcpRepr {
                 TcpOption::WindowScale(v) => repr.window_scale = Some(v),
                 TcpOption::SackPermitted => repr.sack_permitted = true,
                 TcpOption::Timestamps(t) => repr.timestamps = Some(t),
-                TcpOption::NoOperation | TcpOption::Sack(_) | TcpOption::Unknown { .. } => {}
+                TcpOption::Sack(blocks) => repr.sack_blocks = blocks,
+                TcpOption::NoOperation | TcpOption::Unknown { .. } => {}
             }
         }
         Ok(repr)
     }
 
-    /// Bytes of options [`emit`](Self::emit) writes, padded to 4 bytes:
+    /// Bytes of the options other than SACK blocks, padded to 4 bytes:
     /// MSS 4, SACK-Permitted + Timestamps 12 (or 4 / 12 alone with NOP
     /// padding), Window Scale 4 (NOP + 3).
-    pub fn options_len(&self) -> usize {
+    fn base_options_len(&self) -> usize {
         let mut n = 0;
         if self.mss.is_some() {
             n += 4;
@@ -438,6 +448,32 @@ impl TcpRepr {
             n += 4;
         }
         n
+    }
+
+    /// How many SACK blocks fit in the 40 bytes of option space (RFC 9293
+    /// §3.1: Data Offset ≤ 15 words) beside the other options: each block
+    /// takes 8 bytes plus 4 for NOP, NOP, kind and length (RFC 2018 §3: at
+    /// most 4 blocks, 3 with Timestamps).
+    pub fn sack_blocks_fit(&self) -> usize {
+        let room = (MAX_HEADER_LEN - HEADER_LEN).saturating_sub(self.base_options_len());
+        (room.saturating_sub(4) / 8).min(4)
+    }
+
+    /// The SACK blocks [`emit`](Self::emit) writes: the leading `Some`
+    /// entries of [`sack_blocks`](Self::sack_blocks), cut to
+    /// [`sack_blocks_fit`](Self::sack_blocks_fit).
+    fn emitted_sack_blocks(&self) -> usize {
+        let used = self.sack_blocks.iter().take_while(|b| b.is_some()).count();
+        used.min(self.sack_blocks_fit())
+    }
+
+    /// Bytes of options [`emit`](Self::emit) writes, padded to 4 bytes:
+    /// MSS 4, SACK-Permitted + Timestamps 12 (or 4 / 12 alone with NOP
+    /// padding), Window Scale 4 (NOP + 3), SACK 4 + 8 per block (NOP, NOP,
+    /// kind, length, blocks).
+    pub fn options_len(&self) -> usize {
+        let blocks = self.emitted_sack_blocks();
+        self.base_options_len() + if blocks > 0 { 4 + 8 * blocks } else { 0 }
     }
 
     /// Header length: 20 plus [`options_len`](Self::options_len).
@@ -458,31 +494,44 @@ impl TcpRepr {
     }
 
     fn emit_options(&self, b: &mut [u8]) {
-        let mut opts = Vec::with_capacity(40);
+        let mut opts = [0u8; MAX_HEADER_LEN - HEADER_LEN];
+        let mut n = 0;
+        let mut put = |bytes: &[u8]| {
+            let end = (n + bytes.len()).min(opts.len());
+            opts[n..end].copy_from_slice(&bytes[..end - n]);
+            n = end;
+        };
         if let Some(mss) = self.mss {
-            opts.extend_from_slice(&[kind::MSS, 4]);
-            opts.extend_from_slice(&mss.to_be_bytes());
+            put(&[kind::MSS, 4]);
+            put(&mss.to_be_bytes());
         }
         match (self.sack_permitted, self.timestamps) {
             (sack, Some(t)) => {
                 if sack {
-                    opts.extend_from_slice(&[kind::SACK_PERMITTED, 2]);
+                    put(&[kind::SACK_PERMITTED, 2]);
                 } else {
-                    opts.extend_from_slice(&[kind::NOP, kind::NOP]);
+                    put(&[kind::NOP, kind::NOP]);
                 }
-                opts.extend_from_slice(&[kind::TIMESTAMPS, 10]);
-                opts.extend_from_slice(&t.tsval.to_be_bytes());
-                opts.extend_from_slice(&t.tsecr.to_be_bytes());
+                put(&[kind::TIMESTAMPS, 10]);
+                put(&t.tsval.to_be_bytes());
+                put(&t.tsecr.to_be_bytes());
             }
-            (true, None) => {
-                opts.extend_from_slice(&[kind::NOP, kind::NOP, kind::SACK_PERMITTED, 2])
-            }
+            (true, None) => put(&[kind::NOP, kind::NOP, kind::SACK_PERMITTED, 2]),
             (false, None) => {}
         }
         if let Some(ws) = self.window_scale {
-            opts.extend_from_slice(&[kind::NOP, kind::WINDOW_SCALE, 3, ws]);
+            put(&[kind::NOP, kind::WINDOW_SCALE, 3, ws]);
         }
-        let n = opts.len().min(b.len());
+        let blocks = self.emitted_sack_blocks();
+        if blocks > 0 {
+            // Linux's layout: NOP, NOP, then the option (RFC 2018 §3).
+            put(&[kind::NOP, kind::NOP, kind::SACK, (2 + 8 * blocks) as u8]);
+            for &(left, right) in self.sack_blocks.iter().take(blocks).flatten() {
+                put(&left.to_be_bytes());
+                put(&right.to_be_bytes());
+            }
+        }
+        let n = n.min(b.len());
         b[..n].copy_from_slice(&opts[..n]);
     }
 
@@ -543,6 +592,9 @@ impl fmt::Display for TcpRepr {
         }
         if let Some(w) = self.window_scale {
             write!(f, ", wscale {w}")?;
+        }
+        for (l, r) in self.sack_blocks.iter().flatten() {
+            write!(f, ", sack {l}:{r}")?;
         }
         write!(f, ", length {}", self.payload_len)
     }
