@@ -6,6 +6,7 @@ mod info;
 mod ping;
 pub(crate) mod ss;
 mod tcp;
+pub use tcp::byte_count;
 mod trace;
 mod traceroute;
 

@@ -48,7 +48,8 @@ enum Mode {
     },
 }
 
-fn byte_count(text: &str) -> Result<u64, String> {
+/// A byte count with an optional binary suffix: `4096`, `64K`, `16M`, `1G`.
+pub fn byte_count(text: &str) -> Result<u64, String> {
     let (num, scale) = match text.chars().last() {
         Some('K' | 'k') => (&text[..text.len() - 1], 1u64 << 10),
         Some('M' | 'm') => (&text[..text.len() - 1], 1 << 20),

@@ -14,6 +14,7 @@
 //! `vnet_web::load` over vnet TCP), next to the same `vnet_web::load` code
 //! against hyper 1.x on the kernel's TCP over loopback, with the ratios.
 
+mod chain;
 mod http;
 
 use crate::procs;
@@ -66,6 +67,18 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=256))]
         concurrency: u64,
     },
+    /// Router chains of each length (`vnet gen topology --chain N`): ping
+    /// RTT, TCP goodput and retransmissions, CPU per forwarded packet per
+    /// router, total RSS; next to the kernel forwarding through as many
+    /// network namespaces joined by veth pairs (needs root), same run.
+    Chain {
+        /// Chain lengths, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,4,16,64")]
+        routers: Vec<usize>,
+        /// Bytes per TCP transfer (suffixes K, M, G).
+        #[arg(long, default_value = "16M")]
+        bytes: String,
+    },
     /// The baseline relay process (started by `bench forward`).
     #[command(hide = true)]
     Relay {
@@ -98,6 +111,7 @@ pub async fn run(what: BenchCommand) -> anyhow::Result<ExitCode> {
             ..
         } => relay(a, a_peer, b, b_peer).await,
         BenchCommand::Tcp { bytes } => tcp_goodput(&bytes).await,
+        BenchCommand::Chain { routers, bytes } => chain::chain_bench(&routers, &bytes).await,
         BenchCommand::Http {
             requests,
             concurrency,

@@ -1,0 +1,383 @@
+//! `vnet bench chain --routers 1,4,16,64`: for each chain length N (the
+//! lab of `vnet gen topology --chain N`), vnet's ping RTT, TCP goodput and
+//! retransmissions client -> web, CPU per forwarded packet per router, and
+//! the total RSS of the lab's devices; next to the Linux kernel forwarding
+//! through N network namespaces joined by veth pairs (what Mininet does),
+//! measured in the same run. The kernel column needs root and `ip`, `ping`
+//! and `nc`; without them it says why and is left out.
+
+use super::exec_lines;
+use crate::state::{DeviceState, LabState};
+use anyhow::{Context, bail};
+use std::path::Path;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+/// One chain length's figures.
+#[derive(Debug, Default)]
+struct Figures {
+    rtt_ms: f64,
+    mbit: f64,
+    retransmissions: u64,
+    cpu_us_per_packet_hop: f64,
+    /// Average resident memory per device, idle (before any traffic)
+    /// and after the transfer.
+    idle_rss_mib: f64,
+    busy_rss_mib: f64,
+}
+
+/// Runs the benchmark for every length in `routers`, `bytes` per transfer.
+pub async fn chain_bench(routers: &[usize], bytes: &str) -> anyhow::Result<ExitCode> {
+    let kernel_missing = kernel_prerequisite();
+    let mut rows = Vec::new();
+    for &n in routers {
+        let vnet = vnet_chain(n, bytes)
+            .await
+            .with_context(|| format!("chain of {n}"))?;
+        let kernel = match &kernel_missing {
+            None => Some(kernel_chain(n, bytes).with_context(|| format!("kernel chain of {n}"))?),
+            Some(_) => None,
+        };
+        let (k_rtt, k_tcp) = match &kernel {
+            Some((rtt, mbit)) => (format!("{rtt:.3} ms"), format!("{mbit:.0} Mbit/s")),
+            None => ("-".into(), "-".into()),
+        };
+        rows.push(format!(
+            "{n:>5}  {:>6.3} ms {:>5.0} Mbit/s {:>7} {:>9.2} us {:>6.1}/{:>5.1} MiB   {k_rtt:>10} {k_tcp:>12}",
+            vnet.rtt_ms,
+            vnet.mbit,
+            vnet.retransmissions,
+            vnet.cpu_us_per_packet_hop,
+            vnet.idle_rss_mib,
+            vnet.busy_rss_mib,
+        ));
+    }
+    println!();
+    println!("vnet bench chain: client -> N routers -> web, TCP {bytes} and 20 pings per N");
+    println!(
+        "{:>5}  {:>9} {:>12} {:>7} {:>12} {:>17}   {:>10} {:>12}",
+        "N",
+        "vnet RTT",
+        "vnet TCP",
+        "retrans",
+        "CPU/pkt/hop",
+        "RSS/dev idle/busy",
+        "kernel RTT",
+        "kernel TCP"
+    );
+    for row in rows {
+        println!("{row}");
+    }
+    if let Some(why) = kernel_missing {
+        println!("kernel column left out: {why}");
+    }
+    println!(
+        "goals: 16 routers >= 300 Mbit/s, added RTT per hop <= 60 us, 64 routers carry TCP; 0 retransmissions"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Why the kernel chain cannot be built here, if it cannot.
+fn kernel_prerequisite() -> Option<String> {
+    if !nix::unistd::geteuid().is_root() {
+        return Some("network namespaces need root".into());
+    }
+    for tool in ["ip", "ping", "nc"] {
+        if Command::new(tool).arg("-h").output().is_err() {
+            return Some(format!("`{tool}` is not installed"));
+        }
+    }
+    None
+}
+
+async fn vnet_chain(n: usize, bytes: &str) -> anyhow::Result<Figures> {
+    let dir = std::env::temp_dir().join(format!("vnet-bench-chain-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let topology = dir.join("chain.toml");
+    let text = vnet_topology::chain::chain_topology(n).map_err(|e| anyhow::anyhow!(e))?;
+    std::fs::write(&topology, text)?;
+    let run_dir = dir.join("run");
+    let quiet = crate::commands::up::run(&run_dir, &topology, 60 + n as u64, None).await;
+    let result = match quiet {
+        Ok(code) if code == ExitCode::SUCCESS => measure_vnet(&run_dir, bytes).await,
+        Ok(_) => Err(anyhow::anyhow!("the chain lab did not start")),
+        Err(e) => Err(e),
+    };
+    crate::commands::down::run(&run_dir).await?;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn measure_vnet(run_dir: &Path, bytes: &str) -> anyhow::Result<Figures> {
+    let state = LabState::require(run_dir)?;
+    let client = state.device("client")?.clone();
+    let web = state.device("web")?.clone();
+    let routers: Vec<DeviceState> = state
+        .devices
+        .iter()
+        .filter(|d| d.kind == "router")
+        .cloned()
+        .collect();
+    let idle_rss_mib = average_rss_mib(&state.devices);
+    // Warm up ARP along the path, then time.
+    let _ = exec_lines(&client, &["ping", "-c", "1", "-W", "5", "10.0.3.10"]).await?;
+    let (_, lines) = exec_lines(&client, &["ping", "-c", "20", "-i", "0.02", "10.0.3.10"]).await?;
+    let rtt_ms = ping_avg(&lines).context("vnet ping summary")?;
+
+    let cpu_before = cpu_seconds(&routers);
+    let forwarded_before = forwarded(&routers).await?;
+    let listen = tokio::spawn(async move { exec_lines(&web, &["tcp", "listen", "5001"]).await });
+    tokio::time::sleep(Duration::from_millis(300)).await; // let the listener bind
+    let (code, lines) = exec_lines(
+        &client,
+        &["tcp", "send", "10.0.3.10:5001", "--bytes", bytes],
+    )
+    .await?;
+    let _ = listen.await?;
+    let summary = lines.iter().find(|l| l.starts_with("sent ")).cloned();
+    let Some(summary) = summary.filter(|_| code == 0) else {
+        bail!("transfer failed: {lines:?}");
+    };
+    let cpu = cpu_seconds(&routers) - cpu_before;
+    let packets = forwarded(&routers).await?.saturating_sub(forwarded_before);
+    Ok(Figures {
+        rtt_ms,
+        mbit: between(&summary, "(", " Mbit/s").unwrap_or(0.0),
+        retransmissions: between(&summary, "retransmissions ", ",").unwrap_or(0.0) as u64,
+        cpu_us_per_packet_hop: if packets > 0 {
+            cpu * 1e6 / packets as f64
+        } else {
+            0.0
+        },
+        idle_rss_mib,
+        busy_rss_mib: average_rss_mib(&state.devices),
+    })
+}
+
+/// The number in `text` between `before` and `after`.
+fn between(text: &str, before: &str, after: &str) -> Option<f64> {
+    let rest = &text[text.find(before)? + before.len()..];
+    rest[..rest.find(after)?].trim().parse().ok()
+}
+
+/// The average RTT of a ping summary (`rtt min/avg/max/mdev = a/b/c/d ms`).
+fn ping_avg(lines: &[String]) -> Option<f64> {
+    let line = lines.iter().find(|l| l.contains("min/avg/max"))?;
+    line.split('=')
+        .nth(1)?
+        .trim()
+        .split('/')
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// User + system CPU seconds of the devices' processes.
+fn cpu_seconds(devices: &[DeviceState]) -> f64 {
+    let tick = 100.0; // USER_HZ on Linux
+    devices
+        .iter()
+        .filter_map(|d| std::fs::read_to_string(format!("/proc/{}/stat", d.pid)).ok())
+        .filter_map(|stat| {
+            // Fields after the command name (which may hold spaces).
+            let rest = &stat[stat.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let utime: f64 = f.get(11)?.parse().ok()?;
+            let stime: f64 = f.get(12)?.parse().ok()?;
+            Some((utime + stime) / tick)
+        })
+        .sum()
+}
+
+/// Average resident set size of the devices' processes, MiB.
+fn average_rss_mib(devices: &[DeviceState]) -> f64 {
+    let total: u64 = devices.iter().map(|d| rss_kib(d.pid)).sum();
+    total as f64 / 1024.0 / devices.len().max(1) as f64
+}
+
+/// Resident set size of a process in KiB (0 if it is gone).
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Packets the routers forwarded in all (`ip_forwarded`).
+async fn forwarded(routers: &[DeviceState]) -> anyhow::Result<u64> {
+    let mut total = 0;
+    for r in routers {
+        let status: serde_json::Value = crate::client::get_json(r, "/status").await?;
+        total += status["device"]["ip_forwarded"].as_u64().unwrap_or(0);
+    }
+    Ok(total)
+}
+
+/// Namespaces `vb{pid}c` (client), `vb{pid}r1..N`, `vb{pid}s` (server),
+/// deleted on drop.
+struct KernelChain {
+    names: Vec<String>,
+}
+
+impl Drop for KernelChain {
+    fn drop(&mut self) {
+        for n in &self.names {
+            let _ = Command::new("ip").args(["netns", "del", n]).status();
+        }
+    }
+}
+
+fn ip(args: &[&str]) -> anyhow::Result<()> {
+    let out = Command::new("ip").args(args).output()?;
+    if !out.status.success() {
+        bail!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+/// Builds client -> r1 … rN -> server from namespaces and veth pairs
+/// (link i is 10.200.i.0/30 … with /24s at the ends), measures ping and a
+/// `nc` transfer, and returns (RTT ms, Mbit/s).
+fn kernel_chain(n: usize, bytes: &str) -> anyhow::Result<(f64, f64)> {
+    let tag = format!("vb{}", std::process::id() % 100_000);
+    let mut names = vec![format!("{tag}c")];
+    names.extend((1..=n).map(|i| format!("{tag}r{i}")));
+    names.push(format!("{tag}s"));
+    let chain = KernelChain { names };
+    let names = &chain.names;
+    for name in names {
+        ip(&["netns", "add", name])?;
+        ip(&["-n", name, "link", "set", "lo", "up"])?;
+    }
+    // Link i joins names[i] (address 10.200.i.1) and names[i+1] (10.200.i.2).
+    for i in 0..names.len() - 1 {
+        let (a, b) = (&names[i], &names[i + 1]);
+        let (va, vb) = (format!("v{i}a"), format!("v{i}b"));
+        ip(&[
+            "link", "add", &va, "netns", a, "type", "veth", "peer", "name", &vb, "netns", b,
+        ])?;
+        let (x, y) = (i / 250, i % 250);
+        ip(&[
+            "-n",
+            a,
+            "addr",
+            "add",
+            &format!("10.{}.{y}.1/24", 200 + x),
+            "dev",
+            &va,
+        ])?;
+        ip(&[
+            "-n",
+            b,
+            "addr",
+            "add",
+            &format!("10.{}.{y}.2/24", 200 + x),
+            "dev",
+            &vb,
+        ])?;
+        ip(&["-n", a, "link", "set", &va, "up"])?;
+        ip(&["-n", b, "link", "set", &vb, "up"])?;
+    }
+    let addr = |i: usize, end: u8| format!("10.{}.{}.{end}", 200 + i / 250, i % 250);
+    let last = names.len() - 2; // the link into the server
+    for (i, name) in names.iter().enumerate() {
+        if i + 1 < names.len() {
+            ip(&["-n", name, "route", "add", "default", "via", &addr(i, 2)])?;
+        }
+        if i > 0 && i + 1 < names.len() {
+            // Routers: back towards the client for the client's link only.
+            ip(&[
+                "-n",
+                name,
+                "route",
+                "add",
+                &format!("{}/32", addr(0, 1)),
+                "via",
+                &addr(i - 1, 1),
+            ])?;
+            let _ = Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    name,
+                    "sysctl",
+                    "-qw",
+                    "net.ipv4.ip_forward=1",
+                ])
+                .status();
+        }
+    }
+    ip(&[
+        "-n",
+        &names[names.len() - 1],
+        "route",
+        "replace",
+        "default",
+        "via",
+        &addr(last, 1),
+    ])?;
+    let server = addr(last, 2);
+    let client = &names[0];
+    if n >= 60 {
+        // As `ttl = 255` in vnet's chain: 64 hops need more than Linux's 64.
+        for end in [client, &names[names.len() - 1]] {
+            let _ = Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    end,
+                    "sysctl",
+                    "-qw",
+                    "net.ipv4.ip_default_ttl=255",
+                ])
+                .status();
+        }
+    }
+    let ping = Command::new("ip")
+        .args([
+            "netns", "exec", client, "ping", "-c", "20", "-i", "0.02", &server,
+        ])
+        .output()?;
+    let text = String::from_utf8_lossy(&ping.stdout).to_string();
+    let lines: Vec<String> = text.lines().map(String::from).collect();
+    let rtt = ping_avg(&lines).with_context(|| format!("kernel ping: {text}"))?;
+    let size = vnet_host::byte_count(bytes).map_err(|e| anyhow::anyhow!(e))?;
+    let mut sink = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &names[names.len() - 1],
+            "nc",
+            "-d",
+            "-l",
+            "5001",
+        ])
+        .stdout(Stdio::null())
+        .spawn()?;
+    std::thread::sleep(Duration::from_millis(200)); // let nc listen
+    let started = Instant::now();
+    let sent = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            client,
+            "sh",
+            "-c",
+            &format!("head -c {size} /dev/zero | nc -N {server} 5001"),
+        ])
+        .status()?;
+    let _ = sink.wait();
+    let secs = started.elapsed().as_secs_f64();
+    if !sent.success() {
+        bail!("kernel nc transfer failed");
+    }
+    Ok((rtt, size as f64 * 8.0 / secs / 1e6))
+}
