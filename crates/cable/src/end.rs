@@ -76,6 +76,10 @@ struct Inner {
     tx: Mutex<TxQueue>,
     /// Whether `tx` holds anything (checked without the lock).
     tx_pending: AtomicBool,
+    /// Whether the kernel still takes UDP GSO sends from this end.
+    gso: AtomicBool,
+    /// Whether UDP GRO was turned on (at the first batched receive).
+    gro: AtomicBool,
 }
 
 impl Inner {
@@ -138,7 +142,7 @@ impl Inner {
             return;
         };
         let (sent, error) = match peer.current() {
-            Some(to) => tx.send_to(socket.get_ref().as_raw_fd(), to),
+            Some(to) => tx.send_to(socket.get_ref().as_raw_fd(), to, &self.gso),
             None => (0, None),
         };
         for i in 0..sent {
@@ -486,6 +490,8 @@ impl CableEnd {
                 capture: CaptureTap::default(),
                 tx: Mutex::new(TxQueue::default()),
                 tx_pending: AtomicBool::new(false),
+                gso: AtomicBool::new(true),
+                gro: AtomicBool::new(false),
             }),
             link: LinkState::default(),
             impaired: AtomicBool::new(false),
@@ -695,8 +701,9 @@ impl CableEnd {
         matches!(self.inner.transport, Transport::Udp { .. })
     }
 
-    /// Waits until datagrams arrive and reads up to [`crate::batch::BATCH`]
-    /// of them with one `recvmmsg`; [`CableEnd::batch_frame`] then checks
+    /// Waits until datagrams arrive and reads up to
+    /// [`crate::batch::RX_SLOTS`] messages (GRO aggregates split into
+    /// their datagrams) with one `recvmmsg`; [`CableEnd::batch_frame`] then checks
     /// each. Only for ends that [`CableEnd::batches`].
     pub async fn recv_batch(&self, batch: &mut RecvBatch) -> io::Result<()> {
         let Transport::Udp { socket, .. } = &self.inner.transport else {
@@ -705,6 +712,10 @@ impl CableEnd {
                 "a TAP end receives one frame at a time",
             ));
         };
+        if !self.inner.gro.swap(true, Ordering::Relaxed) {
+            // Only now: a plain `recv` would truncate GRO aggregates.
+            crate::batch::enable_gro(socket.get_ref().as_raw_fd());
+        }
         loop {
             let mut ready = socket.readable().await?;
             match ready.try_io(|s| batch.receive(s.get_ref().as_raw_fd())) {
