@@ -179,6 +179,16 @@ pub enum ExecEvent {
         /// Base64 content.
         data: String,
     },
+    /// How far a long transfer is (`tcp send`): the CLI draws a progress
+    /// bar from these when its stdout is a terminal and ignores them
+    /// otherwise. At most four a second; dropped rather than waited for
+    /// when the client reads slowly.
+    Progress {
+        /// Bytes done so far.
+        done: u64,
+        /// Bytes in all, when known.
+        total: Option<u64>,
+    },
     /// The application finished with this exit code (last event).
     Exit(i32),
 }

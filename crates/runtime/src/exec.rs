@@ -51,6 +51,12 @@ impl ExecOutput {
             .map_err(|_| Disconnected)
     }
 
+    /// Reports progress ([`ExecEvent::Progress`]); never waits: when the
+    /// stream is full the report is skipped (the next one says more).
+    pub fn progress(&self, done: u64, total: Option<u64>) {
+        let _ = self.tx.try_send(ExecEvent::Progress { done, total });
+    }
+
     /// Resolves when the client has gone away.
     pub async fn closed(&self) {
         self.tx.closed().await

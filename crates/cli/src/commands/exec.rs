@@ -29,6 +29,7 @@ pub async fn run(
     let mut pending: Vec<u8> = Vec::new();
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
+    let mut progress = super::progress::Bar::for_stdout();
     while let Some(chunk) = body.next().await {
         let chunk = chunk.context("the application's output broke off")?;
         pending.extend_from_slice(&chunk);
@@ -41,22 +42,28 @@ pub async fn run(
                 )
             })?;
             match event {
-                ExecEvent::Out(text) => {
+                ExecEvent::Out(text) => progress.suspend(|| {
                     let mut out = stdout.lock();
                     let _ = writeln!(out, "{text}");
                     let _ = out.flush();
-                }
-                ExecEvent::Err(text) => {
+                }),
+                ExecEvent::Err(text) => progress.suspend(|| {
                     let _ = writeln!(stderr.lock(), "{text}");
-                }
+                }),
+                ExecEvent::Progress { done, total } => progress.update(done, total),
                 ExecEvent::File { name, data } => {
                     if let Err(e) = super::exec_files::write(target.as_ref(), &name, &data) {
                         let _ = writeln!(stderr.lock(), "vnet exec: {e:#}");
                         failed_files = true;
                     }
                 }
-                ExecEvent::Exit(code) if failed_files && code == 0 => return Ok(ExitCode::FAILURE),
-                ExecEvent::Exit(code) => return Ok(ExitCode::from(code.clamp(0, 255) as u8)),
+                ExecEvent::Exit(code) => {
+                    progress.finish();
+                    if failed_files && code == 0 {
+                        return Ok(ExitCode::FAILURE);
+                    }
+                    return Ok(ExitCode::from(code.clamp(0, 255) as u8));
+                }
             }
         }
     }

@@ -10,6 +10,7 @@ pub mod exec_files;
 pub mod generate;
 pub mod lifecycle;
 pub mod link;
+pub mod progress;
 pub mod show;
 pub mod status;
 pub mod trace;

@@ -48,6 +48,9 @@ enum Mode {
     },
 }
 
+/// How often a transfer reports progress to `vnet exec`.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// A byte count with an optional binary suffix: `4096`, `64K`, `16M`, `1G`.
 pub fn byte_count(text: &str) -> Result<u64, String> {
     let (num, scale) = match text.chars().last() {
@@ -196,7 +199,12 @@ async fn send(
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut sent: u64 = 0;
+    let mut reported = Instant::now();
     while sent < bytes {
+        if reported.elapsed() >= PROGRESS_EVERY {
+            reported = Instant::now();
+            out.progress(sent, Some(bytes));
+        }
         let n = (bytes - sent).min(buf.len() as u64) as usize;
         pattern.fill(&mut buf[..n]);
         if let Err(e) = stream.write_all(&buf[..n]).await {

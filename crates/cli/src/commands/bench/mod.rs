@@ -582,7 +582,8 @@ pub(super) async fn exec_lines(
                     lines.push(t)
                 }
                 vnet_runtime::api::ExecEvent::Exit(code) => return Ok((code, lines)),
-                vnet_runtime::api::ExecEvent::File { .. } => {}
+                vnet_runtime::api::ExecEvent::File { .. }
+                | vnet_runtime::api::ExecEvent::Progress { .. } => {}
             }
         }
     }

@@ -1,0 +1,63 @@
+//! Progress bars for long work (`vnet exec … tcp send`), drawn with
+//! indicatif only when stdout is a terminal: pipes, files and tests get
+//! exactly the application's lines.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+
+/// A progress bar shown on demand, or nothing when stdout is not a terminal.
+pub struct Bar {
+    enabled: bool,
+    bar: Option<ProgressBar>,
+}
+
+impl Bar {
+    /// A bar that draws only if stdout is a terminal.
+    pub fn for_stdout() -> Bar {
+        Bar {
+            enabled: std::io::stdout().is_terminal(),
+            bar: None,
+        }
+    }
+
+    /// Shows `done` of `total` bytes (a spinner with the rate when the
+    /// total is unknown).
+    pub fn update(&mut self, done: u64, total: Option<u64>) {
+        if !self.enabled {
+            return;
+        }
+        let bar = self.bar.get_or_insert_with(|| {
+            let (bar, template) = match total {
+                Some(t) => (
+                    ProgressBar::new(t),
+                    "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
+                ),
+                None => (
+                    ProgressBar::no_length(),
+                    "{spinner} {bytes} {binary_bytes_per_sec}",
+                ),
+            };
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                bar.set_style(style);
+            }
+            // Start from where the transfer is, so the first rate is real.
+            bar.with_position(done)
+        });
+        bar.set_position(done);
+    }
+
+    /// Runs `print` with the bar out of the way (it is redrawn after).
+    pub fn suspend(&self, print: impl FnOnce()) {
+        match &self.bar {
+            Some(bar) => bar.suspend(print),
+            None => print(),
+        }
+    }
+
+    /// Removes the bar (the application's summary line says the rest).
+    pub fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
