@@ -25,18 +25,7 @@ fn ms(n: u64) -> Duration {
 }
 
 fn establish(sim: &mut Sim) -> (TcpHandle, TcpHandle) {
-    let l = sim.nodes[B].tcp_listen(80, 4).unwrap();
-    let c = sim
-        .with(A, |s, now, tx| {
-            s.tcp_connect(now, SocketAddrV4::new(B_IP, 80), tx)
-        })
-        .unwrap();
-    assert!(
-        sim.run_until(Duration::from_secs(5), |s| s.nodes[A].tcp_state(c)
-            == Some(Established))
-    );
-    sim.run_for(ms(5));
-    (c, sim.nodes[B].tcp_accept(l).unwrap())
+    common::sim::establish(sim, ms(5))
 }
 
 fn data_segments(sim: &Sim, n: usize) -> Vec<(Instant, TcpRepr)> {

@@ -44,18 +44,7 @@ fn sim(sack: bool, tlp: bool, delay: Duration, seed: u64) -> Sim {
 }
 
 fn establish(sim: &mut Sim) -> (TcpHandle, TcpHandle) {
-    let l = sim.nodes[B].tcp_listen(80, 4).unwrap();
-    let c = sim
-        .with(A, |s, now, tx| {
-            s.tcp_connect(now, SocketAddrV4::new(B_IP, 80), tx)
-        })
-        .unwrap();
-    assert!(
-        sim.run_until(Duration::from_secs(5), |s| s.nodes[A].tcp_state(c)
-            == Some(Established))
-    );
-    sim.run_for(ms(100));
-    (c, sim.nodes[B].tcp_accept(l).unwrap())
+    common::sim::establish(sim, ms(100))
 }
 
 fn tcp(node: usize, frame: &[u8]) -> Option<TcpRepr> {

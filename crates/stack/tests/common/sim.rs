@@ -594,3 +594,21 @@ pub fn transfer(
         sender_retransmissions,
     }
 }
+
+/// Node 0 connects to port 80 of node 1 (a listener with backlog 4) and
+/// the simulation runs until the connection is established, then `settle`
+/// more; returns (client handle, accepted server handle).
+pub fn establish(sim: &mut Sim, settle: Duration) -> (TcpHandle, TcpHandle) {
+    let l = sim.nodes[1].tcp_listen(80, 4).unwrap();
+    let c = sim
+        .with(0, |s, now, tx| {
+            s.tcp_connect(now, SocketAddrV4::new(B_IP, 80), tx)
+        })
+        .unwrap();
+    assert!(
+        sim.run_until(Duration::from_secs(5), |s| s.nodes[0].tcp_state(c)
+            == Some(TcpState::Established))
+    );
+    sim.run_for(settle);
+    (c, sim.nodes[1].tcp_accept(l).unwrap())
+}
