@@ -217,13 +217,13 @@ async fn forwarded(routers: &[DeviceState]) -> anyhow::Result<u64> {
     Ok(total)
 }
 
-/// Namespaces `vb{pid}c` (client), `vb{pid}r1..N`, `vb{pid}s` (server),
-/// deleted on drop.
-struct KernelChain {
-    names: Vec<String>,
+/// Network namespaces made for a benchmark, deleted on drop.
+pub(super) struct Namespaces {
+    /// Their names.
+    pub names: Vec<String>,
 }
 
-impl Drop for KernelChain {
+impl Drop for Namespaces {
     fn drop(&mut self) {
         for n in &self.names {
             let _ = Command::new("ip").args(["netns", "del", n]).status();
@@ -231,7 +231,8 @@ impl Drop for KernelChain {
     }
 }
 
-fn ip(args: &[&str]) -> anyhow::Result<()> {
+/// Runs `ip ARGS`, failing with its stderr.
+pub(super) fn ip(args: &[&str]) -> anyhow::Result<()> {
     let out = Command::new("ip").args(args).output()?;
     if !out.status.success() {
         bail!(
@@ -251,7 +252,8 @@ fn kernel_chain(n: usize, bytes: &str) -> anyhow::Result<(f64, f64)> {
     let mut names = vec![format!("{tag}c")];
     names.extend((1..=n).map(|i| format!("{tag}r{i}")));
     names.push(format!("{tag}s"));
-    let chain = KernelChain { names };
+    // Namespaces `vb{pid}c` (client), `vb{pid}r1..N`, `vb{pid}s` (server).
+    let chain = Namespaces { names };
     let names = &chain.names;
     for name in names {
         ip(&["netns", "add", name])?;

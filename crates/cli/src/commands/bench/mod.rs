@@ -16,6 +16,7 @@
 
 mod chain;
 mod http;
+mod loss;
 
 use crate::procs;
 use anyhow::{Context, bail};
@@ -79,6 +80,21 @@ pub enum BenchCommand {
         #[arg(long, default_value = "16M")]
         bytes: String,
     },
+    /// TCP over an impaired path: vnet's TCP (h1 -> h2) next to the Linux
+    /// kernel's TCP between two namespaces on TAP link ends, both through
+    /// the same vnet switches, router and impaired link (kernel row needs
+    /// root).
+    Loss {
+        /// Loss in percent, each direction of the impaired link.
+        #[arg(long, default_value_t = 5.0)]
+        loss: f64,
+        /// Delay in milliseconds, each direction of the impaired link.
+        #[arg(long, default_value_t = 20.0)]
+        delay_ms: f64,
+        /// Bytes per transfer (suffixes K, M, G).
+        #[arg(long, default_value = "4M")]
+        bytes: String,
+    },
     /// The baseline relay process (started by `bench forward`).
     #[command(hide = true)]
     Relay {
@@ -112,6 +128,11 @@ pub async fn run(what: BenchCommand) -> anyhow::Result<ExitCode> {
         } => relay(a, a_peer, b, b_peer).await,
         BenchCommand::Tcp { bytes } => tcp_goodput(&bytes).await,
         BenchCommand::Chain { routers, bytes } => chain::chain_bench(&routers, &bytes).await,
+        BenchCommand::Loss {
+            loss,
+            delay_ms,
+            bytes,
+        } => loss::loss_bench(loss, delay_ms, &bytes).await,
         BenchCommand::Http {
             requests,
             concurrency,

@@ -1,0 +1,188 @@
+//! `vnet bench loss`: TCP over an impaired path, vnet's TCP next to the
+//! Linux kernel's on the very same vnet path. The lab is
+//! `h1 ── sw1 ── r1 ══ sw2 ── h2`, where `══` drops `--loss` percent and
+//! delays `--delay-ms` in each direction; two Linux network namespaces join
+//! sw1 and sw2 through TAP link ends. vnet ↔ vnet is `tcp send` h1 → h2;
+//! kernel ↔ kernel is `nc` between the namespaces, forwarded by the same
+//! vnet switches and router. Needs root and /dev/net/tun for the kernel
+//! row; without them it says why and measures vnet alone.
+
+use super::chain::{Namespaces, ip};
+use super::exec_lines;
+use crate::state::LabState;
+use anyhow::{Context, bail};
+use std::path::Path;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs the comparison: `loss` percent and `delay_ms` each way, `bytes`
+/// per transfer.
+pub async fn loss_bench(loss: f64, delay_ms: f64, bytes: &str) -> anyhow::Result<ExitCode> {
+    let size = vnet_host::byte_count(bytes).map_err(|e| anyhow::anyhow!(e))?;
+    let kernel_missing = kernel_prerequisite();
+    let tag = format!("vl{}", std::process::id() % 100_000);
+    let taps = (format!("{tag}a"), format!("{tag}b"));
+    let dir = std::env::temp_dir().join(format!("vnet-bench-loss-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let topology = dir.join("loss.toml");
+    let with_taps = kernel_missing.is_none();
+    std::fs::write(&topology, topology_text(loss, delay_ms, with_taps, &taps))?;
+    let run_dir = dir.join("run");
+    let code = crate::commands::up::run(&run_dir, &topology, 30, None).await?;
+    if code != ExitCode::SUCCESS {
+        bail!("the benchmark lab did not start");
+    }
+    let result = measure(&run_dir, size, bytes, with_taps.then_some((&tag, &taps))).await;
+    crate::commands::down::run(&run_dir).await?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let (vnet, kernel) = result?;
+    println!();
+    println!(
+        "vnet bench loss: {bytes} over h1 - sw1 - r1 = sw2 - h2, {loss}% loss and {delay_ms} ms delay each way on r1 = sw2"
+    );
+    println!(
+        "  vnet TCP  <-> vnet TCP : {:>8.2} Mbit/s ({vnet:.1} s)",
+        mbit(size, vnet)
+    );
+    match (kernel, kernel_missing) {
+        (Some(k), _) => {
+            println!(
+                "  Linux TCP <-> Linux TCP: {:>8.2} Mbit/s ({k:.1} s), same vnet path",
+                mbit(size, k)
+            );
+            println!("  vnet / Linux = {:.2}x (goal >= 0.80x)", k / vnet);
+        }
+        (None, Some(why)) => println!("  Linux row left out: {why}"),
+        (None, None) => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn mbit(bytes: u64, secs: f64) -> f64 {
+    bytes as f64 * 8.0 / secs / 1e6
+}
+
+/// Why the namespaces cannot be made here, if they cannot.
+fn kernel_prerequisite() -> Option<String> {
+    if !nix::unistd::geteuid().is_root() {
+        return Some("network namespaces and TAP devices need root".into());
+    }
+    if !Path::new("/dev/net/tun").exists() {
+        return Some("/dev/net/tun does not exist".into());
+    }
+    for tool in ["ip", "nc"] {
+        if Command::new(tool).arg("-h").output().is_err() {
+            return Some(format!("`{tool}` is not installed"));
+        }
+    }
+    None
+}
+
+fn topology_text(loss: f64, delay_ms: f64, taps: bool, names: &(String, String)) -> String {
+    let tap_links = if taps {
+        format!(
+            "  {{ a = \"sw1:eth2\", b = \"tap:{}\" }},\n  {{ a = \"sw2:eth2\", b = \"tap:{}\" }},\n",
+            names.0, names.1
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        r#"name = "bench-loss"
+links = [
+  {{ a = "h1:eth0", b = "sw1:eth0" }},
+  {{ a = "r1:eth0", b = "sw1:eth1" }},
+  {{ a = "r1:eth1", b = "sw2:eth0", impair = {{ loss = "{loss}%", delay = "{delay_ms}ms", seed = 7 }} }},
+  {{ a = "h2:eth0", b = "sw2:eth1" }},
+{tap_links}]
+
+[devices.sw1]
+kind = "switch"
+
+[devices.sw2]
+kind = "switch"
+
+[devices.r1]
+kind = "router"
+interfaces.eth0 = {{ address = "10.9.1.1/24" }}
+interfaces.eth1 = {{ address = "10.9.2.1/24" }}
+
+[devices.h1]
+kind = "host"
+gateway = "10.9.1.1"
+interfaces.eth0 = {{ address = "10.9.1.10/24" }}
+
+[devices.h2]
+kind = "host"
+gateway = "10.9.2.1"
+interfaces.eth0 = {{ address = "10.9.2.10/24" }}
+"#
+    )
+}
+
+/// Seconds for the vnet transfer and, with namespaces, the kernel one.
+async fn measure(
+    run_dir: &Path,
+    size: u64,
+    bytes: &str,
+    taps: Option<(&String, &(String, String))>,
+) -> anyhow::Result<(f64, Option<f64>)> {
+    let state = LabState::require(run_dir)?;
+    let (h1, h2) = (state.device("h1")?.clone(), state.device("h2")?.clone());
+    let listen = tokio::spawn(async move { exec_lines(&h2, &["tcp", "listen", "5001"]).await });
+    tokio::time::sleep(Duration::from_millis(300)).await; // let the listener bind
+    let started = Instant::now();
+    let (code, lines) =
+        exec_lines(&h1, &["tcp", "send", "10.9.2.10:5001", "--bytes", bytes]).await?;
+    let vnet = started.elapsed().as_secs_f64();
+    let _ = listen.await?;
+    if code != 0 {
+        bail!("vnet transfer failed: {lines:?}");
+    }
+    let Some((tag, names)) = taps else {
+        return Ok((vnet, None));
+    };
+    let kernel = kernel_transfer(tag, names, size).context("kernel transfer")?;
+    Ok((vnet, Some(kernel)))
+}
+
+/// Moves the two TAP devices into namespaces (10.9.1.20 and 10.9.2.20)
+/// and times `nc` from the first to the second.
+fn kernel_transfer(tag: &str, taps: &(String, String), size: u64) -> anyhow::Result<f64> {
+    let ns = Namespaces {
+        names: vec![format!("{tag}n1"), format!("{tag}n2")],
+    };
+    let plan = [
+        (&ns.names[0], &taps.0, "10.9.1.20/24", "10.9.1.1"),
+        (&ns.names[1], &taps.1, "10.9.2.20/24", "10.9.2.1"),
+    ];
+    for (name, tap, addr, gateway) in plan {
+        ip(&["netns", "add", name])?;
+        ip(&["link", "set", tap, "netns", name])?;
+        ip(&["-n", name, "link", "set", "lo", "up"])?;
+        ip(&["-n", name, "addr", "add", addr, "dev", tap])?;
+        ip(&["-n", name, "link", "set", tap, "up"])?;
+        ip(&["-n", name, "route", "add", "default", "via", gateway])?;
+    }
+    let mut sink = Command::new("ip")
+        .args(["netns", "exec", &ns.names[1], "nc", "-d", "-l", "5001"])
+        .stdout(Stdio::null())
+        .spawn()?;
+    std::thread::sleep(Duration::from_millis(300)); // let nc listen
+    let started = Instant::now();
+    let sent = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns.names[0],
+            "sh",
+            "-c",
+            &format!("head -c {size} /dev/zero | nc -N 10.9.2.20 5001"),
+        ])
+        .status()?;
+    let _ = sink.wait();
+    if !sent.success() {
+        bail!("nc failed");
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
