@@ -77,26 +77,44 @@ pub struct ApiError {
 }
 
 impl SpanRecord {
-    /// A rough number of heap bytes this span holds; the store's byte budget
-    /// counts it.
+    /// The bytes this span costs in memory, as the allocator sees them:
+    /// the record itself, every string's allocation (capacity rounded up to
+    /// malloc's 16-byte granule, plus its 16-byte chunk header) and the
+    /// maps' per-entry node overhead. Calibrated against the collector's
+    /// RSS (docs/design.md "Traces"): the first estimate counted string
+    /// lengths only and undercounted the heap by half.
     pub fn approx_bytes(&self) -> usize {
-        let map = |m: &BTreeMap<String, String>| -> usize {
-            m.iter().map(|(k, v)| k.len() + v.len() + 48).sum()
-        };
         let events: usize = self
             .events
             .iter()
-            .map(|e| e.name.len() + map(&e.attributes) + 64)
+            .map(|e| heap(&e.name) + map_bytes(&e.attributes))
             .sum();
-        self.trace_id.len()
-            + self.span_id.len()
-            + self.parent_span_id.as_ref().map_or(0, String::len)
-            + self.name.len()
-            + self.service.len()
-            + map(&self.attributes)
+        std::mem::size_of::<SpanRecord>()
+            + heap(&self.trace_id)
+            + heap(&self.span_id)
+            + self.parent_span_id.as_ref().map_or(0, heap)
+            + heap(&self.name)
+            + heap(&self.service)
+            + map_bytes(&self.attributes)
+            + allocation(self.events.capacity() * std::mem::size_of::<EventRecord>())
             + events
-            + 160
     }
+}
+
+/// What the allocator hands out for `n` requested bytes (0 for none).
+fn allocation(n: usize) -> usize {
+    if n == 0 { 0 } else { n.div_ceil(16) * 16 + 16 }
+}
+
+/// A string's heap allocation.
+fn heap(s: &String) -> usize {
+    allocation(s.capacity())
+}
+
+/// A map of strings: per entry two `String` headers and about a third of
+/// a B-tree node slot besides, plus both strings' allocations.
+fn map_bytes(m: &BTreeMap<String, String>) -> usize {
+    m.iter().map(|(k, v)| 72 + heap(k) + heap(v)).sum()
 }
 
 /// Sorts spans by start time, then span id (a stable, deterministic order).

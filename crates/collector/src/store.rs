@@ -19,7 +19,9 @@ pub struct StoreLimits {
     pub max_spans: usize,
     /// Most traces held (default 10 000).
     pub max_traces: usize,
-    /// Most bytes held, as [`SpanRecord::approx_bytes`] counts them (default 256 MiB).
+    /// Most bytes held, as [`SpanRecord::approx_bytes`] counts them
+    /// (default 96 MiB: with the process's own ~5 MiB and allocator slack
+    /// the collector stays under 128 MiB resident).
     pub max_bytes: usize,
 }
 
@@ -28,7 +30,7 @@ impl Default for StoreLimits {
         StoreLimits {
             max_spans: 200_000,
             max_traces: 10_000,
-            max_bytes: 256 << 20,
+            max_bytes: 96 << 20,
         }
     }
 }

@@ -352,34 +352,47 @@ fn kernel_chain(n: usize, bytes: &str) -> anyhow::Result<(f64, f64)> {
     let lines: Vec<String> = text.lines().map(String::from).collect();
     let rtt = ping_avg(&lines).with_context(|| format!("kernel ping: {text}"))?;
     let size = vnet_host::byte_count(bytes).map_err(|e| anyhow::anyhow!(e))?;
+    let mbit =
+        size as f64 * 8.0 / nc_transfer(client, &names[names.len() - 1], &server, size)? / 1e6;
+    Ok((rtt, mbit))
+}
+
+/// Times `nc` sending `size` zero bytes from namespace `from` to a `nc -l`
+/// on port 5001 in namespace `to` (address `to_addr`); returns seconds.
+pub(super) fn nc_transfer(from: &str, to: &str, to_addr: &str, size: u64) -> anyhow::Result<f64> {
     let mut sink = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &names[names.len() - 1],
-            "nc",
-            "-d",
-            "-l",
-            "5001",
-        ])
+        .args(["netns", "exec", to, "nc", "-d", "-l", "5001"])
         .stdout(Stdio::null())
         .spawn()?;
-    std::thread::sleep(Duration::from_millis(200)); // let nc listen
+    // Wait until it listens (at most 5 s).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let out = Command::new("ip")
+            .args(["netns", "exec", to, "ss", "-ltn"])
+            .output()?;
+        if String::from_utf8_lossy(&out.stdout).contains(":5001") {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = sink.kill();
+            bail!("nc -l in {to} never listened");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let started = Instant::now();
     let sent = Command::new("ip")
         .args([
             "netns",
             "exec",
-            client,
+            from,
             "sh",
             "-c",
-            &format!("head -c {size} /dev/zero | nc -N {server} 5001"),
+            &format!("head -c {size} /dev/zero | nc -N {to_addr} 5001"),
         ])
         .status()?;
     let _ = sink.wait();
-    let secs = started.elapsed().as_secs_f64();
     if !sent.success() {
-        bail!("kernel nc transfer failed");
+        bail!("nc from {from} to {to_addr} failed");
     }
-    Ok((rtt, size as f64 * 8.0 / secs / 1e6))
+    Ok(started.elapsed().as_secs_f64())
 }

@@ -12,7 +12,7 @@ use super::exec_lines;
 use crate::state::LabState;
 use anyhow::{Context, bail};
 use std::path::Path;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 /// Runs the comparison: `loss` percent and `delay_ms` each way, `bytes`
@@ -164,25 +164,5 @@ fn kernel_transfer(tag: &str, taps: &(String, String), size: u64) -> anyhow::Res
         ip(&["-n", name, "link", "set", tap, "up"])?;
         ip(&["-n", name, "route", "add", "default", "via", gateway])?;
     }
-    let mut sink = Command::new("ip")
-        .args(["netns", "exec", &ns.names[1], "nc", "-d", "-l", "5001"])
-        .stdout(Stdio::null())
-        .spawn()?;
-    std::thread::sleep(Duration::from_millis(300)); // let nc listen
-    let started = Instant::now();
-    let sent = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &ns.names[0],
-            "sh",
-            "-c",
-            &format!("head -c {size} /dev/zero | nc -N 10.9.2.20 5001"),
-        ])
-        .status()?;
-    let _ = sink.wait();
-    if !sent.success() {
-        bail!("nc failed");
-    }
-    Ok(started.elapsed().as_secs_f64())
+    super::chain::nc_transfer(&ns.names[0], &ns.names[1], "10.9.2.20", size)
 }
