@@ -21,11 +21,15 @@
 //! preallocated headers do exactly that with no allocation per frame.
 
 use crate::CableEnd;
+use crate::counters::DropReason;
 use crate::end::MAX_DATAGRAM_LEN;
+use crate::end::{Inner, Received, Transport};
 use std::io;
 use std::net::{SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::AsRawFd;
 use std::os::fd::RawFd;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 /// Datagrams a cable end queues for one `sendmmsg`: 32 frames cover the
 /// bursts a TCP sender makes; more buys little and costs buffer memory
@@ -223,6 +227,122 @@ fn control_values(hdr: &libc::msghdr) -> (Option<u32>, Option<usize>) {
         }
     }
     (dropped, segment)
+}
+
+impl Inner {
+    /// Queues a datagram for the next [`Inner::flush`], flushing first if
+    /// the queue is full.
+    pub(crate) fn enqueue(&self, bytes: &[u8], frame_start: usize) {
+        let mut tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        if tx.is_full() {
+            self.flush_queue(&mut tx);
+        }
+        tx.push(bytes, frame_start);
+        self.tx_pending.store(true, Ordering::Release);
+    }
+
+    /// Sends every queued datagram with `sendmmsg`; what the kernel
+    /// refuses is dropped and counted like a single send's failure.
+    pub(crate) fn flush(&self) {
+        if !self.tx_pending.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let mut tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        self.flush_queue(&mut tx);
+    }
+
+    fn flush_queue(&self, tx: &mut TxQueue) {
+        if tx.is_empty() {
+            return;
+        }
+        let Transport::Udp { socket, peer } = &self.transport else {
+            tx.clear();
+            return;
+        };
+        let (sent, error) = match peer.current() {
+            Some(to) => tx.send_to(socket.get_ref().as_raw_fd(), to, &self.gso),
+            None => (0, None),
+        };
+        for i in 0..sent {
+            let (bytes, frame_start) = tx.datagram(i);
+            self.after_send(bytes, frame_start);
+        }
+        let reason = match &error {
+            None if sent < tx.len() => DropReason::NoPeer,
+            Some(e) if e.kind() == io::ErrorKind::WouldBlock => DropReason::QueueFull,
+            _ => DropReason::SendError,
+        };
+        for _ in sent..tx.len() {
+            self.counters.drop_frame(reason);
+        }
+        if let Some(e) = error.filter(|e| e.kind() != io::ErrorKind::WouldBlock) {
+            tracing::debug!(interface = %self.name, error = %e, "batched send failed");
+        }
+        tx.clear();
+    }
+}
+
+impl CableEnd {
+    /// Whether this end can receive in batches ([`CableEnd::recv_batch`]):
+    /// UDP ends can, TAP ends read one frame at a time ([`CableEnd::recv`]).
+    pub fn batches(&self) -> bool {
+        matches!(self.inner.transport, Transport::Udp { .. })
+    }
+
+    /// Waits until datagrams arrive and reads up to
+    /// [`crate::batch::RX_SLOTS`] messages (GRO aggregates split into
+    /// their datagrams) with one `recvmmsg`; [`CableEnd::batch_frame`] then checks
+    /// each. Only for ends that [`CableEnd::batches`].
+    pub async fn recv_batch(&self, batch: &mut RecvBatch) -> io::Result<()> {
+        let Transport::Udp { socket, .. } = &self.inner.transport else {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a TAP end receives one frame at a time",
+            ));
+        };
+        if !self.inner.gro.swap(true, Ordering::Relaxed) {
+            // Only now: a plain `recv` would truncate GRO aggregates.
+            crate::batch::enable_gro(socket.get_ref().as_raw_fd());
+        }
+        loop {
+            let mut ready = socket.readable().await?;
+            match ready.try_io(|s| batch.receive(s.get_ref().as_raw_fd())) {
+                Ok(Ok(overflow)) => {
+                    if let Some(dropped) = overflow {
+                        self.inner
+                            .counters
+                            .drop_rx_overflow
+                            .fetch_max(u64::from(dropped), Ordering::Relaxed);
+                    }
+                    return Ok(());
+                }
+                // See recv_udp: a refused earlier send says nothing here.
+                Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
+                Ok(Err(e)) => return Err(e),
+                // WouldBlock: readiness cleared, wait again.
+                Err(_) => continue,
+            }
+        }
+    }
+
+    /// Datagram `i` of `batch` as a frame for the device, or `None` when it
+    /// was dropped (and counted) as [`CableEnd::recv`] would.
+    pub fn batch_frame<'b>(&self, batch: &'b mut RecvBatch, i: usize) -> Option<Received<'b>> {
+        let Transport::Udp { peer, .. } = &self.inner.transport else {
+            return None;
+        };
+        let (buf, len, from) = batch.slot(i);
+        let (offset, frame_len, trace) = self.accept_udp(peer, buf, len, from?)?;
+        Some(Received {
+            frame: &mut buf[offset..offset + frame_len],
+            trace,
+        })
+    }
+
+    /// Sends what was queued while corked ([`crate::batch::corked`]).
+    pub(crate) fn flush(&self) {
+        self.inner.flush();
+    }
 }
 
 /// A `sockaddr_storage` filled by the kernel as a Rust address.

@@ -2,7 +2,7 @@
 //! with exactly one peer, or a Linux TAP device that exchanges raw frames
 //! with the kernel (so a network namespace can join the virtual network).
 
-use crate::batch::{RecvBatch, TxQueue};
+use crate::batch::TxQueue;
 use crate::capture::CaptureTap;
 use crate::counters::{DropReason, InterfaceCounters};
 use crate::delay_line::{self, Emit, Scheduled};
@@ -14,7 +14,6 @@ use crate::peer::{Activity, NamedPeer, PeerChange, PeerSlot, RefreshPolicy};
 use crate::resolve::{ResolveError, Resolver};
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::io::unix::AsyncFd;
@@ -49,7 +48,7 @@ pub struct Received<'b> {
 }
 
 /// What carries the frames of a cable end.
-enum Transport {
+pub(crate) enum Transport {
     /// A UDP tunnel to one peer cable end: a non-blocking `std` socket,
     /// registered with tokio's reactor for readability only (a
     /// registration for writability too would wake the device after every
@@ -66,20 +65,20 @@ enum Transport {
 }
 
 /// The parts of a cable end the delay line needs too.
-struct Inner {
-    name: String,
-    transport: Transport,
-    counters: InterfaceCounters,
+pub(crate) struct Inner {
+    pub(crate) name: String,
+    pub(crate) transport: Transport,
+    pub(crate) counters: InterfaceCounters,
     capture: CaptureTap,
     /// Datagrams sent while the thread is corked ([`crate::batch::corked`]),
     /// waiting for one `sendmmsg`.
-    tx: Mutex<TxQueue>,
+    pub(crate) tx: Mutex<TxQueue>,
     /// Whether `tx` holds anything (checked without the lock).
-    tx_pending: AtomicBool,
+    pub(crate) tx_pending: AtomicBool,
     /// Whether the kernel still takes UDP GSO sends from this end.
-    gso: AtomicBool,
+    pub(crate) gso: AtomicBool,
     /// Whether UDP GRO was turned on (at the first batched receive).
-    gro: AtomicBool,
+    pub(crate) gro: AtomicBool,
 }
 
 impl Inner {
@@ -112,58 +111,7 @@ impl Inner {
         }
     }
 
-    /// Queues a datagram for the next [`Inner::flush`], flushing first if
-    /// the queue is full.
-    fn enqueue(&self, bytes: &[u8], frame_start: usize) {
-        let mut tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
-        if tx.is_full() {
-            self.flush_queue(&mut tx);
-        }
-        tx.push(bytes, frame_start);
-        self.tx_pending.store(true, Ordering::Release);
-    }
-
-    /// Sends every queued datagram with `sendmmsg`; what the kernel
-    /// refuses is dropped and counted like a single send's failure.
-    fn flush(&self) {
-        if !self.tx_pending.swap(false, Ordering::AcqRel) {
-            return;
-        }
-        let mut tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
-        self.flush_queue(&mut tx);
-    }
-
-    fn flush_queue(&self, tx: &mut TxQueue) {
-        if tx.is_empty() {
-            return;
-        }
-        let Transport::Udp { socket, peer } = &self.transport else {
-            tx.clear();
-            return;
-        };
-        let (sent, error) = match peer.current() {
-            Some(to) => tx.send_to(socket.get_ref().as_raw_fd(), to, &self.gso),
-            None => (0, None),
-        };
-        for i in 0..sent {
-            let (bytes, frame_start) = tx.datagram(i);
-            self.after_send(bytes, frame_start);
-        }
-        let reason = match &error {
-            None if sent < tx.len() => DropReason::NoPeer,
-            Some(e) if e.kind() == io::ErrorKind::WouldBlock => DropReason::QueueFull,
-            _ => DropReason::SendError,
-        };
-        for _ in sent..tx.len() {
-            self.counters.drop_frame(reason);
-        }
-        if let Some(e) = error.filter(|e| e.kind() != io::ErrorKind::WouldBlock) {
-            tracing::debug!(interface = %self.name, error = %e, "batched send failed");
-        }
-        tx.clear();
-    }
-
-    fn after_send(&self, bytes: &[u8], frame_start: usize) {
+    pub(crate) fn after_send(&self, bytes: &[u8], frame_start: usize) {
         match &self.transport {
             Transport::Udp { .. } => {
                 let wire = &bytes[frame_start..];
@@ -200,7 +148,7 @@ struct ImpairState {
 
 /// One end of a point-to-point cable.
 pub struct CableEnd {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
     link: LinkState,
     /// Fast-path check: any impairment set?
     impaired: AtomicBool,
@@ -652,7 +600,7 @@ impl CableEnd {
     /// Checks one received datagram (source, size, envelope, link state,
     /// FCS), counting and capturing it; `Some((frame offset, frame length
     /// without FCS, trace))` if it carries a frame for the device.
-    fn accept_udp(
+    pub(crate) fn accept_udp(
         &self,
         peer: &PeerSlot,
         buf: &[u8],
@@ -693,67 +641,6 @@ impl CableEnd {
             .capture
             .emit(CaptureDirection::Inbound, wire, counters);
         Some((offset, wire.len() - FCS_LEN, envelope.trace))
-    }
-
-    /// Whether this end can receive in batches ([`CableEnd::recv_batch`]):
-    /// UDP ends can, TAP ends read one frame at a time ([`CableEnd::recv`]).
-    pub fn batches(&self) -> bool {
-        matches!(self.inner.transport, Transport::Udp { .. })
-    }
-
-    /// Waits until datagrams arrive and reads up to
-    /// [`crate::batch::RX_SLOTS`] messages (GRO aggregates split into
-    /// their datagrams) with one `recvmmsg`; [`CableEnd::batch_frame`] then checks
-    /// each. Only for ends that [`CableEnd::batches`].
-    pub async fn recv_batch(&self, batch: &mut RecvBatch) -> io::Result<()> {
-        let Transport::Udp { socket, .. } = &self.inner.transport else {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "a TAP end receives one frame at a time",
-            ));
-        };
-        if !self.inner.gro.swap(true, Ordering::Relaxed) {
-            // Only now: a plain `recv` would truncate GRO aggregates.
-            crate::batch::enable_gro(socket.get_ref().as_raw_fd());
-        }
-        loop {
-            let mut ready = socket.readable().await?;
-            match ready.try_io(|s| batch.receive(s.get_ref().as_raw_fd())) {
-                Ok(Ok(overflow)) => {
-                    if let Some(dropped) = overflow {
-                        self.inner
-                            .counters
-                            .drop_rx_overflow
-                            .fetch_max(u64::from(dropped), Ordering::Relaxed);
-                    }
-                    return Ok(());
-                }
-                // See recv_udp: a refused earlier send says nothing here.
-                Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
-                Ok(Err(e)) => return Err(e),
-                // WouldBlock: readiness cleared, wait again.
-                Err(_) => continue,
-            }
-        }
-    }
-
-    /// Datagram `i` of `batch` as a frame for the device, or `None` when it
-    /// was dropped (and counted) as [`CableEnd::recv`] would.
-    pub fn batch_frame<'b>(&self, batch: &'b mut RecvBatch, i: usize) -> Option<Received<'b>> {
-        let Transport::Udp { peer, .. } = &self.inner.transport else {
-            return None;
-        };
-        let (buf, len, from) = batch.slot(i);
-        let (offset, frame_len, trace) = self.accept_udp(peer, buf, len, from?)?;
-        Some(Received {
-            frame: &mut buf[offset..offset + frame_len],
-            trace,
-        })
-    }
-
-    /// Sends what was queued while corked ([`crate::batch::corked`]).
-    pub(crate) fn flush(&self) {
-        self.inner.flush();
     }
 
     async fn recv_tap<'b>(
