@@ -6,7 +6,7 @@
 //! measured in the same run. The kernel column needs root and `ip`, `ping`
 //! and `nc`; without them it says why and is left out.
 
-use super::exec_lines;
+use super::{between, exec_lines, tcp_transfer};
 use crate::state::{DeviceState, LabState};
 use anyhow::{Context, bail};
 use std::path::Path;
@@ -126,18 +126,9 @@ async fn measure_vnet(run_dir: &Path, bytes: &str) -> anyhow::Result<Figures> {
 
     let cpu_before = cpu_seconds(&routers);
     let forwarded_before = forwarded(&routers).await?;
-    let listen = tokio::spawn(async move { exec_lines(&web, &["tcp", "listen", "5001"]).await });
-    tokio::time::sleep(Duration::from_millis(300)).await; // let the listener bind
-    let (code, lines) = exec_lines(
-        &client,
-        &["tcp", "send", "10.0.3.10:5001", "--bytes", bytes],
-    )
-    .await?;
-    let _ = listen.await?;
-    let summary = lines.iter().find(|l| l.starts_with("sent ")).cloned();
-    let Some(summary) = summary.filter(|_| code == 0) else {
-        bail!("transfer failed: {lines:?}");
-    };
+    let summary = tcp_transfer(&client, &web, "10.0.3.10", bytes)
+        .await?
+        .summary;
     let cpu = cpu_seconds(&routers) - cpu_before;
     let packets = forwarded(&routers).await?.saturating_sub(forwarded_before);
     Ok(Figures {
@@ -152,12 +143,6 @@ async fn measure_vnet(run_dir: &Path, bytes: &str) -> anyhow::Result<Figures> {
         idle_rss_mib,
         busy_rss_mib: average_rss_mib(&state.devices),
     })
-}
-
-/// The number in `text` between `before` and `after`.
-fn between(text: &str, before: &str, after: &str) -> Option<f64> {
-    let rest = &text[text.find(before)? + before.len()..];
-    rest[..rest.find(after)?].trim().parse().ok()
 }
 
 /// The average RTT of a ping summary (`rtt min/avg/max/mdev = a/b/c/d ms`).

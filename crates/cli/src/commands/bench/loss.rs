@@ -8,12 +8,11 @@
 //! row; without them it says why and measures vnet alone.
 
 use super::chain::{Namespaces, ip};
-use super::exec_lines;
+use super::tcp_transfer;
 use crate::state::LabState;
 use anyhow::{Context, bail};
 use std::path::Path;
 use std::process::{Command, ExitCode};
-use std::time::{Duration, Instant};
 
 /// Runs the comparison: `loss` percent and `delay_ms` each way, `bytes`
 /// per transfer.
@@ -131,17 +130,9 @@ async fn measure(
     taps: Option<(&String, &(String, String))>,
 ) -> anyhow::Result<(f64, Vec<(String, f64)>)> {
     let state = LabState::require(run_dir)?;
-    let (h1, h2) = (state.device("h1")?.clone(), state.device("h2")?.clone());
-    let listen = tokio::spawn(async move { exec_lines(&h2, &["tcp", "listen", "5001"]).await });
-    tokio::time::sleep(Duration::from_millis(300)).await; // let the listener bind
-    let started = Instant::now();
-    let (code, lines) =
-        exec_lines(&h1, &["tcp", "send", "10.9.2.10:5001", "--bytes", bytes]).await?;
-    let vnet = started.elapsed().as_secs_f64();
-    let _ = listen.await?;
-    if code != 0 {
-        bail!("vnet transfer failed: {lines:?}");
-    }
+    let vnet = tcp_transfer(state.device("h1")?, state.device("h2")?, "10.9.2.10", bytes)
+        .await?
+        .secs;
     let Some((tag, names)) = taps else {
         return Ok((vnet, Vec::new()));
     };

@@ -577,6 +577,51 @@ gateway = "10.9.2.1"
 interfaces.eth0 = { address = "10.9.2.10/24" }
 "#;
 
+/// A finished `tcp send` (see [`tcp_transfer`]).
+pub(super) struct Transfer {
+    /// The sender's `sent N bytes in … s (… Mbit/s), retransmissions …` line.
+    pub summary: String,
+    /// The receiver's output.
+    pub received: Vec<String>,
+    /// Wall time of the send, connection included.
+    pub secs: f64,
+}
+
+/// `tcp send` of `bytes` from `sender` to a `tcp listen 5001` started on
+/// `receiver`, whose address is `dest_ip`; fails with both outputs unless
+/// the send succeeded.
+pub(super) async fn tcp_transfer(
+    sender: &crate::state::DeviceState,
+    receiver: &crate::state::DeviceState,
+    dest_ip: &str,
+    bytes: &str,
+) -> anyhow::Result<Transfer> {
+    let receiver = receiver.clone();
+    let listen =
+        tokio::spawn(async move { exec_lines(&receiver, &["tcp", "listen", "5001"]).await });
+    tokio::time::sleep(Duration::from_millis(300)).await; // let the listener bind
+    let dest = format!("{dest_ip}:5001");
+    let started = Instant::now();
+    let sent = exec_lines(sender, &["tcp", "send", &dest, "--bytes", bytes]).await;
+    let secs = started.elapsed().as_secs_f64();
+    let received = listen.await?.map(|(_, lines)| lines).unwrap_or_default();
+    let (code, lines) = sent?;
+    match lines.iter().find(|l| l.starts_with("sent ")) {
+        Some(summary) if code == 0 => Ok(Transfer {
+            summary: summary.clone(),
+            received,
+            secs,
+        }),
+        _ => bail!("transfer failed: {lines:?} / {received:?}"),
+    }
+}
+
+/// The number in `text` between `before` and `after`.
+pub(super) fn between(text: &str, before: &str, after: &str) -> Option<f64> {
+    let rest = &text[text.find(before)? + before.len()..];
+    rest[..rest.find(after)?].trim().parse().ok()
+}
+
 /// Runs an app on a device and returns its output lines and exit code.
 pub(super) async fn exec_lines(
     device: &crate::state::DeviceState,
@@ -632,29 +677,16 @@ async fn tcp_goodput(bytes: &str) -> anyhow::Result<ExitCode> {
         bail!("the benchmark lab did not start");
     }
     let state = crate::state::LabState::require(&run_dir)?;
-    let (h1, h2) = (state.device("h1")?.clone(), state.device("h2")?.clone());
-    let listen = tokio::spawn(async move { exec_lines(&h2, &["tcp", "listen", "5001"]).await });
-    tokio::time::sleep(Duration::from_millis(300)).await; // let the listener bind
-    let sent = exec_lines(&h1, &["tcp", "send", "10.9.2.10:5001", "--bytes", bytes]).await;
-    let received = listen.await?;
+    let transfer = match (state.device("h1"), state.device("h2")) {
+        (Ok(h1), Ok(h2)) => tcp_transfer(h1, h2, "10.9.2.10", bytes).await,
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
     crate::commands::down::run(&run_dir).await?;
     let _ = std::fs::remove_dir_all(&dir);
-    let (code, lines) = sent?;
-    let (_, rlines) = received?;
-    let summary = lines
-        .iter()
-        .find(|l| l.starts_with("sent "))
-        .cloned()
-        .unwrap_or_default();
-    if code != 0 || summary.is_empty() {
-        bail!("transfer failed: {lines:?} / {rlines:?}");
-    }
-    let goodput: f64 = summary
-        .split('(')
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
+    let transfer = transfer?;
+    let summary = transfer.summary;
+    let rlines = transfer.received;
+    let goodput = between(&summary, "(", " Mbit/s").unwrap_or(0.0);
     println!("vnet bench tcp: host -> router -> host, MTU 1500, one process per device");
     println!("  {summary}");
     for l in rlines.iter().filter(|l| l.starts_with("received ")) {
