@@ -457,9 +457,7 @@ impl TxQueue {
             iov_len: self.lens[i],
         });
         let mut control = [[0u64; CONTROL_LEN / 8]; BATCH];
-        // SAFETY: all-zero bytes are a valid mmsghdr.
-        #[allow(unsafe_code)]
-        let mut headers: [libc::mmsghdr; BATCH] = unsafe { std::mem::zeroed() };
+        let mut headers: [libc::mmsghdr; BATCH] = std::array::from_fn(|_| zeroed_mmsghdr());
         let mut sent = 0;
         while sent < self.count {
             let use_gso = gso.load(Ordering::Relaxed);

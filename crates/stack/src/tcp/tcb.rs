@@ -318,6 +318,22 @@ impl Tcb {
         t
     }
 
+    /// A passive connection of listener `parent`, still in LISTEN: what
+    /// [`Tcb::accept_syn`] and [`Tcb::from_cookie`] start from.
+    fn passive(
+        ctx: &Ctx<'_>,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        our_mss: u16,
+        parent: Handle,
+    ) -> Self {
+        let mut t = Tcb::new(ctx.cfg, ctx.now, local, remote, our_mss, TcpState::Listen);
+        t.trace = ctx.trace;
+        t.passive = true;
+        t.parent = Some(parent);
+        t
+    }
+
     /// A SYN reached a listener (RFC 9293 §3.10.7.2, LISTEN state, "third
     /// check for a SYN"): "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ
     /// ... ISS should be selected and a SYN segment sent of the form
@@ -331,10 +347,7 @@ impl Tcb {
         syn: &TcpRepr,
         parent: Handle,
     ) -> Self {
-        let mut t = Tcb::new(ctx.cfg, ctx.now, local, remote, our_mss, TcpState::Listen);
-        t.trace = ctx.trace;
-        t.passive = true;
-        t.parent = Some(parent);
+        let mut t = Tcb::passive(ctx, local, remote, our_mss, parent);
         t.irs = SeqNumber(syn.seq);
         t.rcv_nxt = t.irs + 1;
         t.rcv_adv = t.rcv_nxt + t.rx.capacity().min(65_535);
@@ -373,10 +386,7 @@ impl Tcb {
         cookie_mss: u16,
         parent: Handle,
     ) -> Self {
-        let mut t = Tcb::new(ctx.cfg, ctx.now, local, remote, our_mss, TcpState::Listen);
-        t.trace = ctx.trace;
-        t.passive = true;
-        t.parent = Some(parent);
+        let mut t = Tcb::passive(ctx, local, remote, our_mss, parent);
         let iss = SeqNumber(cookie);
         t.iss = iss;
         t.snd_una = iss;
