@@ -116,6 +116,12 @@ impl RecvBatch {
         self.datagrams.is_empty()
     }
 
+    /// The bytes of datagram `i` of the last receive.
+    pub fn datagram(&self, i: usize) -> &[u8] {
+        let (start, len, _) = self.datagrams[i];
+        &self.data[start..start + len]
+    }
+
     /// Datagram `i`: its bytes (to be edited in place), its length and
     /// its source.
     pub(crate) fn slot(&mut self, i: usize) -> (&mut [u8], usize, Option<SocketAddr>) {
@@ -127,7 +133,7 @@ impl RecvBatch {
     /// without waiting, splitting GRO aggregates into their datagrams.
     /// Returns the highest SO_RXQ_OVFL count seen (the kernel's cumulative
     /// drops for a full buffer), if any was stamped.
-    pub(crate) fn receive(&mut self, fd: RawFd) -> io::Result<Option<u32>> {
+    pub fn receive(&mut self, fd: RawFd) -> io::Result<Option<u32>> {
         self.datagrams.clear();
         // SAFETY: all-zero bytes are valid values of these plain C structs.
         #[allow(unsafe_code)]
@@ -190,7 +196,7 @@ impl RecvBatch {
 /// datagrams as one message, split again by [`RecvBatch::receive`]). Only
 /// for sockets read through [`RecvBatch`]: a plain `recv` into a small
 /// buffer would truncate an aggregate. Returns whether the kernel agreed.
-pub(crate) fn enable_gro(fd: RawFd) -> bool {
+pub fn enable_gro(fd: RawFd) -> bool {
     let on: libc::c_int = 1;
     // SAFETY: a valid fd, a pointer to a live c_int and its exact size.
     #[allow(unsafe_code)]
@@ -269,7 +275,15 @@ impl Inner {
         }
         let reason = match &error {
             None if sent < tx.len() => DropReason::NoPeer,
-            Some(e) if e.kind() == io::ErrorKind::WouldBlock => DropReason::QueueFull,
+            Some(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                // Held in order on a host, dropped on a router.
+                for i in sent..tx.len() {
+                    let (bytes, frame_start) = tx.datagram(i);
+                    self.refused(bytes, frame_start);
+                }
+                tx.clear();
+                return;
+            }
             _ => DropReason::SendError,
         };
         for _ in sent..tx.len() {
@@ -376,8 +390,9 @@ fn socket_addr(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
 }
 
 /// Datagrams waiting to leave one cable end in one `sendmmsg`, each with
-/// where its Ethernet frame starts (after the envelope).
-pub(crate) struct TxQueue {
+/// where its Ethernet frame starts (after the envelope). Public so
+/// benchmarks drive the batched sends a device uses (`vnet bench forward`).
+pub struct TxQueue {
     data: Box<[u8]>,
     lens: [usize; BATCH],
     frame_starts: [usize; BATCH],
@@ -397,18 +412,22 @@ impl Default for TxQueue {
 
 impl TxQueue {
     /// Whether no more datagrams fit.
-    pub(crate) fn is_full(&self) -> bool {
+    pub fn is_full(&self) -> bool {
         self.count == BATCH
     }
 
     /// Whether nothing waits.
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.count == 0
     }
 
     /// Queues a copy of `bytes`; the caller flushes a full queue first.
-    pub(crate) fn push(&mut self, bytes: &[u8], frame_start: usize) {
-        debug_assert!(!self.is_full() && bytes.len() <= MAX_DATAGRAM_LEN);
+    ///
+    /// # Panics
+    /// When the queue is full or `bytes` is longer than
+    /// [`MAX_DATAGRAM_LEN`] (a caller's bug, not input's).
+    pub fn push(&mut self, bytes: &[u8], frame_start: usize) {
+        assert!(!self.is_full() && bytes.len() <= MAX_DATAGRAM_LEN);
         let i = self.count;
         let start = i * MAX_DATAGRAM_LEN;
         self.data[start..start + bytes.len()].copy_from_slice(bytes);
@@ -418,7 +437,7 @@ impl TxQueue {
     }
 
     /// Datagram `i` and where its frame starts.
-    pub(crate) fn datagram(&self, i: usize) -> (&[u8], usize) {
+    pub fn datagram(&self, i: usize) -> (&[u8], usize) {
         let start = i * MAX_DATAGRAM_LEN;
         (
             &self.data[start..start + self.lens[i]],
@@ -427,12 +446,12 @@ impl TxQueue {
     }
 
     /// Datagrams queued.
-    pub(crate) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.count
     }
 
     /// Forgets every queued datagram.
-    pub(crate) fn clear(&mut self) {
+    pub fn clear(&mut self) {
         self.count = 0;
     }
 
@@ -444,7 +463,7 @@ impl TxQueue {
     /// segments above a small carrier MTU) clears `gso` and the rest is sent
     /// datagram by datagram. Returns how many left and, if it stopped
     /// early, why (the rest were not sent).
-    pub(crate) fn send_to(
+    pub fn send_to(
         &self,
         fd: RawFd,
         to: SocketAddr,

@@ -89,6 +89,9 @@ counters! {
     seq_gaps,
     /// Captured frames lost because the capture consumer was too slow.
     capture_dropped,
+    /// Datagrams the kernel refused for a moment and this end held and sent
+    /// later instead of dropping them (hosts only, [`crate::hold`]).
+    held,
 }
 
 impl InterfaceCounters {

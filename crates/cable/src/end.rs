@@ -7,6 +7,7 @@ use crate::capture::CaptureTap;
 use crate::counters::{DropReason, InterfaceCounters};
 use crate::delay_line::{self, Emit, Scheduled};
 use crate::envelope::{Envelope, MAX_HEADER_LEN, TraceContext};
+use crate::hold::Hold;
 use crate::impair::{Fate, Impairer, Impairments};
 use crate::link::{Direction, LinkState, LinkStatus};
 use crate::pcapng::CaptureDirection;
@@ -15,7 +16,7 @@ use crate::resolve::{ResolveError, Resolver};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc;
 use vnet_wire::ethernet::{self, FCS_LEN};
@@ -79,12 +80,20 @@ pub(crate) struct Inner {
     pub(crate) gso: AtomicBool,
     /// Whether UDP GRO was turned on (at the first batched receive).
     pub(crate) gro: AtomicBool,
+    /// Datagrams the kernel refused, kept for later ([`crate::hold`]).
+    pub(crate) hold: Hold,
+    /// This end itself, for the task that drains `hold`.
+    pub(crate) me: Weak<Inner>,
 }
 
 impl Inner {
     /// Puts `bytes` on the wire now: an enveloped datagram (UDP) or a raw
-    /// frame (TAP). Never blocks; a full queue drops and counts.
+    /// frame (TAP). Never blocks; a full queue holds ([`crate::hold`]) or
+    /// drops and counts.
     fn transmit(&self, bytes: &[u8], frame_start: usize) {
+        if self.hold_if_holding(bytes, frame_start) {
+            return;
+        }
         if crate::batch::is_corked() && matches!(self.transport, Transport::Udp { .. }) {
             self.enqueue(bytes, frame_start);
             return;
@@ -101,9 +110,7 @@ impl Inner {
         };
         match result {
             Ok(_) => self.after_send(bytes, frame_start),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.counters.drop_frame(DropReason::QueueFull);
-            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.refused(bytes, frame_start),
             Err(e) => {
                 self.counters.drop_frame(DropReason::SendError);
                 tracing::debug!(interface = %self.name, error = %e, "send failed");
@@ -431,7 +438,7 @@ impl CableEnd {
 
     fn with_transport(name: &str, transport: Transport) -> CableEnd {
         CableEnd {
-            inner: Arc::new(Inner {
+            inner: Arc::new_cyclic(|me| Inner {
                 name: name.to_string(),
                 transport,
                 counters: InterfaceCounters::default(),
@@ -440,6 +447,8 @@ impl CableEnd {
                 tx_pending: AtomicBool::new(false),
                 gso: AtomicBool::new(true),
                 gro: AtomicBool::new(false),
+                hold: Hold::default(),
+                me: me.clone(),
             }),
             link: LinkState::default(),
             impaired: AtomicBool::new(false),

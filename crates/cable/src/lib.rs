@@ -23,6 +23,7 @@ pub mod counters;
 mod delay_line;
 pub mod end;
 pub mod envelope;
+pub mod hold;
 pub mod impair;
 pub mod link;
 pub mod pcapng;

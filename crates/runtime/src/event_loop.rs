@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use vnet_cable::batch::RecvBatch;
 use vnet_cable::end::RECV_BUFFER_LEN;
 use vnet_cable::{CableEnd, Received, RefreshPolicy};
-use vnet_topology::device::DeviceConfig;
+use vnet_topology::device::{DeviceConfig, DeviceKind};
 use vnet_topology::lab::impair::LinkImpairments;
 use vnet_topology::peer::CablePeer;
 
@@ -56,6 +56,9 @@ pub async fn run<D: Device>(
                 .await?
             }
         };
+        // A device's own traffic waits for a refusing kernel (as in Linux's
+        // qdisc); forwarded traffic is dropped like a real router's.
+        end.hold_when_full(originates_traffic(config.kind));
         if let Some(i) = &iface.impairments {
             end.set_impairments(cable_impairments(i))
                 .map_err(|e| anyhow::anyhow!("{}: impairments: {e}", iface.name))?;
@@ -141,6 +144,13 @@ pub async fn run<D: Device>(
 }
 
 /// The topology's impairments of an interface as the cable's settings.
+/// Whether a device of `kind` sends only traffic of its own (hosts and
+/// servers), which its cable ends hold instead of dropping
+/// ([`vnet_cable::hold`]).
+fn originates_traffic(kind: DeviceKind) -> bool {
+    matches!(kind, DeviceKind::Host | DeviceKind::Dns | DeviceKind::Web)
+}
+
 fn cable_impairments(i: &LinkImpairments) -> vnet_cable::Impairments {
     vnet_cable::Impairments {
         loss_percent: i.loss_percent,

@@ -61,3 +61,49 @@ impl Bar {
         }
     }
 }
+
+/// Where a long benchmark is: a spinner with `[step/steps] what (elapsed)`,
+/// drawn only when stdout is a terminal. Lines printed through
+/// [`Steps::println`] appear above it (and plainly in pipes).
+pub struct Steps {
+    bar: Option<ProgressBar>,
+}
+
+impl Steps {
+    /// Steps of a run of `total` measurements.
+    pub fn for_stdout(total: u64) -> Steps {
+        if !std::io::stdout().is_terminal() {
+            return Steps { bar: None };
+        }
+        let bar = ProgressBar::new(total);
+        if let Ok(style) = ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg} ({elapsed})")
+        {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Steps { bar: Some(bar) }
+    }
+
+    /// Starts the next step.
+    pub fn start(&self, what: String) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            bar.set_message(what);
+        }
+    }
+
+    /// Prints `line` above the spinner.
+    pub fn println(&self, line: impl std::fmt::Display) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| println!("{line}")),
+            None => println!("{line}"),
+        }
+    }
+
+    /// Removes the spinner.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -7,6 +7,7 @@
 //! and `nc`; without them it says why and is left out.
 
 use super::{between, exec_lines, tcp_transfer};
+use crate::commands::progress::Steps;
 use crate::state::{DeviceState, LabState};
 use anyhow::{Context, bail};
 use std::path::Path;
@@ -30,12 +31,20 @@ struct Figures {
 pub async fn chain_bench(routers: &[usize], bytes: &str) -> anyhow::Result<ExitCode> {
     let kernel_missing = kernel_prerequisite();
     let mut rows = Vec::new();
+    let columns = if kernel_missing.is_none() { 2 } else { 1 };
+    let steps = Steps::for_stdout((routers.len() * columns) as u64);
     for &n in routers {
+        steps.start(format!(
+            "vnet chain of {n} routers: boot, 20 pings, TCP {bytes}"
+        ));
         let vnet = vnet_chain(n, bytes)
             .await
             .with_context(|| format!("chain of {n}"))?;
         let kernel = match &kernel_missing {
-            None => Some(kernel_chain(n, bytes).with_context(|| format!("kernel chain of {n}"))?),
+            None => Some({
+                steps.start(format!("kernel chain of {n} namespaces"));
+                kernel_chain(n, bytes).with_context(|| format!("kernel chain of {n}"))?
+            }),
             Some(_) => None,
         };
         let (k_rtt, k_tcp) = match &kernel {
@@ -52,6 +61,7 @@ pub async fn chain_bench(routers: &[usize], bytes: &str) -> anyhow::Result<ExitC
             vnet.busy_rss_mib,
         ));
     }
+    steps.finish();
     println!();
     println!("vnet bench chain: client -> N routers -> web, TCP {bytes} and 20 pings per N");
     println!(

@@ -9,6 +9,7 @@
 
 use super::chain::{Namespaces, ip};
 use super::tcp_transfer;
+use crate::commands::progress::Steps;
 use crate::state::LabState;
 use anyhow::{Context, bail};
 use std::path::Path;
@@ -27,11 +28,22 @@ pub async fn loss_bench(loss: f64, delay_ms: f64, bytes: &str) -> anyhow::Result
     let with_taps = kernel_missing.is_none();
     std::fs::write(&topology, topology_text(loss, delay_ms, with_taps, &taps))?;
     let run_dir = dir.join("run");
+    // Boot, the vnet transfer, up to three Linux ones.
+    let steps = Steps::for_stdout(if with_taps { 5 } else { 2 });
+    steps.start("booting the lab".into());
     let code = crate::commands::up::run(&run_dir, &topology, 30, None).await?;
     if code != ExitCode::SUCCESS {
         bail!("the benchmark lab did not start");
     }
-    let result = measure(&run_dir, size, bytes, with_taps.then_some((&tag, &taps))).await;
+    let result = measure(
+        &run_dir,
+        size,
+        bytes,
+        with_taps.then_some((&tag, &taps)),
+        &steps,
+    )
+    .await;
+    steps.finish();
     crate::commands::down::run(&run_dir).await?;
     let _ = std::fs::remove_dir_all(&dir);
     let (vnet, kernel) = result?;
@@ -128,15 +140,17 @@ async fn measure(
     size: u64,
     bytes: &str,
     taps: Option<(&String, &(String, String))>,
+    steps: &Steps,
 ) -> anyhow::Result<(f64, Vec<(String, f64)>)> {
     let state = LabState::require(run_dir)?;
+    steps.start(format!("vnet TCP, {bytes}"));
     let vnet = tcp_transfer(state.device("h1")?, state.device("h2")?, "10.9.2.10", bytes)
         .await?
         .secs;
     let Some((tag, names)) = taps else {
         return Ok((vnet, Vec::new()));
     };
-    let kernel = kernel_transfers(tag, names, size).context("kernel transfer")?;
+    let kernel = kernel_transfers(tag, names, size, steps).context("kernel transfer")?;
     Ok((vnet, kernel))
 }
 
@@ -147,6 +161,7 @@ fn kernel_transfers(
     tag: &str,
     taps: &(String, String),
     size: u64,
+    steps: &Steps,
 ) -> anyhow::Result<Vec<(String, f64)>> {
     let ns = Namespaces {
         names: vec![format!("{tag}n1"), format!("{tag}n2")],
@@ -182,11 +197,12 @@ fn kernel_transfers(
             allowed &= set.success();
         }
         if !allowed {
-            println!(
+            steps.println(format!(
                 "  (Linux {algorithm}: not allowed in a namespace by net.ipv4.tcp_allowed_congestion_control)"
-            );
+            ));
             continue;
         }
+        steps.start(format!("Linux TCP ({algorithm}), {size} bytes"));
         let secs = super::chain::nc_transfer(&ns.names[0], &ns.names[1], "10.9.2.20", size)?;
         out.push((algorithm.to_string(), secs));
     }
