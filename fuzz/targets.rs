@@ -58,6 +58,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("topology_toml", topology_toml),
     ("otlp_decode", otlp_decode),
     ("describe", describe),
+    ("rip", rip),
 ];
 
 /// Ethernet II header (and the FCS check): parse → emit → parse.
@@ -369,4 +370,13 @@ pub fn describe(data: &[u8]) {
         "line break in description: {:?}",
         s.text
     );
+}
+
+/// RIPv2 message (the UDP payload): parse → emit → parse.
+pub fn rip(data: &[u8]) {
+    let Ok(message) = vnet_wire::rip::RipMessage::parse(data) else {
+        return;
+    };
+    let again = vnet_wire::rip::RipMessage::parse(&message.emit());
+    assert_eq!(again.as_ref(), Ok(&message), "RIP round trip");
 }

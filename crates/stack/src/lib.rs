@@ -22,6 +22,7 @@ pub mod frag;
 pub mod icmp;
 mod netstack;
 pub mod pmtu;
+pub mod rip;
 pub mod route;
 pub mod socket;
 pub mod tcp;

@@ -1,5 +1,5 @@
 //! Sans-IO packet codecs for vnet: Ethernet (with FCS), ARP, IPv4, ICMPv4, UDP,
-//! TCP, DNS and DHCP.
+//! TCP, DNS, DHCP and RIPv2.
 //!
 //! Every protocol follows the same split (as in smoltcp):
 //!
@@ -32,6 +32,7 @@ pub mod http;
 pub mod icmpv4;
 pub mod ip;
 pub mod ipv4;
+pub mod rip;
 pub mod tcp;
 pub mod trace;
 pub mod udp;
