@@ -11,6 +11,7 @@
 
 mod dhcp;
 mod lease_file;
+mod rip;
 
 use std::process::ExitCode;
 use vnet_runtime::api::Table;
@@ -29,6 +30,8 @@ pub struct Router {
     port_names: Vec<String>,
     /// Where the DHCP leases are kept across restarts (`state_dir`).
     lease_file: Option<std::path::PathBuf>,
+    /// RIPv2, when configured.
+    rip: Option<rip::RipService>,
 }
 
 impl vnet_runtime::net::NetDevice for Router {
@@ -40,20 +43,39 @@ impl vnet_runtime::net::NetDevice for Router {
 impl Device for Router {
     fn on_frame(&mut self, now: Instant, port: usize, frame: &mut [u8], tx: &mut dyn Transmit) {
         self.stack.receive(now, port, frame, tx);
+        if let Some(rip) = &mut self.rip {
+            rip.drain(now, &mut self.stack, tx);
+        }
     }
 
     fn poll(&mut self, now: Instant, tx: &mut dyn Transmit) {
         self.stack.poll(now, tx);
+        if let Some(rip) = &mut self.rip {
+            rip.poll(now, &mut self.stack, tx);
+        }
     }
 
     fn poll_at(&self) -> Option<Instant> {
-        self.stack.poll_at()
+        let rip = self.rip.as_ref().and_then(rip::RipService::poll_at);
+        match (self.stack.poll_at(), rip) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn link_changed(&mut self, now: Instant, port: usize, up: bool) {
+        if let Some(rip) = &mut self.rip {
+            rip.link_changed(now, port, up);
+        }
     }
 
     fn tables(&self) -> Vec<&'static str> {
         let mut tables = STACK_TABLES.to_vec();
         if !self.dhcp.is_empty() {
             tables.push("leases");
+        }
+        if self.rip.is_some() {
+            tables.push("rip");
         }
         tables
     }
@@ -63,12 +85,20 @@ impl Device for Router {
             "leases" if !self.dhcp.is_empty() => {
                 Some(dhcp::leases_table(self, now, &self.port_names))
             }
+            "rip" => self.rip.as_ref().map(|r| r.table(now, &self.port_names)),
             _ => stack_table(&self.stack, now, name),
         }
     }
 
     fn counters(&self) -> serde_json::Value {
         let mut value = serde_json::to_value(self.stack.counters()).unwrap_or_default();
+        if let (Some(map), Some(rip)) = (value.as_object_mut(), &self.rip)
+            && let serde_json::Value::Object(c) = rip.counters()
+        {
+            for (k, v) in c {
+                map.insert(format!("rip_{k}"), v);
+            }
+        }
         if let Some(map) = value.as_object_mut() {
             for s in &self.dhcp {
                 if let Ok(serde_json::Value::Object(c)) = serde_json::to_value(s.server.counters())
@@ -93,11 +123,14 @@ pub fn spec() -> DeviceSpec<Router> {
     DeviceSpec {
         kind: KIND,
         build: |config| {
+            let mut stack = build_stack(config, true)?;
+            let rip = rip::RipService::start(config, &mut stack)?;
             Ok(Router {
-                stack: build_stack(config, true)?,
+                stack,
                 dhcp: dhcp::servers(config)?,
                 port_names: config.interfaces.iter().map(|i| i.name.clone()).collect(),
                 lease_file: lease_file::path(config),
+                rip,
             })
         },
         exec: None,

@@ -29,6 +29,7 @@ pub fn stack_table(stack: &NetStack, now: Instant, name: &str) -> Option<Table> 
                     match r.kind {
                         RouteKind::Connected => "connected".into(),
                         RouteKind::Static => "static".into(),
+                        RouteKind::Rip => "rip".into(),
                     },
                 ]);
             }

@@ -79,4 +79,16 @@ pub enum StackError {
     /// The connection failed: reset, refused, timed out or aborted.
     #[error("{0}")]
     Connection(crate::tcp::TcpError),
+    /// A group to join is not an IPv4 multicast address (224.0.0.0/4).
+    #[error("{group} is not a multicast group")]
+    NotMulticast {
+        /// The address given.
+        group: Ipv4Addr,
+    },
+    /// The stack has joined as many multicast groups as it keeps.
+    #[error("at most {limit} multicast groups")]
+    TooManyGroups {
+        /// The limit.
+        limit: usize,
+    },
 }

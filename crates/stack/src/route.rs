@@ -10,6 +10,9 @@ pub enum RouteKind {
     Connected,
     /// Configured by the operator.
     Static,
+    /// Learned by RIP (RFC 2453); never replaces a connected or static
+    /// route (administrative distance 120 against 0 and 1).
+    Rip,
 }
 
 /// One entry of the routing table.

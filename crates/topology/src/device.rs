@@ -118,11 +118,46 @@ pub struct DeviceConfig {
     /// When set, every interface writes `<dir>/<device>-<iface>.pcapng` from start-up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture_dir: Option<PathBuf>,
+    /// RIPv2 settings (routers running RIP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rip: Option<RipSettings>,
     /// Where the device keeps what must survive a restart (a DHCP server's
     /// leases: `<dir>/<device>.leases`). `vnet up` sets `<run-dir>/state`;
     /// without it, such state lives in memory only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_dir: Option<PathBuf>,
+}
+
+/// RIPv2 on a router (RFC 2453): timers, passive interfaces,
+/// authentication. Defaults are the RFC's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RipSettings {
+    /// Seconds between periodic updates (RFC 2453 §3.8: 30).
+    pub update_secs: u64,
+    /// Seconds after which a route not refreshed is deleted (180).
+    pub timeout_secs: u64,
+    /// Seconds a deleted route is still advertised as unreachable (120).
+    pub garbage_secs: u64,
+    /// Interfaces that learn but never send.
+    pub passive: Vec<String>,
+    /// Simple password (RFC 2453 §4.1), sent and required on every message.
+    pub password: Option<String>,
+    /// `poisoned-reverse` (RFC 2453 §3.4.3), `simple` or `off`.
+    pub split_horizon: String,
+}
+
+impl Default for RipSettings {
+    fn default() -> Self {
+        RipSettings {
+            update_secs: 30,
+            timeout_secs: 180,
+            garbage_secs: 120,
+            passive: Vec::new(),
+            password: None,
+            split_horizon: "poisoned-reverse".into(),
+        }
+    }
 }
 
 fn default_admin() -> SocketAddr {

@@ -108,6 +108,7 @@ struct RawDevice {
     idle_timeout_secs: Option<Spanned<u64>>,
     max_requests_per_connection: Option<Spanned<u32>>,
     ttl: Option<Spanned<u8>>,
+    rip: Option<Spanned<rip::RawRip>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -193,6 +194,8 @@ pub struct LabDevice {
     pub web: Option<crate::device::WebConfig>,
     /// Initial TTL of the packets the device originates (None: 64).
     pub ttl: Option<u8>,
+    /// RIPv2 settings (routers).
+    pub rip: Option<crate::device::RipSettings>,
 }
 
 /// A validated link.
@@ -810,8 +813,16 @@ impl Lab {
                 )?),
                 None => None,
             };
+            let rip = match &raw_dev.rip {
+                Some(r) => {
+                    let names: Vec<String> = interfaces.iter().map(|i| i.name.clone()).collect();
+                    Some(rip::settings(&loc, &field, kind, r, &names)?)
+                }
+                None => None,
+            };
             devices.push(LabDevice {
                 ttl,
+                rip,
                 name: dev_name.clone(),
                 kind,
                 interfaces,
@@ -1011,5 +1022,6 @@ impl Lab {
 }
 
 pub mod impair;
+mod rip;
 #[cfg(test)]
 mod tests;

@@ -115,6 +115,7 @@ pub fn render(
             admin: plan.admin(di, device),
             admin_token_file: None,
             ttl: device.ttl,
+            rip: device.rip.clone(),
             interfaces,
             gateway: device.gateway,
             nameservers: device.nameservers.clone(),

@@ -40,7 +40,9 @@ impl NetStack {
             return;
         };
         let dst = eth.dst_addr();
-        let link_broadcast = dst.is_broadcast();
+        // A joined group's frames count as link-layer multicast: accepted,
+        // never forwarded (RFC 1812 §5.3.4).
+        let link_broadcast = dst.is_broadcast() || self.joined_mac(dst);
         if dst != our_mac && !link_broadcast {
             self.counters.rx_not_our_mac += 1;
             trace_event!(
@@ -281,7 +283,9 @@ impl NetStack {
             return;
         }
         let ingress = self.interfaces[port].address;
-        let dst_broadcast = dst.is_broadcast() || Self::is_subnet_broadcast(ingress, dst);
+        let dst_broadcast = dst.is_broadcast()
+            || Self::is_subnet_broadcast(ingress, dst)
+            || (dst.is_multicast() && self.joined(dst));
         let ours = dst_broadcast || self.is_our_address(dst);
         trace_event!(
             tx,
@@ -322,6 +326,19 @@ impl NetStack {
         } else {
             self.counters.ip_not_for_us += 1;
         }
+    }
+}
+
+impl NetStack {
+    /// Whether `mac` is the Ethernet address of a joined group (RFC 1112
+    /// §6.4: 01:00:5e and the group's low 23 bits).
+    fn joined_mac(&self, mac: EthernetAddress) -> bool {
+        let m = mac.0;
+        m[..3] == [0x01, 0x00, 0x5e]
+            && self.groups.iter().any(|g| {
+                let o = g.octets();
+                [o[1] & 0x7f, o[2], o[3]] == m[3..]
+            })
     }
 }
 

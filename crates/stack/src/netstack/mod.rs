@@ -64,7 +64,12 @@ pub struct NetStack {
     loopback: VecDeque<Vec<u8>>,
     /// Path MTUs learned from ICMP "fragmentation needed" (RFC 1191).
     pmtu: crate::pmtu::PmtuCache,
+    /// Multicast groups joined.
+    groups: Vec<Ipv4Addr>,
 }
+
+/// Most multicast groups a stack joins.
+pub const MAX_GROUPS: usize = 8;
 
 impl NetStack {
     /// A stack with these interfaces (port `i` is `interfaces[i]`); a
@@ -92,6 +97,7 @@ impl NetStack {
             scratch: Vec::new(),
             loopback: VecDeque::new(),
             pmtu: crate::pmtu::PmtuCache::default(),
+            groups: Vec::new(),
         };
         for port in 0..stack.interfaces.len() {
             stack.add_connected_route(port);
@@ -156,6 +162,58 @@ impl NetStack {
             kind: RouteKind::Static,
         });
         Ok(())
+    }
+
+    /// Installs a route a routing protocol learned (`route.kind` says
+    /// which). A connected or static route to the same network wins
+    /// (administrative distance): the learned one is then not installed
+    /// and `false` returned.
+    pub fn install_dynamic_route(&mut self, mut route: Route) -> bool {
+        route.destination = route.destination.network();
+        let shadowed = self.routes.routes().iter().any(|r| {
+            r.destination == route.destination
+                && matches!(r.kind, RouteKind::Connected | RouteKind::Static)
+        });
+        if !shadowed {
+            self.routes.add(route);
+        }
+        !shadowed
+    }
+
+    /// Removes the route of kind `kind` to `destination`, leaving a route of
+    /// another kind alone; returns whether one was removed.
+    pub fn withdraw_dynamic_route(&mut self, destination: Ipv4Cidr, kind: RouteKind) -> bool {
+        let destination = destination.network();
+        let found = self
+            .routes
+            .routes()
+            .iter()
+            .any(|r| r.destination == destination && r.kind == kind);
+        if found {
+            self.routes.remove(destination);
+        }
+        found
+    }
+
+    /// Accepts IPv4 multicast to `group` (and frames to its Ethernet
+    /// address, RFC 1112 §6.4) on every interface, as a socket joining the
+    /// group does (RIPv2's 224.0.0.9). At most [`MAX_GROUPS`] groups.
+    pub fn join_multicast(&mut self, group: Ipv4Addr) -> Result<(), StackError> {
+        if !group.is_multicast() {
+            return Err(StackError::NotMulticast { group });
+        }
+        if !self.groups.contains(&group) {
+            if self.groups.len() >= MAX_GROUPS {
+                return Err(StackError::TooManyGroups { limit: MAX_GROUPS });
+            }
+            self.groups.push(group);
+        }
+        Ok(())
+    }
+
+    /// Whether `group` was joined ([`NetStack::join_multicast`]).
+    pub(crate) fn joined(&self, group: Ipv4Addr) -> bool {
+        self.groups.contains(&group)
     }
 
     /// Removes the route to `destination`; returns it if there was one.

@@ -166,7 +166,13 @@ impl NetStack {
         );
         let out = Outgoing {
             proto: IpProtocol::Udp,
-            ttl: opts.ttl.unwrap_or(self.config.default_ttl),
+            // Multicast stays on the link unless asked otherwise (RFC 1112
+            // §6.1; Linux's IP_MULTICAST_TTL defaults to 1).
+            ttl: opts.ttl.unwrap_or(if dst.ip().is_multicast() {
+                1
+            } else {
+                self.config.default_ttl
+            }),
             dont_frag: opts.dont_frag,
             payload: &msg,
         };
