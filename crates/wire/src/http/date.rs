@@ -171,10 +171,21 @@ pub fn parse_http_date(text: &str) -> Option<u64> {
             return None;
         };
         let year = i64::from(digits(year, 4)?);
-        return to_unix(year, month_number(month)?, digits(day, 2)?, time_of_day(time)?);
+        return to_unix(
+            year,
+            month_number(month)?,
+            digits(day, 2)?,
+            time_of_day(time)?,
+        );
     }
     const LONG: [&str; 7] = [
-        "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
     ];
     if !LONG.contains(&day_name) {
         return None;
@@ -190,7 +201,12 @@ pub fn parse_http_date(text: &str) -> Option<u64> {
     }
     let yy = i64::from(digits(yy, 2)?);
     let year = if yy >= 70 { 1900 + yy } else { 2000 + yy };
-    to_unix(year, month_number(month)?, digits(day, 2)?, time_of_day(time)?)
+    to_unix(
+        year,
+        month_number(month)?,
+        digits(day, 2)?,
+        time_of_day(time)?,
+    )
 }
 
 /// asctime-date: day-name SP month SP ( 2DIGIT / ( SP DIGIT )) SP
@@ -237,8 +253,14 @@ mod tests {
             assert_eq!(parse_http_date(text), Some(784_111_777), "{text}");
         }
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
-        assert_eq!(parse_http_date("Tue, 29 Feb 2000 00:00:00 GMT"), Some(951_782_400));
-        assert_eq!(parse_http_date("Wednesday, 01-Jan-31 00:00:00 GMT"), Some(1_924_992_000));
+        assert_eq!(
+            parse_http_date("Tue, 29 Feb 2000 00:00:00 GMT"),
+            Some(951_782_400)
+        );
+        assert_eq!(
+            parse_http_date("Wednesday, 01-Jan-31 00:00:00 GMT"),
+            Some(1_924_992_000)
+        );
         for bad in [
             "",
             "Sun, 06 Nov 1994 08:49:37 UTC",

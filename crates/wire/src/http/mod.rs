@@ -62,10 +62,10 @@ pub use head::{
 };
 pub use headers::{Header, Headers, is_token};
 pub use percent::{percent_decode, percent_encode_path};
-pub use status::reason_phrase;
 pub use ranges::{
     ContentRange, MAX_RANGE_FIELD, MAX_RANGES, RangeError, RangeSpec, parse_range, range_value,
 };
+pub use status::reason_phrase;
 pub use url::{Host, Scheme, Url, UrlError, remove_dot_segments};
 pub use validators::{EntityTag, EtagList, IfRange, MAX_ETAG_LEN, MAX_ETAGS, ValidatorError};
 

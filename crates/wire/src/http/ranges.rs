@@ -57,7 +57,9 @@ fn number(s: &[u8]) -> Result<u64, RangeError> {
         return Err(RangeError::Malformed);
     }
     s.iter()
-        .try_fold(0u64, |n, &d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+        .try_fold(0u64, |n, &d| {
+            n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        })
         .ok_or(RangeError::Malformed)
 }
 
@@ -259,7 +261,11 @@ mod tests {
             (b"bytes=500-999", &[FromTo(500, 999)], &[(500, 999)]),
             (b"bytes=-500", &[Suffix(500)], &[(9500, 9999)]),
             (b"bytes=9500-", &[From(9500)], &[(9500, 9999)]),
-            (b"bytes=0-0,-1", &[FromTo(0, 0), Suffix(1)], &[(0, 0), (9999, 9999)]),
+            (
+                b"bytes=0-0,-1",
+                &[FromTo(0, 0), Suffix(1)],
+                &[(0, 0), (9999, 9999)],
+            ),
             (
                 b"bytes= 0-999, 4500-5499, -1000",
                 &[FromTo(0, 999), FromTo(4500, 5499), Suffix(1000)],
@@ -302,7 +308,12 @@ mod tests {
             (b"items=0-1", RangeError::UnknownUnit),
             (b"bytes=+1-2", RangeError::Malformed),
         ] {
-            assert_eq!(parse_range(bad), Err(why), "{}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                parse_range(bad),
+                Err(why),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
         let many = format!("bytes={}", vec!["0-1"; MAX_RANGES + 1].join(","));
         assert_eq!(parse_range(many.as_bytes()), Err(RangeError::TooMany));
@@ -312,8 +323,22 @@ mod tests {
     fn content_range_values() {
         // RFC 9110 §14.4's examples.
         let cases = [
-            ("bytes 42-1233/1234", ContentRange::Bytes { first: 42, last: 1233, complete: Some(1234) }),
-            ("bytes 42-1233/*", ContentRange::Bytes { first: 42, last: 1233, complete: None }),
+            (
+                "bytes 42-1233/1234",
+                ContentRange::Bytes {
+                    first: 42,
+                    last: 1233,
+                    complete: Some(1234),
+                },
+            ),
+            (
+                "bytes 42-1233/*",
+                ContentRange::Bytes {
+                    first: 42,
+                    last: 1233,
+                    complete: None,
+                },
+            ),
             ("bytes */1234", ContentRange::Unsatisfied(1234)),
         ];
         for (text, cr) in cases {

@@ -100,6 +100,19 @@ impl EntityTag {
         !self.weak && !other.weak && self.opaque == other.opaque
     }
 
+    /// The tag as written in a field value, byte for byte (obs-text kept;
+    /// [`fmt::Display`] shows it lossily as UTF-8).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.opaque.len() + 4);
+        if self.weak {
+            out.extend_from_slice(b"W/");
+        }
+        out.push(b'"');
+        out.extend_from_slice(&self.opaque);
+        out.push(b'"');
+        out
+    }
+
     /// Weak comparison (§8.8.3.2): same opaque-tag, weakness ignored.
     pub fn weak_eq(&self, other: &EntityTag) -> bool {
         self.opaque == other.opaque
@@ -130,7 +143,9 @@ impl EtagList {
     /// across lines, RFC 9110 §5.3). Commas may appear inside an
     /// opaque-tag, so tags are read one by one rather than split on
     /// commas; empty list elements are skipped (§5.6.1).
-    pub fn parse<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Result<EtagList, ValidatorError> {
+    pub fn parse<'a>(
+        values: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<EtagList, ValidatorError> {
         let mut tags = Vec::new();
         let mut star = false;
         for value in values {
@@ -182,6 +197,20 @@ impl EtagList {
         match self {
             EtagList::Any => true,
             EtagList::Tags(tags) => tags.iter().any(|t| t.strong_eq(current)),
+        }
+    }
+}
+
+impl EtagList {
+    /// The list as written in a field value, byte for byte.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            EtagList::Any => b"*".to_vec(),
+            EtagList::Tags(tags) => tags
+                .iter()
+                .map(EntityTag::to_bytes)
+                .collect::<Vec<_>>()
+                .join(&b", "[..]),
         }
     }
 }
@@ -271,8 +300,19 @@ mod tests {
         assert_eq!(EntityTag::parse(b"\"xyzzy\""), Ok(tag(false, "xyzzy")));
         assert_eq!(EntityTag::parse(b"W/\"xyzzy\""), Ok(tag(true, "xyzzy")));
         assert_eq!(EntityTag::parse(b"\"\""), Ok(tag(false, "")));
-        for bad in [&b"xyzzy"[..], b"\"a", b"w/\"a\"", b"\"a\"b", b"\"a\" \"b\"", b"\"a\"\""] {
-            assert!(EntityTag::parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b"xyzzy"[..],
+            b"\"a",
+            b"w/\"a\"",
+            b"\"a\"b",
+            b"\"a\" \"b\"",
+            b"\"a\"\"",
+        ] {
+            assert!(
+                EntityTag::parse(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
         assert_eq!(tag(true, "a,b").to_string(), "W/\"a,b\"");
     }
@@ -284,11 +324,18 @@ mod tests {
         assert_eq!(l(b"*"), Ok(EtagList::Any));
         assert_eq!(
             l(b"\"xyzzy\", \"r2d2xxxx\", \"c3piozzzz\""),
-            Ok(EtagList::Tags(vec![tag(false, "xyzzy"), tag(false, "r2d2xxxx"), tag(false, "c3piozzzz")]))
+            Ok(EtagList::Tags(vec![
+                tag(false, "xyzzy"),
+                tag(false, "r2d2xxxx"),
+                tag(false, "c3piozzzz")
+            ]))
         );
         assert_eq!(
             l(b"W/\"xyzzy\", W/\"r2d2xxxx\""),
-            Ok(EtagList::Tags(vec![tag(true, "xyzzy"), tag(true, "r2d2xxxx")]))
+            Ok(EtagList::Tags(vec![
+                tag(true, "xyzzy"),
+                tag(true, "r2d2xxxx")
+            ]))
         );
         // A comma inside a tag, empty elements, two field lines.
         assert_eq!(
@@ -305,7 +352,10 @@ mod tests {
 
     #[test]
     fn if_range_values() {
-        assert_eq!(IfRange::parse(b"\"xyzzy\""), Ok(IfRange::Tag(tag(false, "xyzzy"))));
+        assert_eq!(
+            IfRange::parse(b"\"xyzzy\""),
+            Ok(IfRange::Tag(tag(false, "xyzzy")))
+        );
         assert_eq!(
             IfRange::parse(b"Sun, 06 Nov 1994 08:49:37 GMT"),
             Ok(IfRange::Date(784_111_777))
