@@ -252,11 +252,14 @@ impl ContentRange {
 mod tests {
     use super::*;
 
+    /// A Range value, what it parses to, and what it selects.
+    type Case<'a> = (&'a [u8], &'a [RangeSpec], &'a [(u64, u64)]);
+
     #[test]
     fn rfc_9110_examples() {
         use RangeSpec::*;
         // §14.1.2's examples, on a 10000-byte representation.
-        let cases: [(&[u8], &[RangeSpec], &[(u64, u64)]); 7] = [
+        let cases: [Case<'_>; 7] = [
             (b"bytes=0-499", &[FromTo(0, 499)], &[(0, 499)]),
             (b"bytes=500-999", &[FromTo(500, 999)], &[(500, 999)]),
             (b"bytes=-500", &[Suffix(500)], &[(9500, 9999)]),
