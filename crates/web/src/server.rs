@@ -8,13 +8,19 @@
 //!   guards against escapes): `index.html` for a directory, 301 to the
 //!   slash form for a directory named without its trailing slash,
 //!   `Content-Type` by extension, `Content-Length`, `Date` (RFC 9110
-//!   §6.6.1), `Server: vnet-web`. HEAD sends the same header fields and no
-//!   body (RFC 9110 §9.3.2).
+//!   §6.6.1), `Server: vnet-web`, `Last-Modified`, a strong `ETag` and
+//!   `Accept-Ranges: bytes`; conditional requests (304, 412) and single
+//!   byte ranges (206, 416) as [`crate::conditional`] decides. HEAD sends
+//!   the same header fields and no body (RFC 9110 §9.3.2).
+//! * **OPTIONS** (RFC 9110 §9.3.7): `OPTIONS *` answers 200 with the
+//!   server's methods in `Allow`, `OPTIONS /path` 204 with the path's.
 //! * **`POST /echo`** answers with the request body (Content-Length or
 //!   chunked, at most [`ServerConfig::max_body`], else 413), sending
 //!   `100 Continue` first when asked to (RFC 9110 §10.1.1).
-//! * **Errors** 400, 403, 404, 405 (with `Allow`), 408, 413, 414, 431, 501,
-//!   505 carry a small HTML body. After a 4xx/5xx for a malformed or
+//! * **Errors** 400, 403, 404, 405 (a known method not allowed, with
+//!   `Allow`), 408, 412, 413, 414, 416, 431, 501 (an unknown method:
+//!   method names are case-sensitive, so `get` too, RFC 9110 §9.1), 505
+//!   carry a small HTML body. After a 4xx/5xx for a malformed or
 //!   oversized request, or when a request body was not read, the
 //!   connection is closed (RFC 9112 §6.3, §9.6).
 //! * **Persistence** (RFC 9112 §9.3): HTTP/1.1 stays open unless
@@ -40,6 +46,8 @@
 //! * Each response is logged once in Common Log Format (target
 //!   `vnet_web::access`), and counted in [`WebCounters`].
 
+mod echo;
+
 pub use crate::access_log::access_log_line;
 use crate::admission::Slots;
 pub use crate::admission::{ConnectionSlot, Refusal};
@@ -60,8 +68,8 @@ use tokio::time::{Instant, timeout_at};
 use tracing::Instrument;
 use vnet_topology::device::WebConfig;
 use vnet_wire::http::{
-    BodyFraming, ChunkedDecoder, HttpError, Limits, Method, Parse, RequestHead, ResponseHead,
-    Version, date, keep_alive, parse_request_head_with, request_framing,
+    BodyFraming, HttpError, Limits, Method, Parse, RequestHead, ResponseHead, Version, date,
+    keep_alive, parse_request_head_with, request_framing,
 };
 use vnet_wire::trace::TraceContext;
 
@@ -663,89 +671,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 r
             }
             Err(refused) => refused_page(&refused),
-        }
-    }
-
-    async fn echo(
-        &mut self,
-        head: &RequestHead,
-        framing: BodyFraming,
-        deadline: Instant,
-    ) -> Response {
-        let limit = self.config().max_body;
-        let wants_continue =
-            head.version == Version::Http11 && head.headers.has_token("expect", "100-continue");
-        let body = match framing {
-            BodyFraming::ContentLength(n) if n > limit => {
-                Err(BodyError::Http(HttpError::BodyTooLarge { limit }))
-            }
-            BodyFraming::None => Ok(Vec::new()),
-            _ => {
-                if wants_continue && self.buf.is_empty() {
-                    let interim = ResponseHead::new(100).to_bytes();
-                    if self.write(&interim).await.is_err() {
-                        return Response {
-                            close: true,
-                            ..Response::new(400)
-                        };
-                    }
-                    self.server.counters.count_status(100);
-                }
-                self.read_body(framing, limit, deadline).await
-            }
-        };
-        match body {
-            Ok(body) => {
-                let mut r = Response::new(200);
-                let ctype = head
-                    .headers
-                    .get_str("content-type")
-                    .unwrap_or("application/octet-stream");
-                r.header("Content-Type", ctype);
-                r.body = Body::Bytes(body);
-                r
-            }
-            Err(e) => {
-                let mut r = match e {
-                    BodyError::Http(e) => error_page(e.status(), &e.to_string()),
-                    BodyError::Timeout => {
-                        error_page(408, "The request body did not arrive in time.")
-                    }
-                    BodyError::Closed => Response::new(400),
-                };
-                r.close = true;
-                r
-            }
-        }
-    }
-
-    async fn read_body(
-        &mut self,
-        framing: BodyFraming,
-        limit: u64,
-        deadline: Instant,
-    ) -> Result<Vec<u8>, BodyError> {
-        match framing {
-            BodyFraming::ContentLength(n) => {
-                let n = n as usize;
-                while self.buf.len() < n {
-                    self.fill(deadline).await?;
-                }
-                Ok(self.buf.drain(..n).collect())
-            }
-            BodyFraming::Chunked => {
-                let mut dec = ChunkedDecoder::new(limit);
-                let mut out = Vec::new();
-                loop {
-                    let p = dec.decode(&self.buf, &mut out).map_err(BodyError::Http)?;
-                    self.buf.drain(..p.consumed);
-                    if p.done {
-                        return Ok(out);
-                    }
-                    self.fill(deadline).await?;
-                }
-            }
-            BodyFraming::None | BodyFraming::Close => Ok(Vec::new()),
         }
     }
 
