@@ -283,3 +283,47 @@ async fn options_and_method_rules() {
     let (head, _) = ask(&server, Method::Get, "*", &[]).await;
     assert_eq!(head.status, 400);
 }
+
+/// httparse (the oracle) reads the server's 206, 304, 416, 204 and
+/// `OPTIONS *` responses as we do: status, every field, and where the head
+/// ends.
+#[tokio::test]
+async fn new_responses_are_what_httparse_reads() {
+    let (site, _) = big_site();
+    let server = Server::new(common::config(&site.root));
+    let (first, _) = ask(&server, Method::Get, "/data.bin", &[]).await;
+    let etag = header(&first, "ETag").to_owned();
+    let requests = [
+        "GET /data.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9\r\n\r\n".to_owned(),
+        format!("GET /data.bin HTTP/1.1\r\nHost: x\r\nIf-None-Match: {etag}\r\n\r\n"),
+        "GET /data.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=5000-\r\n\r\n".to_owned(),
+        "OPTIONS /data.bin HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
+        "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
+        "get / HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
+    ];
+    for (request, status) in requests.iter().zip([206, 304, 416, 204, 200, 501]) {
+        let bytes = exchange(&server, request.as_bytes()).await;
+        let mut fields = [httparse::EMPTY_HEADER; 32];
+        let mut theirs = httparse::Response::new(&mut fields);
+        let Ok(httparse::Status::Complete(len)) = theirs.parse(&bytes) else {
+            panic!("httparse refuses: {}", String::from_utf8_lossy(&bytes));
+        };
+        let Ok(vnet_wire::http::Parse::Complete { head, len: ours }) =
+            vnet_wire::http::parse_response_head(&bytes)
+        else {
+            panic!("we refuse our own response");
+        };
+        assert_eq!((theirs.code, len), (Some(status), ours), "{request}");
+        let their_fields: Vec<(String, Vec<u8>)> = theirs
+            .headers
+            .iter()
+            .map(|h| (h.name.to_owned(), h.value.to_vec()))
+            .collect();
+        let our_fields: Vec<(String, Vec<u8>)> = head
+            .headers
+            .iter()
+            .map(|h| (h.name.clone(), h.value.clone()))
+            .collect();
+        assert_eq!(their_fields, our_fields, "{request}");
+    }
+}
