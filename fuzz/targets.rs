@@ -53,6 +53,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("http_head", http_head),
     ("http_chunked", http_chunked),
     ("url", url),
+    ("http_validators", http_validators),
     ("envelope", envelope),
     ("zone_file", zone_file),
     ("topology_toml", topology_toml),
@@ -305,6 +306,43 @@ pub fn http_chunked(data: &[u8]) {
     assert!(dec.is_done());
     assert_eq!(p.consumed, enc.len());
     assert_eq!(again, out);
+}
+
+/// The conditional and range header fields of RFC 9110 (Range,
+/// Content-Range, If-None-Match lists, If-Range, HTTP-dates): parse →
+/// emit → parse, and every satisfiable range lies inside the length the
+/// first 8 bytes give.
+pub fn http_validators(data: &[u8]) {
+    let (len, value) = match data.split_first_chunk::<8>() {
+        Some((n, rest)) => (u64::from_be_bytes(*n), rest),
+        None => (0, data),
+    };
+    if let Ok(specs) = http::parse_range(value) {
+        let text = http::range_value(&specs);
+        assert_eq!(http::parse_range(text.as_bytes()), Ok(specs.clone()));
+        for s in specs {
+            if let Some((a, b)) = s.resolve(len) {
+                assert!(a <= b && b < len, "{s} of {len}: {a}-{b}");
+            }
+        }
+    }
+    if let Ok(cr) = http::ContentRange::parse(value) {
+        assert_eq!(http::ContentRange::parse(cr.to_string().as_bytes()), Ok(cr));
+    }
+    if let Ok(list) = http::EtagList::parse([value]) {
+        let bytes = list.to_bytes();
+        assert_eq!(http::EtagList::parse([bytes.as_slice()]), Ok(list));
+    }
+    if let Ok(http::IfRange::Tag(t)) = http::IfRange::parse(value) {
+        assert_eq!(http::EntityTag::parse(&t.to_bytes()), Ok(t));
+    }
+    if let Some(secs) = std::str::from_utf8(value)
+        .ok()
+        .and_then(http::date::parse_http_date)
+    {
+        let text = http::date::imf_fixdate(secs);
+        assert_eq!(http::date::parse_http_date(&text), Some(secs));
+    }
 }
 
 /// URL: parse → display → parse, plus relative resolution and

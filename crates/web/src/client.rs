@@ -2,6 +2,7 @@
 //! framed by Content-Length, chunked coding or connection close (RFC 9112
 //! §6.3), remember whether the connection persists (§9.3).
 
+use crate::browser::{PROGRESS_EVERY, Progress};
 use std::io;
 use std::net::Ipv4Addr;
 use std::time::Duration;
@@ -65,6 +66,24 @@ pub(crate) struct ClientConn<S> {
     buf: Vec<u8>,
 }
 
+/// Reports a body's progress at most every [`PROGRESS_EVERY`].
+struct Reporter<'a> {
+    progress: Option<&'a Progress>,
+    total: Option<u64>,
+    last: Instant,
+}
+
+impl Reporter<'_> {
+    fn report(&mut self, done: usize) {
+        if let Some(p) = self.progress
+            && self.last.elapsed() >= PROGRESS_EVERY
+        {
+            self.last = Instant::now();
+            (p.0)(done as u64, self.total);
+        }
+    }
+}
+
 enum Fill {
     Data,
     Eof,
@@ -94,13 +113,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ClientConn<S> {
 
     /// Sends `request` (a complete head, no body) and reads the response
     /// to a `method` request, with `wait` as the limit for each step and
-    /// `max_body` on the body.
+    /// `max_body` on the body; the body's download reports to `progress`.
     pub async fn exchange(
         &mut self,
         request: &[u8],
         method: &Method,
         wait: Duration,
         max_body: u64,
+        progress: Option<&Progress>,
     ) -> Result<Exchange, ExchangeError> {
         match timeout(wait, self.stream.write_all(request)).await {
             Err(_) => return Err(ExchangeError::Timeout(wait)),
@@ -143,7 +163,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ClientConn<S> {
         };
         let first = first.unwrap_or(sent);
         let framing = response_framing(&head, method).map_err(ExchangeError::Protocol)?;
-        let body = self.body(framing, wait, max_body).await?;
+        let mut reporter = Reporter {
+            progress,
+            total: match framing {
+                BodyFraming::ContentLength(n) => Some(n),
+                _ => None,
+            },
+            last: Instant::now(),
+        };
+        let body = self.body(framing, wait, max_body, &mut reporter).await?;
         let persistent = framing != BodyFraming::Close && keep_alive(head.version, &head.headers);
         Ok(Exchange {
             head,
@@ -159,6 +187,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ClientConn<S> {
         framing: BodyFraming,
         wait: Duration,
         max: u64,
+        reporter: &mut Reporter<'_>,
     ) -> Result<Vec<u8>, ExchangeError> {
         match framing {
             BodyFraming::None => Ok(Vec::new()),
@@ -168,6 +197,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ClientConn<S> {
                 }
                 let n = n as usize;
                 while self.buf.len() < n {
+                    reporter.report(self.buf.len());
                     match self.fill(wait).await {
                         Ok(Fill::Data) => {}
                         Ok(Fill::Eof) | Err(ExchangeError::NoResponse(_)) => {
@@ -190,6 +220,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ClientConn<S> {
                     if p.done {
                         return Ok(out);
                     }
+                    reporter.report(out.len());
                     match self.fill(wait).await {
                         Ok(Fill::Data) => {}
                         Ok(Fill::Eof) | Err(ExchangeError::NoResponse(_)) => {
@@ -203,6 +234,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ClientConn<S> {
                 if self.buf.len() as u64 > max {
                     return Err(ExchangeError::TooLarge(max));
                 }
+                reporter.report(self.buf.len());
                 match self.fill(wait).await {
                     Ok(Fill::Data) => {}
                     Ok(Fill::Eof) => return Ok(std::mem::take(&mut self.buf)),

@@ -17,6 +17,11 @@
 //!
 //! Bounded: at most [`MAX_ENTRIES`] files of at most [`MAX_FILE`] bytes
 //! and [`MAX_BYTES`] in all, evicted oldest-inserted first.
+//!
+//! It also remembers the content hash (for the `ETag`,
+//! [`crate::conditional`]) of larger files, which are streamed rather than
+//! cached, by their [`Stamp`]: at most [`MAX_HASHES`], forgotten all at
+//! once when full; settled files only, like the cache itself.
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::Metadata;
@@ -33,14 +38,20 @@ pub const MAX_FILE: u64 = 256 * 1024;
 pub const MAX_BYTES: usize = 16 << 20;
 /// A file must be unmodified this long to be cached.
 pub const MIN_AGE: Duration = Duration::from_secs(1);
+/// Most content hashes of streamed files remembered.
+pub const MAX_HASHES: usize = 1024;
 
 /// What identifies one version of a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Stamp {
     dev: u64,
     ino: u64,
     len: u64,
     mtime_ns: i128,
+    /// The inode change time: unlike mtime, no one can set it back
+    /// (`touch -d` resets mtime but bumps ctime), so a rewrite dated back
+    /// is noticed once the coarse clock has ticked.
+    ctime_ns: i128,
 }
 
 impl Stamp {
@@ -51,8 +62,22 @@ impl Stamp {
             ino: meta.ino(),
             len: meta.len(),
             mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+            ctime_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
         }
     }
+
+    /// The modification time, nanoseconds since the Unix epoch.
+    pub fn mtime_ns(&self) -> i128 {
+        self.mtime_ns
+    }
+}
+
+/// Whether a file is old enough to be cached (see [`MIN_AGE`]).
+fn settled(meta: &Metadata) -> bool {
+    meta.modified()
+        .ok()
+        .and_then(|m| SystemTime::now().duration_since(m).ok())
+        .is_some_and(|age| age >= MIN_AGE)
 }
 
 /// A file ready to send.
@@ -62,6 +87,10 @@ pub struct CachedFile {
     pub content_type: &'static str,
     /// Its contents.
     pub body: Arc<[u8]>,
+    /// The FNV-1a hash of the contents.
+    pub hash: u64,
+    /// Its modification time, nanoseconds since the Unix epoch.
+    pub mtime_ns: i128,
 }
 
 #[derive(Debug)]
@@ -78,6 +107,7 @@ pub struct FileCache {
     /// Keys, oldest insertion first.
     order: VecDeque<String>,
     bytes: usize,
+    hashes: HashMap<Stamp, u64>,
 }
 
 impl FileCache {
@@ -101,12 +131,7 @@ impl FileCache {
     /// younger than [`MIN_AGE`] are not cached.
     pub fn insert(&mut self, raw: &str, path: PathBuf, meta: &Metadata, file: CachedFile) {
         let len = file.body.len();
-        let settled = meta
-            .modified()
-            .ok()
-            .and_then(|m| SystemTime::now().duration_since(m).ok())
-            .is_some_and(|age| age >= MIN_AGE);
-        if len as u64 > MAX_FILE || meta.len() != len as u64 || !settled {
+        if len as u64 > MAX_FILE || meta.len() != len as u64 || !settled(meta) {
             return;
         }
         self.remove(raw);
@@ -129,6 +154,23 @@ impl FileCache {
                 file,
             },
         );
+    }
+
+    /// The content hash remembered for a file with this stamp.
+    pub fn known_hash(&self, stamp: &Stamp) -> Option<u64> {
+        self.hashes.get(stamp).copied()
+    }
+
+    /// Remembers the content hash of a (streamed) file whose metadata was
+    /// `meta`, if it is settled.
+    pub fn remember_hash(&mut self, meta: &Metadata, hash: u64) {
+        if !settled(meta) {
+            return;
+        }
+        if self.hashes.len() >= MAX_HASHES {
+            self.hashes.clear();
+        }
+        self.hashes.insert(Stamp::of(meta), hash);
     }
 
     fn remove(&mut self, raw: &str) {
@@ -173,6 +215,8 @@ mod tests {
         CachedFile {
             content_type: "text/plain; charset=utf-8",
             body: Arc::from(body),
+            hash: 0,
+            mtime_ns: 0,
         }
     }
 

@@ -28,12 +28,14 @@ pub mod access_log;
 pub mod admission;
 pub mod browser;
 mod client;
+pub mod conditional;
 pub mod counters;
 pub mod file_cache;
 pub mod files;
 pub mod html;
 pub mod load;
 pub mod report;
+mod response;
 pub mod server;
 pub mod service;
 

@@ -21,6 +21,7 @@
 use crate::browser::Connector;
 use std::io;
 use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, timeout};
@@ -183,10 +184,22 @@ async fn read_response<S: AsyncRead + Unpin>(
 /// (`Connection: close`): [`LoadResult::requests`] says how many were
 /// answered.
 pub async fn keepalive<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    host: &str,
+    path: &str,
+    requests: u64,
+) -> io::Result<LoadResult> {
+    keepalive_counted(stream, host, path, requests, &AtomicU64::new(0)).await
+}
+
+/// [`keepalive`], adding 1 to `done` as each response arrives (for
+/// progress reports while the load runs).
+pub async fn keepalive_counted<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     host: &str,
     path: &str,
     requests: u64,
+    done: &AtomicU64,
 ) -> io::Result<LoadResult> {
     let req = request(host, path, false);
     let mut buf = Vec::with_capacity(READ_CHUNK);
@@ -200,6 +213,7 @@ pub async fn keepalive<S: AsyncRead + AsyncWrite + Unpin>(
         step(stream.write_all(&req)).await?;
         let response = read_response(&mut stream, &mut buf, &mut chunk).await?;
         result.requests += 1;
+        done.fetch_add(1, Ordering::Relaxed);
         result.bytes += response.len;
         if !response.persistent {
             break;
@@ -217,11 +231,21 @@ pub async fn keepalive_total<C: Connector>(
     to: &Target<'_>,
     requests: u64,
 ) -> io::Result<LoadResult> {
+    keepalive_total_counted(c, to, requests, &AtomicU64::new(0)).await
+}
+
+async fn keepalive_total_counted<C: Connector>(
+    c: &C,
+    to: &Target<'_>,
+    requests: u64,
+    done: &AtomicU64,
+) -> io::Result<LoadResult> {
     let mut total = LoadResult::default();
     let started = Instant::now();
     while total.requests < requests {
         let stream = step(c.connect(to.addr, to.port)).await?;
-        let r = keepalive(stream, to.host, to.path, requests - total.requests).await?;
+        let r =
+            keepalive_counted(stream, to.host, to.path, requests - total.requests, done).await?;
         if r.requests == 0 {
             return Err(invalid("the server answered no request"));
         }
@@ -241,12 +265,23 @@ pub async fn keepalive_concurrent<C: Connector>(
     requests: u64,
     concurrency: u64,
 ) -> io::Result<LoadResult> {
+    keepalive_concurrent_counted(c, to, requests, concurrency, &AtomicU64::new(0)).await
+}
+
+/// [`keepalive_concurrent`], adding 1 to `done` as each response arrives.
+pub async fn keepalive_concurrent_counted<C: Connector>(
+    c: &C,
+    to: &Target<'_>,
+    requests: u64,
+    concurrency: u64,
+    done: &AtomicU64,
+) -> io::Result<LoadResult> {
     let concurrency = concurrency.clamp(1, requests.max(1));
     let started = Instant::now();
     let runs = (0..concurrency).map(|i| {
         // The first `requests % concurrency` connections take one more.
         let share = requests / concurrency + u64::from(i < requests % concurrency);
-        keepalive_total(c, to, share)
+        keepalive_total_counted(c, to, share, done)
     });
     let mut total = LoadResult::default();
     for r in futures_util::future::join_all(runs).await {
@@ -264,6 +299,16 @@ pub async fn connections<C: Connector>(
     to: &Target<'_>,
     count: u64,
 ) -> io::Result<LoadResult> {
+    connections_counted(c, to, count, &AtomicU64::new(0)).await
+}
+
+/// [`connections`], adding 1 to `done` as each connection is done.
+pub async fn connections_counted<C: Connector>(
+    c: &C,
+    to: &Target<'_>,
+    count: u64,
+    done: &AtomicU64,
+) -> io::Result<LoadResult> {
     let req = request(to.host, to.path, true);
     let mut buf = Vec::with_capacity(READ_CHUNK);
     let mut chunk = vec![0u8; READ_CHUNK];
@@ -278,6 +323,7 @@ pub async fn connections<C: Connector>(
         // Wait for the server's FIN so the close is part of the measurement.
         while step(stream.read(&mut chunk)).await? > 0 {}
         result.requests += 1;
+        done.fetch_add(1, Ordering::Relaxed);
         result.bytes += response.len;
     }
     result.elapsed = started.elapsed();

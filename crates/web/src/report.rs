@@ -12,13 +12,21 @@
 //! …
 //! 4 requests, 4 ok, 9120 bytes in 31.77 ms over 1 TCP connection (3 requests reused it)
 //! ```
+//!
+//! A revalidated resource (a later visit of `browse --repeat`) shows its
+//! `304` and the 0 body bytes that crossed the network, like a browser's
+//! network panel:
+//!
+//! ```text
+//!  2 stylesheet  GET /style.css    304 Not Modified  0 B (not modified: cached copy of 811 B used)  #1 reused …
+//! ```
 
 use crate::browser::{BrowseReport, Resource};
 use std::time::Duration;
 use vnet_wire::http::{Host, Url};
 
 /// Header fields shown under each request.
-const SHOWN: [&str; 7] = [
+const SHOWN: [&str; 10] = [
     "Date",
     "Server",
     "Content-Length",
@@ -26,6 +34,9 @@ const SHOWN: [&str; 7] = [
     "Connection",
     "Keep-Alive",
     "Location",
+    "Last-Modified",
+    "ETag",
+    "Content-Range",
 ];
 
 fn ms(d: Duration) -> String {
@@ -85,6 +96,9 @@ fn resource_lines(index: usize, page: &Url, r: &Resource, out: &mut Vec<String>)
                 line.push_str(&format!("  {t}"));
             }
             line.push_str(&format!("  {} B", r.bytes));
+            if let Some(n) = r.cached {
+                line.push_str(&format!(" (not modified: cached copy of {n} B used)"));
+            }
         }
         None => line.push_str("  (no response)"),
     }
@@ -146,13 +160,24 @@ pub fn report_lines(report: &BrowseReport) -> Vec<String> {
     let ok = report.resources.iter().filter(|r| r.ok()).count();
     let reused = report.resources.iter().filter(|r| r.reused).count();
     let conns = report.connections.len();
-    out.push(format!(
+    let revalidated = report
+        .resources
+        .iter()
+        .filter(|r| r.cached.is_some())
+        .count();
+    let mut summary = format!(
         "{requests} request{}, {ok} ok, {} bytes in {} over {conns} TCP connection{} ({reused} request{} reused one)",
         if requests == 1 { "" } else { "s" },
         report.total_bytes(),
         ms(report.total),
         if conns == 1 { "" } else { "s" },
         if reused == 1 { "" } else { "s" },
-    ));
+    );
+    if revalidated > 0 {
+        summary.push_str(&format!(
+            ", {revalidated} not modified (304, from the cache)"
+        ));
+    }
+    out.push(summary);
     out
 }

@@ -8,13 +8,19 @@
 //!   guards against escapes): `index.html` for a directory, 301 to the
 //!   slash form for a directory named without its trailing slash,
 //!   `Content-Type` by extension, `Content-Length`, `Date` (RFC 9110
-//!   §6.6.1), `Server: vnet-web`. HEAD sends the same header fields and no
-//!   body (RFC 9110 §9.3.2).
+//!   §6.6.1), `Server: vnet-web`, `Last-Modified`, a strong `ETag` and
+//!   `Accept-Ranges: bytes`; conditional requests (304, 412) and single
+//!   byte ranges (206, 416) as [`crate::conditional`] decides. HEAD sends
+//!   the same header fields and no body (RFC 9110 §9.3.2).
+//! * **OPTIONS** (RFC 9110 §9.3.7): `OPTIONS *` answers 200 with the
+//!   server's methods in `Allow`, `OPTIONS /path` 204 with the path's.
 //! * **`POST /echo`** answers with the request body (Content-Length or
 //!   chunked, at most [`ServerConfig::max_body`], else 413), sending
 //!   `100 Continue` first when asked to (RFC 9110 §10.1.1).
-//! * **Errors** 400, 403, 404, 405 (with `Allow`), 408, 413, 414, 431, 501,
-//!   505 carry a small HTML body. After a 4xx/5xx for a malformed or
+//! * **Errors** 400, 403, 404, 405 (a known method not allowed, with
+//!   `Allow`), 408, 412, 413, 414, 416, 431, 501 (an unknown method:
+//!   method names are case-sensitive, so `get` too, RFC 9110 §9.1), 505
+//!   carry a small HTML body. After a 4xx/5xx for a malformed or
 //!   oversized request, or when a request body was not read, the
 //!   connection is closed (RFC 9112 §6.3, §9.6).
 //! * **Persistence** (RFC 9112 §9.3): HTTP/1.1 stays open unless
@@ -40,12 +46,18 @@
 //! * Each response is logged once in Common Log Format (target
 //!   `vnet_web::access`), and counted in [`WebCounters`].
 
+mod echo;
+
 pub use crate::access_log::access_log_line;
 use crate::admission::Slots;
 pub use crate::admission::{ConnectionSlot, Refusal};
+use crate::conditional::Validators;
 use crate::counters::{WebCounters, add, bump};
-use crate::file_cache::{CachedFile, FileCache};
-use crate::files::{self, Refused, Resolved};
+use crate::file_cache::{CachedFile, FileCache, Stamp};
+use crate::files::{self, Resolved};
+use crate::response::{
+    Body, Response, error_page, not_allowed, open, options, refused_page, representation,
+};
 use std::io;
 use std::net::SocketAddrV4;
 use std::path::PathBuf;
@@ -56,8 +68,8 @@ use tokio::time::{Instant, timeout_at};
 use tracing::Instrument;
 use vnet_topology::device::WebConfig;
 use vnet_wire::http::{
-    BodyFraming, ChunkedDecoder, HttpError, Limits, Method, Parse, RequestHead, ResponseHead,
-    Version, date, keep_alive, parse_request_head_with, request_framing,
+    BodyFraming, HttpError, Limits, Method, Parse, RequestHead, ResponseHead, Version, date,
+    keep_alive, parse_request_head_with, request_framing,
 };
 use vnet_wire::trace::TraceContext;
 
@@ -65,6 +77,15 @@ use vnet_wire::trace::TraceContext;
 pub const SERVER_NAME: &str = "vnet-web";
 /// The path that echoes POSTed bodies.
 pub const ECHO_PATH: &str = "/echo";
+/// The methods of the server as a whole (`OPTIONS *`).
+pub const ALLOW_SERVER: &str = "GET, HEAD, POST, OPTIONS";
+/// The methods of a file or directory.
+pub const ALLOW_FILES: &str = "GET, HEAD, OPTIONS";
+/// The methods of [`ECHO_PATH`].
+pub const ALLOW_ECHO: &str = "POST, OPTIONS";
+
+/// `route`'s answer for `POST /echo`, which reads the body.
+struct Echo;
 /// Default limit on a request body (`POST /echo`): 1 MiB.
 pub const DEFAULT_MAX_BODY: u64 = 1 << 20;
 /// Default time a started request has to arrive whole.
@@ -75,8 +96,6 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 const READ_CHUNK: usize = 16 * 1024;
-/// Files up to this size are read whole and sent with the head in one write.
-const SMALL_FILE: u64 = 256 * 1024;
 const FILE_CHUNK: usize = 64 * 1024;
 /// Writes are timed per piece of this size.
 const WRITE_PIECE: usize = 16 * 1024;
@@ -191,59 +210,6 @@ pub struct Server {
     slots: Arc<Slots>,
 }
 
-enum Body {
-    Empty,
-    Bytes(Vec<u8>),
-    /// A small file, shared with the file cache.
-    Shared(Arc<[u8]>),
-    File {
-        file: std::fs::File,
-        len: u64,
-    },
-}
-
-struct Response {
-    head: ResponseHead,
-    body: Body,
-    /// The connection cannot carry another request after this one.
-    close: bool,
-}
-
-impl Body {
-    /// The body when it is in memory (sent with the head in one write).
-    fn in_memory(&self) -> Option<&[u8]> {
-        match self {
-            Body::Bytes(b) => Some(b),
-            Body::Shared(b) => Some(b),
-            Body::Empty | Body::File { .. } => None,
-        }
-    }
-}
-
-impl Response {
-    fn new(status: u16) -> Response {
-        Response {
-            head: ResponseHead::new(status),
-            body: Body::Empty,
-            close: false,
-        }
-    }
-
-    fn body_len(&self) -> u64 {
-        match &self.body {
-            Body::File { len, .. } => *len,
-            body => body.in_memory().map_or(0, |b| b.len() as u64),
-        }
-    }
-
-    /// Adds a header this server generates; values are ours, never raw input.
-    fn header(&mut self, name: &str, value: impl AsRef<[u8]>) {
-        if let Err(e) = self.head.headers.append(name, value) {
-            tracing::warn!(header = name, error = %e, "dropped an invalid response header");
-        }
-    }
-}
-
 enum ReadHead {
     Head(RequestHead, Instant),
     Closed,
@@ -278,27 +244,6 @@ fn unix_now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-/// Escapes text for HTML element content.
-fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// A response with a small HTML page explaining `status`.
-fn error_page(status: u16, detail: &str) -> Response {
-    let mut r = Response::new(status);
-    let title = format!("{status} {}", r.head.reason);
-    let html = format!(
-        "<!DOCTYPE html>\n<html><head><title>{title}</title></head>\n<body><h1>{title}</h1>\n<p>{}</p>\n<hr><p>{SERVER_NAME}</p></body></html>\n",
-        escape_html(detail)
-    );
-    r.header("Content-Type", "text/html; charset=utf-8");
-    r.body = Body::Bytes(html.into_bytes());
-    r
 }
 
 impl Server {
@@ -628,60 +573,94 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 return r;
             }
         };
-        let Some((path, query)) = files::target_path(&head.target) else {
-            let mut r = error_page(400, "The request-target is not a path.");
-            r.close = framing != BodyFraming::None;
-            return r;
-        };
-        let mut response = if path == ECHO_PATH {
-            if head.method == Method::Post {
-                return self.echo(head, framing, deadline).await;
-            }
-            let mut r = error_page(405, "Only POST is allowed here.");
-            r.header("Allow", "POST");
-            r
-        } else if matches!(head.method, Method::Get | Method::Head) {
-            self.static_file(&path, query.as_deref()).await
-        } else {
-            let mut r = error_page(405, "This server serves files: GET and HEAD only.");
-            r.header("Allow", "GET, HEAD");
-            r
+        let mut response = match self.route(head) {
+            Ok(r) => r,
+            Err(Echo) => return self.echo(head, framing, deadline).await,
         };
         // A request body nobody read would be taken for the next request.
         response.close |= framing != BodyFraming::None;
         response
     }
 
-    async fn static_file(&self, raw: &str, query: Option<&str>) -> Response {
-        let file_response = |content_type: &str, body: Body| {
+    /// The response to a request other than `POST /echo` (which is
+    /// `Err(Echo)`): methods are case-sensitive tokens (RFC 9110 §9.1), so
+    /// an unknown one — `get` included — is 501 (§15.6.2), a known one not
+    /// allowed on the resource 405 with `Allow` (§15.5.6).
+    fn route(&self, head: &RequestHead) -> Result<Response, Echo> {
+        if let Method::Other(m) = &head.method {
+            return Ok(error_page(
+                501,
+                &format!("The method {m} is not implemented here."),
+            ));
+        }
+        if head.target == "*" {
+            // RFC 9112 §3.2.4: asterisk-form is for a server-wide OPTIONS.
+            if head.method != Method::Options {
+                return Ok(error_page(400, "The request-target * is for OPTIONS only."));
+            }
             let mut r = Response::new(200);
-            r.header("Content-Type", content_type);
-            r.body = body;
-            r
+            r.header("Allow", ALLOW_SERVER);
+            return Ok(r);
+        }
+        if head.method == Method::Connect {
+            return Ok(not_allowed(ALLOW_FILES, "This server is not a proxy."));
+        }
+        let Some((path, query)) = files::target_path(&head.target) else {
+            return Ok(error_page(400, "The request-target is not a path."));
         };
+        if path == ECHO_PATH {
+            return match head.method {
+                Method::Post => Err(Echo),
+                Method::Options => Ok(options(ALLOW_ECHO)),
+                _ => Ok(not_allowed(ALLOW_ECHO, "Only POST is allowed here.")),
+            };
+        }
+        Ok(match head.method {
+            Method::Get | Method::Head => self.static_file(head, &path, query.as_deref()),
+            Method::Options => match files::resolve(&self.config().root, &path) {
+                Ok(_) => options(ALLOW_FILES),
+                Err(refused) => refused_page(&refused),
+            },
+            _ => not_allowed(ALLOW_FILES, "This server serves files: GET and HEAD only."),
+        })
+    }
+
+    fn static_file(&self, head: &RequestHead, raw: &str, query: Option<&str>) -> Response {
         let counters = &self.server.counters;
+        let now = unix_now();
         if let Some(hit) = self.server.lock_files().get(raw) {
             bump(&counters.file_cache_hits);
-            return file_response(hit.content_type, Body::Shared(hit.body));
+            let v = Validators::new(hit.body.len() as u64, hit.mtime_ns, hit.hash, now);
+            return representation(head, hit.content_type, Body::Shared(hit.body), &v);
         }
         bump(&counters.file_cache_misses);
         match files::resolve(&self.config().root, raw) {
-            Ok(Resolved::File { path, content_type }) => match open(&path) {
-                Ok((body, meta)) => {
-                    if let Body::Shared(b) = &body {
+            Ok(Resolved::File { path, content_type }) => {
+                let opened = open(&path, |stamp| self.server.lock_files().known_hash(stamp));
+                let opened = match opened {
+                    Ok(o) => o,
+                    Err(e) => {
+                        tracing::warn!(file = %path.display(), error = %e, "cannot read file");
+                        return error_page(404, "The file cannot be read.");
+                    }
+                };
+                let v = opened.validators(now);
+                let mut files = self.server.lock_files();
+                match &opened.body {
+                    Body::Shared(b) => {
                         let file = CachedFile {
                             content_type,
                             body: Arc::clone(b),
+                            hash: opened.hash,
+                            mtime_ns: Stamp::of(&opened.meta).mtime_ns(),
                         };
-                        self.server.lock_files().insert(raw, path, &meta, file);
+                        files.insert(raw, path, &opened.meta, file);
                     }
-                    file_response(content_type, body)
+                    _ => files.remember_hash(&opened.meta, opened.hash),
                 }
-                Err(e) => {
-                    tracing::warn!(file = %path.display(), error = %e, "cannot read file");
-                    error_page(404, "The file cannot be read.")
-                }
-            },
+                drop(files);
+                representation(head, content_type, opened.body, &v)
+            }
             Ok(Resolved::AddSlash(location)) => {
                 let location = match query {
                     Some(q) => format!("{location}?{q}"),
@@ -691,97 +670,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 r.header("Location", &location);
                 r
             }
-            Err(refused) => {
-                let detail = match &refused {
-                    Refused::BadPath(why) => format!("Refused path: {why}."),
-                    Refused::NotFound => "Nothing here.".to_owned(),
-                    Refused::OutsideRoot => "This path leads outside the document root.".to_owned(),
-                };
-                error_page(refused.status(), &detail)
-            }
-        }
-    }
-
-    async fn echo(
-        &mut self,
-        head: &RequestHead,
-        framing: BodyFraming,
-        deadline: Instant,
-    ) -> Response {
-        let limit = self.config().max_body;
-        let wants_continue =
-            head.version == Version::Http11 && head.headers.has_token("expect", "100-continue");
-        let body = match framing {
-            BodyFraming::ContentLength(n) if n > limit => {
-                Err(BodyError::Http(HttpError::BodyTooLarge { limit }))
-            }
-            BodyFraming::None => Ok(Vec::new()),
-            _ => {
-                if wants_continue && self.buf.is_empty() {
-                    let interim = ResponseHead::new(100).to_bytes();
-                    if self.write(&interim).await.is_err() {
-                        return Response {
-                            close: true,
-                            ..Response::new(400)
-                        };
-                    }
-                    self.server.counters.count_status(100);
-                }
-                self.read_body(framing, limit, deadline).await
-            }
-        };
-        match body {
-            Ok(body) => {
-                let mut r = Response::new(200);
-                let ctype = head
-                    .headers
-                    .get_str("content-type")
-                    .unwrap_or("application/octet-stream");
-                r.header("Content-Type", ctype);
-                r.body = Body::Bytes(body);
-                r
-            }
-            Err(e) => {
-                let mut r = match e {
-                    BodyError::Http(e) => error_page(e.status(), &e.to_string()),
-                    BodyError::Timeout => {
-                        error_page(408, "The request body did not arrive in time.")
-                    }
-                    BodyError::Closed => Response::new(400),
-                };
-                r.close = true;
-                r
-            }
-        }
-    }
-
-    async fn read_body(
-        &mut self,
-        framing: BodyFraming,
-        limit: u64,
-        deadline: Instant,
-    ) -> Result<Vec<u8>, BodyError> {
-        match framing {
-            BodyFraming::ContentLength(n) => {
-                let n = n as usize;
-                while self.buf.len() < n {
-                    self.fill(deadline).await?;
-                }
-                Ok(self.buf.drain(..n).collect())
-            }
-            BodyFraming::Chunked => {
-                let mut dec = ChunkedDecoder::new(limit);
-                let mut out = Vec::new();
-                loop {
-                    let p = dec.decode(&self.buf, &mut out).map_err(BodyError::Http)?;
-                    self.buf.drain(..p.consumed);
-                    if p.done {
-                        return Ok(out);
-                    }
-                    self.fill(deadline).await?;
-                }
-            }
-            BodyFraming::None | BodyFraming::Close => Ok(Vec::new()),
+            Err(refused) => refused_page(&refused),
         }
     }
 
@@ -807,7 +696,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
     async fn respond(&mut self, request: Option<&RequestHead>, r: Response) -> bool {
         let now = unix_now();
         let len = r.body_len();
-        let mut head = ResponseHead::new(r.head.status);
+        let status_code = r.head.status;
+        let mut head = ResponseHead::new(status_code);
         head.headers.append("Date", date::imf_fixdate(now)).ok();
         head.headers.append("Server", SERVER_NAME).ok();
         for f in r.head.headers.iter() {
@@ -817,7 +707,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 head.headers.append(&f.name, &f.value).ok();
             }
         }
-        head.headers.append("Content-Length", len.to_string()).ok();
+        // RFC 9110 §8.6: no Content-Length in a 204; in a 304 only the
+        // length a 200 would have had, so none.
+        if !matches!(status_code, 204 | 304) {
+            head.headers.append("Content-Length", len.to_string()).ok();
+        }
         if r.close {
             head.headers.append("Connection", "close").ok();
         } else {
@@ -832,7 +726,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             );
             head.headers.append("Keep-Alive", ka).ok();
         }
-        let send_body = request.is_none_or(|h| h.method != Method::Head);
+        let send_body =
+            request.is_none_or(|h| h.method != Method::Head) && !matches!(status_code, 204 | 304);
         let status = head.status;
         let mut out = head.to_bytes();
         let mut body_sent = 0u64;
@@ -882,20 +777,4 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         );
         tracing::info!(target: "vnet_web::access", "{text}");
     }
-}
-
-/// Opens a file to send: small files are read whole, larger ones streamed;
-/// with the metadata it had when opened. Reads are made in place (see
-/// [`files::resolve`]): local files, page cache, one chunk at a time.
-fn open(path: &std::path::Path) -> io::Result<(Body, std::fs::Metadata)> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    let meta = file.metadata()?;
-    let len = meta.len();
-    if len <= SMALL_FILE {
-        let mut data = Vec::with_capacity(len as usize);
-        file.take(SMALL_FILE + 1).read_to_end(&mut data)?;
-        return Ok((Body::Shared(Arc::from(data)), meta));
-    }
-    Ok((Body::File { file, len }, meta))
 }

@@ -125,9 +125,9 @@ async fn error_statuses() {
     );
     let cases: Vec<(Vec<u8>, u16, Option<&str>)> = vec![
         (get("/nope.html"), 404, None),
-        (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n".to_vec(), 405, Some("GET, HEAD")),
-        (b"DELETE /index.html HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), 405, Some("GET, HEAD")),
-        (get("/echo"), 405, Some("POST")),
+        (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n".to_vec(), 405, Some("GET, HEAD, OPTIONS")),
+        (b"DELETE /index.html HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), 405, Some("GET, HEAD, OPTIONS")),
+        (get("/echo"), 405, Some("POST, OPTIONS")),
         (b"GET / HTTP/1.1\r\n\r\n".to_vec(), 400, None),
         (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n".to_vec(), 400, None),
         (b"GET / HTTP/1.1 extra\r\nHost: x\r\n\r\n".to_vec(), 400, None),

@@ -1,4 +1,5 @@
-//! `browse URL [-o DIR]` and `fetch URL [-o FILE | --sha256]`: the web browser of a
+//! `browse URL [-o DIR] [--repeat N]` and `fetch URL [-I] [-i] [-r RANGE] [-H FIELD]
+//! [-w FORMAT] [-f] [-s] [-o FILE | --sha256]` (curl's flags): the web browser of a
 //! host, over the stub resolver and vnet's own TCP (the logic lives in
 //! `vnet_web::browser`; this module only plugs in the host's sockets).
 
@@ -8,12 +9,17 @@ use clap::Parser;
 use sha2::{Digest, Sha256};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
 use vnet_dns::stub::{StubOptions, lookup_a};
 use vnet_runtime::net_tcp::TcpStream;
 use vnet_runtime::{DeviceHandle, Disconnected, ExecOutput};
-use vnet_web::browser::{BrowseOptions, Connector, Resolver, browse, fetch};
+use vnet_web::browser::{
+    BrowseError, BrowseOptions, Connector, Fetched, HttpCache, Progress, Resolver, browse_cached,
+    fetch,
+};
+use vnet_wire::http::ResponseHead;
 
 /// Connections through the host's TCP (Nagle off, as a browser would).
 pub(crate) struct HostConnector(pub(crate) DeviceHandle<Host>);
@@ -87,10 +93,18 @@ struct BrowseArgs {
     /// across every device (needs trace export: `vnet up` sets it up).
     #[arg(long)]
     trace: bool,
+    /// Visit the URL this many times in one browser session: later visits
+    /// revalidate what the first cached (If-None-Match /
+    /// If-Modified-Since) and show the server's 304s.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10))]
+    repeat: u32,
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "fetch", about = "Print the body of a URL (like curl)")]
+#[command(
+    name = "fetch",
+    about = "Transfer a URL, like curl: print the body (or headers), exit 22 on an HTTP error only with -f"
+)]
 struct FetchArgs {
     /// URL.
     url: String,
@@ -105,6 +119,53 @@ struct FetchArgs {
     /// download where no file can be written (e.g. in a container).
     #[arg(long, conflicts_with = "output")]
     sha256: bool,
+    /// HEAD request: print the status line and header fields only.
+    #[arg(short = 'I', long = "head")]
+    head: bool,
+    /// Print the status line and header fields before the body.
+    #[arg(short = 'i', long)]
+    include: bool,
+    /// Ask for a byte range only: `0-99`, `500-`, `-100` (sent as
+    /// `Range: bytes=RANGE`).
+    #[arg(short = 'r', long, value_parser = range_arg)]
+    range: Option<String>,
+    /// Extra request header `Name: value` (repeatable; replaces a default
+    /// field of the same name).
+    #[arg(short = 'H', long = "header", value_parser = header_arg)]
+    headers: Vec<(String, String)>,
+    /// After the transfer, print FORMAT with curl's variables replaced:
+    /// %{http_code} %{time_namelookup} %{time_connect}
+    /// %{time_starttransfer} %{time_total} %{size_download}
+    /// %{size_header} %{content_type} %{url_effective} %{num_redirects};
+    /// \n and \t are newline and tab.
+    #[arg(short = 'w', long = "write-out")]
+    write_out: Option<String>,
+    /// Fail on HTTP errors (status >= 400): print no body, exit 22.
+    #[arg(short = 'f', long)]
+    fail: bool,
+    /// Silent: no progress and no messages on stderr.
+    #[arg(short = 's', long)]
+    silent: bool,
+}
+
+/// `-r`'s argument, checked against RFC 9110's range grammar.
+fn range_arg(text: &str) -> Result<String, String> {
+    let value = format!("bytes={text}");
+    vnet_wire::http::parse_range(value.as_bytes())
+        .map(|_| value)
+        .map_err(|e| format!("{text:?}: {e} (e.g. 0-99, 500-, -100)"))
+}
+
+/// `-H`'s argument: `Name: value`.
+fn header_arg(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("{text:?} is not `Name: value`"))?;
+    let mut check = vnet_wire::http::Headers::new();
+    check
+        .append(name, value)
+        .map_err(|e| format!("{text:?}: {e}"))?;
+    Ok((name.to_owned(), value.trim().to_owned()))
 }
 
 /// The `fetch --sha256` line: status, body length and the body's SHA-256.
@@ -152,28 +213,46 @@ pub(crate) async fn run_browse(
         http.url = %args.url,
     );
     let trace_id = vnet_telemetry::context_of(&span).map(|c| c.trace_id_hex());
-    let outcome = browse(&connector, &resolver, &args.url, &options)
-        .instrument(span)
-        .await;
-    let code = match outcome {
-        Ok(report) => {
-            // Saved bodies go back to the CLI, which writes them as the
-            // calling user: the device writes no file.
-            for r in &report.resources {
-                if let (Some(path), Some(body)) = (&r.saved, &r.saved_body) {
-                    out.file(path.to_string_lossy(), body).await?;
+    let mut cache = HttpCache::default();
+    let mut code = 0;
+    for visit in 1..=args.repeat {
+        if args.repeat > 1 {
+            let note = if visit == 1 {
+                String::new()
+            } else {
+                format!(" ({} cached responses to revalidate)", cache.len())
+            };
+            out.line(format!("visit {visit} of {}{note}", args.repeat))
+                .await?;
+        }
+        // Every visit inside the one `browse` span: one trace.
+        let outcome = browse_cached(&connector, &resolver, &args.url, &options, &mut cache)
+            .instrument(span.clone())
+            .await;
+        match outcome {
+            Ok(report) => {
+                // Saved bodies go back to the CLI, which writes them as the
+                // calling user: the device writes no file.
+                for r in &report.resources {
+                    if let (Some(path), Some(body)) = (&r.saved, &r.saved_body) {
+                        out.file(path.to_string_lossy(), body).await?;
+                    }
+                }
+                for line in vnet_web::report::report_lines(&report) {
+                    out.line(line).await?;
+                }
+                if !report.success() {
+                    code = 1;
                 }
             }
-            for line in vnet_web::report::report_lines(&report) {
-                out.line(line).await?;
+            Err(e) => {
+                out.error(format!("browse: {e}")).await?;
+                code = 2;
+                break;
             }
-            if report.success() { 0 } else { 1 }
         }
-        Err(e) => {
-            out.error(format!("browse: {e}")).await?;
-            2
-        }
-    };
+    }
+    drop(span);
     if args.trace {
         super::trace::print_trace(trace_id.as_deref(), out).await?;
     }
@@ -190,9 +269,20 @@ pub(crate) async fn run_fetch(
         Err(code) => return Ok(code),
     };
     let (connector, resolver) = parts(&handle);
+    let mut headers = args.headers.clone();
+    if let Some(range) = &args.range {
+        headers.push(("Range".into(), range.clone()));
+    }
+    let progress = (!args.silent).then(|| {
+        let out = out.clone();
+        Progress(Arc::new(move |done, total| out.progress(done, total)))
+    });
     let options = BrowseOptions {
         fetch_resources: false,
         max_redirects: if args.location { 5 } else { 0 },
+        head_only: args.head,
+        headers,
+        progress,
         ..BrowseOptions::default()
     };
     let span = vnet_telemetry::app_span!(
@@ -208,30 +298,133 @@ pub(crate) async fn run_fetch(
     {
         Ok(f) => f,
         Err(e) => {
-            out.error(format!("fetch: {e}")).await?;
-            return Ok(2);
+            let code = curl_exit_code(&e);
+            if !args.silent {
+                out.error(format!("fetch: ({code}) {e}")).await?;
+            }
+            return Ok(code);
         }
     };
     let status = fetched.head.status;
-    match args.output {
-        Some(path) => {
-            // Written by the CLI as the calling user, not here.
-            out.file(path.to_string_lossy(), &fetched.body).await?;
-            out.error(format!(
-                "{status} {} bytes -> {}",
-                fetched.body.len(),
-                path.display()
-            ))
-            .await?;
-        }
-        None if args.sha256 => out.line(digest_line(status, &fetched.body)).await?,
-        None => {
-            for line in String::from_utf8_lossy(&fetched.body).lines() {
-                out.line(line).await?;
-            }
+    let failed = args.fail && status >= 400;
+    if (args.include || args.head) && !failed {
+        for line in head_lines(&fetched.head) {
+            out.line(line).await?;
         }
     }
-    Ok(if (200..400).contains(&status) { 0 } else { 22 }) // 22: curl -f's "HTTP error"
+    if failed {
+        if !args.silent {
+            let msg = format!("fetch: (22) The requested URL returned error: {status}");
+            out.error(msg).await?;
+        }
+    } else if args.head {
+    } else if let Some(path) = &args.output {
+        // Written by the CLI as the calling user, not here.
+        out.file(path.to_string_lossy(), &fetched.body).await?;
+        if !args.silent {
+            let n = fetched.body.len();
+            out.error(format!("{status} {n} bytes -> {}", path.display()))
+                .await?;
+        }
+    } else if args.sha256 {
+        out.line(digest_line(status, &fetched.body)).await?;
+    } else {
+        for line in String::from_utf8_lossy(&fetched.body).lines() {
+            out.line(line).await?;
+        }
+    }
+    if let Some(format) = &args.write_out {
+        let text = write_out(format, &fetched);
+        for line in text.lines() {
+            out.line(line).await?;
+        }
+    }
+    // curl exits 0 for any HTTP status unless -f (then 22 for >= 400).
+    Ok(if failed { 22 } else { 0 })
+}
+
+/// curl's exit codes for a transfer that failed before a response.
+fn curl_exit_code(e: &BrowseError) -> i32 {
+    match e {
+        BrowseError::Url(_) => 3,
+        BrowseError::Resolve { .. } => 6,
+        BrowseError::Connect { .. } => 7,
+        BrowseError::TooManyRedirects(_) => 47,
+        BrowseError::Http(m) if m.contains("timed out") => 28,
+        BrowseError::Http(_) => 56,
+    }
+}
+
+/// The status line and header fields, as `curl -i` prints them.
+fn head_lines(head: &ResponseHead) -> Vec<String> {
+    let mut lines = vec![format!("{} {} {}", head.version, head.status, head.reason)];
+    lines.extend(
+        head.headers
+            .iter()
+            .map(|h| format!("{}: {}", h.name, String::from_utf8_lossy(&h.value))),
+    );
+    lines.push(String::new());
+    lines
+}
+
+/// curl's `-w` format with its variables replaced (seconds with six
+/// decimals, cumulative from the start as curl counts them).
+fn write_out(format: &str, f: &Fetched) -> String {
+    let secs = |d: Duration| format!("{:.6}", d.as_secs_f64());
+    let before: Duration = f
+        .resources
+        .iter()
+        .rev()
+        .skip(1)
+        .map(|r| r.timings.total)
+        .sum();
+    let last = f.resources.last();
+    let t = last.map(|r| r.timings).unwrap_or_default();
+    let lookup = before + t.dns.unwrap_or_default();
+    let connect = lookup + t.connect.unwrap_or_default();
+    let start = connect + t.first_byte.unwrap_or_default();
+    let header_size = f.head.to_bytes().len();
+    let value = |name: &str| -> Option<String> {
+        Some(match name {
+            "http_code" | "response_code" => format!("{:03}", f.head.status),
+            "time_namelookup" => secs(lookup),
+            "time_connect" => secs(connect),
+            "time_starttransfer" => secs(start),
+            "time_total" => secs(before + t.total),
+            "size_download" => f.body.len().to_string(),
+            "size_header" => header_size.to_string(),
+            "content_type" => f.head.headers.get_str("content-type").unwrap_or("").into(),
+            "url_effective" => f.url.to_string(),
+            "num_redirects" => f.resources.len().saturating_sub(1).to_string(),
+            _ => return None,
+        })
+    };
+    let mut out = String::new();
+    let mut rest = format;
+    while let Some(c) = rest.chars().next() {
+        if let Some(after) = rest.strip_prefix("%{")
+            && let Some(end) = after.find('}')
+        {
+            out.push_str(&value(&after[..end]).unwrap_or_default());
+            rest = &after[end + 1..];
+            continue;
+        }
+        let (text, skip) = match (c, rest.get(1..2)) {
+            ('\\', Some("n")) => ("\n", 2),
+            ('\\', Some("t")) => ("\t", 2),
+            ('\\', Some("\\")) => ("\\", 2),
+            ('%', Some("%")) => ("%", 2),
+            _ => ("", 0),
+        };
+        if skip > 0 {
+            out.push_str(text);
+            rest = &rest[skip..];
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -247,6 +440,76 @@ mod tests {
         assert_eq!(
             digest_line(404, b"abc"),
             "404 3 bytes sha256 ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn curl_flags_parse() {
+        let a = FetchArgs::try_parse_from([
+            "fetch",
+            "-I",
+            "-i",
+            "-f",
+            "-s",
+            "-r",
+            "0-99",
+            "-H",
+            "X-A: 1",
+            "-H",
+            "Accept:  */*",
+            "-w",
+            "%{http_code}",
+            "http://a/",
+        ])
+        .expect("parses");
+        assert!(a.head && a.include && a.fail && a.silent);
+        assert_eq!(a.range.as_deref(), Some("bytes=0-99"));
+        assert_eq!(
+            a.headers,
+            vec![("X-A".into(), "1".into()), ("Accept".into(), "*/*".into())]
+        );
+        assert!(FetchArgs::try_parse_from(["fetch", "-r", "9-1", "http://a/"]).is_err());
+        assert!(FetchArgs::try_parse_from(["fetch", "-H", "no colon", "http://a/"]).is_err());
+        assert!(FetchArgs::try_parse_from(["fetch", "-H", "X: a\r\nY: b", "http://a/"]).is_err());
+    }
+
+    #[test]
+    fn write_out_variables() {
+        let mut head = ResponseHead::new(404);
+        head.headers.append("Content-Type", "text/html").unwrap();
+        let url = vnet_wire::http::Url::parse("http://a/x").unwrap();
+        let mut r = vnet_web::browser::Resource {
+            url: url.clone(),
+            kind: vnet_web::browser::ResourceKind::Page,
+            status: Some(404),
+            reason: String::new(),
+            headers: Vec::new(),
+            bytes: 3,
+            connection: None,
+            reused: false,
+            timings: Default::default(),
+            redirect_to: None,
+            saved: None,
+            saved_body: None,
+            cached: None,
+            error: None,
+        };
+        r.timings.dns = Some(Duration::from_millis(2));
+        r.timings.connect = Some(Duration::from_millis(3));
+        r.timings.first_byte = Some(Duration::from_millis(5));
+        r.timings.total = Duration::from_millis(11);
+        let f = Fetched {
+            url,
+            head,
+            body: b"abc".to_vec(),
+            resources: vec![r],
+        };
+        assert_eq!(
+            write_out(
+                "%{http_code} %{time_namelookup} %{time_connect} %{time_starttransfer} %{time_total} %{size_download}\\n%{content_type}%{nope} 100%%",
+                &f
+            ),
+            "404 0.002000 0.005000 0.010000 0.011000 3\ntext/html 100%"
         );
     }
 

@@ -8,8 +8,9 @@ use super::parse_args;
 use crate::Host;
 use clap::Parser;
 use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use vnet_runtime::{DeviceHandle, Disconnected, ExecOutput};
-use vnet_web::browser::Resolver;
+use vnet_web::browser::{PROGRESS_EVERY, Resolver};
 use vnet_web::load::{self, LoadResult};
 use vnet_wire::http::{Host as UrlHost, Url};
 
@@ -43,6 +44,25 @@ fn summary(mode: &str, r: &LoadResult, unit: &str) -> String {
         r.connections,
         r.bytes
     )
+}
+
+/// Runs `load`, reporting `done` of `total` requests every
+/// [`PROGRESS_EVERY`] (the `vnet exec` progress bar, as `tcp send` does).
+async fn with_progress<T>(
+    load: impl Future<Output = T>,
+    done: &AtomicU64,
+    total: u64,
+    out: &ExecOutput,
+) -> T {
+    let mut load = std::pin::pin!(load);
+    let mut tick = tokio::time::interval(PROGRESS_EVERY);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            r = &mut load => return r,
+            _ = tick.tick() => out.progress(done.load(Ordering::Relaxed), Some(total)),
+        }
+    }
 }
 
 async fn address(handle: &DeviceHandle<Host>, url: &Url) -> anyhow::Result<Ipv4Addr> {
@@ -87,11 +107,22 @@ pub(crate) async fn run(
         path: &path,
     };
     let connector = HostConnector(handle);
-    let result = if args.new_connections {
-        load::connections(&connector, &to, args.requests).await
-    } else {
-        load::keepalive_concurrent(&connector, &to, args.requests, args.concurrency).await
+    let done = AtomicU64::new(0);
+    let load = async {
+        if args.new_connections {
+            load::connections_counted(&connector, &to, args.requests, &done).await
+        } else {
+            load::keepalive_concurrent_counted(
+                &connector,
+                &to,
+                args.requests,
+                args.concurrency,
+                &done,
+            )
+            .await
+        }
     };
+    let result = with_progress(load, &done, args.requests, out).await;
     match result {
         Ok(r) if args.new_connections => {
             out.line(summary("new-connections", &r, "conn/s")).await?;

@@ -42,8 +42,10 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use vnet_wire::http::{ResponseHead, Url, UrlError};
 
+mod cache;
 mod session;
 
+pub use cache::{HttpCache, PROGRESS_EVERY, Progress};
 use session::Session;
 pub use session::request_head;
 
@@ -116,6 +118,13 @@ pub struct BrowseOptions {
     pub timeout: Duration,
     /// The `User-Agent` value.
     pub user_agent: String,
+    /// Send HEAD instead of GET (`fetch -I`).
+    pub head_only: bool,
+    /// Extra request header fields, each replacing a default field of the
+    /// same name (`fetch -H`, `-r`).
+    pub headers: Vec<(String, String)>,
+    /// Where body downloads report their progress.
+    pub progress: Option<Progress>,
 }
 
 impl Default for BrowseOptions {
@@ -130,6 +139,9 @@ impl Default for BrowseOptions {
             max_body: 64 << 20,
             timeout: Duration::from_secs(30),
             user_agent: USER_AGENT.to_owned(),
+            head_only: false,
+            headers: Vec::new(),
+            progress: None,
         }
     }
 }
@@ -221,6 +233,9 @@ pub struct Resource {
     pub saved: Option<PathBuf>,
     /// The body to save there, kept only when saving was asked for.
     pub saved_body: Option<Vec<u8>>,
+    /// A 304 answered a revalidation: the cached copy (this many bytes)
+    /// was used.
+    pub cached: Option<u64>,
     /// What went wrong, if anything.
     pub error: Option<String>,
 }
@@ -240,6 +255,7 @@ impl Resource {
             redirect_to: None,
             saved: None,
             saved_body: None,
+            cached: None,
             error: None,
         }
     }
@@ -252,9 +268,12 @@ impl Resource {
             .map(|(_, v)| v.as_str())
     }
 
-    /// A final 2xx response without error.
+    /// A final 2xx response, or a 304 that revalidated a cached copy,
+    /// without error.
     pub fn ok(&self) -> bool {
-        self.error.is_none() && self.status.is_some_and(|s| (200..300).contains(&s))
+        let revalidated = self.status == Some(304) && self.cached.is_some();
+        self.error.is_none()
+            && (revalidated || self.status.is_some_and(|s| (200..300).contains(&s)))
     }
 }
 
@@ -398,8 +417,28 @@ pub async fn browse<C: Connector, R: Resolver>(
     input: &str,
     options: &BrowseOptions,
 ) -> Result<BrowseReport, BrowseError> {
+    browse_cached(
+        connector,
+        resolver,
+        input,
+        options,
+        &mut HttpCache::default(),
+    )
+    .await
+}
+
+/// [`browse`] in a browser session: responses are kept in `cache` and
+/// revalidated on the next visit ([`cache`](HttpCache) has the rules), so
+/// a second visit shows `304 Not Modified` where nothing changed.
+pub async fn browse_cached<C: Connector, R: Resolver>(
+    connector: &C,
+    resolver: &R,
+    input: &str,
+    options: &BrowseOptions,
+    cache: &mut HttpCache,
+) -> Result<BrowseReport, BrowseError> {
     let url = parse_input(input)?;
-    let mut s = Session::new(connector, resolver, options);
+    let mut s = Session::new(connector, resolver, options, Some(cache));
     let (mut resources, page) = s.get(&url, ResourceKind::Page).await;
     if let Some((page_url, ex)) = page {
         s.save(&url, &page_url, &ex, resources.last_mut()).await;
@@ -466,7 +505,7 @@ pub async fn fetch<C: Connector, R: Resolver>(
     options: &BrowseOptions,
 ) -> Result<Fetched, BrowseError> {
     let url = parse_input(input)?;
-    let mut s = Session::new(connector, resolver, options);
+    let mut s = Session::new(connector, resolver, options, None);
     let (mut resources, outcome) = s.get_inner(&url, ResourceKind::Page).await;
     s.close_all().await;
     let (final_url, ex) = outcome?;

@@ -1,6 +1,7 @@
 //! One browse's state: name lookups, open connections, requests with
 //! redirects, saving; and the request head the browser sends.
 
+use super::cache::HttpCache;
 use super::{
     BrowseError, BrowseOptions, ConnectionInfo, Connector, Lookup, Resolver, Resource,
     ResourceKind, save_path,
@@ -65,6 +66,31 @@ pub fn request_head(url: &Url, kind: ResourceKind, user_agent: &str) -> RequestH
     head
 }
 
+/// The request head for `url` with `options` applied: HEAD for
+/// [`BrowseOptions::head_only`], the [`BrowseOptions::headers`] (each
+/// replacing a default field of the same name, as curl's `-H` does), and
+/// the `conditions` that revalidate a cached copy.
+pub(super) fn request_head_with(
+    url: &Url,
+    kind: ResourceKind,
+    options: &BrowseOptions,
+    conditions: &[(&str, String)],
+) -> RequestHead {
+    let mut head = request_head(url, kind, &options.user_agent);
+    if options.head_only {
+        head.method = Method::Head;
+    }
+    for (name, value) in &options.headers {
+        if let Err(e) = head.headers.set(name, value) {
+            tracing::warn!(header = %name, error = %e, "header not sent");
+        }
+    }
+    for (name, value) in conditions {
+        head.headers.append(name, value).ok();
+    }
+    head
+}
+
 fn is_redirect(status: u16) -> bool {
     matches!(status, 301 | 302 | 303 | 307 | 308)
 }
@@ -78,11 +104,19 @@ pub(super) struct Session<'a, C: Connector, R: Resolver> {
     open: Vec<ClientConn<C::Stream>>,
     pub(super) infos: Vec<ConnectionInfo>,
     pub(super) start: Instant,
+    /// The browser session's cache, when responses are cached.
+    cache: Option<&'a mut HttpCache>,
 }
 
 impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
-    pub(super) fn new(connector: &'a C, resolver: &'a R, options: &'a BrowseOptions) -> Self {
+    pub(super) fn new(
+        connector: &'a C,
+        resolver: &'a R,
+        options: &'a BrowseOptions,
+        cache: Option<&'a mut HttpCache>,
+    ) -> Self {
         Session {
+            cache,
             connector,
             resolver,
             options,
@@ -195,11 +229,16 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
     ) -> (Resource, Result<Exchange, BrowseError>) {
         let t0 = Instant::now();
         let mut res = Resource::new(url, kind);
+        let method = if self.options.head_only {
+            "HEAD"
+        } else {
+            "GET"
+        };
         let span = vnet_telemetry::app_span!(
             "http.request",
             proto = "http",
             layer = "L7",
-            summary = format!("GET {url}"),
+            summary = format!("{method} {url}"),
             http.url = %url,
             http.status = tracing::field::Empty,
         );
@@ -227,7 +266,19 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
         let (addr, dns) = self.address(&host).await?;
         res.timings.dns = dns;
         let port = url.port_or_default().unwrap_or(vnet_wire::http::PORT);
-        let request = request_head(url, kind, &self.options.user_agent).to_bytes();
+        let key = url.to_string();
+        // Only plain GETs are cached and revalidated.
+        let plain = !self.options.head_only && self.options.headers.is_empty();
+        let conditions = match (&self.cache, plain) {
+            (Some(cache), true) => cache.get(&key).map(|s| s.conditions()).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let request = request_head_with(url, kind, self.options, &conditions).to_bytes();
+        let method = if self.options.head_only {
+            Method::Head
+        } else {
+            Method::Get
+        };
         for attempt in 0..2 {
             let (i, connect) = self.connection(addr, port).await?;
             if connect.is_some() {
@@ -240,9 +291,10 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
             let result = conn
                 .exchange(
                     &request,
-                    &Method::Get,
+                    &method,
                     self.options.timeout,
                     self.options.max_body,
+                    self.options.progress.as_ref(),
                 )
                 .await;
             let keep = matches!(&result, Ok(ex) if ex.persistent);
@@ -271,7 +323,7 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
                     res.bytes = ex.body.len() as u64;
                     res.timings.first_byte = Some(ex.first_byte);
                     res.timings.download = Some(ex.download);
-                    return Ok(ex);
+                    return Ok(self.through_cache(&key, plain, !conditions.is_empty(), ex, res));
                 }
                 Err(e) if e.retryable() && res.reused && attempt == 0 => {
                     tracing::debug!(connection = id, error = %e, "reused connection was closed: reconnecting");
@@ -286,6 +338,31 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
         Err(BrowseError::Http(
             "the server closed the connection twice".into(),
         ))
+    }
+
+    /// Stores a cacheable response, or answers a 304 to a revalidation
+    /// with the stored copy (noted in `res.cached`).
+    fn through_cache(
+        &mut self,
+        key: &str,
+        plain: bool,
+        revalidating: bool,
+        mut ex: Exchange,
+        res: &mut Resource,
+    ) -> Exchange {
+        let Some(cache) = self.cache.as_deref_mut().filter(|_| plain) else {
+            return ex;
+        };
+        if ex.head.status == 304 && revalidating {
+            if let Some(stored) = cache.freshen(key, &ex.head.headers) {
+                res.cached = Some(stored.body.len() as u64);
+                ex.head = stored.head;
+                ex.body = stored.body;
+            }
+        } else {
+            cache.store(key, &ex.head, &ex.body);
+        }
+        ex
     }
 
     /// A resource with its redirects: every request made, and the final

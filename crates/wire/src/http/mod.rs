@@ -18,7 +18,11 @@
 //!   resolves relative references (RFC 3986 §5.2); [`percent_decode`]
 //!   undoes percent-encoding (§2.1);
 //! * [`date`] formats the `Date` header (RFC 9110 §5.6.7) and access-log
-//!   timestamps from a Unix time given by the caller.
+//!   timestamps from a Unix time given by the caller, and parses the three
+//!   HTTP-date forms ([`date::parse_http_date`]);
+//! * [`parse_range`] / [`ContentRange`] read and write byte ranges (RFC
+//!   9110 §14); [`EntityTag`], [`EtagList`] and [`IfRange`] are the
+//!   validators of conditional requests (§8.8, §13).
 //!
 //! Errors are [`HttpError`]s; [`HttpError::status`] is the status code a
 //! server answers with (400, 413, 414, 431, 501, 505). Nothing here panics
@@ -41,8 +45,10 @@ mod error;
 mod head;
 mod headers;
 mod percent;
+mod ranges;
 mod status;
 mod url;
+mod validators;
 
 pub use body::{BodyFraming, keep_alive, request_framing, response_framing};
 pub use chunked::{
@@ -56,8 +62,12 @@ pub use head::{
 };
 pub use headers::{Header, Headers, is_token};
 pub use percent::{percent_decode, percent_encode_path};
+pub use ranges::{
+    ContentRange, MAX_RANGE_FIELD, MAX_RANGES, RangeError, RangeSpec, parse_range, range_value,
+};
 pub use status::reason_phrase;
 pub use url::{Host, Scheme, Url, UrlError, remove_dot_segments};
+pub use validators::{EntityTag, EtagList, IfRange, MAX_ETAG_LEN, MAX_ETAGS, ValidatorError};
 
 /// The well-known HTTP port (RFC 9110 §4.2.1: "the default port is 80").
 pub const PORT: u16 = 80;
