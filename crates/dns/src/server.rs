@@ -83,7 +83,7 @@ pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
         bump(&state.counters.queries);
         let Some(query) = parse_query(&state.counters, &payload) else {
             if let Some(formerr) = formerr_for(&payload) {
-                send(&socket, &state.counters, from, formerr, &QueryEdns::Absent);
+                send(&socket, &state.counters, from, formerr, None);
             }
             continue;
         };
@@ -93,7 +93,8 @@ pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
         let edns = match QueryEdns::of(&query, &state.counters) {
             Ok(e) => e,
             Err(resp) => {
-                send(&socket, &state.counters, from, resp, &QueryEdns::Absent);
+                // BADVERS / FORMERR, OPT (if any) already in place.
+                send(&socket, &state.counters, from, resp, None);
                 continue;
             }
         };
@@ -101,7 +102,7 @@ pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
             bump(&state.counters.axfr_refused);
             let mut resp = DnsMessage::response_to(&query);
             resp.header.rcode = Rcode::Refused;
-            send(&socket, &state.counters, from, resp, &edns);
+            send(&socket, &state.counters, from, resp, Some(&edns));
             continue;
         }
         // The query's span on this server, child of the frame that carried it.
@@ -118,7 +119,7 @@ pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
                     },
                 );
                 span.record("dns.rcode", tracing::field::display(resp.header.rcode));
-                span.in_scope(|| send(&socket, &state.counters, from, resp, &edns));
+                span.in_scope(|| send(&socket, &state.counters, from, resp, Some(&edns)));
             }
             None => {
                 let Some(resolver) = resolver.clone() else {
@@ -130,7 +131,7 @@ pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
                     let mut resp = DnsMessage::response_to(&query);
                     resp.header.ra = true;
                     resp.header.rcode = Rcode::ServFail;
-                    send(&socket, &state.counters, from, resp, &edns);
+                    send(&socket, &state.counters, from, resp, Some(&edns));
                     continue;
                 };
                 let socket = Arc::clone(&socket);
@@ -155,7 +156,7 @@ pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
                         span.record("dns.upstream_queries", resolution.upstream.len());
                         span.record("dns.rcode", tracing::field::display(resolution.rcode));
                         let resp = response_from(&query, &resolution);
-                        send(&socket, &counters, from, resp, &edns);
+                        send(&socket, &counters, from, resp, Some(&edns));
                     }
                     .instrument(task_span),
                 );
@@ -306,16 +307,23 @@ pub async fn respond<U: Upstream>(
 }
 
 /// Sends a response within the client's UDP limit (512 octets, or its
-/// EDNS payload size), with an OPT when the query had one; counts it.
+/// EDNS payload size), with an OPT when the query had one (`edns`; `None`
+/// sends `resp` as built, within 512 octets); counts it.
 fn send(
     socket: &UdpSocket<DnsServer>,
     counters: &DnsCounters,
     to: SocketAddrV4,
     mut resp: DnsMessage,
-    edns: &QueryEdns,
+    edns: Option<&QueryEdns>,
 ) {
-    edns.finish(&mut resp);
-    let (bytes, truncated) = emit_udp(&resp, edns.udp_limit());
+    let limit = match edns {
+        Some(e) => {
+            e.finish(&mut resp);
+            e.udp_limit()
+        }
+        None => vnet_wire::dns::MAX_UDP_LEN,
+    };
+    let (bytes, truncated) = emit_udp(&resp, limit);
     if truncated {
         bump(&counters.truncated);
     }
