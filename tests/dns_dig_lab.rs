@@ -20,14 +20,28 @@ fn vnet_dig_speaks_tcp_edns_trace_and_axfr() {
 
     // EDNS by default: the resolver's answer has an OPT.
     let out = dig(&["www.example.com"]);
-    assert!(out.contains(";; OPT PSEUDOSECTION:\n; EDNS: version: 0, flags:; udp: 1232\n;; QUESTION SECTION:"), "{out}");
-    assert!(out.contains("ADDITIONAL: 1") && out.contains("(UDP)"), "{out}");
+    assert!(
+        out.contains(
+            ";; OPT PSEUDOSECTION:\n; EDNS: version: 0, flags:; udp: 1232\n;; QUESTION SECTION:"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("ADDITIONAL: 1") && out.contains("(UDP)"),
+        "{out}"
+    );
     let out = dig(&["+noedns", "www.example.com"]);
-    assert!(!out.contains("OPT PSEUDOSECTION") && out.contains("ADDITIONAL: 0"), "{out}");
+    assert!(
+        !out.contains("OPT PSEUDOSECTION") && out.contains("ADDITIONAL: 0"),
+        "{out}"
+    );
 
     // +tcp, +short, +norec.
     let out = dig(&["+tcp", "www.example.com"]);
-    assert!(out.contains("status: NOERROR") && out.contains(";; SERVER: 10.0.2.53#53(10.0.2.53) (TCP)"), "{out}");
+    assert!(
+        out.contains("status: NOERROR") && out.contains(";; SERVER: 10.0.2.53#53(10.0.2.53) (TCP)"),
+        "{out}"
+    );
     assert_eq!(dig(&["+short", "+tcp", "www.example.com"]), "10.0.3.10\n");
     let out = dig(&["+norec", "@10.0.3.22", "www.example.com"]);
     assert!(out.contains("flags: qr aa;"), "{out}");
@@ -42,13 +56,28 @@ fn vnet_dig_speaks_tcp_edns_trace_and_axfr() {
 
     // +trace: the root's NS from the resolver, then root → com → example.com.
     let out = dig(&["+trace", "www.example.com"]);
-    let received: Vec<&str> = out.lines().filter(|l| l.starts_with(";; Received ")).collect();
+    let received: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with(";; Received "))
+        .collect();
     assert_eq!(received.len(), 4, "{out}");
-    assert!(received[0].contains("from 10.0.2.53#53(10.0.2.53)"), "{out}");
-    assert!(received[1].contains("from 10.0.3.20#53(a.root-servers.vnet.)"), "{out}");
+    assert!(
+        received[0].contains("from 10.0.2.53#53(10.0.2.53)"),
+        "{out}"
+    );
+    assert!(
+        received[1].contains("from 10.0.3.20#53(a.root-servers.vnet.)"),
+        "{out}"
+    );
     assert!(received[2].contains("from 10.0.3.21#53(ns.com.)"), "{out}");
-    assert!(received[3].contains("from 10.0.3.22#53(ns.example.com.)"), "{out}");
-    assert!(out.contains("www.example.com.\t300\tIN\tA\t10.0.3.10"), "{out}");
+    assert!(
+        received[3].contains("from 10.0.3.22#53(ns.example.com.)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("www.example.com.\t300\tIN\tA\t10.0.3.10"),
+        "{out}"
+    );
 
     // AXFR over TCP from the lab's allow_transfer networks.
     let out = dig(&["@10.0.3.22", "example.com", "AXFR"]);
@@ -57,8 +86,14 @@ fn vnet_dig_speaks_tcp_edns_trace_and_axfr() {
         .filter(|l| !l.is_empty() && !l.starts_with(';'))
         .collect();
     assert_eq!(records.len(), 11, "{out}");
-    assert!(records[0].contains("\tSOA\t") && records[10].contains("\tSOA\t"), "{out}");
-    assert!(out.contains(";; XFR size: 11 records (messages 1, bytes "), "{out}");
+    assert!(
+        records[0].contains("\tSOA\t") && records[10].contains("\tSOA\t"),
+        "{out}"
+    );
+    assert!(
+        out.contains(";; XFR size: 11 records (messages 1, bytes "),
+        "{out}"
+    );
     assert!(out.contains("(TCP)"), "{out}");
 
     let status = lab.status("dns-example");

@@ -75,25 +75,54 @@ fn linux_dig_gets_edns_tcp_and_zone_transfers() {
     let out = dig(&["@10.0.2.53", "www.example.com"]);
     assert!(out.contains("status: NOERROR"), "{out}");
     assert!(out.contains(";; OPT PSEUDOSECTION:"), "{out}");
-    assert!(out.contains("; EDNS: version: 0, flags:; udp: 1232"), "{out}");
+    assert!(
+        out.contains("; EDNS: version: 0, flags:; udp: 1232"),
+        "{out}"
+    );
     assert!(out.contains("ADDITIONAL: 1"), "{out}");
-    assert!(records(&out).iter().any(|l| l.ends_with("10.0.3.10")), "{out}");
+    assert!(
+        records(&out).iter().any(|l| l.ends_with("10.0.3.10")),
+        "{out}"
+    );
 
     // Over TCP, from the resolver and from the authoritative server.
     let out = dig(&["+tcp", "@10.0.2.53", "www.example.com"]);
-    assert!(out.contains("status: NOERROR") && out.contains("(TCP)"), "{out}");
-    assert!(records(&out).iter().any(|l| l.ends_with("10.0.3.10")), "{out}");
+    assert!(
+        out.contains("status: NOERROR") && out.contains("(TCP)"),
+        "{out}"
+    );
+    assert!(
+        records(&out).iter().any(|l| l.ends_with("10.0.3.10")),
+        "{out}"
+    );
     let out = dig(&["+tcp", "@10.0.3.22", "example.com", "MX"]);
-    assert!(out.contains("flags: qr aa rd;") && out.contains("(TCP)"), "{out}");
-    assert_eq!(records(&out).iter().filter(|l| l.contains("\tMX\t")).count(), 2, "{out}");
+    assert!(
+        out.contains("flags: qr aa rd;") && out.contains("(TCP)"),
+        "{out}"
+    );
+    assert_eq!(
+        records(&out)
+            .iter()
+            .filter(|l| l.contains("\tMX\t"))
+            .count(),
+        2,
+        "{out}"
+    );
 
     // The zone's own NS set and TTL through the resolver, not the referral's.
     let out = dig(&["@10.0.2.53", "example.com", "NS"]);
     let ns_lines: Vec<&str> = records(&out);
     assert!(!ns_lines.is_empty(), "{out}");
     for l in &ns_lines {
-        let ttl: u32 = l.split_whitespace().nth(1).and_then(|t| t.parse().ok()).expect("ttl");
-        assert!(ttl <= 300, "the zone's TTL (300), not the delegation's: {out}");
+        let ttl: u32 = l
+            .split_whitespace()
+            .nth(1)
+            .and_then(|t| t.parse().ok())
+            .expect("ttl");
+        assert!(
+            ttl <= 300,
+            "the zone's TTL (300), not the delegation's: {out}"
+        );
     }
 
     // AXFR: SOA first and last, every record of the zone file.
@@ -104,7 +133,10 @@ fn linux_dig_gets_edns_tcp_and_zone_transfers() {
         .collect();
     let want = zone_records();
     assert_eq!(got.len(), want.len() + 1, "{out}");
-    assert!(got[0].contains(" SOA ") && got[got.len() - 1].contains(" SOA "), "{out}");
+    assert!(
+        got[0].contains(" SOA ") && got[got.len() - 1].contains(" SOA "),
+        "{out}"
+    );
     for r in &want {
         assert!(got.contains(r), "{r} missing from the transfer:\n{out}");
     }
@@ -114,14 +146,33 @@ fn linux_dig_gets_edns_tcp_and_zone_transfers() {
     let tshark = Command::new("tshark")
         .args(["-r"])
         .arg(&file)
-        .args(["-T", "fields", "-e", "frame.protocols", "-e", "_ws.malformed", "-e", "_ws.expert.severity"])
+        .args([
+            "-T",
+            "fields",
+            "-e",
+            "frame.protocols",
+            "-e",
+            "_ws.malformed",
+            "-e",
+            "_ws.expert.severity",
+        ])
         .output()
         .expect("tshark runs");
     let text = String::from_utf8_lossy(&tshark.stdout);
-    assert!(tshark.status.success(), "{}", String::from_utf8_lossy(&tshark.stderr));
+    assert!(
+        tshark.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tshark.stderr)
+    );
     let dns_tcp = text.lines().filter(|l| l.contains("tcp:dns")).count();
-    let malformed = text.lines().filter(|l| l.to_lowercase().contains("malformed")).count();
-    eprintln!("capture: {} frames, {dns_tcp} DNS-over-TCP, {malformed} malformed", text.lines().count());
+    let malformed = text
+        .lines()
+        .filter(|l| l.to_lowercase().contains("malformed"))
+        .count();
+    eprintln!(
+        "capture: {} frames, {dns_tcp} DNS-over-TCP, {malformed} malformed",
+        text.lines().count()
+    );
     assert!(dns_tcp >= 4, "DNS over TCP in the capture:\n{text}");
     assert_eq!(malformed, 0, "{text}");
 }
@@ -134,8 +185,15 @@ fn transfers_are_refused_outside_allow_transfer() {
         return;
     };
     let run = ns.exec(&["dig", "+time=5", "+tries=1", "@10.0.3.21", "com", "AXFR"]);
-    assert!(run.stdout.contains("Transfer failed"), "{run:?}\n{}", lab.logs());
+    assert!(
+        run.stdout.contains("Transfer failed"),
+        "{run:?}\n{}",
+        lab.logs()
+    );
     let status = lab.status("dns-com");
-    assert!(status["device"]["dns"]["axfr_refused"].as_u64() >= Some(1), "{status}");
+    assert!(
+        status["device"]["dns"]["axfr_refused"].as_u64() >= Some(1),
+        "{status}"
+    );
     let _ = skip_or_fail;
 }

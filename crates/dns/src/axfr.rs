@@ -135,8 +135,8 @@ mod tests {
         let mut with_opt = q.clone();
         with_opt.set_edns(Some(&Edns::default()));
         let edns = QueryEdns::Present(Edns::default());
-        let msgs = transfer(&z, &allow, Ipv4Addr::new(10, 0, 3, 99), &with_opt, &edns)
-            .expect("allowed");
+        let msgs =
+            transfer(&z, &allow, Ipv4Addr::new(10, 0, 3, 99), &with_opt, &edns).expect("allowed");
         assert!(msgs.len() > 1, "2000 records take several messages");
         let all: Vec<&Record> = msgs.iter().flat_map(|m| &m.answers).collect();
         assert_eq!(all.len(), 2003 + 1);

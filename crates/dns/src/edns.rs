@@ -135,8 +135,7 @@ pub fn emit_udp(resp: &DnsMessage, limit: usize) -> (Vec<u8>, bool) {
 fn rrset_boundary(resp: &DnsMessage, n: usize) -> usize {
     let a = &resp.answers;
     let mut k = n.min(a.len());
-    while k > 0 && k < a.len() && a[k - 1].name == a[k].name && a[k - 1].rtype() == a[k].rtype()
-    {
+    while k > 0 && k < a.len() && a[k - 1].name == a[k].name && a[k - 1].rtype() == a[k].rtype() {
         k -= 1;
     }
     k
@@ -164,7 +163,9 @@ mod tests {
             r.answers.push(Record::new(
                 name.clone(),
                 300,
-                RecordData::Txt(vec![format!("record {i:02} {}", "x".repeat(40)).into_bytes()]),
+                RecordData::Txt(vec![
+                    format!("record {i:02} {}", "x".repeat(40)).into_bytes(),
+                ]),
             ));
         }
         r

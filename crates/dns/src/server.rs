@@ -31,9 +31,7 @@ use tracing::Instrument;
 use vnet_runtime::net::UdpSocket;
 use vnet_runtime::{DeviceHandle, DnsRole, ExecFuture};
 use vnet_stack::SendOptions;
-use vnet_wire::dns::{
-    DnsHeader, DnsMessage, HEADER_LEN, Opcode, PORT, Rcode, RecordClass,
-};
+use vnet_wire::dns::{DnsHeader, DnsMessage, HEADER_LEN, Opcode, PORT, Rcode, RecordClass};
 
 /// Most resolutions in flight at once. Each holds one upstream UDP socket
 /// while it waits, and the stack allows 256 sockets in all.

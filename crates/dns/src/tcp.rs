@@ -80,8 +80,12 @@ impl<S: AsyncRead + Unpin> FrameReader<S> {
 }
 
 /// Writes `message` as one frame.
-pub async fn write_message<S: AsyncWrite + Unpin>(stream: &mut S, message: &[u8]) -> io::Result<()> {
-    let bytes = frame(message).map_err(|e: FrameError| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+pub async fn write_message<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    message: &[u8],
+) -> io::Result<()> {
+    let bytes =
+        frame(message).map_err(|e: FrameError| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     stream.write_all(&bytes).await
 }
 
@@ -136,7 +140,10 @@ pub async fn exchange_tcp<D: NetDevice>(
     let mut stream = connect(handle, server, deadline, timeout).await?;
     stream.set_nodelay(true);
     let bytes = query.emit(MAX_TCP_MESSAGE);
-    within(timeout, timeout_at(deadline, write_message(&mut stream, &bytes)).await)?;
+    within(
+        timeout,
+        timeout_at(deadline, write_message(&mut stream, &bytes)).await,
+    )?;
     let mut reader = FrameReader::new(stream, MAX_TCP_MESSAGE);
     loop {
         let Some(payload) = within(timeout, timeout_at(deadline, reader.next()).await)? else {
@@ -156,7 +163,7 @@ pub async fn exchange_tcp<D: NetDevice>(
             return Ok(Exchange {
                 message,
                 size: payload.len(),
-                rtt: started.elapsed().into(),
+                rtt: started.elapsed(),
             });
         }
     }
@@ -177,7 +184,14 @@ pub async fn transfer<D: NetDevice>(
 ) -> Result<Vec<TransferPart>, UpstreamError> {
     let deadline = Instant::now() + timeout;
     let mut stream = connect(handle, server, deadline, timeout).await?;
-    within(timeout, timeout_at(deadline, write_message(&mut stream, &query.emit(MAX_TCP_MESSAGE))).await)?;
+    within(
+        timeout,
+        timeout_at(
+            deadline,
+            write_message(&mut stream, &query.emit(MAX_TCP_MESSAGE)),
+        )
+        .await,
+    )?;
     let mut reader = FrameReader::new(stream, MAX_TCP_MESSAGE);
     let mut parts = Vec::new();
     let mut soas = 0;
@@ -196,8 +210,8 @@ pub async fn transfer<D: NetDevice>(
             .filter(|r| matches!(r.data, RecordData::Soa { .. }))
             .count();
         let failed = message.header.rcode != vnet_wire::dns::Rcode::NoError;
-        let first_without_soa = parts.is_empty()
-            && message.answers.first().map(|r| r.rtype()) != Some(RecordType::Soa);
+        let first_without_soa =
+            parts.is_empty() && message.answers.first().map(|r| r.rtype()) != Some(RecordType::Soa);
         parts.push((message, payload.len()));
         if failed || first_without_soa || soas >= 2 {
             break;

@@ -85,7 +85,11 @@ impl Slots {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut map = self.slots.per_client.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .slots
+            .per_client
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if let Some(n) = map.get_mut(&self.client) {
             *n -= 1;
             if *n == 0 {
@@ -245,7 +249,10 @@ mod tests {
             let c = Ipv4Addr::new(10, 1, (i / 4) as u8, (i % 4) as u8);
             others.push(slots.admit(c).expect("slot"));
         }
-        assert!(slots.admit(Ipv4Addr::new(10, 9, 9, 9)).is_none(), "total cap");
+        assert!(
+            slots.admit(Ipv4Addr::new(10, 9, 9, 9)).is_none(),
+            "total cap"
+        );
         drop(mine);
         assert!(slots.admit(a).is_some(), "slots come back");
     }

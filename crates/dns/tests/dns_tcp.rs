@@ -14,13 +14,13 @@ use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
-use tokio::io::AsyncWriteExt;
-use vnet_dns::tcp::FrameReader;
-use vnet_runtime::net_tcp::TcpStream;
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 use vnet_dns::DnsServer;
+use vnet_dns::tcp::FrameReader;
 use vnet_dns::transport;
+use vnet_runtime::net_tcp::TcpStream;
 use vnet_runtime::{DeviceHandle, DeviceSpec, ExecFuture};
 use vnet_topology::device::DeviceConfig;
 use vnet_wire::dns::{
@@ -74,7 +74,9 @@ www A 10.0.3.10
 fn example_zone() -> String {
     let mut z = String::from(EXAMPLE_ZONE);
     for i in 0..30 {
-        z.push_str(&format!("big TXT \"record {i:02} of thirty, padded to be long enough\"\n"));
+        z.push_str(&format!(
+            "big TXT \"record {i:02} of thirty, padded to be long enough\"\n"
+        ));
     }
     z
 }
@@ -203,9 +205,17 @@ async fn big_rrsets_over_tcp_edns_and_zone_transfer() {
     assert!(udp.message.header.tc, "{:?}", udp.message);
     assert!(udp.message.answers.is_empty(), "never a silent subset");
     assert!(udp.size <= 512);
-    assert_eq!(udp.message.edns(), Ok(None), "no OPT without one in the query");
+    assert_eq!(
+        udp.message.edns(),
+        Ok(None),
+        "no OPT without one in the query"
+    );
     let c = counters(resolver);
-    assert_eq!((c.upstream_tcp_retries, c.upstream_tcp_failures), (1, 0), "{c:?}");
+    assert_eq!(
+        (c.upstream_tcp_retries, c.upstream_tcp_failures),
+        (1, 0),
+        "{c:?}"
+    );
     assert_eq!(counters(&h["example"]).tcp_queries, 1);
 
     // The client retries over TCP and gets all 30, from the cache.
@@ -214,7 +224,12 @@ async fn big_rrsets_over_tcp_edns_and_zone_transfer() {
         .expect("TCP answer");
     assert!(!tcp.message.header.tc);
     assert_eq!(tcp.message.answers.len(), 30);
-    assert!(tcp.message.answers.iter().all(|r| r.rtype() == RecordType::Txt));
+    assert!(
+        tcp.message
+            .answers
+            .iter()
+            .all(|r| r.rtype() == RecordType::Txt)
+    );
 
     // EDNS with 4096: still over the 1232 cap, TC, and the OPT is there.
     let edns = transport::exchange(
@@ -257,12 +272,18 @@ async fn big_rrsets_over_tcp_edns_and_zone_transfer() {
     assert!(bad.message.answers.is_empty());
 
     // Pipelining: three queries in one write, three answers in order.
-    let mut stream = TcpStream::connect(client, resolver_at).await.expect("connect");
+    let mut stream = TcpStream::connect(client, resolver_at)
+        .await
+        .expect("connect");
     let names = ["www.example.com", BIG, "nope.example.com"];
     let mut wire = Vec::new();
     let mut ids = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        let qtype = if i == 1 { RecordType::Txt } else { RecordType::A };
+        let qtype = if i == 1 {
+            RecordType::Txt
+        } else {
+            RecordType::A
+        };
         let q = DnsMessage::query(100 + i as u16, n(name), qtype);
         ids.push(q.header.id);
         wire.extend(frame(&q.emit(512)).expect("frame"));

@@ -13,7 +13,9 @@ use vnet_wire::dns::{Rcode, RecordType};
 fn big_zone() -> String {
     let mut z = String::from(EXAMPLE_COM_ZONE);
     for i in 0..30 {
-        z.push_str(&format!("big TXT \"record {i:02} of thirty, padded to be long enough\"\n"));
+        z.push_str(&format!(
+            "big TXT \"record {i:02} of thirty, padded to be long enough\"\n"
+        ));
     }
     z
 }
@@ -73,7 +75,12 @@ async fn zone_ns_set_outranks_the_parents_delegation() {
     assert_eq!(ns.rcode, Rcode::NoError, "{ns:?}");
     assert!(!ns.answers.is_empty());
     assert!(ns.answers.iter().all(|a| a.ttl == 300), "{:?}", ns.answers);
-    assert_eq!(ns.upstream.len(), 1, "asked the zone's server: {:?}", ns.upstream);
+    assert_eq!(
+        ns.upstream.len(),
+        1,
+        "asked the zone's server: {:?}",
+        ns.upstream
+    );
     assert_eq!(ns.upstream[0].server, ip(EXAMPLE_COM));
     // Now authoritative data is cached and served from the cache.
     let again = r.resolve(&q("example.com", RecordType::Ns)).await;

@@ -67,7 +67,10 @@ fn dig_cookie_query_known_bytes() {
     assert_eq!((he.max_payload(), he.version()), (1232, 0));
     assert_eq!(
         he.option(EdnsCode::Cookie),
-        Some(&HOption::Unknown(10, vec![0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4]))
+        Some(&HOption::Unknown(
+            10,
+            vec![0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4]
+        ))
     );
 }
 

@@ -3,8 +3,7 @@
 //! and dig's output.
 
 use super::{
-    AXFR, DigRequest, EXIT_NO_REPLY, EXIT_USAGE, Reply, dig_args, format_reply, format_short,
-    trace,
+    AXFR, DigRequest, EXIT_NO_REPLY, EXIT_USAGE, Reply, dig_args, format_reply, format_short, trace,
 };
 use crate::resolver::UpstreamError;
 use crate::stub::{StubOptions, lookup_a};
@@ -22,7 +21,12 @@ pub const EXIT_NO_SERVER: i32 = 10;
 
 /// A query for `name`/`qtype` as `req` asks: a fresh ID, RD as `rd`, an
 /// OPT unless `+noedns`.
-pub(super) fn build_query(req: &DigRequest, name: &DnsName, qtype: RecordType, rd: bool) -> DnsMessage {
+pub(super) fn build_query(
+    req: &DigRequest,
+    name: &DnsName,
+    qtype: RecordType,
+    rd: bool,
+) -> DnsMessage {
     let mut q = DnsMessage::query(random_id(), name.clone(), qtype);
     q.header.rd = rd;
     if let Some(size) = req.edns {
@@ -87,14 +91,16 @@ pub async fn run<D: NetDevice>(
     };
     let server = match (req.server, &req.server_name, default_server) {
         (Some(a), _, _) => a,
-        (None, Some(name), Some(ns)) => match lookup_a(handle, ns, name, &StubOptions::default()).await {
-            Ok(addrs) if !addrs.is_empty() => addrs[0],
-            _ => {
-                out.error(format!("dig: couldn't get address for '{name}': not found"))
-                    .await?;
-                return Ok(EXIT_NO_SERVER);
+        (None, Some(name), Some(ns)) => {
+            match lookup_a(handle, ns, name, &StubOptions::default()).await {
+                Ok(addrs) if !addrs.is_empty() => addrs[0],
+                _ => {
+                    out.error(format!("dig: couldn't get address for '{name}': not found"))
+                        .await?;
+                    return Ok(EXIT_NO_SERVER);
+                }
             }
-        },
+        }
         (None, None, Some(ns)) => ns,
         (None, _, None) => {
             out.error(";; no DNS server configured on this host: give one as @SERVER")
@@ -155,20 +161,27 @@ async fn query_with_retries<D: NetDevice>(
                 match ask(handle, server, &query, req, true).await {
                     Ok(r) => return Ok(Some((r, true))),
                     Err(e) => {
-                        out.line(format!(";; communications error to {server}#53: {}", reason(&e)))
-                            .await?;
+                        out.line(format!(
+                            ";; communications error to {server}#53: {}",
+                            reason(&e)
+                        ))
+                        .await?;
                         return Ok(Some((r, false)));
                     }
                 }
             }
             Ok(r) => return Ok(Some((r, req.tcp))),
             Err(UpstreamError::Socket(e)) => {
-                out.error(format!(";; could not send the query: {e}")).await?;
+                out.error(format!(";; could not send the query: {e}"))
+                    .await?;
                 return Ok(None);
             }
             Err(e) => {
-                out.line(format!(";; communications error to {server}#53: {}", reason(&e)))
-                    .await?;
+                out.line(format!(
+                    ";; communications error to {server}#53: {}",
+                    reason(&e)
+                ))
+                .await?;
             }
         }
     }
@@ -202,16 +215,16 @@ async fn zone_transfer<D: NetDevice>(
     let parts = match transfer(handle, to, &query, req.timeout).await {
         Ok(p) => p,
         Err(e) => {
-            out.line(format!(";; communications error to {server}#53: {}", reason(&e)))
-                .await?;
+            out.line(format!(
+                ";; communications error to {server}#53: {}",
+                reason(&e)
+            ))
+            .await?;
             out.line("; Transfer failed.").await?;
             return Ok(EXIT_NO_REPLY);
         }
     };
-    let failed = parts.is_empty()
-        || parts
-            .iter()
-            .any(|(m, _)| m.header.rcode != Rcode::NoError);
+    let failed = parts.is_empty() || parts.iter().any(|(m, _)| m.header.rcode != Rcode::NoError);
     if failed {
         out.line("; Transfer failed.").await?;
         return Ok(0);
@@ -233,9 +246,13 @@ async fn zone_transfer<D: NetDevice>(
     if req.short {
         return Ok(0);
     }
-    out.line(format!(";; Query time: {} msec", started.elapsed().as_millis()))
+    out.line(format!(
+        ";; Query time: {} msec",
+        started.elapsed().as_millis()
+    ))
+    .await?;
+    out.line(format!(";; SERVER: {server}#53({server}) (TCP)"))
         .await?;
-    out.line(format!(";; SERVER: {server}#53({server}) (TCP)")).await?;
     out.line(format!(
         ";; XFR size: {records} records (messages {}, bytes {bytes})",
         parts.len()

@@ -91,8 +91,11 @@ pub(super) async fn run<D: NetDevice>(
     let first = match ask(handle, resolver, &roots, req, req.tcp).await {
         Ok(r) => r,
         Err(e) => {
-            out.line(format!(";; communications error to {resolver}#53: {}", reason(&e)))
-                .await?;
+            out.line(format!(
+                ";; communications error to {resolver}#53: {}",
+                reason(&e)
+            ))
+            .await?;
             out.line(";; no servers could be reached").await?;
             return Ok(EXIT_NO_REPLY);
         }
@@ -104,12 +107,21 @@ pub(super) async fn run<D: NetDevice>(
         .iter()
         .filter(|r| r.rtype() == RecordType::Ns)
         .collect();
-    print_step(out, ns.into_iter(), first.size, resolver, &label, first.rtt.as_millis()).await?;
+    print_step(
+        out,
+        ns.into_iter(),
+        first.size,
+        resolver,
+        &label,
+        first.rtt.as_millis(),
+    )
+    .await?;
     let mut names = ns_targets(&first.message.answers);
     let mut glue: Vec<Record> = first.message.additionals.clone();
     for _ in 0..MAX_TRACE_STEPS {
         let Some((name, addr)) = pick_server(handle, resolver, &names, &glue).await else {
-            out.line(";; no address for any of the name servers").await?;
+            out.line(";; no address for any of the name servers")
+                .await?;
             return Ok(EXIT_NO_REPLY);
         };
         let query = build_query(req, &req.name, req.qtype, false);
@@ -122,8 +134,11 @@ pub(super) async fn run<D: NetDevice>(
         let reply = match reply {
             Ok(r) => r,
             Err(e) => {
-                out.line(format!(";; communications error to {addr}#53: {}", reason(&e)))
-                    .await?;
+                out.line(format!(
+                    ";; communications error to {addr}#53: {}",
+                    reason(&e)
+                ))
+                .await?;
                 names.retain(|n| n != &name);
                 if names.is_empty() {
                     return Ok(EXIT_NO_REPLY);
@@ -133,7 +148,15 @@ pub(super) async fn run<D: NetDevice>(
         };
         let m: &DnsMessage = &reply.message;
         let shown = m.answers.iter().chain(m.authorities.iter());
-        print_step(out, shown, reply.size, addr, &name.to_string(), reply.rtt.as_millis()).await?;
+        print_step(
+            out,
+            shown,
+            reply.size,
+            addr,
+            &name.to_string(),
+            reply.rtt.as_millis(),
+        )
+        .await?;
         let next = ns_targets(&m.authorities);
         let done = !m.answers.is_empty() || m.header.aa || m.header.rcode != Rcode::NoError;
         if done || next.is_empty() {
@@ -142,6 +165,7 @@ pub(super) async fn run<D: NetDevice>(
         names = next;
         glue = m.additionals.clone();
     }
-    out.line(format!(";; more than {MAX_TRACE_STEPS} referrals")).await?;
+    out.line(format!(";; more than {MAX_TRACE_STEPS} referrals"))
+        .await?;
     Ok(EXIT_NO_REPLY)
 }

@@ -146,7 +146,10 @@ mod tests {
     fn oversized_frames_are_refused_and_the_buffer_is_bounded() {
         let mut f = TcpFramer::new(4);
         assert_eq!(f.push(b"\x00\x05hello"), 6, "at most 2 + 4 octets held");
-        assert_eq!(f.next_message(), Err(FrameError::TooLong { len: 5, max: 4 }));
+        assert_eq!(
+            f.next_message(),
+            Err(FrameError::TooLong { len: 5, max: 4 })
+        );
         let mut f = TcpFramer::new(4);
         assert_eq!(f.push(b"\x00\x02hi\x00\x02yo"), 6);
         assert_eq!(f.next_message(), Ok(Some(b"hi".to_vec())));
