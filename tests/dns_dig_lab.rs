@@ -101,3 +101,54 @@ fn vnet_dig_speaks_tcp_edns_trace_and_axfr() {
     assert!(dns["axfr_served"].as_u64() >= Some(1), "{status}");
     assert!(dns["tcp_connections"].as_u64() >= Some(1), "{status}");
 }
+
+/// The case in a running lab: 30 TXT records at one name, too big
+/// for UDP. The resolver's UDP answer from dns-example comes truncated and
+/// is asked again over TCP; the client's dig gets TC over UDP, retries over
+/// TCP like BIND's dig, and lists all 30 — never a silent subset.
+#[test]
+fn thirty_txt_records_arrive_complete_through_the_resolver() {
+    let text = std::fs::read_to_string(common::repo_path("configs/lab.toml")).expect("lab");
+    let (variant, topology) = common::lab_variant(&text);
+    let zone_path = variant.path().join("zones/example.com.zone");
+    let mut zone = std::fs::read_to_string(&zone_path).expect("zone");
+    for i in 0..30 {
+        zone.push_str(&format!(
+            "big IN TXT \"record {i:02} of thirty, long enough to overflow UDP\"\n"
+        ));
+    }
+    std::fs::write(&zone_path, zone).expect("write zone");
+    let lab = LabRun::up(&topology);
+
+    let run = lab.exec("client", &["dig", "big.example.com", "TXT"]);
+    eprintln!("{}", run.stdout);
+    assert_eq!(run.code, 0, "{run:?}\n{}", lab.logs());
+    assert!(
+        run.stdout.contains(";; Truncated, retrying in TCP mode."),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("ANSWER: 30,") && run.stdout.contains("(TCP)"),
+        "{run:?}"
+    );
+    let txt = run.stdout.lines().filter(|l| l.contains("\tTXT\t")).count();
+    assert_eq!(txt, 30, "{run:?}");
+    // Over UDP only (+ignore, +noedns: 512 octets), the answer says TC and
+    // carries no partial RRset.
+    let run = lab.exec(
+        "client",
+        &["dig", "+noedns", "+ignore", "big.example.com", "TXT"],
+    );
+    assert!(run.stdout.contains("flags: qr tc rd ra;"), "{run:?}");
+    assert!(run.stdout.contains("ANSWER: 0,"), "{run:?}");
+    let run = lab.exec(
+        "client",
+        &["dig", "+tcp", "+short", "big.example.com", "TXT"],
+    );
+    assert_eq!(run.stdout.lines().count(), 30, "{run:?}");
+    let resolver = lab.status("resolver");
+    let dns = &resolver["device"]["dns"];
+    assert_eq!(dns["upstream_tcp_retries"].as_u64(), Some(1), "{resolver}");
+    assert_eq!(dns["upstream_tcp_failures"].as_u64(), Some(0), "{resolver}");
+    assert!(dns["truncated"].as_u64() >= Some(1), "{resolver}");
+}

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! dig [@SERVER] [-t TYPE] [-x ADDR] [NAME] [TYPE] [+[no]recurse] [+short]
-//!     [+[no]tcp] [+trace] [+[no]edns] [+bufsize=B] [+time=S] [+tries=N]
+//!     [+[no]tcp] [+trace] [+[no]edns] [+bufsize=B] [+[no]ignore] [+time=S] [+tries=N]
 //! ```
 //!
 //! Words are classified as dig does: `@…` is the server (an address, or a
@@ -15,7 +15,7 @@
 //!
 //! As BIND's dig does, queries carry an EDNS OPT (payload 1232) unless
 //! `+noedns`; a UDP answer with TC set is asked again over TCP
-//! (";; Truncated, retrying in TCP mode."); `+tcp` uses TCP from the
+//! (";; Truncated, retrying in TCP mode.", unless `+ignore`); `+tcp` uses TCP from the
 //! start and AXFR always does. `+trace` iterates from the root itself
 //! ([`trace`]), printing each step's records and where they came from.
 
@@ -36,7 +36,7 @@ pub const EXIT_USAGE: i32 = 1;
 #[command(
     name = "dig",
     about = "DNS lookup utility",
-    override_usage = "dig [@SERVER] [-t TYPE] [-x ADDR] [NAME] [TYPE] [+[no]recurse] [+short] [+[no]tcp] [+trace] [+[no]edns] [+bufsize=B] [+time=SECS] [+tries=N]"
+    override_usage = "dig [@SERVER] [-t TYPE] [-x ADDR] [NAME] [TYPE] [+[no]recurse] [+short] [+[no]tcp] [+trace] [+[no]edns] [+bufsize=B] [+[no]ignore] [+time=SECS] [+tries=N]"
 )]
 pub struct DigArgs {
     /// Query type (as the TYPE word).
@@ -66,6 +66,8 @@ pub struct DigRequest {
     pub tcp: bool,
     /// `+trace`: iterate from the root, printing every step.
     pub trace: bool,
+    /// `+ignore`: keep a truncated UDP answer instead of asking over TCP.
+    pub ignore_tc: bool,
     /// EDNS payload size advertised; `None` after `+noedns`.
     pub edns: Option<u16>,
     /// The name asked (root if none was given).
@@ -133,6 +135,7 @@ impl DigArgs {
             server_name: None,
             tcp: false,
             trace: false,
+            ignore_tc: false,
             edns: Some(DEFAULT_BUFSIZE),
             name: DnsName::root(),
             qtype: RecordType::A,
@@ -205,6 +208,8 @@ fn apply_option(req: &mut DigRequest, opt: &str) -> Result<(), String> {
         "notcp" | "novc" => req.tcp = false,
         "trace" => req.trace = true,
         "notrace" => req.trace = false,
+        "ignore" => req.ignore_tc = true,
+        "noignore" => req.ignore_tc = false,
         "edns" => req.edns = Some(req.edns.unwrap_or(DEFAULT_BUFSIZE)),
         "noedns" => req.edns = None,
         "bufsize" => {

@@ -155,7 +155,7 @@ async fn query_with_retries<D: NetDevice>(
     for _ in 0..req.tries {
         let query = build_query(req, &req.name, req.qtype, req.recurse);
         match ask(handle, server, &query, req, req.tcp).await {
-            Ok(r) if r.message.header.tc && !req.tcp => {
+            Ok(r) if r.message.header.tc && !req.tcp && !req.ignore_tc => {
                 out.line(";; Truncated, retrying in TCP mode.").await?;
                 let query = build_query(req, &req.name, req.qtype, req.recurse);
                 match ask(handle, server, &query, req, true).await {
