@@ -17,7 +17,9 @@
 //!   connection is reset at once (`tcp_refused`), so a client falls back
 //!   or retries instead of hanging (RFC 7766 §6.1: servers limit
 //!   resources).
-//! * At most [`MAX_QUERIES_PER_CONNECTION`] queries per connection.
+//! * At most [`MAX_QUERIES_PER_CONNECTION`] queries per connection; a
+//!   response that cannot be written within [`IDLE_TIMEOUT`] (the client
+//!   stopped reading) closes the connection.
 
 use crate::axfr;
 use crate::counters::bump;
@@ -172,10 +174,10 @@ pub async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
         let mut failed = false;
         for resp in responses {
             counters.response(resp.header.rcode);
-            if write_message(reader.stream(), &resp.emit(TCP_LIMIT))
-                .await
-                .is_err()
-            {
+            // A client that stops reading cannot hold the slot forever.
+            let bytes = resp.emit(TCP_LIMIT);
+            let write = write_message(reader.stream(), &bytes);
+            if !matches!(timeout(IDLE_TIMEOUT, write).await, Ok(Ok(()))) {
                 failed = true;
                 break;
             }

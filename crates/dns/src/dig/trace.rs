@@ -8,7 +8,8 @@
 //! ;; Received 239 bytes from 10.0.3.20#53(a.root-servers.vnet) in 1 ms
 //! ```
 //!
-//! until an answer, a negative answer or an error; at most
+//! (the server's name without the final dot, as BIND prints it), until an
+//! answer, a negative answer or an error; at most
 //! [`MAX_TRACE_STEPS`] referrals.
 
 use super::run::{ask, banner, build_query, reason};
@@ -153,7 +154,7 @@ pub(super) async fn run<D: NetDevice>(
             shown,
             reply.size,
             addr,
-            &name.to_string(),
+            name.to_string().trim_end_matches('.'),
             reply.rtt.as_millis(),
         )
         .await?;
