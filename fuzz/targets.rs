@@ -49,6 +49,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("udp", udp),
     ("tcp", tcp),
     ("dns_message", dns_message),
+    ("dns_tcp", dns_tcp),
     ("dhcp", dhcp),
     ("http_head", http_head),
     ("http_chunked", http_chunked),
@@ -215,6 +216,50 @@ pub fn dns_message(data: &[u8]) {
         DnsMessage::parse(&short).is_ok(),
         "truncated emission does not parse"
     );
+}
+
+/// A DNS-over-TCP byte stream (RFC 1035 §4.2.2): the first octet picks the
+/// framer's limit and the chunk size the rest is fed in; every message the
+/// framer yields stays within the limit, and each one that parses has its
+/// EDNS OPT read, re-encoded and read back identically (RFC 6891).
+pub fn dns_tcp(data: &[u8]) {
+    let Some((&knob, stream)) = data.split_first() else {
+        return;
+    };
+    let max = usize::from(knob) * 4;
+    let chunk = usize::from(knob % 17) + 1;
+    let mut framer = vnet_wire::dns::TcpFramer::new(max);
+    let mut input = stream;
+    while !input.is_empty() {
+        let n = framer.push(&input[..input.len().min(chunk)]);
+        input = &input[n..];
+        assert!(framer.buffered() <= max + 2);
+        loop {
+            match framer.next_message() {
+                Ok(Some(m)) => {
+                    assert!(m.len() <= max);
+                    dns_opt(&m);
+                }
+                Ok(None) => break,
+                Err(_) => return,
+            }
+        }
+        if n == 0 {
+            return;
+        }
+    }
+}
+
+/// The OPT record of a message, if it parses: decode → encode → decode.
+fn dns_opt(message: &[u8]) {
+    let Ok(m) = DnsMessage::parse(message) else {
+        return;
+    };
+    let _ = m.full_rcode();
+    if let Ok(Some(e)) = m.edns() {
+        let back = vnet_wire::dns::Edns::from_record(&e.to_record());
+        assert_eq!(back.as_ref(), Ok(&e));
+    }
 }
 
 /// DHCP message: parse → emit → parse.

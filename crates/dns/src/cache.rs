@@ -203,9 +203,33 @@ impl Cache {
     }
 
     /// Looks up (`name`, `rtype`): a live RRset or NODATA entry for exactly
-    /// that pair, else a live NXDOMAIN for the name, else a miss.
+    /// that pair, else a live NXDOMAIN for the name, else a miss. Data of
+    /// any [`Trust`]: for finding servers; answers use
+    /// [`Cache::lookup_answer`].
     pub fn lookup(&self, name: &DnsName, rtype: RecordType, now: Instant) -> CacheLookup {
-        let live = |key: &Key| self.entries.get(key).filter(|e| e.expires > now);
+        self.lookup_trusted(name, rtype, now, Trust::Glue)
+    }
+
+    /// [`Cache::lookup`] for answering a client: referral NS sets and glue
+    /// are a miss, so the authoritative data is fetched instead (RFC 2181
+    /// §5.4.1: data from referrals "should not be cached in such a way that
+    /// they would ever be returned as answers to a received query").
+    pub fn lookup_answer(&self, name: &DnsName, rtype: RecordType, now: Instant) -> CacheLookup {
+        self.lookup_trusted(name, rtype, now, Trust::Answer)
+    }
+
+    fn lookup_trusted(
+        &self,
+        name: &DnsName,
+        rtype: RecordType,
+        now: Instant,
+        least: Trust,
+    ) -> CacheLookup {
+        let live = |key: &Key| {
+            self.entries
+                .get(key)
+                .filter(|e| e.expires > now && e.trust >= least)
+        };
         let key = Key::Set(name.clone(), rtype);
         if let Some(e) = live(&key) {
             let ttl = remaining(e.expires, now);

@@ -27,8 +27,8 @@ pub struct DnsCounters {
     pub responses_formerr: AtomicU64,
     /// NOTIMP and any other RCODE sent.
     pub responses_other: AtomicU64,
-    /// Responses that did not fit 512 octets and went out with TC set
-    /// (RFC 1035 §4.2.1).
+    /// UDP responses that did not fit the client's limit (512 octets, or
+    /// its EDNS payload size) and went out with TC set (RFC 1035 §4.2.1).
     pub truncated: AtomicU64,
     /// Resolver queries refused because too many were in flight.
     pub overloaded: AtomicU64,
@@ -45,6 +45,28 @@ pub struct DnsCounters {
     /// Upstream answers dropped because their ID, source or question did not
     /// match the query (spoofing attempts or late duplicates).
     pub spoofed_dropped: AtomicU64,
+    /// TCP connections accepted on port 53 (RFC 7766).
+    pub tcp_connections: AtomicU64,
+    /// TCP connections reset at once: the total or per-client limit was reached.
+    pub tcp_refused: AtomicU64,
+    /// TCP connections closed after the idle timeout.
+    pub tcp_idle_closed: AtomicU64,
+    /// Queries received over TCP (each pipelined query counts).
+    pub tcp_queries: AtomicU64,
+    /// TCP connections closed for a frame over the limit or cut mid-frame.
+    pub tcp_bad_frames: AtomicU64,
+    /// Queries carrying an EDNS OPT record (RFC 6891).
+    pub edns_queries: AtomicU64,
+    /// Queries answered BADVERS: an EDNS version other than 0.
+    pub badvers: AtomicU64,
+    /// Zone transfers (AXFR, RFC 5936) sent.
+    pub axfr_served: AtomicU64,
+    /// Zone transfers refused (not over TCP, or the client is not in allow_transfer).
+    pub axfr_refused: AtomicU64,
+    /// Upstream answers that came truncated (TC) and were asked again over TCP.
+    pub upstream_tcp_retries: AtomicU64,
+    /// TCP retries that failed: the truncated answer was not used.
+    pub upstream_tcp_failures: AtomicU64,
 }
 
 /// A point-in-time copy of [`DnsCounters`], as JSON.
@@ -67,6 +89,17 @@ pub struct CountersSnapshot {
     pub nxdomain: u64,
     pub servfail: u64,
     pub spoofed_dropped: u64,
+    pub tcp_connections: u64,
+    pub tcp_refused: u64,
+    pub tcp_idle_closed: u64,
+    pub tcp_queries: u64,
+    pub tcp_bad_frames: u64,
+    pub edns_queries: u64,
+    pub badvers: u64,
+    pub axfr_served: u64,
+    pub axfr_refused: u64,
+    pub upstream_tcp_retries: u64,
+    pub upstream_tcp_failures: u64,
 }
 
 /// Adds one to a counter.
@@ -107,6 +140,17 @@ impl DnsCounters {
             nxdomain: g(&self.nxdomain),
             servfail: g(&self.servfail),
             spoofed_dropped: g(&self.spoofed_dropped),
+            tcp_connections: g(&self.tcp_connections),
+            tcp_refused: g(&self.tcp_refused),
+            tcp_idle_closed: g(&self.tcp_idle_closed),
+            tcp_queries: g(&self.tcp_queries),
+            tcp_bad_frames: g(&self.tcp_bad_frames),
+            edns_queries: g(&self.edns_queries),
+            badvers: g(&self.badvers),
+            axfr_served: g(&self.axfr_served),
+            axfr_refused: g(&self.axfr_refused),
+            upstream_tcp_retries: g(&self.upstream_tcp_retries),
+            upstream_tcp_failures: g(&self.upstream_tcp_failures),
         }
     }
 }

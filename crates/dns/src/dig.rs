@@ -2,23 +2,28 @@
 //! layout (BIND 9.18), so what a learner sees matches the real tool.
 //!
 //! ```text
-//! dig [@SERVER] [-t TYPE] [-x ADDR] [NAME] [TYPE] [+[no]recurse] [+short] [+time=S] [+tries=N]
+//! dig [@SERVER] [-t TYPE] [-x ADDR] [NAME] [TYPE] [+[no]recurse] [+short]
+//!     [+[no]tcp] [+trace] [+[no]edns] [+bufsize=B] [+[no]ignore] [+time=S] [+tries=N]
 //! ```
 //!
-//! Words are classified as dig does: `@…` is the server, `+…` an option, a
-//! type mnemonic (A, AAAA, NS, CNAME, MX, SOA, TXT, PTR, ANY) the type, and
+//! Words are classified as dig does: `@…` is the server (an address, or a
+//! name looked up through the host's resolver), `+…` an option, a type
+//! mnemonic (A, AAAA, NS, CNAME, MX, SOA, TXT, PTR, ANY, AXFR) the type, and
 //! anything else the name; `dig @10.0.2.53 example.com MX` and
 //! `dig MX example.com @10.0.2.53` are the same query. No name asks for the
 //! root's NS records, like dig.
+//!
+//! As BIND's dig does, queries carry an EDNS OPT (payload 1232) unless
+//! `+noedns`; a UDP answer with TC set is asked again over TCP
+//! (";; Truncated, retrying in TCP mode.", unless `+ignore`); `+tcp` uses TCP from the
+//! start and AXFR always does. `+trace` iterates from the root itself
+//! ([`trace`]), printing each step's records and where they came from.
 
-use crate::stub::{StubError, StubOptions, query_with};
 use crate::text;
 use clap::Parser;
 use std::net::Ipv4Addr;
 use std::time::Duration;
-use vnet_runtime::net::NetDevice;
-use vnet_runtime::{DeviceHandle, Disconnected, ExecOutput};
-use vnet_wire::dns::{DnsMessage, DnsName, RecordType};
+use vnet_wire::dns::{DnsMessage, DnsName, Record, RecordType};
 
 /// dig's exit code when no server answered.
 pub const EXIT_NO_REPLY: i32 = 9;
@@ -31,7 +36,7 @@ pub const EXIT_USAGE: i32 = 1;
 #[command(
     name = "dig",
     about = "DNS lookup utility",
-    override_usage = "dig [@SERVER] [-t TYPE] [-x ADDR] [NAME] [TYPE] [+[no]recurse] [+short] [+time=SECS] [+tries=N]"
+    override_usage = "dig [@SERVER] [-t TYPE] [-x ADDR] [NAME] [TYPE] [+[no]recurse] [+short] [+[no]tcp] [+trace] [+[no]edns] [+bufsize=B] [+[no]ignore] [+time=SECS] [+tries=N]"
 )]
 pub struct DigArgs {
     /// Query type (as the TYPE word).
@@ -53,8 +58,18 @@ pub fn dig_args(argv: &[String]) -> Result<DigArgs, clap::Error> {
 /// One dig query, fully interpreted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DigRequest {
-    /// `@SERVER`, if given.
+    /// `@SERVER`, if given as an address.
     pub server: Option<Ipv4Addr>,
+    /// `@SERVER`, if given as a name (looked up through the host's resolver).
+    pub server_name: Option<DnsName>,
+    /// `+tcp`: ask over TCP (AXFR always does).
+    pub tcp: bool,
+    /// `+trace`: iterate from the root, printing every step.
+    pub trace: bool,
+    /// `+ignore`: keep a truncated UDP answer instead of asking over TCP.
+    pub ignore_tc: bool,
+    /// EDNS payload size advertised; `None` after `+noedns`.
+    pub edns: Option<u16>,
     /// The name asked (root if none was given).
     pub name: DnsName,
     /// The type asked (A by default; NS for the root when no name is given).
@@ -69,6 +84,12 @@ pub struct DigRequest {
     pub tries: usize,
 }
 
+/// QTYPE 252, a zone transfer (RFC 5936 §2.1).
+pub const AXFR: RecordType = RecordType::Unknown(252);
+
+/// The EDNS payload size dig advertises by default (BIND 9.18: 1232).
+pub const DEFAULT_BUFSIZE: u16 = 1232;
+
 /// A query type mnemonic dig understands here.
 pub fn parse_qtype(text: &str) -> Option<RecordType> {
     Some(match text.to_ascii_uppercase().as_str() {
@@ -81,6 +102,7 @@ pub fn parse_qtype(text: &str) -> Option<RecordType> {
         "TXT" => RecordType::Txt,
         "PTR" => RecordType::Ptr,
         "ANY" => RecordType::Any,
+        "AXFR" => AXFR,
         _ => return None,
     })
 }
@@ -110,6 +132,11 @@ impl DigArgs {
         };
         let mut req = DigRequest {
             server: None,
+            server_name: None,
+            tcp: false,
+            trace: false,
+            ignore_tc: false,
+            edns: Some(DEFAULT_BUFSIZE),
             name: DnsName::root(),
             qtype: RecordType::A,
             recurse: true,
@@ -123,10 +150,17 @@ impl DigArgs {
         }
         for w in &self.words {
             if let Some(s) = w.strip_prefix('@') {
-                let a: Ipv4Addr = s
-                    .parse()
-                    .map_err(|_| format!("couldn't get address for '{s}': not an IPv4 address"))?;
-                server = Some(a);
+                match s.parse::<Ipv4Addr>() {
+                    Ok(a) => server = Some(a),
+                    Err(_) => {
+                        let name = s
+                            .parse::<DnsName>()
+                            .ok()
+                            .filter(|n| !n.is_root())
+                            .ok_or_else(|| format!("couldn't get address for '{s}': not found"))?;
+                        req.server_name = Some(name);
+                    }
+                }
             } else if let Some(opt) = w.strip_prefix('+') {
                 apply_option(&mut req, opt)?;
             } else if let Some(t) = parse_qtype(w).filter(|_| qtype.is_none()) {
@@ -170,6 +204,20 @@ fn apply_option(req: &mut DigRequest, opt: &str) -> Result<(), String> {
         "recurse" | "rec" => req.recurse = true,
         "short" => req.short = true,
         "noshort" => req.short = false,
+        "tcp" | "vc" => req.tcp = true,
+        "notcp" | "novc" => req.tcp = false,
+        "trace" => req.trace = true,
+        "notrace" => req.trace = false,
+        "ignore" => req.ignore_tc = true,
+        "noignore" => req.ignore_tc = false,
+        "edns" => req.edns = Some(req.edns.unwrap_or(DEFAULT_BUFSIZE)),
+        "noedns" => req.edns = None,
+        "bufsize" => {
+            let size = value
+                .and_then(|v| v.parse::<u16>().ok())
+                .ok_or_else(|| format!("Invalid option: +{opt} (needs a size 0..=65535)"))?;
+            req.edns = Some(size);
+        }
         "time" | "timeout" => req.timeout = Duration::from_secs(number(value)?.max(1)),
         "tries" => req.tries = number(value)?.max(1) as usize,
         "retry" => req.tries = number(value)? as usize + 1,
@@ -206,11 +254,75 @@ pub fn format_dig(
     server: Ipv4Addr,
     msg_size: usize,
 ) -> Vec<String> {
+    let reply = Reply {
+        query_time,
+        server,
+        msg_size,
+        tcp: false,
+    };
+    format_reply(question_name, qtype, response, &reply)
+}
+
+/// How a response came, for the lines after its sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reply {
+    /// Time from query to response.
+    pub query_time: Duration,
+    /// The server asked.
+    pub server: Ipv4Addr,
+    /// Size of the response, octets.
+    pub msg_size: usize,
+    /// Over TCP (else UDP).
+    pub tcp: bool,
+}
+
+/// The status word of dig's header line: the RCODE mnemonic, `BADVERS`
+/// for the extended RCODE 16 (RFC 6891 §9).
+fn status(response: &DnsMessage) -> String {
+    match response.full_rcode() {
+        16 => "BADVERS".into(),
+        v if v > 15 => format!("RCODE{v}"),
+        _ => response.header.rcode.to_string(),
+    }
+}
+
+/// dig's `;; OPT PSEUDOSECTION:` for the response's OPT record:
+/// `; EDNS: version: 0, flags:; udp: 1232`, plus a line per option.
+fn opt_pseudosection(response: &DnsMessage) -> Vec<String> {
+    let Ok(Some(e)) = response.edns() else {
+        return Vec::new();
+    };
+    let flags = if e.dnssec_ok { " do" } else { "" };
+    let mut lines = vec![
+        ";; OPT PSEUDOSECTION:".to_string(),
+        format!(
+            "; EDNS: version: {}, flags:{flags}; udp: {}",
+            e.version, e.udp_payload_size
+        ),
+    ];
+    for o in &e.options {
+        let hex: String = o.data.iter().map(|b| format!("{b:02x}")).collect();
+        let name = match o.code {
+            vnet_wire::dns::OPTION_COOKIE => "COOKIE".to_string(),
+            c => format!("OPT={c}"),
+        };
+        lines.push(format!("; {name}: {hex}"));
+    }
+    lines
+}
+
+/// [`format_dig`] for a reply that came over UDP or TCP.
+pub fn format_reply(
+    question_name: &DnsName,
+    qtype: RecordType,
+    response: &DnsMessage,
+    reply: &Reply,
+) -> Vec<String> {
     let h = &response.header;
     let mut lines = vec![format!(
         ";; ->>HEADER<<- opcode: {}, status: {}, id: {}",
         text::opcode(h.opcode),
-        h.rcode,
+        status(response),
         h.id
     )];
     let flags: Vec<&str> = [
@@ -238,6 +350,7 @@ pub fn format_dig(
         lines.push(";; WARNING: recursion requested but not available".into());
     }
     lines.push(String::new());
+    lines.extend(opt_pseudosection(response));
     lines.push(";; QUESTION SECTION:".into());
     let question_line = |name: &DnsName, class: String, qtype: RecordType| {
         let owner = format!(";{name}");
@@ -250,10 +363,16 @@ pub fn format_dig(
         lines.push(question_line(&q.name, q.qclass.to_string(), q.qtype));
     }
     lines.push(String::new());
+    let additionals: Vec<Record> = response
+        .additionals
+        .iter()
+        .filter(|r| r.rtype() != RecordType::Opt)
+        .cloned()
+        .collect();
     for (title, records) in [
         ("ANSWER", &response.answers),
         ("AUTHORITY", &response.authorities),
-        ("ADDITIONAL", &response.additionals),
+        ("ADDITIONAL", &additionals),
     ] {
         if records.is_empty() {
             continue;
@@ -262,9 +381,16 @@ pub fn format_dig(
         lines.extend(records.iter().map(text::record_line));
         lines.push(String::new());
     }
-    lines.push(format!(";; Query time: {} msec", query_time.as_millis()));
-    lines.push(format!(";; SERVER: {server}#53({server}) (UDP)"));
-    lines.push(format!(";; MSG SIZE  rcvd: {msg_size}"));
+    let server = reply.server;
+    lines.push(format!(
+        ";; Query time: {} msec",
+        reply.query_time.as_millis()
+    ));
+    lines.push(format!(
+        ";; SERVER: {server}#53({server}) ({})",
+        if reply.tcp { "TCP" } else { "UDP" }
+    ));
+    lines.push(format!(";; MSG SIZE  rcvd: {}", reply.msg_size));
     lines
 }
 
@@ -277,101 +403,10 @@ pub fn format_short(response: &DnsMessage) -> Vec<String> {
         .collect()
 }
 
-/// Runs `dig` on a device: parses `argv` (`argv[0]` = "dig"), asks
-/// `@SERVER` or `default_server`, and writes dig's output to `out`. Exit
-/// codes as dig: 0 when a response came (whatever its RCODE), 1 for a usage
-/// error, 9 when no server answered.
-pub async fn run<D: NetDevice>(
-    handle: &DeviceHandle<D>,
-    argv: &[String],
-    out: &ExecOutput,
-    default_server: Option<Ipv4Addr>,
-) -> Result<i32, Disconnected> {
-    let args = match dig_args(argv) {
-        Ok(a) => a,
-        Err(e) => {
-            let is_error = e.use_stderr();
-            for line in e.render().to_string().lines() {
-                if is_error {
-                    out.error(line).await?;
-                } else {
-                    out.line(line).await?;
-                }
-            }
-            return Ok(if is_error { EXIT_USAGE } else { 0 });
-        }
-    };
-    let req = match args.request() {
-        Ok(r) => r,
-        Err(msg) => {
-            out.error(msg).await?;
-            return Ok(EXIT_USAGE);
-        }
-    };
-    let Some(server) = req.server.or(default_server) else {
-        out.error(";; no DNS server configured on this host: give one as @SERVER")
-            .await?;
-        return Ok(EXIT_USAGE);
-    };
-    let words = argv.get(1..).unwrap_or(&[]).join(" ");
-    let once = StubOptions {
-        recurse: req.recurse,
-        timeout: req.timeout,
-        tries: 1,
-    };
-    let mut reply = None;
-    for _ in 0..req.tries {
-        match query_with(handle, server, &req.name, req.qtype, &once).await {
-            Ok(r) => {
-                reply = Some(r);
-                break;
-            }
-            Err(StubError::Timeout { .. }) => {
-                out.line(format!(";; communications error to {server}#53: timed out"))
-                    .await?;
-            }
-            Err(StubError::Unreachable { reason, .. }) => {
-                out.line(format!(";; communications error to {server}#53: {reason}"))
-                    .await?;
-            }
-            Err(e) => {
-                out.error(format!(";; {e}")).await?;
-                return Ok(EXIT_NO_REPLY);
-            }
-        }
-    }
-    let Some(reply) = reply else {
-        if !req.short {
-            out.line("").await?;
-            out.line(format!("; <<>> DiG (vnet) <<>> {words}")).await?;
-            out.line(";; global options: +cmd").await?;
-        }
-        out.line(";; no servers could be reached").await?;
-        return Ok(EXIT_NO_REPLY);
-    };
-    if req.short {
-        for line in format_short(&reply.message) {
-            out.line(line).await?;
-        }
-        return Ok(0);
-    }
-    out.line("").await?;
-    out.line(format!("; <<>> DiG (vnet) <<>> {words}")).await?;
-    out.line(";; global options: +cmd").await?;
-    out.line(";; Got answer:").await?;
-    for line in format_dig(
-        &req.name,
-        req.qtype,
-        &reply.message,
-        reply.rtt,
-        server,
-        reply.size,
-    ) {
-        out.line(line).await?;
-    }
-    out.line("").await?;
-    Ok(0)
-}
+mod run;
+mod trace;
+
+pub use run::run;
 
 #[cfg(test)]
 mod tests;

@@ -1,8 +1,9 @@
 //! `vnet-dns`: authoritative DNS servers and a caching recursive resolver,
 //! plus the stub resolver and `dig` that hosts use.
 //!
-//! A DNS device is a [`NetStack`] (ARP, IPv4, ICMP, UDP) with a service on
-//! UDP port 53 ([`server`]). Its role comes from the device config:
+//! A DNS device is a [`NetStack`] (ARP, IPv4, ICMP, UDP, TCP) with a
+//! service on UDP port 53 ([`server`]) and TCP port 53 ([`tcp_server`]),
+//! EDNS(0) on both ([`edns`]) and zone transfers over TCP ([`axfr`]). Its role comes from the device config:
 //!
 //! * **authoritative** (root, TLD or domain servers): answers from its zones
 //!   ([`zone`], [`authority`]) with AA, referrals for delegations, REFUSED
@@ -21,12 +22,16 @@
 #![warn(missing_docs)]
 
 pub mod authority;
+pub mod axfr;
 pub mod cache;
 pub mod counters;
 pub mod dig;
+pub mod edns;
 pub mod resolver;
 pub mod server;
 pub mod stub;
+pub mod tcp;
+pub mod tcp_server;
 pub mod text;
 pub mod transport;
 pub mod zone;
@@ -62,6 +67,8 @@ pub struct DnsState {
     pub cache: Arc<Mutex<Cache>>,
     /// DNS counters.
     pub counters: Arc<DnsCounters>,
+    /// Who may transfer the zones (AXFR, [`axfr`]); empty: nobody.
+    pub allow_transfer: Vec<vnet_wire::ip::Ipv4Cidr>,
 }
 
 impl DnsState {
@@ -75,6 +82,7 @@ impl DnsState {
             root_hints: dns.root_hints.clone(),
             cache: Arc::new(Mutex::new(Cache::new(dns.cache_capacity))),
             counters: Arc::new(DnsCounters::default()),
+            allow_transfer: dns.allow_transfer.clone(),
         })
     }
 }

@@ -373,14 +373,14 @@ impl<U: Upstream> Resolver<U> {
                 authorities,
             })
         };
-        match cache.lookup(name, qtype, now) {
+        match cache.lookup_answer(name, qtype, now) {
             CacheLookup::Records(rs) => return found(Rcode::NoError, rs, Vec::new()),
             CacheLookup::NxDomain { soa } => return found(Rcode::NxDomain, Vec::new(), vec![soa]),
             CacheLookup::NoData { soa } => return found(Rcode::NoError, Vec::new(), vec![soa]),
             CacheLookup::Miss => {}
         }
         if !matches!(qtype, RecordType::Cname | RecordType::Any)
-            && let CacheLookup::Records(rs) = cache.lookup(name, RecordType::Cname, now)
+            && let CacheLookup::Records(rs) = cache.lookup_answer(name, RecordType::Cname, now)
             && let Some(r) = rs.into_iter().next()
             && let RecordData::Cname(target) = &r.data
         {
@@ -709,6 +709,7 @@ impl<U: Upstream> Resolver<U> {
                     Bad::Refused => Outcome::Refused,
                     Bad::Rcode(r) => Outcome::Rcode(r),
                     Bad::Lame(why) => Outcome::Lame(why),
+                    Bad::Truncated => Outcome::Truncated,
                 };
                 (outcome, None)
             }

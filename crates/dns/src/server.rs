@@ -10,13 +10,17 @@
 //! * A datagram that is a response (QR set) is never answered, so two
 //!   servers cannot ping-pong; one that does not parse is answered FORMERR
 //!   if its header is readable (RFC 1035 §4.1.1), else dropped.
-//! * Responses are limited to 512 octets (no EDNS yet); longer ones are cut
-//!   at a record boundary with TC set (RFC 1035 §4.2.1) and counted as
-//!   `truncated`.
+//! * UDP responses are limited to 512 octets, or to the client's EDNS
+//!   payload size ([`crate::edns`]); longer ones are cut at an RRset
+//!   boundary with TC set (RFC 1035 §4.2.1, RFC 2181 §9) and counted as
+//!   `truncated`. The client then asks again over TCP
+//!   ([`crate::tcp_server`], started next to the UDP loop). An AXFR over
+//!   UDP is REFUSED: transfers are TCP only.
 //! * A resolver answers with RA set (RFC 1035 §4.1.1); a query with RD clear
 //!   is answered from the cache only, like `dig +norecurse` against BIND.
 
 use crate::counters::{DnsCounters, bump};
+use crate::edns::{QueryEdns, emit_udp};
 use crate::resolver::{Resolution, Resolver, ResolverConfig, Upstream};
 use crate::transport::{DEFAULT_TIMEOUT, UdpUpstream};
 use crate::{DnsServer, DnsState};
@@ -27,9 +31,7 @@ use tracing::Instrument;
 use vnet_runtime::net::UdpSocket;
 use vnet_runtime::{DeviceHandle, DnsRole, ExecFuture};
 use vnet_stack::SendOptions;
-use vnet_wire::dns::{
-    DnsHeader, DnsMessage, HEADER_LEN, MAX_UDP_LEN, Opcode, PORT, Rcode, RecordClass,
-};
+use vnet_wire::dns::{DnsHeader, DnsMessage, HEADER_LEN, Opcode, PORT, Rcode, RecordClass};
 
 /// Most resolutions in flight at once. Each holds one upstream UDP socket
 /// while it waits, and the stack allows 256 sockets in all.
@@ -60,6 +62,14 @@ pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
     let resolver =
         (state.role == DnsRole::Resolver).then(|| Arc::new(device_resolver(&handle, &state)));
     let limit = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    tokio::spawn({
+        let (handle, state, resolver) = (handle.clone(), Arc::clone(&state), resolver.clone());
+        async move {
+            if let Err(e) = crate::tcp_server::serve_tcp(handle, state, resolver).await {
+                tracing::error!(error = %format!("{e:#}"), "DNS/TCP service stopped");
+            }
+        }
+    });
     tracing::info!(
         role = ?state.role,
         zones = state.authority.zones().len(),
@@ -71,12 +81,27 @@ pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
         bump(&state.counters.queries);
         let Some(query) = parse_query(&state.counters, &payload) else {
             if let Some(formerr) = formerr_for(&payload) {
-                send(&socket, &state.counters, from, &formerr);
+                send(&socket, &state.counters, from, formerr, None);
             }
             continue;
         };
         if let Some(q) = query.questions.first() {
             tracing::debug!(client = %from, id = query.header.id, qname = %q.name, qtype = %q.qtype, rd = query.header.rd, "query");
+        }
+        let edns = match QueryEdns::of(&query, &state.counters) {
+            Ok(e) => e,
+            Err(resp) => {
+                // BADVERS / FORMERR, OPT (if any) already in place.
+                send(&socket, &state.counters, from, resp, None);
+                continue;
+            }
+        };
+        if crate::axfr::is_axfr(&query) {
+            bump(&state.counters.axfr_refused);
+            let mut resp = DnsMessage::response_to(&query);
+            resp.header.rcode = Rcode::Refused;
+            send(&socket, &state.counters, from, resp, Some(&edns));
+            continue;
         }
         // The query's span on this server, child of the frame that carried it.
         let span =
@@ -92,7 +117,7 @@ pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
                     },
                 );
                 span.record("dns.rcode", tracing::field::display(resp.header.rcode));
-                span.in_scope(|| send(&socket, &state.counters, from, &resp));
+                span.in_scope(|| send(&socket, &state.counters, from, resp, Some(&edns)));
             }
             None => {
                 let Some(resolver) = resolver.clone() else {
@@ -104,7 +129,7 @@ pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
                     let mut resp = DnsMessage::response_to(&query);
                     resp.header.ra = true;
                     resp.header.rcode = Rcode::ServFail;
-                    send(&socket, &state.counters, from, &resp);
+                    send(&socket, &state.counters, from, resp, Some(&edns));
                     continue;
                 };
                 let socket = Arc::clone(&socket);
@@ -129,7 +154,7 @@ pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
                         span.record("dns.upstream_queries", resolution.upstream.len());
                         span.record("dns.rcode", tracing::field::display(resolution.rcode));
                         let resp = response_from(&query, &resolution);
-                        send(&socket, &counters, from, &resp);
+                        send(&socket, &counters, from, resp, Some(&edns));
                     }
                     .instrument(task_span),
                 );
@@ -198,7 +223,7 @@ fn parse_query(counters: &DnsCounters, payload: &[u8]) -> Option<DnsMessage> {
 
 /// FORMERR, header only, for an unparsable query whose header is readable
 /// and is not a response (RFC 1035 §4.1.1).
-fn formerr_for(payload: &[u8]) -> Option<DnsMessage> {
+pub(crate) fn formerr_for(payload: &[u8]) -> Option<DnsMessage> {
     let head = payload.get(..HEADER_LEN)?;
     if head[2] & 0x80 != 0 {
         return None;
@@ -263,15 +288,41 @@ pub fn response_from(query: &DnsMessage, r: &Resolution) -> DnsMessage {
     resp
 }
 
-/// Sends a response of at most 512 octets, counting it.
+/// The complete response to a query (over UDP or TCP), resolving when
+/// needed; without the OPT, which the transport adds.
+pub async fn respond<U: Upstream>(
+    state: &DnsState,
+    resolver: Option<&Resolver<U>>,
+    query: &DnsMessage,
+) -> DnsMessage {
+    if let Some(resp) = immediate_answer(state, resolver, query) {
+        return resp;
+    }
+    match (resolver, query.questions.first()) {
+        (Some(resolver), Some(question)) => response_from(query, &resolver.resolve(question).await),
+        _ => state.authority.answer(query),
+    }
+}
+
+/// Sends a response within the client's UDP limit (512 octets, or its
+/// EDNS payload size), with an OPT when the query had one (`edns`; `None`
+/// sends `resp` as built, within 512 octets); counts it.
 fn send(
     socket: &UdpSocket<DnsServer>,
     counters: &DnsCounters,
     to: SocketAddrV4,
-    resp: &DnsMessage,
+    mut resp: DnsMessage,
+    edns: Option<&QueryEdns>,
 ) {
-    let bytes = resp.emit(MAX_UDP_LEN);
-    if !resp.header.tc && bytes.get(2).is_some_and(|b| b & 0x02 != 0) {
+    let limit = match edns {
+        Some(e) => {
+            e.finish(&mut resp);
+            e.udp_limit()
+        }
+        None => vnet_wire::dns::MAX_UDP_LEN,
+    };
+    let (bytes, truncated) = emit_udp(&resp, limit);
+    if truncated {
         bump(&counters.truncated);
     }
     counters.response(resp.header.rcode);

@@ -1,5 +1,6 @@
 //! The stub resolver of a host (RFC 1034 §5.3.1): one question to one
-//! server, the answer as it comes back.
+//! server, the answer as it comes back; a UDP answer with TC set is asked
+//! again over TCP (RFC 7766 §5), so callers never see a silent subset.
 //!
 //! Each try uses a fresh random ID and source port, and only a response that
 //! matches both, comes from the server's port 53 and repeats the question is
@@ -121,7 +122,18 @@ pub async fn query_with<D: NetDevice>(
         let mut q = DnsMessage::query(random_id(), name.clone(), qtype);
         q.header.rd = opts.recurse;
         let to = SocketAddrV4::new(server, PORT);
-        match exchange(handle, to, &q, opts.timeout, &dropped).await {
+        let mut result = exchange(handle, to, &q, opts.timeout, &dropped).await;
+        if let Ok(e) = &result
+            && e.message.header.tc
+        {
+            // RFC 7766 §5: a truncated answer is asked again over TCP; if
+            // that fails, the TC answer is returned as it came.
+            q.header.id = random_id();
+            if let Ok(full) = crate::tcp::exchange_tcp(handle, to, &q, opts.timeout).await {
+                result = Ok(full);
+            }
+        }
+        match result {
             Ok(e) => {
                 return Ok(StubReply {
                     message: e.message,

@@ -16,7 +16,7 @@
 //! on until the timeout. An ICMP error about the query (port or host
 //! unreachable) ends the exchange at once.
 
-use crate::counters::DnsCounters;
+use crate::counters::{self, DnsCounters};
 use crate::resolver::{Upstream, UpstreamError};
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -245,17 +245,34 @@ impl<D: NetDevice> Upstream for UdpUpstream<D> {
         let mut query = DnsMessage::query(random_id(), question.name.clone(), question.qtype);
         query.header.rd = false;
         query.questions[0].qclass = question.qclass;
+        query.set_edns(Some(&crate::edns::server_edns()));
         async move {
             let server = SocketAddrV4::new(server, PORT);
-            exchange(
+            let udp = exchange(
                 &self.handle,
                 server,
                 &query,
                 self.timeout,
                 &self.counters.spoofed_dropped,
             )
-            .await
-            .map(|e| e.message)
+            .await?
+            .message;
+            if !udp.header.tc {
+                return Ok(udp);
+            }
+            // RFC 7766 §5 / RFC 1035 §4.2.2: a truncated answer is asked again
+            // over TCP; if that fails, the TC answer goes back and the
+            // resolver discards it (never cached, never served).
+            counters::bump(&self.counters.upstream_tcp_retries);
+            query.header.id = random_id();
+            match crate::tcp::exchange_tcp(&self.handle, server, &query, self.timeout).await {
+                Ok(e) => Ok(e.message),
+                Err(e) => {
+                    counters::bump(&self.counters.upstream_tcp_failures);
+                    tracing::warn!(server = %server, error = %e, "truncated answer and no answer over TCP");
+                    Ok(udp)
+                }
+            }
         }
     }
 }

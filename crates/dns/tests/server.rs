@@ -25,6 +25,7 @@ fn state(role: DnsRole, cache: Arc<Mutex<Cache>>) -> DnsState {
         root_hints: vec![ip(ROOT)],
         cache,
         counters: Arc::new(DnsCounters::default()),
+        allow_transfer: Vec::new(),
     }
 }
 

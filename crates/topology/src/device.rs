@@ -341,6 +341,14 @@ pub struct DnsConfig {
     /// Most entries the resolver's cache holds.
     #[serde(default = "default_cache_capacity")]
     pub cache_capacity: usize,
+    /// Clients (networks; an address is a /32) allowed to transfer this
+    /// server's zones with AXFR (RFC 5936 §6); empty refuses every transfer.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "crate::serde_text::vec"
+    )]
+    pub allow_transfer: Vec<Ipv4Cidr>,
 }
 
 fn default_cache_capacity() -> usize {

@@ -104,6 +104,8 @@ struct RawDevice {
     #[serde(default)]
     root_hints: Vec<Spanned<String>>,
     cache_capacity: Option<Spanned<usize>>,
+    #[serde(default)]
+    allow_transfer: Vec<Spanned<String>>,
     root: Option<Spanned<String>>,
     idle_timeout_secs: Option<Spanned<u64>>,
     max_requests_per_connection: Option<Spanned<u32>>,
@@ -393,6 +395,10 @@ fn dns_settings(
                 "cache_capacity",
                 raw.cache_capacity.as_ref().map(|z| z.span()),
             ),
+            (
+                "allow_transfer",
+                raw.allow_transfer.first().map(|z| z.span()),
+            ),
         ] {
             if let Some(span) = span {
                 return Err(loc.error(
@@ -448,6 +454,21 @@ fn dns_settings(
             )
         })?);
     }
+    let mut allow_transfer = Vec::new();
+    for (i, a) in raw.allow_transfer.iter().enumerate() {
+        let text = a.get_ref();
+        let parsed = match text.parse::<Ipv4Addr>() {
+            Ok(addr) => Ipv4Cidr::new(addr, 32).map_err(|e| e.to_string()),
+            Err(_) => text.parse::<Ipv4Cidr>().map_err(|e| e.to_string()),
+        };
+        allow_transfer.push(parsed.map_err(|e| {
+            loc.error(
+                Some(a.span()),
+                format!("{field}.allow_transfer[{i}]"),
+                format!("{text:?} is not an address or a network ({e})"),
+            )
+        })?);
+    }
     match role {
         DnsRole::Authoritative if zones.is_empty() => {
             return Err(loc.error(
@@ -474,6 +495,7 @@ fn dns_settings(
             .as_ref()
             .map(|c| *c.get_ref())
             .unwrap_or(10_000),
+        allow_transfer,
     }))
 }
 

@@ -44,3 +44,24 @@ pub mod option {
         }
     }
 }
+
+/// The same for `Vec<T>`: a list of strings.
+pub mod vec {
+    use super::*;
+
+    pub fn serialize<T: Display, S: Serializer>(value: &[T], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(value.iter().map(|v| v.to_string()))
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<Vec<T>, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|text| text.parse().map_err(D::Error::custom))
+            .collect()
+    }
+}

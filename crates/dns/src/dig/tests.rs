@@ -63,11 +63,20 @@ fn arguments_in_any_order() {
 #[test]
 fn argument_errors() {
     assert_eq!(req(&["+bogus", "x"]).unwrap_err(), "Invalid option: +bogus");
-    assert!(
-        req(&["@not-an-ip", "x"])
-            .unwrap_err()
-            .starts_with("couldn't get address for 'not-an-ip'")
+    let by_name = req(&["@ns.example.com", "x"]).expect("a server name");
+    assert_eq!(
+        (by_name.server, by_name.server_name),
+        (None, Some(n("ns.example.com")))
     );
+    assert!(
+        req(&["@bad..name", "x"])
+            .unwrap_err()
+            .starts_with("couldn't get address for 'bad..name'")
+    );
+    let r = req(&["+tcp", "+trace", "+bufsize=4096", "example.com", "AXFR"]).expect("parses");
+    assert!(r.tcp && r.trace);
+    assert_eq!((r.edns, r.qtype), (Some(4096), AXFR));
+    assert_eq!(req(&["+noedns", "x"]).expect("parses").edns, None);
     assert!(
         req(&["a.com", "b.com"])
             .unwrap_err()

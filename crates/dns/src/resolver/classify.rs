@@ -54,6 +54,9 @@ pub(crate) enum Bad {
     Rcode(Rcode),
     /// Not authoritative and no referral below `zone`: a lame delegation.
     Lame(String),
+    /// TC set: a partial answer, never used nor cached (RFC 2181 §9: "the
+    /// whole response must be discarded").
+    Truncated,
 }
 
 /// Classifies `resp`, the answer to (`name`, `qtype`) from a server of
@@ -64,6 +67,11 @@ pub(crate) fn classify(
     qtype: RecordType,
     zone: &DnsName,
 ) -> Classified {
+    if resp.header.tc {
+        return Classified::Bad {
+            why: Bad::Truncated,
+        };
+    }
     let rcode = resp.header.rcode;
     match rcode {
         Rcode::NoError | Rcode::NxDomain => {}

@@ -63,6 +63,8 @@ pub enum Outcome {
     ServFail,
     /// RCODE REFUSED.
     Refused,
+    /// Still truncated (TC) after the retry over TCP failed: not used.
+    Truncated,
     /// Another error RCODE.
     Rcode(Rcode),
     /// No response in time.
@@ -81,6 +83,7 @@ impl fmt::Display for Outcome {
             Outcome::Lame(why) => write!(f, "lame ({why})"),
             Outcome::ServFail => f.write_str("SERVFAIL"),
             Outcome::Refused => f.write_str("REFUSED"),
+            Outcome::Truncated => f.write_str("truncated (TC) and no answer over TCP"),
             Outcome::Rcode(r) => write!(f, "{r}"),
             Outcome::Timeout => f.write_str("timeout"),
             Outcome::Error(e) => write!(f, "error: {e}"),

@@ -29,6 +29,9 @@ pub enum Server {
     ServFail,
     /// A lame server: not authoritative, refers back up to the root.
     Lame,
+    /// Answers from these zones, but truncated: TC set and only the first
+    /// 7 answer records (a UDP answer whose TCP retry failed).
+    Truncating(Authority),
 }
 
 /// The simulated network and its virtual clock.
@@ -64,6 +67,19 @@ impl SimNet {
         self
     }
 
+    /// Adds a server for the zones in `texts` that only ever gives
+    /// truncated answers.
+    pub fn truncating(mut self, addr: [u8; 4], texts: &[&str]) -> SimNet {
+        let zones = texts
+            .iter()
+            .map(|t| Zone::parse("zone", t).expect("zone parses"))
+            .collect();
+        let a = Authority::new(zones).expect("authority");
+        self.servers
+            .insert(Ipv4Addr::from(addr), Server::Truncating(a));
+        self
+    }
+
     /// Adds a server with some other behaviour.
     pub fn with(mut self, addr: [u8; 4], server: Server) -> SimNet {
         self.servers.insert(Ipv4Addr::from(addr), server);
@@ -96,6 +112,12 @@ impl SimNet {
                 return Err(UpstreamError::Timeout(self.timeout_cost));
             }
             Some(Server::Auth(a)) => return Ok(a.answer(&query)),
+            Some(Server::Truncating(a)) => {
+                let mut resp = a.answer(&query);
+                resp.answers.truncate(7);
+                resp.header.tc = true;
+                return Ok(resp);
+            }
             Some(Server::Refused) => resp.header.rcode = Rcode::Refused,
             Some(Server::ServFail) => resp.header.rcode = Rcode::ServFail,
             Some(Server::Lame) => resp.authorities.push(Record::new(

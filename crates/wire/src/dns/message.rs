@@ -131,7 +131,41 @@ impl DnsMessage {
     /// on the transmission channel"). A record whose RDATA exceeds 65535
     /// octets cannot be encoded and is dropped the same way. The 12-octet
     /// header is always written, even if `max_len` is smaller.
+    ///
+    /// An EDNS OPT record survives truncation when it fits at all: the
+    /// other records are cut to leave room for it and it is written last
+    /// (RFC 6891 §7: "the OPT RR MUST be included" in a truncated response).
     pub fn emit(&self, max_len: usize) -> Vec<u8> {
+        let (out, truncated) = self.emit_within(max_len);
+        let is_opt = |r: &&Record| r.rtype() == RecordType::Opt;
+        if !truncated || !self.additionals.iter().any(|r| is_opt(&r)) {
+            return out;
+        }
+        let mut rest = self.clone();
+        rest.additionals.retain(|r| !is_opt(&r));
+        let mut opts = Vec::new();
+        for r in self.additionals.iter().filter(is_opt) {
+            // The root owner never compresses: a fresh compressor suffices.
+            if r.write(&mut opts, &mut Compressor::default()) {
+                continue;
+            }
+            return out;
+        }
+        let count = self.additionals.iter().filter(is_opt).count() as u16;
+        let (mut out, _) = rest.emit_within(max_len.saturating_sub(opts.len()));
+        if out.len() + opts.len() <= max_len {
+            out.extend_from_slice(&opts);
+            let ar = be16(&out, 10).saturating_add(count);
+            out[10..12].copy_from_slice(&ar.to_be_bytes());
+        }
+        let flags = self.header.flags(true);
+        out[2..4].copy_from_slice(&flags.to_be_bytes());
+        out
+    }
+
+    /// [`DnsMessage::emit`] without keeping the OPT record: the bytes and
+    /// whether anything was dropped.
+    fn emit_within(&self, max_len: usize) -> (Vec<u8>, bool) {
         let mut out = Vec::with_capacity(max_len.clamp(HEADER_LEN, MAX_UDP_LEN));
         out.extend_from_slice(&[0; HEADER_LEN]);
         let mut comp = Compressor::default();
@@ -180,7 +214,7 @@ impl DnsMessage {
         for (i, c) in counts.iter().enumerate() {
             out[4 + 2 * i..6 + 2 * i].copy_from_slice(&c.to_be_bytes());
         }
-        out
+        (out, truncated)
     }
 
     /// The TTL for caching this negative answer (NXDOMAIN or NODATA): the

@@ -31,15 +31,21 @@
 //! assert_eq!(DnsMessage::parse(&bytes).unwrap(), query);
 //! ```
 
+mod edns;
 mod header;
 mod message;
 mod name;
 mod record;
+mod tcp;
 
+pub use edns::{
+    BADVERS_EXTENDED, EDNS_VERSION, Edns, EdnsOption, MIN_PAYLOAD, OPTION_COOKIE, parse_options,
+};
 pub use header::{DnsHeader, HEADER_LEN, Opcode, Rcode};
 pub use message::{DnsMessage, MAX_UDP_LEN};
 pub use name::{DnsName, MAX_LABEL_LEN, MAX_NAME_LEN, MAX_POINTER_JUMPS};
 pub use record::{Question, Record, RecordClass, RecordData, RecordType};
+pub use tcp::{FrameError, MAX_TCP_MESSAGE, TcpFramer, frame};
 
 /// The well-known DNS server port, for UDP and TCP (RFC 1035 §4.2).
 pub const PORT: u16 = 53;
