@@ -3,6 +3,7 @@
 mod browse;
 mod httpload;
 mod info;
+mod names;
 mod ping;
 pub(crate) mod ss;
 mod tcp;
