@@ -7,6 +7,7 @@ mod names;
 mod ping;
 pub(crate) mod ss;
 mod tcp;
+mod tcp_probe;
 pub use tcp::byte_count;
 mod trace;
 mod traceroute;

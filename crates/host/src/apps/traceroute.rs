@@ -1,11 +1,13 @@
 //! `traceroute`: probes with increasing TTL, printed like Linux
 //! traceroute. Routers answer ICMP Time Exceeded; the destination answers
 //! a UDP probe (the default) with Port Unreachable, an ICMP probe (`-I`)
-//! with an Echo Reply, a TCP SYN (`-T`) with a SYN-ACK or a RST.
+//! with an Echo Reply, a TCP SYN (`-T`, see [`super::tcp_probe`]) with a
+//! SYN-ACK or a RST.
 //!
 //! An interrupt stops traceroute as SIGINT stops Linux's (exit 130): the
 //! rows printed so far stay.
 
+use super::tcp_probe::TcpProber;
 use super::{millis, names, parse_args, seconds};
 use crate::Host;
 use clap::Parser;
@@ -74,6 +76,7 @@ pub(crate) enum Answer {
 enum Prober {
     Udp { socket: UdpSocket<Host>, port: u16 },
     Icmp { socket: PingSocket<Host>, seq: u16 },
+    Tcp(Box<TcpProber>),
 }
 
 impl Prober {
@@ -103,6 +106,7 @@ impl Prober {
                 socket.send(dst, sent, &[0x40; PROBE_PACKET_LEN - 28], opts)?;
                 Ok(icmp_answer(socket, dst, sent, deadline).await)
             }
+            Prober::Tcp(prober) => prober.probe(ttl, deadline).await,
         }
     }
 }
@@ -273,8 +277,9 @@ async fn open_prober(
         return Ok(Prober::Icmp { socket, seq: 0 });
     }
     if args.tcp {
-        let _ = (dst, TCP_DEFAULT_PORT);
-        return Err("TCP probes are not implemented yet".into());
+        let port = args.port.unwrap_or(TCP_DEFAULT_PORT);
+        let prober = TcpProber::open(handle, SocketAddrV4::new(dst, port))?;
+        return Ok(Prober::Tcp(Box::new(prober)));
     }
     let socket = UdpSocket::bind(handle, 0).map_err(|e| e.to_string())?;
     Ok(Prober::Udp {
