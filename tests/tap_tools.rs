@@ -10,21 +10,24 @@ mod common;
 use common::tap::tap_lab;
 use common::{LabRun, vnet_bin};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Starts `vnet capture PORT -w FILE --seconds S` and waits until the
-/// device reports the subscriber.
-fn capture(lab: &LabRun, device: &str, iface: &str, file: &Path, seconds: &str) -> Child {
-    let child = Command::new(vnet_bin())
+/// `vnet capture DEVICE:IFACE -w FILE --seconds S`.
+fn capture_command(lab: &LabRun, device: &str, iface: &str, file: &Path, seconds: &str) -> Command {
+    let mut command = Command::new(vnet_bin());
+    command
         .arg("--run-dir")
         .arg(lab.dir.path())
         .args(["capture", &format!("{device}:{iface}"), "-w"])
         .arg(file)
         .args(["--seconds", seconds])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("capture starts");
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Waits until `device` reports a capture subscriber on `iface`.
+fn wait_attached(lab: &LabRun, device: &str, iface: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let status = lab.status(device);
@@ -34,7 +37,7 @@ fn capture(lab: &LabRun, device: &str, iface: &str, file: &Path, seconds: &str) 
             .flatten()
             .any(|i| i["name"] == iface && i["captures"].as_u64() >= Some(1));
         if attached {
-            return child;
+            return;
         }
         assert!(
             Instant::now() < deadline,
@@ -78,8 +81,14 @@ fn the_kernels_arp_request_is_padded_to_the_ethernet_minimum() {
     let dir = tempfile::tempdir().expect("tempdir");
     let at_tap = dir.path().join("sw2-eth9.pcapng");
     let at_web = dir.path().join("web-eth0.pcapng");
-    let mut c1 = capture(&lab, "sw2", "eth9", &at_tap, "4");
-    let mut c2 = capture(&lab, "web", "eth0", &at_web, "4");
+    let mut c1 = capture_command(&lab, "sw2", "eth9", &at_tap, "4")
+        .spawn()
+        .expect("capture starts");
+    let mut c2 = capture_command(&lab, "web", "eth0", &at_web, "4")
+        .spawn()
+        .expect("capture starts");
+    wait_attached(&lab, "sw2", "eth9");
+    wait_attached(&lab, "web", "eth0");
     let run = ns.exec(&["ip", "neigh", "flush", "all"]);
     assert_eq!(run.code, 0, "{run:?}");
     let run = ns.exec(&["ping", "-c", "1", "-W", "2", "10.0.3.10"]);
