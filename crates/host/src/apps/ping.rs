@@ -249,6 +249,9 @@ async fn exchange(
         };
         if more_to_send && due {
             let seq = next_seq as u16;
+            // Stamped before sending, as iputils does: a thread descheduled
+            // after the send must not make the round trip look shorter.
+            let stamp = Instant::now();
             match socket.send(plan.dst, seq, payload, opts) {
                 Ok(()) => {}
                 Err(StackError::NoRoute { .. }) => {
@@ -261,8 +264,8 @@ async fn exchange(
                 }
             }
             stats.transmitted += 1;
-            last_send = Instant::now();
-            sent_at.insert(seq, last_send);
+            last_send = stamp;
+            sent_at.insert(seq, stamp);
             next_seq += 1;
             if let Pace::Every(interval) = plan.pace {
                 next_send += interval;
