@@ -97,7 +97,7 @@ fn linux_nc_and_vnet_tcp_exchange_four_mib_both_ways() {
         ],
     );
     assert_eq!(run.code, 0, "{run:?}");
-    let mut server = lab.exec_background("server", &["tcp", "listen", "5002"]);
+    let mut server = lab.exec_background("server", &["tcp", "listen", "--once", "5002"]);
     assert!(
         server
             .wait_for("listening on", std::time::Duration::from_secs(10))

@@ -58,7 +58,7 @@ fn connection_refused_and_ss_show_socket_state() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("Connection refused"), "{run:?}");
 
-    let mut server = lab.exec_background("server", &["tcp", "listen", "5001"]);
+    let mut server = lab.exec_background("server", &["tcp", "listen", "--once", "5001"]);
     assert!(
         server
             .wait_for("listening on", Duration::from_secs(10))

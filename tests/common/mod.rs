@@ -349,7 +349,7 @@ impl LabRun {
     /// ADDR:PORT --bytes SIZE` on `client`.
     pub fn start_transfer(&self, server: &str, client: &str, to: &str, size: &str) -> Transfer {
         let port = to.rsplit(':').next().expect("ADDR:PORT");
-        let mut listener = self.exec_background(server, &["tcp", "listen", port]);
+        let mut listener = self.exec_background(server, &["tcp", "listen", "--once", port]);
         assert!(
             listener
                 .wait_for("listening on", Duration::from_secs(10))

@@ -666,6 +666,7 @@ impl CableEnd {
                 counters.drop_frame(DropReason::Oversize);
                 continue;
             }
+            let len = crate::runt::pad_runt(&mut buf[..room], len);
             if !self.link.rx_up() {
                 counters.drop_frame(DropReason::LinkDownIn);
                 continue;

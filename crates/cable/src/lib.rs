@@ -29,6 +29,7 @@ pub mod link;
 pub mod pcapng;
 pub mod peer;
 pub mod resolve;
+mod runt;
 
 pub use counters::{CountersSnapshot, DropReason, InterfaceCounters};
 pub use end::{CableEnd, Received};

@@ -215,6 +215,42 @@ enum Command {
     },
 }
 
+/// Exit status when stdout was closed under us: 128 + SIGPIPE, what a
+/// shell reports for a C tool killed by the signal.
+const BROKEN_PIPE_EXIT: i32 = 141;
+
+/// Makes a closed stdout (`vnet status | head -1`) end the CLI quietly
+/// instead of with a "failed printing to stdout: Broken pipe" panic (101).
+///
+/// Rust ignores SIGPIPE, so `println!` sees EPIPE and panics. Restoring
+/// the signal's default action needs `unsafe` (forbidden in this crate),
+/// and would also reach the devices that `vnet device` runs in-process;
+/// so a panic hook recognises that one panic (std's message, with an
+/// EPIPE error) and exits with 141, silently, as a C tool killed by
+/// SIGPIPE would. Every other panic is reported as before.
+fn quiet_on_broken_pipe() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if is_broken_pipe_panic(message) {
+            std::process::exit(BROKEN_PIPE_EXIT);
+        }
+        previous(info);
+    }));
+}
+
+/// Whether `message` is std's panic for printing to a closed stdout/stderr.
+fn is_broken_pipe_panic(message: &str) -> bool {
+    let broken = std::io::Error::from(std::io::ErrorKind::BrokenPipe).to_string();
+    message.starts_with("failed printing to std")
+        && (message.contains("Broken pipe") || message.contains(&broken))
+}
+
 /// Entry point of the `vnet` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -227,6 +263,7 @@ pub fn main() -> ExitCode {
         );
     }
     vnet_telemetry::init("vnet", "warn");
+    quiet_on_broken_pipe();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -363,6 +400,17 @@ fn trace_args_from(args: impl Iterator<Item = String>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_print_to_a_closed_pipe_panic_is_silenced() {
+        assert!(is_broken_pipe_panic(
+            "failed printing to stdout: Broken pipe (os error 32)"
+        ));
+        assert!(!is_broken_pipe_panic("index out of bounds"));
+        assert!(!is_broken_pipe_panic(
+            "failed printing to stdout: No space left on device (os error 28)"
+        ));
+    }
 
     #[test]
     fn trace_commands_are_forwarded_without_the_lab_options() {

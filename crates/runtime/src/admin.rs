@@ -27,6 +27,22 @@ struct AdminState<D: Device> {
     started: std::time::Instant,
     /// Per port: counts of link-state and impairment changes.
     generations: Arc<Vec<Generations>>,
+    /// Applications running under `POST /exec`, by id, for interrupts.
+    running: Arc<Mutex<Running>>,
+}
+
+/// At most this many applications run at once under `POST /exec`.
+const MAX_RUNNING: usize = 256;
+
+/// The applications started by `POST /exec` that are still running.
+#[derive(Default)]
+struct Running {
+    next_id: u64,
+    outputs: std::collections::HashMap<u64, ExecOutput>,
+}
+
+fn lock_running(running: &Mutex<Running>) -> std::sync::MutexGuard<'_, Running> {
+    running.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// How many times a port's link state ([`LINK`]) and impairments
@@ -79,6 +95,7 @@ impl<D: Device> Clone for AdminState<D> {
             exec: self.exec,
             started: self.started,
             generations: Arc::clone(&self.generations),
+            running: Arc::clone(&self.running),
         }
     }
 }
@@ -109,6 +126,7 @@ pub(crate) async fn serve<D: Device>(
         exec,
         started: std::time::Instant::now(),
         generations: Arc::new(generations),
+        running: Arc::default(),
     };
     let app = Router::new()
         .route("/health", get(health::<D>))
@@ -119,6 +137,7 @@ pub(crate) async fn serve<D: Device>(
         .route("/links/{iface}/{state}", post(set_link::<D>))
         .route("/capture/{iface}", get(capture_stream::<D>))
         .route("/exec", post(run_exec::<D>))
+        .route("/exec/{id}/interrupt", post(interrupt_exec::<D>))
         .with_state(state);
     let app = match token {
         Some(token) => {
@@ -360,6 +379,26 @@ async fn capture_stream<D: Device>(
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()))
 }
 
+/// `POST /exec/{id}/interrupt`: the Ctrl-C of `vnet exec` (see
+/// [`ExecOutput`] for what the application does with it).
+async fn interrupt_exec<D: Device>(
+    State(s): State<AdminState<D>>,
+    Path(id): Path<u64>,
+) -> ApiResult<StatusCode> {
+    let output = lock_running(&s.running).outputs.get(&id).cloned();
+    match output {
+        Some(output) => {
+            tracing::info!(id, "exec interrupt");
+            output.interrupt();
+            Ok(StatusCode::NO_CONTENT)
+        }
+        None => Err(api_error(
+            StatusCode::NOT_FOUND,
+            format!("no application {id} is running"),
+        )),
+    }
+}
+
 async fn run_exec<D: Device>(
     State(s): State<AdminState<D>>,
     Json(req): Json<ExecRequest>,
@@ -379,14 +418,34 @@ async fn run_exec<D: Device>(
             "argv is empty: name a program, e.g. [\"ping\", \"10.0.3.10\"]",
         ));
     }
-    tracing::info!(argv = ?req.argv, "exec");
     let (output, mut rx) = ExecOutput::channel(256);
+    let id = {
+        let mut running = lock_running(&s.running);
+        if running.outputs.len() >= MAX_RUNNING {
+            return Err(api_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("{MAX_RUNNING} applications are running already"),
+            ));
+        }
+        running.next_id += 1;
+        let id = running.next_id;
+        running.outputs.insert(id, output.clone());
+        id
+    };
+    tracing::info!(argv = ?req.argv, id, "exec");
     let app = exec(s.handle.clone(), req.argv, output.clone());
+    let running = Arc::clone(&s.running);
     tokio::spawn(async move {
+        output.started(id).await;
         tokio::select! {
             code = app => output.exit(code).await,
+            _ = output.uncaught_interrupt() => {
+                tracing::info!(id, "exec interrupted; application stopped");
+                output.exit(130).await;
+            }
             _ = output.closed() => tracing::info!("exec client disconnected; application stopped"),
         }
+        lock_running(&running).outputs.remove(&id);
     });
     let stream = futures_util::stream::poll_fn(move |cx| {
         rx.poll_recv(cx).map(|event| {

@@ -10,6 +10,7 @@
 //! | POST | `/links/{iface}/impair` | [`vnet_cable::Impairments`] (all zero clears); `?for_ms=N` | [`InterfaceStatus`] |
 //! | GET | `/capture/{iface}` | `?count=N&seconds=S` | a pcapng stream |
 //! | POST | `/exec` | [`ExecRequest`] | NDJSON stream of [`ExecEvent`] |
+//! | POST | `/exec/{id}/interrupt` | | `204` (the id of [`ExecEvent::Started`]) |
 //!
 //! Errors come back with a 4xx/5xx status and an [`ApiError`] body.
 //!
@@ -164,6 +165,12 @@ pub struct ExecRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExecEvent {
+    /// The application started (first event): `id` names it for
+    /// `POST /exec/{id}/interrupt`, the Ctrl-C of `vnet exec`.
+    Started {
+        /// The run's id on this device.
+        id: u64,
+    },
     /// A line of standard output.
     Out(String),
     /// A line of standard error.

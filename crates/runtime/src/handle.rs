@@ -143,6 +143,17 @@ impl<D: Device> DeviceHandle<D> {
         tokio::time::sleep_until(self.shared.clock.to_tokio(at)).await
     }
 
+    /// Copies of the frames interface `port` receives, as a capture sees
+    /// them: the view a raw socket gives, for an application that reads
+    /// answers its stack has no socket for (`traceroute -T`'s SYN-ACKs and
+    /// the ICMP errors quoting its SYNs). The subscription counts among the
+    /// interface's captures while it lives; `None` if there is no such port.
+    pub fn received_frames(&self, port: usize) -> Option<ReceivedFrames> {
+        let end = self.shared.ports.get(port)?;
+        let rx = end.capture().subscribe(RECEIVED_FRAMES_QUEUE);
+        Some(ReceivedFrames { rx })
+    }
+
     /// Runs `f` with the device locked and a transmitter for its ports.
     /// Keep `f` short: it holds up the forwarding path. What `f` sends
     /// continues the trace of the caller's current span (when traces are
@@ -154,5 +165,27 @@ impl<D: Device> DeviceHandle<D> {
     /// The wall-clock time of stack time `at`.
     pub fn system_time(&self, at: Instant) -> std::time::SystemTime {
         self.shared.clock.system_time(at)
+    }
+}
+
+/// Frames a [`ReceivedFrames`] holds before dropping more (a capture's
+/// overflow is counted by the cable end, never blocks it).
+const RECEIVED_FRAMES_QUEUE: usize = 1024;
+
+/// The frames one interface receives ([`DeviceHandle::received_frames`]).
+pub struct ReceivedFrames {
+    rx: tokio::sync::mpsc::Receiver<vnet_cable::capture::CapturedFrame>,
+}
+
+impl ReceivedFrames {
+    /// The next frame received, as on the wire (padding and FCS included);
+    /// `None` once the interface is gone.
+    pub async fn next(&mut self) -> Option<Vec<u8>> {
+        loop {
+            let frame = self.rx.recv().await?;
+            if frame.direction == vnet_cable::pcapng::CaptureDirection::Inbound {
+                return Some(frame.data);
+            }
+        }
     }
 }

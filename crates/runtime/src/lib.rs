@@ -30,7 +30,7 @@ pub use clock::Clock;
 pub use device::{Device, DeviceSpec, ExecFn, ExecFuture, StartFn};
 pub use event_loop::run;
 pub use exec::{Disconnected, ExecOutput};
-pub use handle::DeviceHandle;
+pub use handle::{DeviceHandle, ReceivedFrames};
 pub use main_entry::{device_main, device_main_with_args};
 pub use traced::{DEFAULT_FRAME_BUDGET, FRAME_BUDGET_ENV};
 pub use vnet_topology::device::{

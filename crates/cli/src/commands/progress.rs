@@ -47,7 +47,7 @@ impl Bar {
     }
 
     /// Runs `print` with the bar out of the way (it is redrawn after).
-    pub fn suspend(&self, print: impl FnOnce()) {
+    pub fn suspend<R>(&self, print: impl FnOnce() -> R) -> R {
         match &self.bar {
             Some(bar) => bar.suspend(print),
             None => print(),

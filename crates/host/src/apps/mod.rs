@@ -3,9 +3,11 @@
 mod browse;
 mod httpload;
 mod info;
+mod names;
 mod ping;
 pub(crate) mod ss;
 mod tcp;
+mod tcp_probe;
 pub use tcp::byte_count;
 mod trace;
 mod traceroute;

@@ -1,12 +1,16 @@
 //! `tcp listen PORT` and `tcp send HOST:PORT --bytes N`: a bulk transfer
 //! over vnet's own TCP, like nc/iperf, printing goodput, retransmissions
 //! and the SHA-256 of the stream so both ends can be compared byte for byte.
+//!
+//! `tcp listen` serves connections one after another until interrupted
+//! (Ctrl-C through `vnet exec`: exit 130, as nc), or `--count N` / `-1`
+//! of them. Both take host names where they take addresses.
 
-use super::parse_args;
+use super::{names, parse_args};
 use crate::Host;
 use clap::{Parser, Subcommand};
 use sha2::{Digest, Sha256};
-use std::net::SocketAddrV4;
+use std::net::{Ipv4Addr, SocketAddrV4};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 use vnet_runtime::net_tcp::{TcpListener, TcpStream};
@@ -24,18 +28,25 @@ struct Args {
 
 #[derive(Subcommand, Debug)]
 enum Mode {
-    /// Accept connections and read each to its end.
+    /// Accept connections, one after another, and read each to its end,
+    /// until interrupted.
     Listen {
         /// Port to listen on.
         port: u16,
-        /// Connections to serve before exiting.
-        #[arg(long, default_value_t = 1)]
-        count: u64,
+        /// Accept only connections to this local address (or host name).
+        #[arg(short = 's', long = "bind")]
+        bind: Option<String>,
+        /// Connections to serve before exiting (default: until interrupted).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "once")]
+        count: Option<u64>,
+        /// Serve one connection, then exit (`--count 1`).
+        #[arg(short = '1', long)]
+        once: bool,
     },
     /// Connect and send N bytes of a deterministic pattern, then close.
     Send {
-        /// Destination, e.g. 10.0.3.10:5001.
-        dest: SocketAddrV4,
+        /// Destination HOST:PORT, e.g. 10.0.3.10:5001 or www.example.com:80.
+        dest: String,
         /// Bytes to send (suffixes K, M, G allowed: 16M).
         #[arg(long, value_parser = byte_count)]
         bytes: u64,
@@ -95,20 +106,78 @@ pub(crate) async fn run(
         Err(code) => return Ok(code),
     };
     match args.mode {
-        Mode::Listen { port, count } => listen(handle, port, count, out).await,
+        Mode::Listen {
+            port,
+            bind,
+            count,
+            once,
+        } => {
+            let count = if once { Some(1) } else { count };
+            let bind = match bind {
+                None => None,
+                Some(host) => match local_address(&handle, &host).await {
+                    Ok(addr) => Some(addr),
+                    Err(message) => {
+                        out.error(format!("tcp: {message}")).await?;
+                        return Ok(1);
+                    }
+                },
+            };
+            listen(handle, port, bind, count, out).await
+        }
         Mode::Send {
             dest,
             bytes,
             nodelay,
             seed,
-        } => send(handle, dest, bytes, nodelay, seed, out).await,
+        } => {
+            let Some((host, port)) = dest.rsplit_once(':') else {
+                out.error(format!("tcp: {dest}: expected HOST:PORT"))
+                    .await?;
+                return Ok(2);
+            };
+            let Ok(port) = port.parse::<u16>() else {
+                out.error(format!("tcp: {port}: Servname not supported"))
+                    .await?;
+                return Ok(2);
+            };
+            let ip = match names::resolve(&handle, host).await {
+                Ok(ip) => ip,
+                Err(e) => {
+                    out.error(format!("tcp: {host}: {e}")).await?;
+                    return Ok(2);
+                }
+            };
+            let dest = SocketAddrV4::new(ip, port);
+            send(handle, dest, bytes, nodelay, seed, out).await
+        }
+    }
+}
+
+/// The bind address of `tcp listen -s HOST`: resolved, and one of this
+/// host's own addresses (else Linux's EADDRNOTAVAIL message).
+async fn local_address(handle: &DeviceHandle<Host>, host: &str) -> Result<Ipv4Addr, String> {
+    let addr = names::resolve(handle, host)
+        .await
+        .map_err(|e| format!("{host}: {e}"))?;
+    let ours = handle.with(|h, _, _| {
+        h.stack
+            .interfaces()
+            .iter()
+            .any(|i| i.address.is_some_and(|a| a.address() == addr))
+    });
+    if ours || addr.is_unspecified() {
+        Ok(addr)
+    } else {
+        Err(format!("bind {addr}: Cannot assign requested address"))
     }
 }
 
 async fn listen(
     handle: DeviceHandle<Host>,
     port: u16,
-    count: u64,
+    bind: Option<Ipv4Addr>,
+    count: Option<u64>,
     out: &ExecOutput,
 ) -> Result<i32, Disconnected> {
     let listener: TcpListener<Host> = match TcpListener::bind(&handle, port, 16) {
@@ -119,9 +188,11 @@ async fn listen(
             return Ok(1);
         }
     };
-    out.line(format!("listening on 0.0.0.0:{port}")).await?;
+    let shown = bind.unwrap_or(Ipv4Addr::UNSPECIFIED);
+    out.line(format!("listening on {shown}:{port}")).await?;
     let mut status = 0;
-    for _ in 0..count {
+    let mut served = 0;
+    while count.is_none_or(|c| served < c) {
         let mut stream = match listener.accept().await {
             Ok(s) => s,
             Err(e) => {
@@ -129,6 +200,16 @@ async fn listen(
                 return Ok(1);
             }
         };
+        // The stack listens on every address: a connection to another one
+        // is reset, as the kernel resets what no socket listens for.
+        let to_us = stream
+            .local_addr()
+            .is_some_and(|l| bind.is_none_or(|b| b.is_unspecified() || *l.ip() == b));
+        if !to_us {
+            stream.abort();
+            continue;
+        }
+        served += 1;
         let peer = stream
             .peer_addr()
             .map(|p| p.to_string())

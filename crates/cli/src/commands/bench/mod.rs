@@ -192,7 +192,9 @@ pub(super) async fn tcp_transfer(
 ) -> anyhow::Result<Transfer> {
     let receiver = receiver.clone();
     let listen =
-        tokio::spawn(async move { exec_lines(&receiver, &["tcp", "listen", "5001"]).await });
+        tokio::spawn(
+            async move { exec_lines(&receiver, &["tcp", "listen", "--once", "5001"]).await },
+        );
     tokio::time::sleep(Duration::from_millis(300)).await; // let the listener bind
     let dest = format!("{dest_ip}:5001");
     let started = Instant::now();
@@ -243,6 +245,7 @@ pub(super) async fn exec_lines(
                 }
                 vnet_runtime::api::ExecEvent::Exit(code) => return Ok((code, lines)),
                 vnet_runtime::api::ExecEvent::File { .. }
+                | vnet_runtime::api::ExecEvent::Started { .. }
                 | vnet_runtime::api::ExecEvent::Progress { .. } => {}
             }
         }
