@@ -403,9 +403,17 @@ impl Transfer {
 /// `vnet gen topology --chain N` into `dir`; returns the file.
 #[allow(dead_code)]
 pub fn generate_chain(dir: &Path, n: usize) -> PathBuf {
-    let topology = dir.join(format!("chain{n}.toml"));
+    generate_topology(dir, &format!("chain{n}.toml"), &["--chain", &n.to_string()])
+}
+
+/// Writes `vnet gen topology ARGS` into `dir/name`; returns its path.
+#[allow(dead_code)]
+pub fn generate_topology(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let topology = dir.join(name);
     let out = Command::new(vnet_bin())
-        .args(["gen", "topology", "--chain", &n.to_string(), "-o"])
+        .args(["gen", "topology"])
+        .args(args)
+        .arg("-o")
         .arg(&topology)
         .output()
         .expect("vnet gen topology runs");

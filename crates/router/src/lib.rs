@@ -15,7 +15,7 @@ mod rip;
 
 use std::process::ExitCode;
 use vnet_runtime::api::Table;
-use vnet_runtime::stack_tables::{STACK_TABLES, build_stack, stack_table};
+use vnet_runtime::stack_tables::{STACK_TABLES, build_stack, routes_table, stack_table};
 use vnet_runtime::{Device, DeviceKind, DeviceSpec};
 use vnet_stack::time::Instant;
 use vnet_stack::{NetStack, Transmit};
@@ -86,6 +86,9 @@ impl Device for Router {
                 Some(dhcp::leases_table(self, now, &self.port_names))
             }
             "rip" => self.rip.as_ref().map(|r| r.table(now, &self.port_names)),
+            "routes" => Some(routes_table(&self.stack, |route| {
+                self.rip.as_ref()?.route_detail(route, now)
+            })),
             _ => stack_table(&self.stack, now, name),
         }
     }

@@ -4,6 +4,7 @@
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 use vnet_runtime::api::Table;
+use vnet_runtime::stack_tables::RouteDetail;
 use vnet_stack::rip::{
     Rip, RipActions, RipConfig, RipInterface, RipSource, RipTimers, RouteChange, SplitHorizon,
 };
@@ -180,6 +181,21 @@ impl RipService {
             ]);
         }
         t
+    }
+
+    /// The metric and age of a route RIP installed in the forwarding table.
+    pub(crate) fn route_detail(&self, route: &Route, now: Instant) -> Option<RouteDetail> {
+        if route.kind != RouteKind::Rip {
+            return None;
+        }
+        let learned = self
+            .rip
+            .routes()
+            .find(|r| r.destination.network() == route.destination)?;
+        Some(RouteDetail {
+            metric: learned.metric,
+            age: now.saturating_duration_since(learned.updated),
+        })
     }
 
     /// RIP's counters, for the router's counters.

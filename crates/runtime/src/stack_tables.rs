@@ -2,8 +2,9 @@
 //! interfaces. Shared by routers and hosts.
 
 use crate::api::Table;
+use std::time::Duration;
 use vnet_stack::NetStack;
-use vnet_stack::route::RouteKind;
+use vnet_stack::route::Route;
 use vnet_stack::time::Instant;
 
 /// Table names every NetStack device offers.
@@ -11,30 +12,9 @@ pub const STACK_TABLES: [&str; 3] = ["routes", "arp", "interfaces"];
 
 /// Renders one of [`STACK_TABLES`].
 pub fn stack_table(stack: &NetStack, now: Instant, name: &str) -> Option<Table> {
-    let port_name = |port: usize| {
-        stack
-            .interfaces()
-            .get(port)
-            .map(|i| i.name.clone())
-            .unwrap_or_else(|| port.to_string())
-    };
+    let port_name = |port: usize| port_name(stack, port);
     match name {
-        "routes" => {
-            let mut t = Table::new(&["DESTINATION", "GATEWAY", "INTERFACE", "TYPE"]);
-            for r in stack.routes() {
-                t.row(vec![
-                    r.destination.to_string(),
-                    r.via.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
-                    port_name(r.port),
-                    match r.kind {
-                        RouteKind::Connected => "connected".into(),
-                        RouteKind::Static => "static".into(),
-                        RouteKind::Rip => "rip".into(),
-                    },
-                ]);
-            }
-            Some(t)
-        }
+        "routes" => Some(routes_table(stack, |_| None)),
         "arp" => {
             let mut t = Table::new(&["ADDRESS", "MAC", "INTERFACE", "STATE", "EXPIRES"]);
             for e in stack.arp_entries(now) {
@@ -68,6 +48,53 @@ pub fn stack_table(stack: &NetStack, now: Instant, name: &str) -> Option<Table> 
         }
         _ => None,
     }
+}
+
+/// What a routing protocol knows about one of its routes and the stack
+/// does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteDetail {
+    /// The protocol's metric (RIP: hops).
+    pub metric: u32,
+    /// How long since the route was installed or last refreshed.
+    pub age: Duration,
+}
+
+/// `vnet show DEVICE routes`: one row per route with its source,
+/// administrative distance, metric and age. `detail` gives the metric and
+/// age of the routes a protocol learned; connected and static routes have
+/// metric 0 and no age.
+pub fn routes_table(stack: &NetStack, detail: impl Fn(&Route) -> Option<RouteDetail>) -> Table {
+    let mut t = Table::new(&[
+        "DESTINATION",
+        "GATEWAY",
+        "INTERFACE",
+        "SOURCE",
+        "DISTANCE",
+        "METRIC",
+        "AGE",
+    ]);
+    for r in stack.routes() {
+        let detail = detail(r);
+        t.row(vec![
+            r.destination.to_string(),
+            r.via.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
+            port_name(stack, r.port),
+            r.kind.name().into(),
+            r.kind.distance().to_string(),
+            detail.map_or(0, |d| d.metric).to_string(),
+            detail.map_or("-".into(), |d| format!("{}s", d.age.as_secs())),
+        ]);
+    }
+    t
+}
+
+fn port_name(stack: &NetStack, port: usize) -> String {
+    stack
+        .interfaces()
+        .get(port)
+        .map(|i| i.name.clone())
+        .unwrap_or_else(|| port.to_string())
 }
 
 /// Builds the [`NetStack`] a device config describes: interfaces, static

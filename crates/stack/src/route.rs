@@ -15,6 +15,29 @@ pub enum RouteKind {
     Rip,
 }
 
+impl RouteKind {
+    /// The administrative distance: how much a route of this kind is
+    /// trusted against another kind for the same destination (lower wins).
+    /// The values are the ones Cisco IOS and FRR use: connected 0, static 1,
+    /// RIP 120.
+    pub fn distance(self) -> u8 {
+        match self {
+            RouteKind::Connected => 0,
+            RouteKind::Static => 1,
+            RouteKind::Rip => 120,
+        }
+    }
+
+    /// The name `vnet show DEVICE routes` gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RouteKind::Connected => "connected",
+            RouteKind::Static => "static",
+            RouteKind::Rip => "rip",
+        }
+    }
+}
+
 /// One entry of the routing table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {

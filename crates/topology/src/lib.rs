@@ -26,6 +26,7 @@ pub mod lab;
 pub mod orchestrated;
 pub mod peer;
 pub mod render;
+pub mod ring;
 mod serde_text;
 pub mod swarm;
 

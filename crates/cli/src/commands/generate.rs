@@ -8,6 +8,7 @@ use vnet_topology::Lab;
 use vnet_topology::chain::chain_topology;
 use vnet_topology::compose::{ComposeOptions, render_compose, render_offline_override};
 use vnet_topology::k8s::{K8sOptions, render_k8s};
+use vnet_topology::ring::{Routing, ring_topology};
 use vnet_topology::swarm::{SwarmOptions, render_swarm, render_swarm_offline_override};
 
 /// What every renderer of a lab takes: the lab, the image, where to write.
@@ -84,11 +85,25 @@ pub enum GenCommand {
         #[arg(long)]
         offline_collector: bool,
     },
-    /// A topology file: `vnet gen topology --chain 16 > chain16.toml`.
+    /// A topology file: `vnet gen topology --chain 16 > chain16.toml`,
+    /// `vnet gen topology --ring 6 --routing rip > ring6.toml`.
+    #[command(group(clap::ArgGroup::new("shape").required(true).args(["chain", "ring"])))]
     Topology {
-        /// A chain of N routers between a client and a server.
+        /// A chain of N routers between a client and a server (static routes).
         #[arg(long, value_name = "N")]
-        chain: usize,
+        chain: Option<usize>,
+        /// A ring of N routers, each with a host on its own LAN.
+        #[arg(long, value_name = "N")]
+        ring: Option<usize>,
+        /// How the ring's routers learn routes: rip (heals around a cut
+        /// link) or static (the shorter way round; a cut stays cut).
+        #[arg(
+            long,
+            value_name = "rip|static",
+            default_value = "rip",
+            requires = "ring"
+        )]
+        routing: Routing,
         /// Write here instead of standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -150,8 +165,18 @@ fn load_lab(verb: &str, args: &RenderArgs) -> anyhow::Result<Result<(Lab, String
 /// Runs a generator.
 pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
     let (verb, args) = match &what {
-        GenCommand::Topology { chain, output } => {
-            let text = chain_topology(*chain).map_err(|e| anyhow::anyhow!(e))?;
+        GenCommand::Topology {
+            chain,
+            ring,
+            routing,
+            output,
+        } => {
+            let text = match (chain, ring) {
+                (Some(n), _) => chain_topology(*n),
+                (None, Some(n)) => ring_topology(*n, *routing),
+                (None, None) => Err("give --chain N or --ring N".to_string()),
+            }
+            .map_err(|e| anyhow::anyhow!(e))?;
             emit(&text, output.as_deref())?;
             return Ok(ExitCode::SUCCESS);
         }
