@@ -116,18 +116,21 @@ no_admin_published() { # only the trace receiver publishes a port; admin APIs st
   ! grep -q -- '->7000' <<<"$ports"
 }
 check "no admin API is published on the host (reached by docker exec)" no_admin_published
-idle_rss() { # a figure, not a check: resident memory of each idle device (release, static)
-  local c pid kb anon total=0 n=0
+idle_rss() { # a figure, not a check: memory of each idle device (release, static)
+  # RSS counts the binary's code pages that every device shares; PSS divides
+  # shared pages among the processes mapping them (what a device costs).
+  local c pid kb anon pss total=0 total_pss=0 n=0
   for c in $(docker ps -q --filter "label=com.docker.compose.project=$project" --filter label=vnet.device); do
     pid="$(docker inspect -f '{{.State.Pid}}' "$c")"
     kb="$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null)" || continue
     anon="$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null)"
-    [ -n "$kb" ] || continue
-    printf '  %-24s %6d KiB resident (%d KiB anonymous)\n' \
-      "$(docker inspect -f '{{index .Config.Labels "vnet.device"}}' "$c")" "$kb" "$anon"
-    total=$((total + kb)); n=$((n + 1))
+    pss="$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null)"
+    [ -n "$kb" ] && [ -n "$pss" ] || continue
+    printf '  %-24s %6d KiB resident (%d KiB anonymous), %d KiB proportional\n' \
+      "$(docker inspect -f '{{index .Config.Labels "vnet.device"}}' "$c")" "$kb" "$anon" "$pss"
+    total=$((total + kb)); total_pss=$((total_pss + pss)); n=$((n + 1))
   done
-  [ "$n" -gt 0 ] && echo "  idle device RSS: average $((total / n)) KiB over $n devices (goal <= 6144 KiB)"
+  [ "$n" -gt 0 ] && echo "  idle device memory: average RSS $((total / n)) KiB, PSS $((total_pss / n)) KiB over $n devices (goal <= 6144 KiB)"
 }
 check "idle device memory (release images)" idle_rss
 

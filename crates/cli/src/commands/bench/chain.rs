@@ -25,6 +25,10 @@ struct Figures {
     /// and after the transfer.
     idle_rss_mib: f64,
     busy_rss_mib: f64,
+    /// Average proportional set size per idle device: shared pages (the
+    /// binary's code, mapped by every device) divided among the processes
+    /// that map them, so the sum over devices is what the lab costs.
+    idle_pss_mib: f64,
 }
 
 /// Runs the benchmark for every length in `routers`, `bytes` per transfer.
@@ -52,26 +56,28 @@ pub async fn chain_bench(routers: &[usize], bytes: &str) -> anyhow::Result<ExitC
             None => ("-".into(), "-".into()),
         };
         rows.push(format!(
-            "{n:>5}  {:>6.3} ms {:>5.0} Mbit/s {:>7} {:>9.2} us {:>6.1}/{:>5.1} MiB   {k_rtt:>10} {k_tcp:>12}",
+            "{n:>5}  {:>6.3} ms {:>5.0} Mbit/s {:>7} {:>9.2} us {:>6.1}/{:>5.1} MiB {:>8.1} MiB   {k_rtt:>10} {k_tcp:>12}",
             vnet.rtt_ms,
             vnet.mbit,
             vnet.retransmissions,
             vnet.cpu_us_per_packet_hop,
             vnet.idle_rss_mib,
             vnet.busy_rss_mib,
+            vnet.idle_pss_mib,
         ));
     }
     steps.finish();
     println!();
     println!("vnet bench chain: client -> N routers -> web, TCP {bytes} and 20 pings per N");
     println!(
-        "{:>5}  {:>9} {:>12} {:>7} {:>12} {:>17}   {:>10} {:>12}",
+        "{:>5}  {:>9} {:>12} {:>7} {:>12} {:>17} {:>12}   {:>10} {:>12}",
         "N",
         "vnet RTT",
         "vnet TCP",
         "retrans",
         "CPU/pkt/hop",
         "RSS/dev idle/busy",
+        "PSS/dev idle",
         "kernel RTT",
         "kernel TCP"
     );
@@ -128,7 +134,8 @@ async fn measure_vnet(run_dir: &Path, bytes: &str) -> anyhow::Result<Figures> {
         .filter(|d| d.kind == "router")
         .cloned()
         .collect();
-    let idle_rss_mib = average_rss_mib(&state.devices);
+    let idle_rss_mib = average_mib(&state.devices, "status", "VmRSS:");
+    let idle_pss_mib = average_mib(&state.devices, "smaps_rollup", "Pss:");
     // Warm up ARP along the path, then time.
     let _ = exec_lines(&client, &["ping", "-c", "1", "-W", "5", "10.0.3.10"]).await?;
     let (_, lines) = exec_lines(&client, &["ping", "-c", "20", "-i", "0.02", "10.0.3.10"]).await?;
@@ -151,7 +158,8 @@ async fn measure_vnet(run_dir: &Path, bytes: &str) -> anyhow::Result<Figures> {
             0.0
         },
         idle_rss_mib,
-        busy_rss_mib: average_rss_mib(&state.devices),
+        busy_rss_mib: average_mib(&state.devices, "status", "VmRSS:"),
+        idle_pss_mib,
     })
 }
 
@@ -184,19 +192,20 @@ fn cpu_seconds(devices: &[DeviceState]) -> f64 {
         .sum()
 }
 
-/// Average resident set size of the devices' processes, MiB.
-fn average_rss_mib(devices: &[DeviceState]) -> f64 {
-    let total: u64 = devices.iter().map(|d| rss_kib(d.pid)).sum();
+/// The average over the devices' processes of a KiB figure in
+/// `/proc/PID/FILE` (the line starting with `key`), in MiB.
+fn average_mib(devices: &[DeviceState], file: &str, key: &str) -> f64 {
+    let total: u64 = devices.iter().map(|d| proc_kib(d.pid, file, key)).sum();
     total as f64 / 1024.0 / devices.len().max(1) as f64
 }
 
-/// Resident set size of a process in KiB (0 if it is gone).
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
+/// A KiB figure of `/proc/PID/FILE` (0 if the process is gone).
+fn proc_kib(pid: u32, file: &str, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
