@@ -429,20 +429,20 @@ impl Rip {
             from
         };
         let timeout = now + self.config.timers.timeout;
+        let learned = RipRoute {
+            destination,
+            metric,
+            via: Some(via),
+            port: iface.port,
+            source: RipSource::Neighbour(from),
+            updated: now,
+            expires: Some(timeout),
+            forget_at: None,
+            changed: true,
+        };
         let Some(route) = self.routes.get_mut(&key(&destination)) else {
             if metric < INFINITY {
-                let route = RipRoute {
-                    destination,
-                    metric,
-                    via: Some(via),
-                    port: iface.port,
-                    source: RipSource::Neighbour(from),
-                    updated: now,
-                    expires: Some(timeout),
-                    forget_at: None,
-                    changed: true,
-                };
-                self.install(route, actions);
+                self.install(learned, actions);
             }
             return;
         };
@@ -460,18 +460,7 @@ impl Rip {
             if metric >= INFINITY {
                 self.start_deletion(destination, now, actions);
             } else {
-                let route = RipRoute {
-                    destination,
-                    metric,
-                    via: Some(via),
-                    port: iface.port,
-                    source: RipSource::Neighbour(from),
-                    updated: now,
-                    expires: Some(timeout),
-                    forget_at: None,
-                    changed: true,
-                };
-                self.install(route, actions);
+                self.install(learned, actions);
             }
         }
     }
