@@ -2,6 +2,7 @@
 //! loopback, started and stopped through the `vnet` CLI.
 #![allow(dead_code)]
 
+pub mod frr;
 pub mod single_device;
 pub mod tap;
 

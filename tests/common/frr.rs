@@ -1,0 +1,228 @@
+//! FRR (the routing suite: zebra and its protocol daemons) run inside a
+//! network namespace as plain child processes, for interop tests.
+//!
+//! Each daemon gets its config, pid file, log and vty socket in one temp
+//! dir (`-f`, `-i`, `--vty_socket`, `-z` for zebra's zserv socket, no TCP
+//! vty), so several instances and a system FRR never meet. The daemons
+//! drop root for the `frr` user, which owns the temp dir. `vtysh
+//! --vty_socket DIR` talks to them. Dropping [`Frr`] stops them (SIGTERM,
+//! then SIGKILL): drop it before the namespace.
+
+use super::Run;
+use super::tap::{Netns, sh};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// zebra, which every protocol daemon talks to.
+pub const ZEBRA: &str = "/usr/lib/frr/zebra";
+/// The RIP daemon.
+pub const RIPD: &str = "/usr/lib/frr/ripd";
+
+/// Why FRR cannot run here, if it cannot: a missing binary or user.
+pub fn missing() -> Option<String> {
+    for binary in [ZEBRA, RIPD] {
+        if !std::path::Path::new(binary).exists() {
+            return Some(format!(
+                "{binary} is missing (.ci/run installs the frr package)"
+            ));
+        }
+    }
+    if std::process::Command::new("vtysh")
+        .arg("--help")
+        .output()
+        .is_err()
+    {
+        return Some("vtysh is missing (.ci/run installs the frr package)".into());
+    }
+    if sh("id", &["frr"]).code != 0 {
+        return Some("user `frr` does not exist (the frr package creates it)".into());
+    }
+    None
+}
+
+/// A child process stopped (SIGTERM, then SIGKILL) when dropped.
+pub struct Daemon {
+    pub name: &'static str,
+    pub child: Child,
+}
+
+impl Daemon {
+    /// Sends `signal` (`-TERM`, `-INT`) and waits up to 5 s for an exit,
+    /// then kills it.
+    pub fn stop(&mut self, signal: &str) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        let pid = self.child.id().to_string();
+        let _ = sh("kill", &[signal, &pid]);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        eprintln!("{} ignored {signal}; killing it", self.name);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.stop("-TERM");
+    }
+}
+
+/// zebra and ripd in a namespace, with everything they write in `dir`.
+pub struct Frr {
+    pub dir: tempfile::TempDir,
+    /// ripd, then zebra: stopped in this order.
+    daemons: Vec<Daemon>,
+    ns: String,
+}
+
+impl Frr {
+    /// Starts zebra, waits for its zserv socket, then ripd with
+    /// `ripd_config` (the `router rip` section and any `interface`
+    /// sections; logging is added here).
+    pub fn start_ripd(ns: &Netns, ripd_config: &str) -> Frr {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().display().to_string();
+        let chown = sh("chown", &["frr:frr", &path]);
+        assert_eq!(chown.code, 0, "{chown:?}");
+        let files = [
+            (
+                "zebra.conf",
+                format!("hostname ns-zebra\nlog file {path}/zebra.log informational\n"),
+            ),
+            (
+                "ripd.conf",
+                format!(
+                    "hostname ns-ripd\nlog file {path}/ripd.log debugging\n\
+                     debug rip events\ndebug rip packet\n{ripd_config}"
+                ),
+            ),
+        ];
+        for (name, text) in &files {
+            std::fs::write(dir.path().join(name), text).expect("write FRR config");
+        }
+        let mut frr = Frr {
+            dir,
+            daemons: Vec::new(),
+            ns: ns.0.clone(),
+        };
+        let zebra = frr.spawn(ns, "zebra", ZEBRA);
+        let zserv = frr.dir.path().join("zserv.api");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !zserv.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "zebra never opened {}:\n{}",
+                zserv.display(),
+                frr.logs()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        frr.daemons.push(zebra);
+        let ripd = frr.spawn(ns, "ripd", RIPD);
+        frr.daemons.insert(0, ripd);
+        frr
+    }
+
+    fn spawn(&self, ns: &Netns, name: &'static str, binary: &str) -> Daemon {
+        let dir = self.dir.path();
+        let file = |suffix: &str| dir.join(format!("{name}{suffix}")).display().to_string();
+        let (config, pid, out) = (file(".conf"), file(".pid"), file(".out"));
+        let zserv = dir.join("zserv.api").display().to_string();
+        let vty = dir.display().to_string();
+        let stdout = std::fs::File::create(&out).expect("daemon output file");
+        let stderr = stdout.try_clone().expect("daemon output file");
+        // `ip netns exec` execs the daemon: the child's pid is the daemon's.
+        let child = ns
+            .command(&[
+                binary,
+                "-f",
+                &config,
+                "-i",
+                &pid,
+                "-z",
+                &zserv,
+                "--vty_socket",
+                &vty,
+                // No TCP vty: only the socket in the temp dir.
+                "-P",
+                "0",
+            ])
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{binary} starts: {e}"));
+        Daemon { name, child }
+    }
+
+    /// `vtysh -c COMMAND` against these daemons.
+    pub fn vtysh(&self, command: &str) -> Run {
+        let vty = self.dir.path().display().to_string();
+        sh(
+            "ip",
+            &[
+                "netns",
+                "exec",
+                &self.ns,
+                "vtysh",
+                "--vty_socket",
+                &vty,
+                "-c",
+                command,
+            ],
+        )
+    }
+
+    /// The routes ripd learned (`R(n)` rows of `show ip rip`), as
+    /// (network, next hop, metric).
+    pub fn rip_routes(&self) -> Vec<(String, String, u32)> {
+        let run = self.vtysh("show ip rip");
+        run.stdout
+            .lines()
+            .filter(|l| l.starts_with("R(n)"))
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                Some((
+                    f.get(1)?.to_string(),
+                    f.get(2)?.to_string(),
+                    f.get(3)?.parse().ok()?,
+                ))
+            })
+            .collect()
+    }
+
+    /// ripd's bad-packet and bad-route counts for the neighbour `peer`
+    /// (its "Routing Information Sources" in `show ip rip status`).
+    pub fn rip_bad_counts(&self, peer: &str) -> Option<(u64, u64)> {
+        let run = self.vtysh("show ip rip status");
+        run.stdout.lines().find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            if f.first() != Some(&peer) {
+                return None;
+            }
+            Some((f.get(1)?.parse().ok()?, f.get(2)?.parse().ok()?))
+        })
+    }
+
+    /// The tails of the daemons' output and logs, for failure messages.
+    pub fn logs(&self) -> String {
+        let mut out = String::new();
+        for name in ["zebra.out", "ripd.out", "zebra.log", "ripd.log"] {
+            let text = std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(25).collect();
+            out.push_str(&format!("=== FRR {name}\n"));
+            for line in tail.into_iter().rev() {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
