@@ -17,12 +17,15 @@
 //! networks with hop-count metrics (and zebra puts them in the kernel as
 //! `proto rip`); r1 and r2 learn 192.168.77.0/24 as `rip` routes with the
 //! right metric and next hop; h1 and h2 ping 192.168.77.1 (the namespace
-//! has no default route: its replies ride the routes ripd learned); both
-//! sides count none of the other's messages bad; and tshark, over a capture
-//! on the TAP end, decodes RIPv2 from both sides with nothing malformed,
-//! split horizon as each side does it, and good UDP checksums. A second
-//! test does the same with simple-password authentication (RFC 2453 §4.1)
-//! on both sides.
+//! has no default route: its replies ride the routes ripd learned); a
+//! withdrawal crosses both ways (the stub link down: r1 drops the route;
+//! h2's link down: ripd and the kernel drop 10.0.2.0/24); neither side
+//! counts the other's messages bad; and tshark, over a capture on the TAP
+//! end, decodes RIPv2 from both sides with nothing malformed, split
+//! horizon as each side does it, and good UDP checksums. The same with
+//! simple-password authentication (RFC 2453 §4.1) on both sides; and with
+//! different passwords, where each side rejects the other and learns
+//! nothing.
 //!
 //! Needs root, /dev/net/tun, FRR (/usr/lib/frr/zebra, ripd, vtysh) and
 //! tshark; without them the tests print why and skip (fail under CI=true).
@@ -108,8 +111,8 @@ fn table(
         .collect()
 }
 
-/// `device`'s RIP route to `destination` as (type in the routing table,
-/// gateway, interface, RIP metric), once it is a `rip` route.
+/// `device`'s route to `destination` as (source, gateway, interface,
+/// metric) from `vnet show DEVICE routes`, when RIP is its source.
 fn vnet_rip_route(
     lab: &LabRun,
     device: &str,
@@ -123,16 +126,12 @@ fn vnet_rip_route(
     };
     let route = table(lab, device, "routes")
         .into_iter()
-        .find(|r| text(r, "DESTINATION") == destination && text(r, "TYPE") == "rip")?;
-    let metric = table(lab, device, "rip")
-        .into_iter()
-        .find(|r| text(r, "DESTINATION") == destination)
-        .and_then(|r| text(&r, "METRIC").parse().ok())?;
+        .find(|r| text(r, "DESTINATION") == destination && text(r, "SOURCE") == "rip")?;
     Some((
-        text(&route, "TYPE"),
+        text(&route, "SOURCE"),
         text(&route, "GATEWAY"),
         text(&route, "INTERFACE"),
-        metric,
+        text(&route, "METRIC").parse().ok()?,
     ))
 }
 
@@ -233,11 +232,15 @@ fn frr_lab(test: &str, vnet_password: Option<&str>, frr_password: Option<&str>) 
 }
 
 /// dumpcap on the TAP end inside the namespace, once it is capturing.
+/// `-p`: no promiscuous mode (a TAP hands the kernel every frame anyway).
+/// Leaving promiscuous mode when the capture stops changes the TAP's
+/// flags, zebra reports the interface changed, and ripd sends a new
+/// (unauthenticated) request that the capture would not hold.
 fn start_capture(ns: &Netns, tap: &str, file: &Path) -> Daemon {
     use std::io::{BufRead, BufReader};
     let file = file.display().to_string();
     let mut child = ns
-        .command(&["dumpcap", "-i", tap, "-w", &file])
+        .command(&["dumpcap", "-p", "-i", tap, "-w", &file])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -311,9 +314,10 @@ fn wait_converged(t: &FrrLab) -> (Duration, Duration, Duration) {
             elapsed < LEARN_LIMIT,
             "not converged after {LEARN_LIMIT:?}:\n FRR wants {VNET_NETWORKS:?} via 10.0.99.1, has {frr_seen:?}\n \
              r1 wants {r1:?}, has {r1_seen:?}\n r2 wants {r2:?}, has {r2_seen:?}\n\
-             --- FRR show ip rip\n{}\n--- r1 rip\n{}\n{}\n{}",
+             --- FRR show ip rip\n{}\n--- r1 rip\n{}\n--- r1 routes\n{}\n{}\n{}",
             t.frr.vtysh("show ip rip").stdout,
             t.lab.vnet(&["show", "r1", "rip"]).stdout,
+            t.lab.vnet(&["show", "r1", "routes"]).stdout,
             t.lab.logs(),
             t.frr.logs()
         );
@@ -504,6 +508,58 @@ fn check_capture(t: &mut FrrLab, password: Option<&str>) -> u64 {
     unauthenticated
 }
 
+/// The deletion process across the two implementations (RFC 2453 §3.8):
+/// the namespace's stub link goes down, ripd advertises it with metric 16
+/// and r1 withdraws its route; h2's link goes down, r2 poisons 10.0.2.0/24,
+/// r1 passes that on, and ripd and the kernel drop it.
+fn withdrawals(t: &FrrLab) {
+    let down = sh("ip", &["-n", &t.ns.0, "link", "set", "stub0", "down"]);
+    assert_eq!(down.code, 0, "{down:?}");
+    let start = Instant::now();
+    loop {
+        let r1 = vnet_rip_route(&t.lab, "r1", STUB);
+        let rip = t.lab.vnet(&["show", "r1", "rip"]).stdout;
+        let poisoned = rip
+            .lines()
+            .any(|l| l.starts_with(STUB) && l.split_whitespace().nth(1) == Some("16"));
+        if r1.is_none() && poisoned {
+            eprintln!(
+                "stub0 down: r1 withdrew {STUB} (metric 16) after {:.1?}",
+                start.elapsed()
+            );
+            break;
+        }
+        assert!(
+            start.elapsed() < LEARN_LIMIT,
+            "r1 still routes {STUB} after stub0 went down: {r1:?}\n{rip}\n{}",
+            t.frr.logs()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let down = t.lab.vnet(&["link", "down", "r2:eth1"]);
+    assert_eq!(down.code, 0, "{down:?}");
+    let start = Instant::now();
+    loop {
+        let frr = t.frr.rip_routes();
+        let kernel = sh("ip", &["-n", &t.ns.0, "route", "show", "proto", "rip"]).stdout;
+        let frr_gone = frr.iter().all(|(n, _, m)| n != "10.0.2.0/24" || *m == 16);
+        let kernel_gone = !kernel.lines().any(|l| l.starts_with("10.0.2.0/24 "));
+        if frr_gone && kernel_gone {
+            eprintln!(
+                "r2:eth1 down: ripd and the kernel dropped 10.0.2.0/24 after {:.1?}",
+                start.elapsed()
+            );
+            break;
+        }
+        assert!(
+            start.elapsed() < LEARN_LIMIT,
+            "ripd still routes 10.0.2.0/24 after r2:eth1 went down: {frr:?}\n{kernel}\n{}",
+            t.lab.logs()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 fn interop(test: &str, password: Option<&str>) {
     let Some(mut t) = frr_lab(test, password, password) else {
         return;
@@ -531,6 +587,9 @@ fn interop(test: &str, password: Option<&str>) {
         );
     }
 
+    if password.is_none() {
+        withdrawals(&t);
+    }
     let unauthenticated = check_capture(&mut t, password);
     // Neither side found anything wrong in the other's messages, except
     // that vnet drops ripd's unauthenticated requests when a password is
