@@ -482,6 +482,13 @@ fn check_capture(t: &mut FrrLab, password: Option<&str>) -> u64 {
     };
     let vnet = advertised("10.0.99.1");
     let frr = advertised(FRR_ADDR);
+    // ripd's start-up request for the whole table (RFC 2453 §3.9.1) is
+    // answered directly, to ripd's address and port 520, unless vnet had
+    // to drop it as unauthenticated.
+    let answered = rows
+        .iter()
+        .any(|r| r[0] == "10.0.99.1" && r[1] == FRR_ADDR && r[3] == "2");
+    assert_eq!(answered, unauthenticated == 0, "{rip:#?}");
     // vnet: its networks with hop counts, FRR's network poisoned back
     // (split horizon with poisoned reverse, RFC 2453 §3.4.3).
     for want in [
