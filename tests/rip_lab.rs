@@ -89,6 +89,11 @@ fn a_rip_ring_converges_heals_around_a_cut_and_returns() {
         "r1 learned 10.0.3.0/24 via {} after {took:?}",
         first.gateway
     );
+    // The replies need the way back: r3 learns the client's network on its
+    // own schedule.
+    wait_route(&lab, "r3", "10.0.1.0/24", Duration::from_secs(15), |r| {
+        r.source == "rip"
+    });
     let ping = lab.exec("client", &["ping", "-c", "2", "-W", "2", "10.0.3.10"]);
     assert!(ping.stdout.contains(" 0% packet loss"), "{ping:?}");
     let table = lab.vnet(&["show", "r1", "rip"]);
