@@ -229,18 +229,33 @@ fn apply_route(stack: &mut NetStack, change: RouteChange) {
                 kind: RouteKind::Rip,
             });
             if installed {
-                tracing::info!(
+                announce(format!(
                     "route {destination}: {} -> rip via {via} metric {metric}",
                     old.as_deref().unwrap_or("none")
-                );
+                ));
             }
         }
         RouteChange::Withdraw { destination } => {
             if stack.withdraw_dynamic_route(destination, RouteKind::Rip) {
-                tracing::info!("route {destination}: rip -> none (unreachable)");
+                announce(format!("route {destination}: rip -> none (unreachable)"));
             }
         }
     }
+}
+
+/// Logs a route change once and exports it as a span of its own
+/// (`route.change`, protocol rip, layer L3): `vnet trace list`, `vnet
+/// trace show` and Jaeger show when each router changed its mind, next to
+/// the traffic that crossed it.
+fn announce(change: String) {
+    tracing::info!("{change}");
+    let span = vnet_telemetry::app_span!(
+        "route.change",
+        proto = "rip",
+        layer = "L3",
+        summary = change
+    );
+    drop(span);
 }
 
 fn show(via: Option<Ipv4Addr>) -> String {
