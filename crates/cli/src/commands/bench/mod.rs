@@ -18,6 +18,7 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use forward::{Dut, measure};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -34,7 +35,8 @@ pub enum BenchCommand {
         window: u64,
     },
     /// TCP goodput host -> router -> host (MTU 1500) next to the relay
-    /// ceiling (relay frames/s x 1448 bytes) measured in the same run.
+    /// ceiling (relay frames/s x 1448 bytes) and to the same transfer
+    /// without trace export, measured in the same run.
     Tcp {
         /// Bytes to transfer (suffixes K, M, G).
         #[arg(long, default_value = "64M")]
@@ -253,6 +255,33 @@ pub(super) async fn exec_lines(
     bail!("exec output ended without an exit code")
 }
 
+/// `a / b`, 0 when `b` is 0.
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
+/// Starts the benchmark lab (with or without trace export), moves `bytes`
+/// from h1 to h2, stops the lab.
+async fn lab_transfer(
+    dir: &Path,
+    topology: &Path,
+    bytes: &str,
+    trace: bool,
+) -> anyhow::Result<Transfer> {
+    let run_dir = dir.join(if trace { "run" } else { "run-untraced" });
+    let code = crate::commands::up::run_with_trace(&run_dir, topology, 30, None, trace).await?;
+    if code != ExitCode::SUCCESS {
+        bail!("the benchmark lab did not start");
+    }
+    let state = crate::state::LabState::require(&run_dir)?;
+    let transfer = match (state.device("h1"), state.device("h2")) {
+        (Ok(h1), Ok(h2)) => tcp_transfer(h1, h2, "10.9.2.10", bytes).await,
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    crate::commands::down::run(&run_dir).await?;
+    transfer
+}
+
 async fn tcp_goodput(bytes: &str) -> anyhow::Result<ExitCode> {
     let dir = std::env::temp_dir().join(format!("vnet-bench-tcp-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -268,25 +297,26 @@ async fn tcp_goodput(bytes: &str) -> anyhow::Result<ExitCode> {
 
     let topology = dir.join("bench-tcp.toml");
     std::fs::write(&topology, TCP_BENCH_TOPOLOGY)?;
-    let run_dir = dir.join("run");
-    let code = crate::commands::up::run(&run_dir, &topology, 30, None).await?;
-    if code != ExitCode::SUCCESS {
-        bail!("the benchmark lab did not start");
-    }
-    let state = crate::state::LabState::require(&run_dir)?;
-    let transfer = match (state.device("h1"), state.device("h2")) {
-        (Ok(h1), Ok(h2)) => tcp_transfer(h1, h2, "10.9.2.10", bytes).await,
-        (Err(e), _) | (_, Err(e)) => Err(e),
+    // With trace export (as `vnet up` runs a lab), then without
+    // (`vnet up --no-trace`): what tracing costs, in the same run.
+    let traced = lab_transfer(&dir, &topology, bytes, true).await;
+    let untraced = match &traced {
+        Ok(_) => lab_transfer(&dir, &topology, bytes, false).await,
+        Err(_) => Err(anyhow::anyhow!("not run")),
     };
-    crate::commands::down::run(&run_dir).await?;
     let _ = std::fs::remove_dir_all(&dir);
-    let transfer = transfer?;
+    let transfer = traced?;
+    let untraced = untraced?;
     let summary = transfer.summary;
-    let rlines = transfer.received;
     let goodput = between(&summary, "(", " Mbit/s").unwrap_or(0.0);
+    let goodput_off = between(&untraced.summary, "(", " Mbit/s").unwrap_or(0.0);
     println!("vnet bench tcp: host -> router -> host, MTU 1500, one process per device");
     println!("  {summary}");
-    for l in rlines.iter().filter(|l| l.starts_with("received ")) {
+    for l in transfer
+        .received
+        .iter()
+        .filter(|l| l.starts_with("received "))
+    {
         println!("  {l}");
     }
     println!(
@@ -295,11 +325,12 @@ async fn tcp_goodput(bytes: &str) -> anyhow::Result<ExitCode> {
     );
     println!(
         "  goodput / ceiling = {goodput:.1} / {ceiling_mbit:.1} = {:.2}x (goal >= 0.50x)",
-        if ceiling_mbit > 0.0 {
-            goodput / ceiling_mbit
-        } else {
-            0.0
-        }
+        ratio(goodput, ceiling_mbit)
+    );
+    println!("  without trace export (--no-trace): {}", untraced.summary);
+    println!(
+        "  traced / untraced = {goodput:.1} / {goodput_off:.1} = {:.2}x (goal >= 0.90x)",
+        ratio(goodput, goodput_off)
     );
     Ok(ExitCode::SUCCESS)
 }
