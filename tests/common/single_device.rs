@@ -93,6 +93,7 @@ pub fn start_with_env(
         switch: SwitchConfig::default(),
         dns: None,
         web: None,
+        tls: None,
         capture_dir: None,
         state_dir: None,
     };

@@ -13,6 +13,7 @@
 mod client;
 mod commands;
 mod orchestrator;
+mod pki;
 mod plan;
 mod preflight;
 mod procs;
@@ -68,6 +69,14 @@ struct Cli {
     command: Command,
 }
 
+/// `vnet ca …`.
+#[derive(Subcommand, Debug)]
+enum CaCommand {
+    /// Print the lab CA's certificate (PEM), e.g. for
+    /// `curl --cacert <(vnet ca export) https://…` from a TAP namespace.
+    Export,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Start a lab: one process per device; returns when every device answers.
@@ -85,6 +94,16 @@ enum Command {
         /// export their spans to it, unless OTEL_EXPORTER_OTLP_ENDPOINT is set).
         #[arg(long)]
         no_trace: bool,
+        /// Hosts and web devices append their TLS session secrets to
+        /// <run-dir>/tls-keylog.txt (NSS key log format): `tshark -o
+        /// tls.keylog_file:FILE` then decrypts the lab's HTTPS captures.
+        #[arg(long)]
+        keylog: bool,
+    },
+    /// The lab's certificate authority (made by `vnet up`; hosts trust it).
+    Ca {
+        #[command(subcommand)]
+        action: CaCommand,
     },
     /// Stop the running lab (SIGTERM, then SIGKILL after 5 s).
     Down,
@@ -305,15 +324,25 @@ pub fn main() -> ExitCode {
             return orchestrator::forward(&prefix, &trace_args_inside()).await;
         }
         match cli.command {
-            Command::Up { topology, timeout, bin_dir, no_trace } => {
+            Command::Up { topology, timeout, bin_dir, no_trace, keylog } => {
                 commands::up::run_with_trace(
                     &run_dir,
                     &topology,
                     timeout,
                     bin_dir.as_deref(),
                     !no_trace,
+                    keylog,
                 )
                     .await
+            }
+            Command::Ca { action: CaCommand::Export } => {
+                if source.is_orchestrated() {
+                    anyhow::bail!(
+                        "`vnet ca export` reads the lab CA of a lab started with `vnet up`; Docker and Kubernetes labs serve plain HTTP only (docs/design.md, HTTPS)"
+                    );
+                }
+                print!("{}", pki::export(&run_dir)?);
+                Ok(ExitCode::SUCCESS)
             }
             Command::Down => commands::down::run(&run_dir).await,
             Command::Stop { device } => {

@@ -35,6 +35,30 @@ pub struct Host {
     dhcp: Option<dhcp::HostDhcp>,
     /// DNS servers for the stub resolver (configured, or learned by DHCP).
     nameservers: Vec<std::net::Ipv4Addr>,
+    /// TLS client settings for https (the lab CA), when configured.
+    tls: Option<vnet_web::tls::TlsClient>,
+}
+
+/// The host's TLS client from its config: the lab CA it trusts and the
+/// key log, if any.
+fn tls_client(
+    config: &vnet_topology::device::DeviceConfig,
+) -> anyhow::Result<Option<vnet_web::tls::TlsClient>> {
+    let Some(t) = &config.tls else {
+        return Ok(None);
+    };
+    let Some(ca) = &t.ca else {
+        return Ok(None);
+    };
+    let keylog = t
+        .keylog
+        .as_deref()
+        .map(vnet_web::tls::KeyLogFile::open)
+        .transpose()?;
+    Ok(Some(
+        vnet_web::tls::TlsClient::new(ca, keylog)
+            .map_err(|e| anyhow::anyhow!("field `tls.ca`: {e}"))?,
+    ))
 }
 
 impl vnet_runtime::net::NetDevice for Host {
@@ -107,6 +131,7 @@ pub fn spec() -> DeviceSpec<Host> {
                 stack: build_stack(config, false)?,
                 dhcp,
                 nameservers: config.nameservers.clone(),
+                tls: tls_client(config)?,
             })
         },
         exec: Some(apps::exec),

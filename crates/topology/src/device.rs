@@ -115,6 +115,9 @@ pub struct DeviceConfig {
     /// Web server settings (web servers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web: Option<WebConfig>,
+    /// TLS trust anchors, certificate and key log (hosts and web servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsSettings>,
     /// When set, every interface writes `<dir>/<device>-<iface>.pcapng` from start-up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture_dir: Option<PathBuf>,
@@ -301,6 +304,37 @@ pub struct WebConfig {
     /// Requests served on one connection before it is closed.
     #[serde(default = "default_max_requests")]
     pub max_requests_per_connection: u32,
+    /// TCP port of HTTPS, served when the device has a certificate
+    /// ([`TlsSettings::cert`]); RFC 9110 §4.2.2's 443 by default.
+    #[serde(default = "default_https_port")]
+    pub tls_port: u16,
+}
+
+fn default_https_port() -> u16 {
+    443
+}
+
+/// A device's TLS material. `vnet up` fills it from the lab CA it makes
+/// (`vnet-pki`): every device trusts the CA, web devices get a certificate
+/// for the names the lab's zones give them. PEM text is embedded so a
+/// container needs no mounted files; a config holding a key is written
+/// readable by its owner only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// CA certificates (PEM) the device's TLS clients trust.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<String>,
+    /// The certificate chain (PEM, leaf first) a web device serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<String>,
+    /// The private key (PEM) of `cert`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Append TLS session secrets to this file in the NSS key log format
+    /// (`SSLKEYLOGFILE`) so Wireshark can decrypt captures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keylog: Option<PathBuf>,
 }
 
 fn default_http_port() -> u16 {

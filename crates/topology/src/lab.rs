@@ -798,6 +798,7 @@ impl Lab {
                         port: 80,
                         idle_timeout_secs: 15,
                         max_requests_per_connection: 100,
+                        tls_port: 443,
                     };
                     if let Some(v) = &raw_dev.idle_timeout_secs {
                         web.idle_timeout_secs = loc.at_least_one(

@@ -128,6 +128,7 @@ pub fn render(
             switch: device.switch.clone(),
             dns: device.dns.clone(),
             web: device.web.clone(),
+            tls: None,
             capture_dir: capture_dir.map(Path::to_path_buf),
             state_dir: None,
         });

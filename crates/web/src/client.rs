@@ -62,6 +62,8 @@ pub(crate) struct ClientConn<S> {
     pub id: usize,
     pub addr: Ipv4Addr,
     pub port: u16,
+    /// The TLS server name, for an https connection.
+    pub server_name: Option<String>,
     stream: S,
     buf: Vec<u8>,
 }
@@ -95,6 +97,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ClientConn<S> {
             id,
             addr,
             port,
+            server_name: None,
             stream,
             buf: Vec::new(),
         }
@@ -122,7 +125,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ClientConn<S> {
         max_body: u64,
         progress: Option<&Progress>,
     ) -> Result<Exchange, ExchangeError> {
-        match timeout(wait, self.stream.write_all(request)).await {
+        let sending = async {
+            self.stream.write_all(request).await?;
+            // A TLS stream holds its records until flushed.
+            self.stream.flush().await
+        };
+        match timeout(wait, sending).await {
             Err(_) => return Err(ExchangeError::Timeout(wait)),
             Ok(Err(e)) => return Err(ExchangeError::NoResponse(e.to_string())),
             Ok(Ok(())) => {}

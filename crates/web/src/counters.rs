@@ -58,6 +58,10 @@ pub struct WebCounters {
     /// Static-file requests the cache could not answer (not cached, or
     /// changed since): resolved on disk, whatever their outcome.
     pub file_cache_misses: AtomicU64,
+    /// TLS handshakes completed (HTTPS).
+    pub tls_handshakes: AtomicU64,
+    /// TLS handshakes that failed (alert, timeout, reset).
+    pub tls_handshake_failures: AtomicU64,
     open: Mutex<OpenConnections>,
 }
 
@@ -99,6 +103,10 @@ pub struct WebCountersSnapshot {
     pub file_cache_hits: u64,
     /// Static-file requests resolved on disk.
     pub file_cache_misses: u64,
+    /// TLS handshakes completed.
+    pub tls_handshakes: u64,
+    /// TLS handshakes that failed.
+    pub tls_handshake_failures: u64,
 }
 
 #[derive(Debug, Default)]
@@ -116,6 +124,16 @@ struct OpenConnection {
 }
 
 impl WebCounters {
+    /// Counts a completed TLS handshake.
+    pub fn tls_handshake_done(&self) {
+        bump(&self.tls_handshakes);
+    }
+
+    /// Counts a failed TLS handshake.
+    pub fn tls_handshake_failed(&self) {
+        bump(&self.tls_handshake_failures);
+    }
+
     /// Counts a response by its status class.
     pub fn count_status(&self, status: u16) {
         let c = match status / 100 {
@@ -149,6 +167,8 @@ impl WebCounters {
             bytes_received: g(&self.bytes_received),
             file_cache_hits: g(&self.file_cache_hits),
             file_cache_misses: g(&self.file_cache_misses),
+            tls_handshakes: g(&self.tls_handshakes),
+            tls_handshake_failures: g(&self.tls_handshake_failures),
         }
     }
 

@@ -38,6 +38,7 @@ pub mod report;
 mod response;
 pub mod server;
 pub mod service;
+pub mod tls;
 
 use anyhow::Context as _;
 use std::process::ExitCode;
@@ -59,6 +60,30 @@ pub struct Http {
     pub server: server::Server,
     /// The TCP port listened on.
     pub port: u16,
+    /// HTTPS, when the device has a certificate: the TLS settings and
+    /// their port (443).
+    pub tls: Option<(tls::TlsServer, u16)>,
+}
+
+/// The device's HTTPS settings from its config: a certificate and key
+/// make a [`tls::TlsServer`] (with the key log if asked); neither, none.
+fn tls_server(
+    config: &vnet_topology::device::DeviceConfig,
+) -> anyhow::Result<Option<tls::TlsServer>> {
+    let Some(t) = &config.tls else {
+        return Ok(None);
+    };
+    let (cert, key) = match (&t.cert, &t.key) {
+        (Some(c), Some(k)) => (c, k),
+        (None, None) => return Ok(None),
+        _ => anyhow::bail!(
+            "field `tls`: a certificate needs its key (`tls.cert` and `tls.key` together)"
+        ),
+    };
+    let keylog = t.keylog.as_deref().map(tls::KeyLogFile::open).transpose()?;
+    Ok(Some(
+        tls::TlsServer::new(cert, key, keylog).context("field `tls`")?,
+    ))
 }
 
 /// A web server device: a [`NetStack`] plus the HTTP service.
@@ -125,9 +150,12 @@ pub fn spec() -> DeviceSpec<WebServer> {
                 Some(web) => {
                     let cfg = server::ServerConfig::from_web_config(web)
                         .with_context(|| format!("web settings of {}", config.name))?;
+                    let tls = tls_server(config)
+                        .with_context(|| format!("TLS settings of {}", config.name))?;
                     Some(Arc::new(Http {
                         server: server::Server::new(cfg),
                         port: web.port,
+                        tls: tls.map(|t| (t, web.tls_port)),
                     }))
                 }
                 None => None,

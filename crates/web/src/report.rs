@@ -112,6 +112,7 @@ fn resource_lines(index: usize, page: &Url, r: &Resource, out: &mut Vec<String>)
     for (name, d) in [
         ("dns", t.dns),
         ("connect", t.connect),
+        ("tls", t.tls),
         ("first byte", t.first_byte),
         ("download", t.download),
     ] {
@@ -143,8 +144,11 @@ pub fn report_lines(report: &BrowseReport) -> Vec<String> {
         out.push(format!("DNS {} -> {} in {}", l.name, l.addr, ms(l.elapsed)));
     }
     for c in &report.connections {
+        let tls = c.tls.as_ref().map_or_else(String::new, |n| {
+            format!(", TLS handshake in {} ({n})", ms(n.elapsed))
+        });
         out.push(format!(
-            "TCP #{} to {}:{}: connected in {}, {} request{}",
+            "TCP #{} to {}:{}: connected in {}{tls}, {} request{}",
             c.id,
             c.addr,
             c.port,

@@ -679,7 +679,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
     async fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
         for piece in bytes.chunks(WRITE_PIECE) {
             let deadline = Instant::now() + self.config().request_timeout;
-            match timeout_at(deadline, self.stream.write_all(piece)).await {
+            // Flushed piece by piece: a TLS stream holds records until flushed.
+            let sending = async {
+                self.stream.write_all(piece).await?;
+                self.stream.flush().await
+            };
+            match timeout_at(deadline, sending).await {
                 Ok(Ok(())) => {
                     self.sent += piece.len() as u64;
                     add(&self.server.counters.bytes_sent, piece.len() as u64);

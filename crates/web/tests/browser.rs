@@ -297,14 +297,18 @@ async fn redirect_loops_stop_after_five() {
         [
             Some("http://www.example.com/d/a/b?x=1"),
             Some("http://www.example.com/d/c"),
+            Some("https://www.example.com/"),
             None
         ]
     );
+    // Followed to https, which needs the lab CA this browser was not given.
     assert!(
-        report.resources[2]
+        report.resources[3]
             .error
             .as_deref()
-            .is_some_and(|e| e.contains("https is not supported by vnet's browser: no TLS"))
+            .is_some_and(|e| e.contains("https needs TLS settings")),
+        "{:?}",
+        report.resources[3].error
     );
 }
 
@@ -378,14 +382,14 @@ async fn failures_are_reported() {
     match browse(
         &connector,
         &resolver(),
-        "https://www.example.com/",
+        "ftp://www.example.com/",
         &BrowseOptions::default(),
     )
     .await
     {
         Err(BrowseError::Url(e)) => assert_eq!(
             e.to_string(),
-            "https is not supported by vnet's browser: no TLS"
+            "ftp is not supported by vnet's browser: no FTP client (only http and https)"
         ),
         other => panic!("{other:?}"),
     }

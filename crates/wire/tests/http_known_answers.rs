@@ -194,11 +194,9 @@ fn seed_urls() {
     let news = Url::parse("news:comp.protocols.tcp-ip").expect("news");
     assert_eq!(news.path, "comp.protocols.tcp-ip");
 
-    let https = Url::parse_http("https://www.google.com/").expect_err("no TLS");
-    assert_eq!(
-        https.to_string(),
-        "https is not supported by vnet's browser: no TLS"
-    );
+    let https = Url::parse_http("https://www.google.com/").expect("https");
+    assert!(https.is_https());
+    assert_eq!(https.port_or_default(), Some(443));
     for (url, scheme) in [
         ("ftp://ftp.cyber.co.kr/", "ftp"),
         ("file:///etc/hosts", "file"),

@@ -19,18 +19,20 @@ pub async fn run(
     timeout_secs: u64,
     bin_dir: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
-    run_with_trace(run_dir, topology, timeout_secs, bin_dir, true).await
+    run_with_trace(run_dir, topology, timeout_secs, bin_dir, true, false).await
 }
 
 /// Starts the lab described by `topology`. With `trace`, and unless the
 /// environment already names an OTLP endpoint, a trace collector is started
-/// first and the devices export their spans to it.
+/// first and the devices export their spans to it. With `keylog`, hosts
+/// and web devices append their TLS secrets to `<run-dir>/tls-keylog.txt`.
 pub async fn run_with_trace(
     run_dir: &Path,
     topology: &Path,
     timeout_secs: u64,
     bin_dir: Option<&Path>,
     trace: bool,
+    keylog: bool,
 ) -> anyhow::Result<ExitCode> {
     let lab = match Lab::load(topology) {
         Ok(lab) => lab,
@@ -102,7 +104,10 @@ pub async fn run_with_trace(
             capture_dir.as_deref(),
             bin_dir,
             timeout_secs,
-            start_collector,
+            Extras {
+                collector: start_collector,
+                keylog,
+            },
         )
         .await
         {
@@ -139,8 +144,27 @@ pub async fn run_with_trace(
         ),
         (None, None) => println!("  traces are not collected (--no-trace)"),
     }
+    println!(
+        "  HTTPS: web devices serve port 443 with certificates from the lab CA ({}; `vnet ca export`)",
+        crate::pki::ca_path(&run_dir).display()
+    );
+    if keylog {
+        println!(
+            "  TLS secrets: {} (tshark -o tls.keylog_file:FILE)",
+            crate::pki::keylog_path(&run_dir).display()
+        );
+    }
     println!("try: vnet exec <host> -- ping -c 3 <address>   |   vnet status   |   vnet down");
     Ok(ExitCode::SUCCESS)
+}
+
+/// What starts besides the devices.
+#[derive(Debug, Clone, Copy)]
+struct Extras {
+    /// The trace collector.
+    collector: bool,
+    /// The TLS key log (`--keylog`).
+    keylog: bool,
 }
 
 /// Renders configs with fresh ports, starts the trace collector (if asked)
@@ -153,10 +177,12 @@ async fn start_devices(
     capture_dir: Option<&Path>,
     bin_dir: Option<&Path>,
     timeout_secs: u64,
-    start_collector: bool,
+    extras: Extras,
 ) -> anyhow::Result<LabState> {
+    let start_collector = extras.collector;
     let mut plan = LoopbackPlan::default();
     let mut configs = render(lab, &mut plan, capture_dir);
+    crate::pki::equip(&lab.name, &mut configs, run_dir, extras.keylog)?;
     let state_dir = run_dir.join("state");
     std::fs::create_dir_all(&state_dir)
         .with_context(|| format!("creating {}", state_dir.display()))?;

@@ -83,7 +83,8 @@ impl Resolver for HostResolver {
     about = "Open a URL like a browser: the page, then its images, stylesheets and scripts"
 )]
 struct BrowseArgs {
-    /// URL, e.g. http://www.example.com/ (http only: vnet has no TLS).
+    /// URL, e.g. http://www.example.com/ or https://www.example.com/
+    /// (https trusts the lab CA only).
     url: String,
     /// Save every resource under this directory (written by the `vnet`
     /// CLI on your side, as you; the device writes nothing).
@@ -135,7 +136,7 @@ struct FetchArgs {
     headers: Vec<(String, String)>,
     /// After the transfer, print FORMAT with curl's variables replaced:
     /// %{http_code} %{time_namelookup} %{time_connect}
-    /// %{time_starttransfer} %{time_total} %{size_download}
+    /// %{time_appconnect} (the TLS handshake's end) %{time_starttransfer} %{time_total} %{size_download}
     /// %{size_header} %{content_type} %{url_effective} %{num_redirects};
     /// \n and \t are newline and tab.
     #[arg(short = 'w', long = "write-out")]
@@ -201,6 +202,7 @@ pub(crate) async fn run_browse(
     let (connector, resolver) = parts(&handle);
     let options = BrowseOptions {
         save_dir: args.output,
+        tls: handle.with(|host, _, _| host.tls.clone()),
         ..BrowseOptions::default()
     };
     // The root of the request's trace: every frame the browser causes,
@@ -283,6 +285,7 @@ pub(crate) async fn run_fetch(
         head_only: args.head,
         headers,
         progress,
+        tls: handle.with(|host, _, _| host.tls.clone()),
         ..BrowseOptions::default()
     };
     let span = vnet_telemetry::app_span!(
@@ -350,6 +353,10 @@ fn curl_exit_code(e: &BrowseError) -> i32 {
         BrowseError::Resolve { .. } => 6,
         BrowseError::Connect { .. } => 7,
         BrowseError::TooManyRedirects(_) => 47,
+        // curl: 60 for a certificate it cannot verify, 35 for other
+        // handshake failures.
+        BrowseError::Tls { reason, .. } if reason.contains("certificate") => 60,
+        BrowseError::Tls { .. } => 35,
         BrowseError::Http(m) if m.contains("timed out") => 28,
         BrowseError::Http(_) => 56,
     }
@@ -382,13 +389,17 @@ fn write_out(format: &str, f: &Fetched) -> String {
     let t = last.map(|r| r.timings).unwrap_or_default();
     let lookup = before + t.dns.unwrap_or_default();
     let connect = lookup + t.connect.unwrap_or_default();
-    let start = connect + t.first_byte.unwrap_or_default();
+    let appconnect = connect + t.tls.unwrap_or_default();
+    let start = appconnect + t.first_byte.unwrap_or_default();
     let header_size = f.head.to_bytes().len();
     let value = |name: &str| -> Option<String> {
         Some(match name {
             "http_code" | "response_code" => format!("{:03}", f.head.status),
             "time_namelookup" => secs(lookup),
             "time_connect" => secs(connect),
+            // curl: 0 when no TLS handshake was made.
+            "time_appconnect" if t.tls.is_some() => secs(appconnect),
+            "time_appconnect" => secs(Duration::ZERO),
             "time_starttransfer" => secs(start),
             "time_total" => secs(before + t.total),
             "size_download" => f.body.len().to_string(),

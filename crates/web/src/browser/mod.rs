@@ -1,14 +1,16 @@
 //! The browser: what happens when you type a URL (the seed notes' 01장).
 //!
 //! 1. **Decode the URL** ([`parse_input`]): scheme, user:password, host,
-//!    port, path, query. `http` is fetched; `https`, `ftp`, `file`,
+//!    port, path, query. `http` and `https` are fetched; `ftp`, `file`,
 //!    `mailto`, `news` are recognised and refused with the reason
-//!    ("https is not supported by vnet's browser: no TLS").
+//!    ("ftp is not supported by vnet's browser: no FTP client").
 //! 2. **Resolve** the host name through a [`Resolver`] (the host's DNS
 //!    stub); an IPv4 literal needs none. Each name is looked up once per
 //!    browse.
-//! 3. **Connect** through a [`Connector`] (vnet TCP) to port 80 unless
-//!    the URL names another.
+//! 3. **Connect** through a [`Connector`] (vnet TCP) to port 80 (443 for
+//!    https) unless the URL names another; for https, run the TLS
+//!    handshake ([`crate::tls::TlsClient`], SNI from the URL's host) and
+//!    send every request of that origin over the one TLS connection.
 //! 4. **Send** `GET target HTTP/1.1` with `Host`, `User-Agent:
 //!    vnet-browse/0.1`, `Accept`, `Connection: keep-alive` (and
 //!    `Authorization: Basic` when the URL has a user, RFC 7617), and read
@@ -125,6 +127,9 @@ pub struct BrowseOptions {
     pub headers: Vec<(String, String)>,
     /// Where body downloads report their progress.
     pub progress: Option<Progress>,
+    /// TLS settings for `https` URLs (the lab CA); without them an
+    /// https URL fails with the reason.
+    pub tls: Option<crate::tls::TlsClient>,
 }
 
 impl Default for BrowseOptions {
@@ -142,6 +147,7 @@ impl Default for BrowseOptions {
             head_only: false,
             headers: Vec::new(),
             progress: None,
+            tls: None,
         }
     }
 }
@@ -198,6 +204,8 @@ pub struct Timings {
     pub dns: Option<Duration>,
     /// TCP handshake.
     pub connect: Option<Duration>,
+    /// TLS handshake (https), after the TCP handshake.
+    pub tls: Option<Duration>,
     /// Request sent → first response byte (server time + one round trip).
     pub first_byte: Option<Duration>,
     /// First response byte → last body byte.
@@ -301,6 +309,8 @@ pub struct ConnectionInfo {
     pub connect: Duration,
     /// Requests answered over it.
     pub requests: u32,
+    /// What the TLS handshake agreed on (https).
+    pub tls: Option<crate::tls::Negotiated>,
 }
 
 /// Everything a browse did.
@@ -374,6 +384,14 @@ pub enum BrowseError {
     /// Redirects went on beyond the limit.
     #[error("stopped after {0} redirects")]
     TooManyRedirects(usize),
+    /// The TLS handshake failed (a certificate refused, an alert).
+    #[error("TLS with {host}: {reason}")]
+    Tls {
+        /// The server name.
+        host: String,
+        /// Why, as a browser words it.
+        reason: String,
+    },
 }
 
 /// A fetched resource: the final response head and body, and every
@@ -552,10 +570,13 @@ mod tests {
         let u = parse_input("www.example.com").expect("bare host");
         assert_eq!(u.to_string(), "http://www.example.com");
         assert_eq!(u.request_target(), "/");
-        assert!(parse_input("https://x/").is_err());
+        assert_eq!(
+            parse_input("https://x/").expect("https").port_or_default(),
+            Some(443)
+        );
         assert_eq!(
             parse_input("ftp://x/").expect_err("ftp").to_string(),
-            "ftp is not supported by vnet's browser: no FTP client (only http)"
+            "ftp is not supported by vnet's browser: no FTP client (only http and https)"
         );
     }
 

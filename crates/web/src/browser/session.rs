@@ -7,6 +7,7 @@ use super::{
     ResourceKind, save_path,
 };
 use crate::client::{ClientConn, Exchange, ExchangeError, connect_error};
+use crate::tls::MaybeTls;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 use tokio::time::{Instant, timeout};
@@ -91,6 +92,16 @@ pub(super) fn request_head_with(
     head
 }
 
+/// The host as a TLS server name: a DNS name, or an IP literal (which
+/// gets no SNI, RFC 6066 §3).
+fn host_text(host: &Host) -> String {
+    match host {
+        Host::Name(n) => n.trim_end_matches('.').to_owned(),
+        Host::Ipv4(a) => a.to_string(),
+        Host::Ipv6(a) => a.clone(),
+    }
+}
+
 fn is_redirect(status: u16) -> bool {
     matches!(status, 301 | 302 | 303 | 307 | 308)
 }
@@ -101,7 +112,7 @@ pub(super) struct Session<'a, C: Connector, R: Resolver> {
     resolver: &'a R,
     options: &'a BrowseOptions,
     pub(super) lookups: Vec<Lookup>,
-    open: Vec<ClientConn<C::Stream>>,
+    open: Vec<ClientConn<MaybeTls<C::Stream>>>,
     pub(super) infos: Vec<ConnectionInfo>,
     pub(super) start: Instant,
     /// The browser session's cache, when responses are cached.
@@ -172,22 +183,29 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
         Ok((addr, Some(elapsed)))
     }
 
-    /// An open connection to `addr:port` (index into `open`), and the
-    /// handshake time if it was opened now.
+    /// An open connection to `addr:port` (index into `open`; over TLS
+    /// with `tls_host` as the server name when set), and the TCP and TLS
+    /// handshake times if it was opened now.
     async fn connection(
         &mut self,
         addr: Ipv4Addr,
         port: u16,
-    ) -> Result<(usize, Option<Duration>), BrowseError> {
+        tls_host: Option<&str>,
+    ) -> Result<(usize, Option<(Duration, Option<Duration>)>), BrowseError> {
         if let Some(i) = self
             .open
             .iter()
-            .position(|c| c.addr == addr && c.port == port)
+            .position(|c| c.addr == addr && c.port == port && c.server_name.as_deref() == tls_host)
         {
             return Ok((i, None));
         }
-        let started = Instant::now();
         let err = |reason: String| BrowseError::Connect { addr, port, reason };
+        if tls_host.is_some() && self.options.tls.is_none() {
+            return Err(err(
+                "https needs TLS settings (the lab CA to trust): this host has none".into(),
+            ));
+        }
+        let started = Instant::now();
         let span = vnet_telemetry::app_span!(
             "tcp.connect",
             proto = "tcp",
@@ -205,19 +223,38 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
         let elapsed = started.elapsed();
         let id = self.infos.len() + 1;
         tracing::debug!(id, %addr, port, ?elapsed, "connected");
+        let (stream, tls) = match tls_host {
+            None => (MaybeTls::Plain(stream), None),
+            Some(host) => {
+                let client = self.options.tls.as_ref().ok_or_else(|| {
+                    err("https needs TLS settings (the lab CA to trust): this host has none".into())
+                })?;
+                let (tls, negotiated) = client
+                    .connect(stream, host, self.options.timeout)
+                    .await
+                    .map_err(|e| BrowseError::Tls {
+                        host: host.to_owned(),
+                        reason: e.to_string(),
+                    })?;
+                (MaybeTls::Tls(Box::new(tls)), Some(negotiated))
+            }
+        };
         self.infos.push(ConnectionInfo {
             id,
             addr,
             port,
             connect: elapsed,
             requests: 0,
+            tls: tls.clone(),
         });
         if self.open.len() >= MAX_OPEN {
             let oldest = self.open.remove(0);
             oldest.close(self.options.timeout).await;
         }
-        self.open.push(ClientConn::new(id, addr, port, stream));
-        Ok((self.open.len() - 1, Some(elapsed)))
+        let mut conn = ClientConn::new(id, addr, port, stream);
+        conn.server_name = tls_host.map(str::to_owned);
+        self.open.push(conn);
+        Ok((self.open.len() - 1, Some((elapsed, tls.map(|t| t.elapsed)))))
     }
 
     /// One request, no redirects. On a reused connection that turns out
@@ -266,6 +303,7 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
         let (addr, dns) = self.address(&host).await?;
         res.timings.dns = dns;
         let port = url.port_or_default().unwrap_or(vnet_wire::http::PORT);
+        let host = host_text(&host);
         let key = url.to_string();
         // Only plain GETs are cached and revalidated.
         let plain = !self.options.head_only && self.options.headers.is_empty();
@@ -279,10 +317,12 @@ impl<'a, C: Connector, R: Resolver> Session<'a, C, R> {
         } else {
             Method::Get
         };
+        let tls_host = url.is_https().then(|| host.to_string());
         for attempt in 0..2 {
-            let (i, connect) = self.connection(addr, port).await?;
-            if connect.is_some() {
-                res.timings.connect = connect;
+            let (i, connect) = self.connection(addr, port, tls_host.as_deref()).await?;
+            if let Some((tcp, tls)) = connect {
+                res.timings.connect = Some(tcp);
+                res.timings.tls = tls;
             }
             let conn = &mut self.open[i];
             let id = conn.id;

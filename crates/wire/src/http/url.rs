@@ -58,9 +58,9 @@ pub enum UrlError {
 /// case-insensitive", kept in lowercase).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Scheme {
-    /// `http` (RFC 9110 §4.2.1), the one the browser fetches.
+    /// `http` (RFC 9110 §4.2.1).
     Http,
-    /// `https` (RFC 9110 §4.2.2): needs TLS.
+    /// `https` (RFC 9110 §4.2.2): HTTP over TLS.
     Https,
     /// `ftp` (RFC 1738 §3.2).
     Ftp,
@@ -111,16 +111,16 @@ impl Scheme {
         }
     }
 
-    /// Why vnet's browser cannot fetch this scheme (`None` for http).
+    /// Why vnet's browser cannot fetch this scheme (`None` for http and
+    /// https).
     pub fn unsupported_reason(&self) -> Option<&'static str> {
         match self {
-            Scheme::Http => None,
-            Scheme::Https => Some("no TLS"),
-            Scheme::Ftp => Some("no FTP client (only http)"),
-            Scheme::File => Some("it reads no local files (only http)"),
-            Scheme::Mailto => Some("it sends no mail (only http)"),
-            Scheme::News => Some("it reads no news (only http)"),
-            Scheme::Other(_) => Some("unknown scheme (only http)"),
+            Scheme::Http | Scheme::Https => None,
+            Scheme::Ftp => Some("no FTP client (only http and https)"),
+            Scheme::File => Some("it reads no local files (only http and https)"),
+            Scheme::Mailto => Some("it sends no mail (only http and https)"),
+            Scheme::News => Some("it reads no news (only http and https)"),
+            Scheme::Other(_) => Some("unknown scheme (only http and https)"),
         }
     }
 }
@@ -404,17 +404,17 @@ impl Url {
         Ok(url)
     }
 
-    /// Parses a URL the browser can fetch: `http` with a non-empty host.
-    /// Other schemes are recognised and refused with the reason
-    /// ([`UrlError::Unsupported`]: "https is not supported by vnet's
-    /// browser: no TLS").
+    /// Parses a URL the browser can fetch: `http` or `https` with a
+    /// non-empty host. Other schemes are recognised and refused with the
+    /// reason ([`UrlError::Unsupported`]: "ftp is not supported by vnet's
+    /// browser: no FTP client (only http and https)").
     pub fn parse_http(s: &str) -> Result<Url, UrlError> {
         let url = Url::parse(s)?;
         url.check_http()?;
         Ok(url)
     }
 
-    /// Fails unless this URL can be fetched over plain HTTP.
+    /// Fails unless this URL can be fetched over HTTP or HTTPS.
     pub fn check_http(&self) -> Result<(), UrlError> {
         if let Some(reason) = self.scheme.unsupported_reason() {
             return Err(UrlError::Unsupported {
@@ -427,6 +427,11 @@ impl Url {
             Some(Host::Name(n)) if n.is_empty() => Err(UrlError::NoHost),
             Some(_) => Ok(()),
         }
+    }
+
+    /// Whether fetching this URL takes TLS (`https`).
+    pub fn is_https(&self) -> bool {
+        self.scheme == Scheme::Https
     }
 
     /// The port written, else the scheme's default (80 for http).

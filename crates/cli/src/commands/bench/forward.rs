@@ -227,6 +227,7 @@ fn start_dut(
         switch: SwitchConfig::default(),
         dns: None,
         web: None,
+        tls: None,
         capture_dir: None,
         state_dir: None,
     };

@@ -269,7 +269,8 @@ async fn lab_transfer(
     trace: bool,
 ) -> anyhow::Result<Transfer> {
     let run_dir = dir.join(if trace { "run" } else { "run-untraced" });
-    let code = crate::commands::up::run_with_trace(&run_dir, topology, 30, None, trace).await?;
+    let code =
+        crate::commands::up::run_with_trace(&run_dir, topology, 30, None, trace, false).await?;
     if code != ExitCode::SUCCESS {
         bail!("the benchmark lab did not start");
     }
