@@ -61,6 +61,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("otlp_decode", otlp_decode),
     ("describe", describe),
     ("rip", rip),
+    ("tls", tls),
 ];
 
 /// Ethernet II header (and the FCS check): parse → emit → parse.
@@ -462,4 +463,45 @@ pub fn rip(data: &[u8]) {
     };
     let again = vnet_wire::rip::RipMessage::parse(&message.emit());
     assert_eq!(again.as_ref(), Ok(&message), "RIP round trip");
+}
+
+/// A TCP payload of TLS records (RFC 8446 §5.1): every complete record
+/// re-emits to the very bytes it was read from, every handshake message
+/// (RFC 8446 §4) is read as a ClientHello and a ServerHello, whole or in
+/// part, and the summary is one line, for TLS-looking bytes only.
+pub fn tls(data: &[u8]) {
+    use vnet_wire::tls::{self, ClientHello, ServerHello};
+    let mut at = 0;
+    for record in tls::parse_records(data) {
+        let Ok(record) = record else {
+            break;
+        };
+        let len = tls::RECORD_HEADER_LEN + record.fragment.len();
+        if record.complete {
+            let h = record.header;
+            let again = tls::emit_record(h.content_type, h.version, record.fragment)
+                .expect("a parsed record re-emits");
+            assert_eq!(again, data[at..at + len], "record re-emitted differently");
+        }
+        at += len;
+        for m in tls::parse_handshakes(record.fragment) {
+            let Ok(m) = m else {
+                break;
+            };
+            let length = usize::try_from(m.length).unwrap_or(usize::MAX);
+            let (ch, sh) = (
+                ClientHello::parse_partial(m.body, length),
+                ServerHello::parse_partial(m.body, length),
+            );
+            if m.complete {
+                assert_eq!(ClientHello::parse(m.body), ch);
+                assert_eq!(ServerHello::parse(m.body), sh);
+            }
+        }
+    }
+    assert!(at <= data.len());
+    if let Ok(s) = tls::summary(data) {
+        assert!(tls::looks_like_tls(data), "summary of non-TLS: {s:?}");
+        assert!(!s.is_empty() && !s.contains(['\n', '\r']), "summary: {s:?}");
+    }
 }

@@ -71,20 +71,33 @@ impl LabRun {
     /// Starts `topology`; `separate_binaries` picks `vnet-KIND` binaries
     /// over `vnet device KIND`.
     pub fn up_with(topology: &Path, separate_binaries: bool) -> LabRun {
-        Self::start(topology, separate_binaries, &[])
+        Self::start(topology, separate_binaries, &[], &[])
     }
 
     /// Starts `topology` (separate binaries) with extra environment for
     /// `vnet up` and so for every device, e.g. a trace endpoint.
     #[allow(dead_code)]
     pub fn up_env(topology: &Path, env: &[(&str, &str)]) -> LabRun {
-        Self::start(topology, true, env)
+        Self::start(topology, true, env, &[])
     }
 
-    fn start(topology: &Path, separate_binaries: bool, env: &[(&str, &str)]) -> LabRun {
+    /// Starts `topology` (separate binaries) with extra `vnet up` flags,
+    /// e.g. `--keylog`.
+    #[allow(dead_code)]
+    pub fn up_flags(topology: &Path, flags: &[&str]) -> LabRun {
+        Self::start(topology, true, &[], flags)
+    }
+
+    fn start(
+        topology: &Path,
+        separate_binaries: bool,
+        env: &[(&str, &str)],
+        flags: &[&str],
+    ) -> LabRun {
         let dir = tempfile::tempdir().expect("temp dir");
         let lab = LabRun { dir };
         let mut args = vec!["up".to_string(), topology.display().to_string()];
+        args.extend(flags.iter().map(|f| f.to_string()));
         if separate_binaries {
             args.push("--bin-dir".into());
             args.push(bin_dir().display().to_string());

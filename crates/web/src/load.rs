@@ -211,6 +211,8 @@ pub async fn keepalive_counted<S: AsyncRead + AsyncWrite + Unpin>(
     let started = Instant::now();
     while result.requests < requests {
         step(stream.write_all(&req)).await?;
+        // A TLS stream holds its records until flushed.
+        step(stream.flush()).await?;
         let response = read_response(&mut stream, &mut buf, &mut chunk).await?;
         result.requests += 1;
         done.fetch_add(1, Ordering::Relaxed);
@@ -318,6 +320,8 @@ pub async fn connections_counted<C: Connector>(
         let mut stream = step(c.connect(to.addr, to.port)).await?;
         result.connections += 1;
         step(stream.write_all(&req)).await?;
+        // A TLS stream holds its records until flushed.
+        step(stream.flush()).await?;
         buf.clear();
         let response = read_response(&mut stream, &mut buf, &mut chunk).await?;
         // Wait for the server's FIN so the close is part of the measurement.

@@ -35,7 +35,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, timeout};
-use tokio_rustls::{LazyConfigAcceptor, TlsAcceptor, TlsConnector, client, server};
+use tokio_rustls::{LazyConfigAcceptor, TlsAcceptor, client, server};
 use tracing::Instrument;
 use vnet_wire::trace::TraceContext;
 
@@ -273,7 +273,7 @@ impl TlsClient {
             )
             .entered();
             drop(_hello);
-            let connector = TlsConnector::from(self.config.clone());
+            let connector = tokio_rustls::TlsConnector::from(self.config.clone());
             timeout(wait, connector.connect(name, stream)).await
         }
         .instrument(span.clone())
@@ -294,10 +294,22 @@ impl TlsClient {
             }
             Err(e) => {
                 span.record("tls.error", tracing::field::display(e));
+                failed_span(e);
             }
         });
         result
     }
+}
+
+/// Where a handshake failed, as its own step in the trace.
+fn failed_span(e: &TlsError) {
+    let _failed = vnet_telemetry::app_span!(
+        "tls.failed",
+        proto = "tls",
+        layer = "L7",
+        summary = format!("handshake failed: {e}"),
+    )
+    .entered();
 }
 
 /// The ServerHello and Finished as the trace shows them once a handshake
@@ -370,6 +382,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
             // close_notify first (RFC 8446 §6.1), then FIN.
             MaybeTls::Tls(t) => Pin::new(t.as_mut()).poll_shutdown(cx),
         }
+    }
+}
+
+/// A [`Connector`](crate::browser::Connector) that runs the TLS handshake
+/// for `server_name` over every connection `inner` opens (`httpload
+/// https://…`).
+pub struct TlsConnector<C> {
+    /// Opens the TCP connections.
+    pub inner: C,
+    /// The client's TLS settings.
+    pub tls: TlsClient,
+    /// SNI and the name the certificate must hold.
+    pub server_name: String,
+    /// Limit on each handshake.
+    pub wait: Duration,
+}
+
+impl<C: crate::browser::Connector> crate::browser::Connector for TlsConnector<C> {
+    type Stream = client::TlsStream<C::Stream>;
+
+    async fn connect(&self, addr: std::net::Ipv4Addr, port: u16) -> io::Result<Self::Stream> {
+        let tcp = self.inner.connect(addr, port).await?;
+        self.tls
+            .connect(tcp, &self.server_name, self.wait)
+            .await
+            .map(|(stream, _)| stream)
+            .map_err(|e| io::Error::other(format!("TLS with {}: {e}", self.server_name)))
     }
 }
 
@@ -497,6 +536,7 @@ impl TlsServer {
             }
             Err(e) => {
                 span.record("tls.error", tracing::field::display(e));
+                failed_span(e);
             }
         });
         result

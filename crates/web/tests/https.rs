@@ -180,7 +180,9 @@ async fn refused_certificates_are_worded_like_a_browser() {
     );
 
     let other = LabCa::generate("other").expect("CA");
-    let foreign = other.issue(&names(&["www.example.com"]), &[]).expect("leaf");
+    let foreign = other
+        .issue(&names(&["www.example.com"]), &[])
+        .expect("leaf");
     let s = setup(&ca, &foreign, None);
     assert!(
         refusal(&s, "https://www.example.com/")
@@ -204,7 +206,11 @@ async fn https_without_tls_settings_says_why() {
     .await
     .expect_err("no CA");
     assert!(e.to_string().contains("https needs TLS settings"), "{e}");
-    assert_eq!(s.connector.connects.load(Ordering::SeqCst), 0, "nothing sent");
+    assert_eq!(
+        s.connector.connects.load(Ordering::SeqCst),
+        0,
+        "nothing sent"
+    );
 }
 
 #[tokio::test]
@@ -240,7 +246,11 @@ async fn the_key_log_has_the_tls13_secrets_in_nss_format() {
         let fields: Vec<&str> = line.split(' ').collect();
         assert_eq!(fields.len(), 3, "{line}");
         assert_eq!(fields[1].len(), 64, "client random: 32 bytes hex: {line}");
-        assert!(fields[1..].iter().all(|f| f.bytes().all(|b| b.is_ascii_hexdigit())));
+        assert!(
+            fields[1..]
+                .iter()
+                .all(|f| f.bytes().all(|b| b.is_ascii_hexdigit()))
+        );
     }
     #[cfg(unix)]
     {

@@ -16,11 +16,14 @@
 //! | `"dns"`  | L7    | `DNS query A www.example.com (id 0x1a2b)`                              |
 //! | `"dhcp"` | L7    | `DHCP OFFER 10.0.1.100 xid 0x3903f326`                                 |
 //! | `"http"` | L7    | `HTTP GET /img/a.png HTTP/1.1 (10.0.1.100:49152 → 10.0.3.10:80)`       |
+//! | `"tls"`  | L7    | `TLS 1.0 Client Hello SNI=www.example.com … (10.0.1.100:49152 → 10.0.3.10:443)` |
 //!
 //! Application protocols are recognised by port: DNS on UDP port 53, DHCP
 //! on UDP ports 67/68, HTTP on TCP ports 80/8080 when the segment starts
 //! with a request line or an `HTTP/1.` status line (the rest of the head
-//! may follow in later segments). IPv4 fragments are described as such:
+//! may follow in later segments), TLS on TCP ports 443/8443 when the
+//! segment starts with a TLS record header ([`tls::looks_like_tls`]; the
+//! text is [`tls::summary`]). IPv4 fragments are described as such:
 //! the transport header of a non-first fragment is not there to parse.
 //!
 //! When a layer is truncated or malformed, the text describes the last
@@ -51,6 +54,7 @@ use crate::icmpv4::{DstUnreachable, Icmpv4Packet, Message, TimeExceeded};
 use crate::ip::IpProtocol;
 use crate::ipv4::Ipv4Packet;
 use crate::tcp::{TcpFlags, TcpPacket, TcpRepr};
+use crate::tls;
 use crate::udp::UdpPacket;
 
 /// What a frame is, for a trace span: the highest protocol recognised, its
@@ -58,11 +62,11 @@ use crate::udp::UdpPacket;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FrameSummary {
     /// The highest protocol recognised: `"eth"`, `"arp"`, `"ip"`, `"icmp"`,
-    /// `"udp"`, `"tcp"`, `"dns"`, `"dhcp"` or `"http"`.
+    /// `"udp"`, `"tcp"`, `"dns"`, `"dhcp"`, `"http"` or `"tls"`.
     pub proto: &'static str,
     /// The layer of [`proto`](Self::proto): `"L2"` for eth and arp, `"L3"`
-    /// for ip and icmp, `"L4"` for udp and tcp, `"L7"` for dns, dhcp and
-    /// http.
+    /// for ip and icmp, `"L4"` for udp and tcp, `"L7"` for dns, dhcp, http
+    /// and tls.
     pub layer: &'static str,
     /// The one-line summary (never empty; no line breaks come from the
     /// frame's bytes).
@@ -101,6 +105,7 @@ enum Proto {
     Dns,
     Dhcp,
     Http,
+    Tls,
 }
 
 impl Proto {
@@ -115,6 +120,7 @@ impl Proto {
             Proto::Dns => "dns",
             Proto::Dhcp => "dhcp",
             Proto::Http => "http",
+            Proto::Tls => "tls",
         }
     }
 
@@ -123,7 +129,7 @@ impl Proto {
             Proto::Eth | Proto::Arp => "L2",
             Proto::Ip | Proto::Icmp => "L3",
             Proto::Udp | Proto::Tcp => "L4",
-            Proto::Dns | Proto::Dhcp | Proto::Http => "L7",
+            Proto::Dns | Proto::Dhcp | Proto::Http | Proto::Tls => "L7",
         }
     }
 }
@@ -445,9 +451,22 @@ fn tcp(out: &mut String, ip: &Ip, segment: &[u8]) -> Proto {
         }
         w!(out, " win={} len={}", r.window, data.len());
     };
+    let tls_port = ep.has_port(tls::HTTPS_PORT) || ep.has_port(tls::HTTPS_ALT_PORT);
     let http_port = ep.has_port(http::PORT) || ep.has_port(HTTP_ALT_PORT);
     let start = if http_port { http_start(data) } else { None };
     let proto = match start {
+        _ if tls_port && tls::looks_like_tls(data) => match tls::summary(data) {
+            Ok(text) => {
+                out.push_str(&text);
+                w!(out, " ({ep})");
+                Proto::Tls
+            }
+            Err(_) => {
+                tcp_line(out);
+                malformed(out, "tls");
+                Proto::Tcp
+            }
+        },
         Some(start) if start.is_valid(data) => {
             start.write(out);
             w!(out, " ({ep})");
@@ -1592,7 +1611,7 @@ mod tests {
             "eth" | "arp" => "L2",
             "ip" | "icmp" => "L3",
             "udp" | "tcp" => "L4",
-            "dns" | "dhcp" | "http" => "L7",
+            "dns" | "dhcp" | "http" | "tls" => "L7",
             _ => return false,
         };
         s.layer == layer && !s.text.is_empty() && !s.text.contains(['\n', '\r'])
@@ -1639,9 +1658,18 @@ mod tests {
             Just(b"HTTP/1.1 200 OK\r\n".to_vec()),
             Just(dns.emit(dns::MAX_UDP_LEN)),
             Just(dhcp.emit()),
+            Just(vec![22, 3, 1, 0, 40, 1, 0, 0, 36, 3, 3]),
         ];
         (
-            prop_oneof![Just(53u16), Just(67), Just(68), Just(80), Just(8080)],
+            prop_oneof![
+                Just(53u16),
+                Just(67),
+                Just(68),
+                Just(80),
+                Just(8080),
+                Just(443),
+                Just(8443)
+            ],
             any::<bool>(),
             prefix,
             prop::collection::vec(any::<u8>(), 0..400),
@@ -1700,7 +1728,9 @@ mod tests {
             win in any::<u16>(), syn in any::<bool>(), fin in any::<bool>(), tcp in any::<bool>(),
             data in prop::collection::vec(any::<u8>(), 0..300),
         ) {
-            prop_assume!(sport != HTTP_ALT_PORT && dport != HTTP_ALT_PORT);
+            for alt in [HTTP_ALT_PORT, tls::HTTPS_ALT_PORT] {
+                prop_assume!(sport != alt && dport != alt);
+            }
             let b = etherparse::PacketBuilder::ethernet2(smac, dmac).ipv4(src, dst, ttl);
             let mut frame = Vec::new();
             if tcp {

@@ -1,5 +1,5 @@
 //! Sans-IO packet codecs for vnet: Ethernet (with FCS), ARP, IPv4, ICMPv4, UDP,
-//! TCP, DNS, DHCP and RIPv2.
+//! TCP, DNS, DHCP and RIPv2, and a TLS dissector ([`tls`]) for traces.
 //!
 //! Every protocol follows the same split (as in smoltcp):
 //!
@@ -34,6 +34,7 @@ pub mod ip;
 pub mod ipv4;
 pub mod rip;
 pub mod tcp;
+pub mod tls;
 pub mod trace;
 pub mod udp;
 

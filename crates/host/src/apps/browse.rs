@@ -45,6 +45,8 @@ impl Connector for HostConnector {
 pub(crate) struct HostResolver {
     handle: DeviceHandle<Host>,
     server: Option<Ipv4Addr>,
+    /// Names answered without a lookup (`fetch --resolve`), lowercase.
+    overrides: Vec<(String, Ipv4Addr)>,
 }
 
 impl Resolver for HostResolver {
@@ -55,7 +57,15 @@ impl Resolver for HostResolver {
         let handle = self.handle.clone();
         let server = self.server;
         let name = name.to_string();
+        let forced = self
+            .overrides
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.trim_end_matches('.')))
+            .map(|(_, a)| *a);
         async move {
+            if let Some(addr) = forced {
+                return Ok((addr, Duration::ZERO));
+            }
             let server = server.ok_or_else(|| {
                 anyhow::anyhow!(
                     "no DNS server: none learned by DHCP and no `nameservers` in the topology"
@@ -147,6 +157,30 @@ struct FetchArgs {
     /// Silent: no progress and no messages on stderr.
     #[arg(short = 's', long)]
     silent: bool,
+    /// Use ADDR for HOST (and PORT) instead of asking DNS, as curl's
+    /// `--resolve HOST:PORT:ADDR` (repeatable).
+    #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = resolve_arg)]
+    resolve: Vec<(String, u16, Ipv4Addr)>,
+}
+
+/// `--resolve`'s argument: `HOST:PORT:ADDR`.
+fn resolve_arg(text: &str) -> Result<(String, u16, Ipv4Addr), String> {
+    let mut parts = text.splitn(3, ':');
+    let (Some(host), Some(port), Some(addr)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(format!(
+            "{text:?} is not HOST:PORT:ADDR (e.g. www.example.org:443:10.0.3.10)"
+        ));
+    };
+    let port = port
+        .parse()
+        .map_err(|_| format!("{text:?}: port {port:?} is not a number from 0 to 65535"))?;
+    let addr = addr
+        .parse()
+        .map_err(|_| format!("{text:?}: {addr:?} is not an IPv4 address"))?;
+    if host.is_empty() {
+        return Err(format!("{text:?}: the host is empty"));
+    }
+    Ok((host.to_ascii_lowercase(), port, addr))
 }
 
 /// `-r`'s argument, checked against RFC 9110's range grammar.
@@ -186,6 +220,7 @@ pub(crate) fn parts(handle: &DeviceHandle<Host>) -> (HostConnector, HostResolver
         HostResolver {
             handle: handle.clone(),
             server,
+            overrides: Vec::new(),
         },
     )
 }
@@ -270,7 +305,18 @@ pub(crate) async fn run_fetch(
         Ok(a) => a,
         Err(code) => return Ok(code),
     };
-    let (connector, resolver) = parts(&handle);
+    let (connector, mut resolver) = parts(&handle);
+    // curl matches HOST and PORT; vnet's resolver is asked names only, so
+    // an entry applies when its port is the URL's.
+    let url_port = vnet_wire::http::Url::parse(&args.url)
+        .ok()
+        .and_then(|u| u.port_or_default());
+    resolver.overrides = args
+        .resolve
+        .iter()
+        .filter(|(_, port, _)| Some(*port) == url_port)
+        .map(|(host, _, addr)| (host.clone(), *addr))
+        .collect();
     let mut headers = args.headers.clone();
     if let Some(range) = &args.range {
         headers.push(("Range".into(), range.clone()));

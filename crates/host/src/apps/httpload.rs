@@ -10,8 +10,9 @@ use clap::Parser;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use vnet_runtime::{DeviceHandle, Disconnected, ExecOutput};
-use vnet_web::browser::{PROGRESS_EVERY, Resolver};
+use vnet_web::browser::{Connector, PROGRESS_EVERY, Resolver};
 use vnet_web::load::{self, LoadResult};
+use vnet_web::tls::TlsConnector;
 use vnet_wire::http::{Host as UrlHost, Url};
 
 #[derive(Parser, Debug)]
@@ -20,7 +21,8 @@ use vnet_wire::http::{Host as UrlHost, Url};
     about = "HTTP load: GETs over keep-alive (one connection, or several at once), or one new connection each"
 )]
 struct Args {
-    /// URL, e.g. http://10.0.3.10/ (a 200 response framed by Content-Length).
+    /// URL, e.g. http://10.0.3.10/ or https://www.example.com/ (a 200
+    /// response framed by Content-Length).
     url: String,
     /// Requests to send.
     #[arg(short = 'n', long, default_value_t = 1000)]
@@ -65,6 +67,31 @@ async fn with_progress<T>(
     }
 }
 
+/// The load `args` ask for, through `connector`.
+async fn generate<C: Connector>(
+    connector: &C,
+    to: &load::Target<'_>,
+    args: &Args,
+    done: &AtomicU64,
+) -> std::io::Result<LoadResult> {
+    if args.new_connections {
+        load::connections_counted(connector, to, args.requests, done).await
+    } else {
+        load::keepalive_concurrent_counted(connector, to, args.requests, args.concurrency, done)
+            .await
+    }
+}
+
+/// The URL's host as a TLS server name (no port, no trailing dot).
+fn host_name(url: &Url) -> String {
+    match &url.host {
+        Some(UrlHost::Name(n)) => n.trim_end_matches('.').to_owned(),
+        Some(UrlHost::Ipv4(a)) => a.to_string(),
+        Some(UrlHost::Ipv6(a)) => a.clone(),
+        None => String::new(),
+    }
+}
+
 async fn address(handle: &DeviceHandle<Host>, url: &Url) -> anyhow::Result<Ipv4Addr> {
     match &url.host {
         Some(UrlHost::Ipv4(a)) => Ok(*a),
@@ -106,23 +133,38 @@ pub(crate) async fn run(
         host: &host,
         path: &path,
     };
+    let tls = if url.is_https() {
+        match handle.with(|h, _, _| h.tls.clone()) {
+            Some(tls) => Some(tls),
+            None => {
+                out.error(
+                    "httpload: https needs TLS settings (the lab CA to trust): this host has none",
+                )
+                .await?;
+                return Ok(2);
+            }
+        }
+    } else {
+        None
+    };
     let connector = HostConnector(handle);
     let done = AtomicU64::new(0);
-    let load = async {
-        if args.new_connections {
-            load::connections_counted(&connector, &to, args.requests, &done).await
-        } else {
-            load::keepalive_concurrent_counted(
-                &connector,
-                &to,
-                args.requests,
-                args.concurrency,
-                &done,
-            )
-            .await
+    let result = match tls {
+        None => {
+            let load = generate(&connector, &to, &args, &done);
+            with_progress(load, &done, args.requests, out).await
+        }
+        Some(tls) => {
+            let connector = TlsConnector {
+                inner: connector,
+                tls,
+                server_name: host_name(&url),
+                wait: load::STEP_TIMEOUT,
+            };
+            let load = generate(&connector, &to, &args, &done);
+            with_progress(load, &done, args.requests, out).await
         }
     };
-    let result = with_progress(load, &done, args.requests, out).await;
     match result {
         Ok(r) if args.new_connections => {
             out.line(summary("new-connections", &r, "conn/s")).await?;
