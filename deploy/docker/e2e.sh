@@ -20,8 +20,9 @@ work="$(mktemp -d)"
 chain_file="$work/chain.yml"
 chain_offline="$work/chain.offline.yml"
 fetch_pid=""
-# The default lab, with the offline trace receiver and web serving $work/www.
-lab=(-p "$project" -f docker-compose.yml -f docker-compose.offline.yml -f "$work/e2e.yml")
+# The default lab with HTTPS (`vnet gen compose --tls-ca`: the committed
+# file plus certificates), the offline trace receiver, web serving $work/www.
+lab=(-p "$project" -f "$work/lab-tls.yml" -f docker-compose.offline.yml -f "$work/e2e.yml")
 chain=(-p "$chain_project" -f "$chain_file" -f "$chain_offline")
 
 skip() { # reason: skips, except under CI=true where Docker must be there
@@ -106,6 +107,8 @@ offline_merges() {
   local out
   out="$("${compose[@]}" "${lab[@]}" config)" && grep -q -- '- /vnet-collector' <<<"$out"
 }
+check "vnet gen compose configs/lab.toml --tls-ca: the lab with a CA and web's certificate" \
+  "$vnet" gen compose configs/lab.toml --tls-ca "$work/lab-ca.pem" -o "$work/lab-tls.yml"
 check "the offline override merges: the jaeger service runs /vnet-collector" offline_merges
 check "compose up" "${compose[@]}" "${lab[@]}" up -d
 check "every device healthy" wait_healthy docker-compose.yml
@@ -159,6 +162,13 @@ browse_ok() {
   grep -q '5 requests, 5 ok' <<<"$out" && grep -q 'over 1 TCP connection' <<<"$out"
 }
 check "browse: DHCP, DNS via the resolver, page + 4 resources over one connection" browse_ok
+https_ok() { # the lab CA from --tls-ca, web's certificate for www.example.com
+  local out
+  out="$("$vnet" --compose --compose-file docker-compose.yml exec client -- browse https://www.example.com/ || true)"
+  printf '%s\n' "$out"
+  grep -q '5 requests, 5 ok' <<<"$out" && grep -q 'TLS handshake in .*TLS 1.3' <<<"$out"
+}
+check "browse https://: TLS 1.3 with the lab CA, page + 4 resources over one TLS connection" https_ok
 
 trace_ok() { # browse --trace; the receiver must hold that trace with spans from >= 7 devices
   local out id services="" n=0

@@ -13,10 +13,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+tls_dir=""
 if [ "$#" -gt 0 ]; then
   files=("$@")
 else
   files=(deploy/k8s/lab-k8s.yaml deploy/k8s/chain16-k8s.yaml)
+  # The default lab with HTTPS (certificates and keys in its ConfigMaps),
+  # rendered by the vnet binary the tests built, when there is one.
+  vnet_bin="${CARGO_TARGET_DIR:-target}/debug/vnet"
+  if [ -x "$vnet_bin" ]; then
+    tls_dir="$(mktemp -d)"
+    trap 'rm -rf "$tls_dir"' EXIT
+    "$vnet_bin" gen k8s configs/lab.toml --tls-ca "$tls_dir/ca.pem" -o "$tls_dir/lab-k8s-tls.yaml"
+    files+=("$tls_dir/lab-k8s-tls.yaml")
+  fi
 fi
 
 if ! command -v kubernetes-validate >/dev/null 2>&1; then

@@ -107,8 +107,10 @@ check "committed deploy/swarm/lab-stack.yml equals a fresh 'vnet gen swarm confi
   diff -u deploy/swarm/lab-stack.yml <("$vnet" gen swarm configs/lab.toml)
 check "committed deploy/swarm/lab-stack.offline.yml equals a fresh '--offline-override'" \
   diff -u deploy/swarm/lab-stack.offline.yml <("$vnet" gen swarm configs/lab.toml --offline-override)
+check "vnet gen swarm configs/lab.toml --tls-ca: the stack with a CA and web's certificate" \
+  "$vnet" gen swarm configs/lab.toml --tls-ca "$work/lab-ca.pem" -o "$work/lab-stack-tls.yml"
 check "docker stack deploy" docker stack deploy --prune \
-  -c deploy/swarm/lab-stack.yml -c deploy/swarm/lab-stack.offline.yml -c "$work/e2e.yml" "$stack"
+  -c "$work/lab-stack-tls.yml" -c deploy/swarm/lab-stack.offline.yml -c "$work/e2e.yml" "$stack"
 
 wait_healthy() { # stack; until `vnet --swarm` sees every device ready
   for _ in $(seq 1 180); do
@@ -146,6 +148,13 @@ browse_ok() {
   grep -q '5 requests, 5 ok' <<<"$out" && grep -q 'over 1 TCP connection' <<<"$out"
 }
 check "browse: DHCP, DNS, page + 4 resources over one connection" browse_ok
+https_ok() { # the lab CA from --tls-ca, web's certificate for www.example.com
+  local out
+  out="$(sw "$stack" exec client -- browse https://www.example.com/ || true)"
+  printf '%s\n' "$out"
+  grep -q '5 requests, 5 ok' <<<"$out" && grep -q 'TLS handshake in .*TLS 1.3' <<<"$out"
+}
+check "browse https://: TLS 1.3 with the lab CA over overlay cables" https_ok
 
 trace_ok() { # browse --trace; the receiver holds it with spans from >= 7 services
   local out id services="" n=0

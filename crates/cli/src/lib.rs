@@ -338,7 +338,7 @@ pub fn main() -> ExitCode {
             Command::Ca { action: CaCommand::Export } => {
                 if source.is_orchestrated() {
                     anyhow::bail!(
-                        "`vnet ca export` reads the lab CA of a lab started with `vnet up`; Docker and Kubernetes labs serve plain HTTP only (docs/design.md, HTTPS)"
+                        "`vnet ca export` reads the lab CA of a lab started with `vnet up`; for a Compose, Swarm or Kubernetes lab the CA certificate is the FILE given to `vnet gen … --tls-ca FILE`"
                     );
                 }
                 print!("{}", pki::export(&run_dir)?);

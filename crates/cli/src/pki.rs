@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use vnet_dns::zone::Zone;
-use vnet_topology::device::{DeviceConfig, DeviceKind, TlsSettings};
+use vnet_topology::device::{DeviceConfig, DeviceKind, LabTls, TlsSettings};
 use vnet_wire::dns::RecordData;
 
 /// The lab CA's certificate in a run directory.
@@ -81,10 +81,46 @@ pub fn names_for(configs: &[DeviceConfig], addrs: &[Ipv4Addr]) -> Vec<String> {
     names.into_iter().filter(|n| !n.is_empty()).collect()
 }
 
+/// The `tls` settings `ca` gives every host (trust the CA) and web device
+/// (its certificate and key) of the lab `configs` render; with `keylog`,
+/// each appends its TLS secrets there.
+pub fn issue_all(
+    ca: &vnet_pki::LabCa,
+    configs: &[DeviceConfig],
+    keylog: Option<&Path>,
+) -> anyhow::Result<LabTls> {
+    let mut all = LabTls::new();
+    for cfg in configs {
+        let mut tls = TlsSettings {
+            ca: Some(ca.cert_pem().to_owned()),
+            keylog: keylog.map(Path::to_path_buf),
+            ..TlsSettings::default()
+        };
+        match cfg.kind {
+            DeviceKind::Host => {}
+            DeviceKind::Web => {
+                let addrs: Vec<Ipv4Addr> = cfg
+                    .interfaces
+                    .iter()
+                    .filter_map(|i| i.address.map(|a| a.address()))
+                    .collect();
+                let names = names_for(configs, &addrs);
+                let issued = ca
+                    .issue(&names, &addrs)
+                    .with_context(|| format!("the certificate of {}", cfg.name))?;
+                tls.cert = Some(issued.cert_pem);
+                tls.key = Some(issued.key_pem);
+            }
+            _ => continue,
+        }
+        all.insert(cfg.name.clone(), tls);
+    }
+    Ok(all)
+}
+
 /// Makes the lab CA, writes `pki/`, and fills the `tls` settings of every
-/// host (trust the CA) and web device (its certificate and key); with
-/// `keylog`, every one of them appends its TLS secrets to
-/// [`keylog_path`].
+/// host and web device ([`issue_all`]); with `keylog`, every one of them
+/// appends its TLS secrets to [`keylog_path`].
 pub fn equip(
     lab: &str,
     configs: &mut [DeviceConfig],
@@ -98,36 +134,45 @@ pub fn equip(
     std::fs::write(&ca_file, ca.cert_pem())
         .with_context(|| format!("writing {}", ca_file.display()))?;
     let keylog = keylog.then(|| keylog_path(run_dir));
-    let snapshot = configs.to_vec();
+    let mut all = issue_all(&ca, configs, keylog.as_deref())?;
     for cfg in configs.iter_mut() {
-        let mut tls = TlsSettings {
-            ca: Some(ca.cert_pem().to_owned()),
-            keylog: keylog.clone(),
-            ..TlsSettings::default()
-        };
-        match cfg.kind {
-            DeviceKind::Host => {}
-            DeviceKind::Web => {
-                let addrs: Vec<Ipv4Addr> = cfg
-                    .interfaces
-                    .iter()
-                    .filter_map(|i| i.address.map(|a| a.address()))
-                    .collect();
-                let names = names_for(&snapshot, &addrs);
-                let issued = ca
-                    .issue(&names, &addrs)
-                    .with_context(|| format!("the certificate of {}", cfg.name))?;
-                let file = dir.join(format!("{}.pem", cfg.name));
-                std::fs::write(&file, &issued.cert_pem)
-                    .with_context(|| format!("writing {}", file.display()))?;
-                tls.cert = Some(issued.cert_pem);
-                tls.key = Some(issued.key_pem);
-            }
-            _ => continue,
+        cfg.tls = all.remove(&cfg.name);
+        if let Some(cert) = cfg.tls.as_ref().and_then(|t| t.cert.as_ref()) {
+            let file = dir.join(format!("{}.pem", cfg.name));
+            std::fs::write(&file, cert).with_context(|| format!("writing {}", file.display()))?;
         }
-        cfg.tls = Some(tls);
     }
     Ok(())
+}
+
+/// A plan that binds nothing: renders a lab only to read its addresses
+/// and zones (`vnet gen … --tls-ca`).
+struct AddressesOnly;
+
+impl vnet_topology::render::AddressPlan for AddressesOnly {
+    fn cable_end(
+        &mut self,
+        _: usize,
+        _: &vnet_topology::lab::LabDevice,
+        _: usize,
+    ) -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([0, 0, 0, 0], 0))
+    }
+    fn admin(&mut self, _: usize, _: &vnet_topology::lab::LabDevice) -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([0, 0, 0, 0], 0))
+    }
+}
+
+/// `vnet gen … --tls-ca FILE`: a new lab CA for `lab`, its certificate
+/// written to `ca_file`, and the TLS settings to embed in the generated
+/// configs (the CA's key is dropped, as with `vnet up`).
+pub fn for_generated(lab: &vnet_topology::Lab, ca_file: &Path) -> anyhow::Result<LabTls> {
+    let ca = vnet_pki::LabCa::generate(&lab.name).context("making the lab CA")?;
+    let configs = vnet_topology::render::render(lab, &mut AddressesOnly, None);
+    let all = issue_all(&ca, &configs, None)?;
+    std::fs::write(ca_file, ca.cert_pem())
+        .with_context(|| format!("writing {}", ca_file.display()))?;
+    Ok(all)
 }
 
 /// `vnet ca export`: the CA certificate of the lab in `run_dir`.

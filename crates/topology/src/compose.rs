@@ -34,6 +34,8 @@ pub struct ComposeOptions {
     pub subnet_prefix: [u8; 3],
     /// Command line that produced the file (written in its header).
     pub generated_by: String,
+    /// TLS material by device (`--tls-ca`); empty: plain HTTP only.
+    pub tls: crate::device::LabTls,
 }
 
 impl Default for ComposeOptions {
@@ -42,6 +44,7 @@ impl Default for ComposeOptions {
             image: "vnet:latest".into(),
             subnet_prefix: [172, 29, 0],
             generated_by: "vnet gen compose configs/lab.toml".into(),
+            tls: Default::default(),
         }
     }
 }
@@ -149,7 +152,10 @@ pub fn render_compose(lab: &Lab, options: &ComposeOptions) -> Result<String, Str
     let mut plan = ContainerPlan {
         prefix: options.subnet_prefix,
     };
-    let configs = render(lab, &mut plan, None);
+    let mut configs = render(lab, &mut plan, None);
+    for config in &mut configs {
+        config.tls = options.tls.get(&config.name).cloned();
+    }
     let index = ComposeIndex {
         lab: lab.name.clone(),
         devices: lab

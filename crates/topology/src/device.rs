@@ -314,6 +314,10 @@ fn default_https_port() -> u16 {
     443
 }
 
+/// The TLS settings of a whole lab, by device name (what `vnet gen …
+/// --tls-ca FILE` embeds in the generated configs).
+pub type LabTls = std::collections::BTreeMap<String, TlsSettings>;
+
 /// A device's TLS material. `vnet up` fills it from the lab CA it makes
 /// (`vnet-pki`): every device trusts the CA, web devices get a certificate
 /// for the names the lab's zones give them. PEM text is embedded so a

@@ -43,6 +43,8 @@ pub struct K8sOptions {
     pub offline_collector: bool,
     /// Command line that produced the manifests (written in the header).
     pub generated_by: String,
+    /// TLS material by device (`--tls-ca`); empty: plain HTTP only.
+    pub tls: crate::device::LabTls,
 }
 
 impl Default for K8sOptions {
@@ -53,6 +55,7 @@ impl Default for K8sOptions {
             spread: Vec::new(),
             offline_collector: false,
             generated_by: "vnet gen k8s configs/lab.toml".into(),
+            tls: Default::default(),
         }
     }
 }
@@ -87,7 +90,7 @@ pub fn render_k8s(lab: &Lab, options: &K8sOptions) -> Result<String, Orchestrate
     let namespace = options.namespace.as_deref().unwrap_or(&lab.name);
     check_k8s_name("namespace (the lab's name unless one is given)", namespace)?;
     check_k8s_name("lab name (the app.kubernetes.io/instance label)", &lab.name)?;
-    let configs = render_by_name(lab, "Kubernetes", TRACE_SERVICE)?;
+    let configs = render_by_name(lab, "Kubernetes", TRACE_SERVICE, &options.tls)?;
     let placement: HashMap<String, String> = if options.spread.is_empty() {
         HashMap::new()
     } else {

@@ -91,6 +91,7 @@ pub(crate) fn render_by_name(
     lab: &Lab,
     engine: &'static str,
     reserved: &str,
+    tls: &crate::device::LabTls,
 ) -> Result<Vec<(DeviceConfig, String)>, OrchestratedError> {
     for d in &lab.devices {
         if d.name == reserved {
@@ -119,6 +120,7 @@ pub(crate) fn render_by_name(
                 // The image carries the default content at /www (deploy/docker/Dockerfile).
                 web.root = CONTAINER_WEB_ROOT.into();
             }
+            config.tls = tls.get(&config.name).cloned();
             let toml = toml::to_string(&config).map_err(|e| OrchestratedError::Render {
                 device: config.name.clone(),
                 message: e.to_string(),
@@ -215,7 +217,8 @@ mod tests {
     #[test]
     fn peers_are_names_and_ends_listen_everywhere() {
         let lab = chain(2);
-        let configs = render_by_name(&lab, "Swarm", "jaeger").expect("renders");
+        let configs =
+            render_by_name(&lab, "Swarm", "jaeger", &Default::default()).expect("renders");
         for (config, _) in &configs {
             assert_eq!(config.admin, "127.0.0.1:7000".parse().unwrap());
             for iface in &config.interfaces {

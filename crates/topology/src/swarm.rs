@@ -30,6 +30,8 @@ pub struct SwarmOptions {
     pub spread: Vec<String>,
     /// Command line that produced the file (written in its header).
     pub generated_by: String,
+    /// TLS material by device (`--tls-ca`); empty: plain HTTP only.
+    pub tls: crate::device::LabTls,
 }
 
 impl Default for SwarmOptions {
@@ -38,6 +40,7 @@ impl Default for SwarmOptions {
             image: "vnet:latest".into(),
             spread: Vec::new(),
             generated_by: "vnet gen swarm configs/lab.toml".into(),
+            tls: Default::default(),
         }
     }
 }
@@ -56,7 +59,7 @@ pub const CABLE_NETWORK: &str = "cables";
 
 /// Renders `lab` as a stack file.
 pub fn render_swarm(lab: &Lab, options: &SwarmOptions) -> Result<String, OrchestratedError> {
-    let configs = render_by_name(lab, "Swarm", TRACE_SERVICE)?;
+    let configs = render_by_name(lab, "Swarm", TRACE_SERVICE, &options.tls)?;
     let placement: HashMap<String, String> = if options.spread.is_empty() {
         HashMap::new()
     } else {

@@ -27,6 +27,13 @@ pub struct RenderArgs {
     /// Write here instead of standard output.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Serve HTTPS too: make a lab CA, write its certificate (PEM) to
+    /// FILE (for `curl --cacert FILE`), and embed in the generated configs
+    /// a certificate for every web device (the names the zones give it)
+    /// and the CA as every host's trust anchor. The web devices' private
+    /// keys are then in the generated file: keep it private.
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
 }
 
 /// What to generate.
@@ -184,11 +191,18 @@ pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
         GenCommand::Swarm { lab, .. } => ("swarm", lab.clone()),
         GenCommand::K8s { lab, .. } => ("k8s", lab.clone()),
     };
-    let (lab, generated_by) = match load_lab(verb, &args)? {
+    let (lab, mut generated_by) = match load_lab(verb, &args)? {
         Ok(found) => found,
         Err(code) => return Ok(code),
     };
+    if let Some(file) = &args.tls_ca {
+        generated_by.push_str(&format!(" --tls-ca {}", file.display()));
+    }
     let image = args.image.clone();
+    let tls = match &args.tls_ca {
+        Some(file) => crate::pki::for_generated(&lab, file)?,
+        None => Default::default(),
+    };
     let text = match what {
         GenCommand::Compose {
             subnet,
@@ -199,6 +213,7 @@ pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
                 image,
                 subnet_prefix: subnet_prefix(&subnet)?,
                 generated_by,
+                tls,
             };
             // Rendered in both cases: the override belongs to a valid lab.
             let text = render_compose(&lab, &options).map_err(|e| anyhow::anyhow!(e))?;
@@ -217,6 +232,7 @@ pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
                 image,
                 spread,
                 generated_by,
+                tls,
             };
             let text = render_swarm(&lab, &options)?;
             if offline_override {
@@ -237,6 +253,7 @@ pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
                 spread,
                 offline_collector,
                 generated_by,
+                tls,
             };
             render_k8s(&lab, &options)?
         }
