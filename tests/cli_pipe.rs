@@ -44,8 +44,9 @@ fn a_closed_stdout_ends_the_cli_quietly() {
             "0.2",
             "10.0.3.10",
         ],
-        // The ping above left a trace at the lab's collector.
-        &["trace", "show", "last"],
+        // The ping above leaves a trace at the lab's collector (exported
+        // within 200 ms: --wait until it is there).
+        &["trace", "show", "last", "--wait", "10"],
     ] {
         let (code, stderr) = with_closed_stdout(&lab, args);
         assert_eq!(code, Some(141), "vnet {args:?}: {stderr}");

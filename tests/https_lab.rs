@@ -268,18 +268,7 @@ fn a_certificate_for_another_name_fails_like_a_browser() {
 
 #[test]
 fn five_mib_https_download_survives_a_three_second_cut_byte_exact() {
-    let text = std::fs::read_to_string(repo_path("configs/lab.toml")).expect("default lab");
-    let (variant, topology) = common::lab_variant(&text);
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let big: Vec<u8> = (0..5 * 1024 * 1024)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
-    std::fs::write(variant.path().join("www/big.bin"), &big).expect("write big.bin");
+    let (_variant, topology, big) = common::default_lab_with_big_file(0x2545_f491_4f6c_dd1d);
     let lab = LabRun::up(&topology);
     let out = lab.dir.path().join("big.bin");
     let download = lab.exec_background(
@@ -300,11 +289,7 @@ fn five_mib_https_download_survives_a_three_second_cut_byte_exact() {
         assert!(Instant::now() < deadline, "the download never started");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let run = lab.vnet(&["link", "down", "r2:eth1"]);
-    assert_eq!(run.code, 0, "{run:?}");
-    std::thread::sleep(Duration::from_secs(3)); // the scenario: a 3 s outage
-    let run = lab.vnet(&["link", "up", "r2:eth1"]);
-    assert_eq!(run.code, 0, "{run:?}");
+    lab.cut_for("r2:eth1", Duration::from_secs(3));
     let (code, lines) = download.finish(Duration::from_secs(120));
     assert_eq!(code, 0, "{lines:?}\n{}", lab.logs());
     let got = std::fs::read(&out).expect("downloaded file");

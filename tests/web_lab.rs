@@ -61,9 +61,9 @@ fn browse_fetches_the_page_and_its_resources_over_one_connection() {
     assert_eq!(run.stdout.trim_end(), css.trim_end());
     let run = lab.exec("client", &["fetch", "http://www.example.com/nothere.html"]);
     assert_eq!(run.code, 0, "{run:?}");
-    let run = lab.exec("client", &["browse", "https://www.example.com/"]);
+    let run = lab.exec("client", &["browse", "ftp://www.example.com/"]);
     assert_ne!(run.code, 0);
-    assert!(run.stderr.contains("https is not supported"), "{run:?}");
+    assert!(run.stderr.contains("ftp is not supported"), "{run:?}");
 
     // httpload on 4 connections at once: 60 answered requests on exactly
     // 4 new server connections; the page after its first read comes from
@@ -106,18 +106,7 @@ fn browse_fetches_the_page_and_its_resources_over_one_connection() {
 #[test]
 fn five_mib_download_survives_a_three_second_cut_byte_exact() {
     // A variant of the default lab whose web root also holds a 5 MiB file.
-    let text = std::fs::read_to_string(repo_path("configs/lab.toml")).expect("default lab");
-    let (variant, topology) = common::lab_variant(&text);
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let big: Vec<u8> = (0..5 * 1024 * 1024)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
-    std::fs::write(variant.path().join("www/big.bin"), &big).expect("write big.bin");
+    let (_variant, topology, big) = common::default_lab_with_big_file(0x9e37_79b9_7f4a_7c15);
     let lab = LabRun::up(&topology);
 
     let out = lab.dir.path().join("big.bin");
@@ -138,11 +127,7 @@ fn five_mib_download_survives_a_three_second_cut_byte_exact() {
         );
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    let run = lab.vnet(&["link", "down", "r2:eth1"]);
-    assert_eq!(run.code, 0, "{run:?}");
-    std::thread::sleep(std::time::Duration::from_secs(3)); // the scenario: a 3 s outage
-    let run = lab.vnet(&["link", "up", "r2:eth1"]);
-    assert_eq!(run.code, 0, "{run:?}");
+    lab.cut_for("r2:eth1", std::time::Duration::from_secs(3));
     let (code, lines) = download.finish(std::time::Duration::from_secs(120));
     assert_eq!(code, 0, "{lines:?}\n{}", lab.logs());
     let got = std::fs::read(&out).expect("downloaded file");

@@ -337,6 +337,36 @@ pub fn lab_variant(text: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, topology)
 }
 
+/// A variant of the default lab whose web root also holds `big.bin`: 5 MiB
+/// of xorshift bytes from `seed`. Returns the variant's directory (keep it
+/// while the lab runs), its topology, and the bytes.
+pub fn default_lab_with_big_file(seed: u64) -> (tempfile::TempDir, PathBuf, Vec<u8>) {
+    let text = std::fs::read_to_string(repo_path("configs/lab.toml")).expect("default lab");
+    let (variant, topology) = lab_variant(&text);
+    let mut state = seed;
+    let big: Vec<u8> = (0..5 * 1024 * 1024)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    std::fs::write(variant.path().join("www/big.bin"), &big).expect("write big.bin");
+    (variant, topology, big)
+}
+
+impl LabRun {
+    /// The outage scenario: `vnet link down PORT`, `outage` later `link up`.
+    pub fn cut_for(&self, port: &str, outage: Duration) {
+        let run = self.vnet(&["link", "down", port]);
+        assert_eq!(run.code, 0, "{run:?}");
+        std::thread::sleep(outage); // the scenario itself, not a wait for a condition
+        let run = self.vnet(&["link", "up", port]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("read dir").flatten() {

@@ -101,6 +101,14 @@ pub struct StackCounters {
     /// ICMP replies or errors that matched no socket.
     pub icmp_unmatched: u64,
 
+    // --- raw IP sockets (a routing protocol such as OSPF) -----------------
+    /// Datagrams queued on a raw socket.
+    pub raw_rx: u64,
+    /// Datagrams sent from a raw socket.
+    pub raw_tx: u64,
+    /// Datagrams dropped because the raw socket's queue was full.
+    pub raw_queue_full: u64,
+
     // --- UDP (RFC 768) ----------------------------------------------------
     /// UDP datagrams received for local delivery.
     pub udp_rx: u64,

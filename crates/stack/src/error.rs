@@ -44,6 +44,14 @@ pub enum StackError {
     /// The socket table is full (or no ephemeral port is free).
     #[error("too many sockets")]
     TooManySockets,
+    /// A raw socket cannot be opened for this IP protocol.
+    #[error("no raw socket for IP protocol {proto}: {reason}")]
+    RawProtocol {
+        /// The protocol number.
+        proto: u8,
+        /// Why.
+        reason: &'static str,
+    },
     /// The handle does not name an open socket.
     #[error("bad socket handle")]
     BadHandle,

@@ -38,6 +38,7 @@ pub use icmp::IcmpError;
 pub use netstack::NetStack;
 pub use route::{Route, RouteKind, RoutingTable};
 pub use socket::ping::{PingEvent, PingHandle};
+pub use socket::raw::{RawDatagram, RawHandle};
 pub use socket::udp::{UdpEvent, UdpHandle, UdpMeta};
 pub use tcp::{TcpConfig, TcpError, TcpHandle, TcpInfo, TcpState};
 pub use transmit::Transmit;

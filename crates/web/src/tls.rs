@@ -278,27 +278,42 @@ impl TlsClient {
         }
         .instrument(span.clone())
         .await;
-        let result = match handshake {
-            Err(_) => Err(TlsError::Timeout(wait)),
-            Ok(Err(e)) => Err(handshake_error(e, host)),
-            Ok(Ok(tls)) => {
-                let n = negotiated(tls.get_ref().1, started.elapsed());
-                Ok((tls, n))
-            }
-        };
-        span.in_scope(|| match &result {
-            Ok((_, n)) => {
-                span.record("tls.version", n.version.as_str());
-                span.record("tls.suite", n.suite.as_str());
-                finished_spans(n, "client");
-            }
-            Err(e) => {
-                span.record("tls.error", tracing::field::display(e));
-                failed_span(e);
-            }
-        });
-        result
+        let agreed = |tls: &client::TlsStream<S>| negotiated(tls.get_ref().1, started.elapsed());
+        conclude(handshake, wait, host, agreed, &span, "client")
     }
+}
+
+/// A handshake's outcome as the caller and the trace see it: the stream
+/// and what it agreed on, or the error in a browser's words; the
+/// `tls.handshake` span records either, with the Finished or failure step.
+fn conclude<T>(
+    outcome: Result<io::Result<T>, tokio::time::error::Elapsed>,
+    wait: Duration,
+    host: &str,
+    agreed: impl FnOnce(&T) -> Negotiated,
+    span: &tracing::Span,
+    side: &str,
+) -> Result<(T, Negotiated), TlsError> {
+    let result = match outcome {
+        Err(_) => Err(TlsError::Timeout(wait)),
+        Ok(Err(e)) => Err(handshake_error(e, host)),
+        Ok(Ok(tls)) => {
+            let n = agreed(&tls);
+            Ok((tls, n))
+        }
+    };
+    span.in_scope(|| match &result {
+        Ok((_, n)) => {
+            span.record("tls.version", n.version.as_str());
+            span.record("tls.suite", n.suite.as_str());
+            finished_spans(n, side);
+        }
+        Err(e) => {
+            span.record("tls.error", tracing::field::display(e));
+            failed_span(e);
+        }
+    });
+    result
 }
 
 /// Where a handshake failed, as its own step in the trace.
@@ -517,29 +532,11 @@ impl TlsServer {
             )
             .entered();
         });
-        let result = match tokio::time::timeout_at(deadline, start.into_stream(self.config.clone()))
+        let outcome = tokio::time::timeout_at(deadline, start.into_stream(self.config.clone()))
             .instrument(span.clone())
-            .await
-        {
-            Err(_) => Err(TlsError::Timeout(wait)),
-            Ok(Err(e)) => Err(handshake_error(e, &sni)),
-            Ok(Ok(tls)) => {
-                let n = negotiated(tls.get_ref().1, started.elapsed());
-                Ok((tls, n))
-            }
-        };
-        span.in_scope(|| match &result {
-            Ok((_, n)) => {
-                span.record("tls.version", n.version.as_str());
-                span.record("tls.suite", n.suite.as_str());
-                finished_spans(n, "server");
-            }
-            Err(e) => {
-                span.record("tls.error", tracing::field::display(e));
-                failed_span(e);
-            }
-        });
-        result
+            .await;
+        let agreed = |tls: &server::TlsStream<S>| negotiated(tls.get_ref().1, started.elapsed());
+        conclude(outcome, wait, &sni, agreed, &span, "server")
     }
 
     /// A plain acceptor (no ClientHello peek), for benchmarks and tests.

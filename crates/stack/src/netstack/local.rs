@@ -92,6 +92,7 @@ impl NetStack {
                 self.udp_input(now, in_port, packet, link_broadcast, dst_broadcast, tx)
             }
             IpProtocol::Tcp => self.tcp_input(now, packet, link_broadcast || dst_broadcast, tx),
+            IpProtocol::Unknown(proto) if self.raw_input(in_port, proto, packet) => {}
             IpProtocol::Unknown(_) => {
                 self.counters.unknown_protocol += 1;
                 // RFC 1122 §3.2.2.1: a host SHOULD send Protocol Unreachable.

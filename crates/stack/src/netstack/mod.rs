@@ -16,6 +16,7 @@ mod forward;
 mod input;
 mod local;
 mod output;
+mod raw;
 mod sockets;
 mod tcp;
 
@@ -26,6 +27,7 @@ use crate::error::StackError;
 use crate::frag::Reassembler;
 use crate::route::{Route, RouteKind, RoutingTable};
 use crate::socket::ping::PingSockets;
+use crate::socket::raw::RawSockets;
 use crate::socket::udp::UdpSockets;
 use crate::tcp::table::TcpSockets;
 use crate::time::Instant;
@@ -55,6 +57,7 @@ pub struct NetStack {
     reassembler: Reassembler,
     pings: PingSockets,
     udps: UdpSockets,
+    raws: RawSockets,
     tcp: TcpSockets,
     counters: StackCounters,
     next_ident: u16,
@@ -88,6 +91,7 @@ impl NetStack {
             reassembler: Reassembler::new(config.reassembly),
             pings: PingSockets::new(config.max_ping_sockets, config.socket_queue_len),
             udps: UdpSockets::new(config.max_udp_sockets, config.socket_queue_len),
+            raws: RawSockets::new(config.socket_queue_len),
             tcp: TcpSockets::new(config.tcp),
             config,
             interfaces,

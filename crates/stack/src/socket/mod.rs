@@ -8,6 +8,7 @@
 //! await it.
 
 pub mod ping;
+pub mod raw;
 pub mod udp;
 
 use crate::error::StackError;
