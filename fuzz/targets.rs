@@ -62,6 +62,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("describe", describe),
     ("rip", rip),
     ("tls", tls),
+    ("ospf", ospf),
 ];
 
 /// Ethernet II header (and the FCS check): parse → emit → parse.
@@ -503,5 +504,32 @@ pub fn tls(data: &[u8]) {
     if let Ok(s) = tls::summary(data) {
         assert!(tls::looks_like_tls(data), "summary of non-TLS: {s:?}");
         assert!(!s.is_empty() && !s.contains(['\n', '\r']), "summary: {s:?}");
+    }
+}
+
+/// An OSPFv2 packet (RFC 2328 §A.3) with its checksum made right first, so
+/// mutations reach the bodies: parse → emit → parse, and every LSA of an
+/// update re-emits to bytes that parse back to it (checksum valid or not).
+pub fn ospf(data: &[u8]) {
+    use vnet_wire::ospf::{self, Lsa, OspfBody, OspfPacket};
+    let mut bytes = data.to_vec();
+    if bytes.len() >= ospf::HEADER_LEN {
+        let length = usize::from(u16::from_be_bytes([bytes[2], bytes[3]])).min(bytes.len());
+        if let Some(sum) = ospf::packet_checksum(&bytes[..length]) {
+            bytes[12..14].copy_from_slice(&sum.to_be_bytes());
+        }
+    }
+    let _ = OspfPacket::parse(data);
+    let Ok(packet) = OspfPacket::parse(&bytes) else {
+        return;
+    };
+    let again = OspfPacket::parse(&packet.emit());
+    assert_eq!(again.as_ref(), Ok(&packet), "OSPF round trip");
+    if let OspfBody::LinkStateUpdate(lsas) = &packet.body {
+        for lsa in lsas {
+            let _ = lsa.checksum_ok();
+            let again = Lsa::parse(&lsa.emit());
+            assert_eq!(again.as_ref(), Ok(lsa), "LSA round trip");
+        }
     }
 }

@@ -17,10 +17,12 @@ use std::time::{Duration, Instant};
 pub const ZEBRA: &str = "/usr/lib/frr/zebra";
 /// The RIP daemon.
 pub const RIPD: &str = "/usr/lib/frr/ripd";
+/// The OSPFv2 daemon.
+pub const OSPFD: &str = "/usr/lib/frr/ospfd";
 
 /// Why FRR cannot run here, if it cannot: a missing binary or user.
 pub fn missing() -> Option<String> {
-    for binary in [ZEBRA, RIPD] {
+    for binary in [ZEBRA, RIPD, OSPFD] {
         if !std::path::Path::new(binary).exists() {
             return Some(format!(
                 "{binary} is missing (.ci/run installs the frr package)"
@@ -74,10 +76,11 @@ impl Drop for Daemon {
     }
 }
 
-/// zebra and ripd in a namespace, with everything they write in `dir`.
+/// zebra and a protocol daemon in a namespace, with everything they
+/// write in `dir`.
 pub struct Frr {
     pub dir: tempfile::TempDir,
-    /// ripd, then zebra: stopped in this order.
+    /// The protocol daemon, then zebra: stopped in this order.
     daemons: Vec<Daemon>,
     ns: String,
 }
@@ -87,21 +90,38 @@ impl Frr {
     /// `ripd_config` (the `router rip` section and any `interface`
     /// sections; logging is added here).
     pub fn start_ripd(ns: &Netns, ripd_config: &str) -> Frr {
+        Frr::start(
+            ns,
+            "ripd",
+            RIPD,
+            &format!("debug rip events\ndebug rip packet\n{ripd_config}"),
+        )
+    }
+
+    /// Starts zebra, then ospfd with `ospfd_config` (the `router ospf`
+    /// section and any `interface` sections).
+    pub fn start_ospfd(ns: &Netns, ospfd_config: &str) -> Frr {
+        Frr::start(
+            ns,
+            "ospfd",
+            OSPFD,
+            &format!("debug ospf event\ndebug ospf ism\ndebug ospf nsm\n{ospfd_config}"),
+        )
+    }
+
+    fn start(ns: &Netns, daemon: &'static str, binary: &str, config: &str) -> Frr {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().display().to_string();
         let chown = sh("chown", &["frr:frr", &path]);
         assert_eq!(chown.code, 0, "{chown:?}");
         let files = [
             (
-                "zebra.conf",
+                "zebra.conf".to_string(),
                 format!("hostname ns-zebra\nlog file {path}/zebra.log informational\n"),
             ),
             (
-                "ripd.conf",
-                format!(
-                    "hostname ns-ripd\nlog file {path}/ripd.log debugging\n\
-                     debug rip events\ndebug rip packet\n{ripd_config}"
-                ),
+                format!("{daemon}.conf"),
+                format!("hostname ns-{daemon}\nlog file {path}/{daemon}.log debugging\n{config}"),
             ),
         ];
         for (name, text) in &files {
@@ -125,8 +145,8 @@ impl Frr {
             std::thread::sleep(Duration::from_millis(50));
         }
         frr.daemons.push(zebra);
-        let ripd = frr.spawn(ns, "ripd", RIPD);
-        frr.daemons.insert(0, ripd);
+        let protocol = frr.spawn(ns, daemon, binary);
+        frr.daemons.insert(0, protocol);
         frr
     }
 
@@ -214,7 +234,17 @@ impl Frr {
     /// The tails of the daemons' output and logs, for failure messages.
     pub fn logs(&self) -> String {
         let mut out = String::new();
-        for name in ["zebra.out", "ripd.out", "zebra.log", "ripd.log"] {
+        for name in [
+            "zebra.out",
+            "ripd.out",
+            "ospfd.out",
+            "zebra.log",
+            "ripd.log",
+            "ospfd.log",
+        ] {
+            if !self.dir.path().join(name).exists() {
+                continue;
+            }
             let text = std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
             let tail: Vec<&str> = text.lines().rev().take(25).collect();
             out.push_str(&format!("=== FRR {name}\n"));

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod frr;
+pub mod routes;
 pub mod single_device;
 pub mod tap;
 

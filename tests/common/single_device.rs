@@ -66,6 +66,7 @@ pub fn start_with_env(
         admin_token_file: None,
         ttl: None,
         rip: None,
+        ospf: None,
         interfaces: peers
             .iter()
             .enumerate()

@@ -11,6 +11,7 @@
 
 mod dhcp;
 mod lease_file;
+mod ospf;
 mod rip;
 
 use std::process::ExitCode;
@@ -32,6 +33,32 @@ pub struct Router {
     lease_file: Option<std::path::PathBuf>,
     /// RIPv2, when configured.
     rip: Option<rip::RipService>,
+    /// OSPFv2, when configured.
+    ospf: Option<ospf::OspfService>,
+}
+
+/// Logs a route change once and exports it as a span of its own
+/// (`route.change`, the protocol's name, layer L3): `vnet trace list`,
+/// `vnet trace show` and Jaeger show when each router changed its mind,
+/// next to the traffic that crossed it.
+pub(crate) fn announce(protocol: &str, change: String) {
+    tracing::info!("{change}");
+    let span = if protocol == "ospf" {
+        vnet_telemetry::app_span!(
+            "route.change",
+            proto = "ospf",
+            layer = "L3",
+            summary = change
+        )
+    } else {
+        vnet_telemetry::app_span!(
+            "route.change",
+            proto = "rip",
+            layer = "L3",
+            summary = change
+        )
+    };
+    drop(span);
 }
 
 impl vnet_runtime::net::NetDevice for Router {
@@ -46,6 +73,9 @@ impl Device for Router {
         if let Some(rip) = &mut self.rip {
             rip.drain(now, &mut self.stack, tx);
         }
+        if let Some(ospf) = &mut self.ospf {
+            ospf.drain(now, &mut self.stack, tx);
+        }
     }
 
     fn poll(&mut self, now: Instant, tx: &mut dyn Transmit) {
@@ -53,19 +83,26 @@ impl Device for Router {
         if let Some(rip) = &mut self.rip {
             rip.poll(now, &mut self.stack, tx);
         }
+        if let Some(ospf) = &mut self.ospf {
+            ospf.poll(now, &mut self.stack, tx);
+        }
     }
 
     fn poll_at(&self) -> Option<Instant> {
         let rip = self.rip.as_ref().and_then(rip::RipService::poll_at);
-        match (self.stack.poll_at(), rip) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let ospf = self.ospf.as_ref().and_then(ospf::OspfService::poll_at);
+        [self.stack.poll_at(), rip, ospf]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn link_changed(&mut self, now: Instant, port: usize, up: bool) {
         if let Some(rip) = &mut self.rip {
             rip.link_changed(now, port, up);
+        }
+        if let Some(ospf) = &mut self.ospf {
+            ospf.link_changed(now, port, up);
         }
     }
 
@@ -77,6 +114,9 @@ impl Device for Router {
         if self.rip.is_some() {
             tables.push("rip");
         }
+        if self.ospf.is_some() {
+            tables.push("ospf");
+        }
         tables
     }
 
@@ -86,8 +126,10 @@ impl Device for Router {
                 Some(dhcp::leases_table(self, now, &self.port_names))
             }
             "rip" => self.rip.as_ref().map(|r| r.table(now, &self.port_names)),
-            "routes" => Some(routes_table(&self.stack, |route| {
-                self.rip.as_ref()?.route_detail(route, now)
+            "ospf" => self.ospf.as_ref().map(|o| o.table(now, &self.port_names)),
+            "routes" => Some(routes_table(&self.stack, |route| match route.kind {
+                vnet_stack::RouteKind::Ospf => self.ospf.as_ref()?.route_detail(route, now),
+                _ => self.rip.as_ref()?.route_detail(route, now),
             })),
             _ => stack_table(&self.stack, now, name),
         }
@@ -100,6 +142,13 @@ impl Device for Router {
         {
             for (k, v) in c {
                 map.insert(format!("rip_{k}"), v);
+            }
+        }
+        if let (Some(map), Some(ospf)) = (value.as_object_mut(), &self.ospf)
+            && let serde_json::Value::Object(c) = ospf.counters()
+        {
+            for (k, v) in c {
+                map.insert(format!("ospf_{k}"), v);
             }
         }
         if let Some(map) = value.as_object_mut() {
@@ -128,12 +177,14 @@ pub fn spec() -> DeviceSpec<Router> {
         build: |config| {
             let mut stack = build_stack(config, true)?;
             let rip = rip::RipService::start(config, &mut stack)?;
+            let ospf = ospf::OspfService::start(config, &mut stack)?;
             Ok(Router {
                 stack,
                 dhcp: dhcp::servers(config)?,
                 port_names: config.interfaces.iter().map(|i| i.name.clone()).collect(),
                 lease_file: lease_file::path(config),
                 rip,
+                ospf,
             })
         },
         exec: None,

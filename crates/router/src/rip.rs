@@ -248,14 +248,7 @@ fn apply_route(stack: &mut NetStack, change: RouteChange) {
 /// trace show` and Jaeger show when each router changed its mind, next to
 /// the traffic that crossed it.
 fn announce(change: String) {
-    tracing::info!("{change}");
-    let span = vnet_telemetry::app_span!(
-        "route.change",
-        proto = "rip",
-        layer = "L3",
-        summary = change
-    );
-    drop(span);
+    crate::announce("rip", change);
 }
 
 fn show(via: Option<Ipv4Addr>) -> String {

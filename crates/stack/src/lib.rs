@@ -21,6 +21,7 @@ pub mod error;
 pub mod frag;
 pub mod icmp;
 mod netstack;
+pub mod ospf;
 pub mod pmtu;
 pub mod rip;
 pub mod route;

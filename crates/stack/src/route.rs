@@ -13,6 +13,8 @@ pub enum RouteKind {
     /// Learned by RIP (RFC 2453); never replaces a connected or static
     /// route (administrative distance 120 against 0 and 1).
     Rip,
+    /// Computed by OSPF (RFC 2328 §16); distance 110, so it outranks RIP.
+    Ospf,
 }
 
 impl RouteKind {
@@ -25,6 +27,7 @@ impl RouteKind {
             RouteKind::Connected => 0,
             RouteKind::Static => 1,
             RouteKind::Rip => 120,
+            RouteKind::Ospf => 110,
         }
     }
 
@@ -34,6 +37,7 @@ impl RouteKind {
             RouteKind::Connected => "connected",
             RouteKind::Static => "static",
             RouteKind::Rip => "rip",
+            RouteKind::Ospf => "ospf",
         }
     }
 }

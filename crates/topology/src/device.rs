@@ -124,6 +124,9 @@ pub struct DeviceConfig {
     /// RIPv2 settings (routers running RIP).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rip: Option<RipSettings>,
+    /// OSPFv2 settings (routers running OSPF, area 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ospf: Option<OspfSettings>,
     /// Where the device keeps what must survive a restart (a DHCP server's
     /// leases: `<dir>/<device>.leases`). `vnet up` sets `<run-dir>/state`;
     /// without it, such state lives in memory only.
@@ -159,6 +162,41 @@ impl Default for RipSettings {
             passive: Vec::new(),
             password: None,
             split_horizon: "poisoned-reverse".into(),
+        }
+    }
+}
+
+/// OSPFv2 on a router (RFC 2328), every addressed interface in area 0.
+/// Defaults are the RFC's (Appendix C.3) and FRR's cost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OspfSettings {
+    /// HelloInterval in seconds (10).
+    pub hello_secs: u64,
+    /// RouterDeadInterval in seconds (40).
+    pub dead_secs: u64,
+    /// RxmtInterval in seconds (5).
+    pub retransmit_secs: u64,
+    /// Output cost of every interface (10).
+    pub cost: u16,
+    /// Interfaces advertised as stub networks, with no Hellos.
+    pub passive: Vec<String>,
+    /// Interfaces run as point-to-point networks (no DR election).
+    pub point_to_point: Vec<String>,
+    /// The router ID; absent: the highest interface address.
+    pub router_id: Option<Ipv4Addr>,
+}
+
+impl Default for OspfSettings {
+    fn default() -> Self {
+        OspfSettings {
+            hello_secs: 10,
+            dead_secs: 40,
+            retransmit_secs: 5,
+            cost: 10,
+            passive: Vec::new(),
+            point_to_point: Vec::new(),
+            router_id: None,
         }
     }
 }

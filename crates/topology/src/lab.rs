@@ -111,6 +111,7 @@ struct RawDevice {
     max_requests_per_connection: Option<Spanned<u32>>,
     ttl: Option<Spanned<u8>>,
     rip: Option<Spanned<rip::RawRip>>,
+    ospf: Option<Spanned<ospf::RawOspf>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -198,6 +199,8 @@ pub struct LabDevice {
     pub ttl: Option<u8>,
     /// RIPv2 settings (routers).
     pub rip: Option<crate::device::RipSettings>,
+    /// OSPFv2 settings (routers).
+    pub ospf: Option<crate::device::OspfSettings>,
 }
 
 /// A validated link.
@@ -843,9 +846,17 @@ impl Lab {
                 }
                 None => None,
             };
+            let ospf = match &raw_dev.ospf {
+                Some(o) => {
+                    let names: Vec<String> = interfaces.iter().map(|i| i.name.clone()).collect();
+                    Some(ospf::settings(&loc, &field, kind, o, &names)?)
+                }
+                None => None,
+            };
             devices.push(LabDevice {
                 ttl,
                 rip,
+                ospf,
                 name: dev_name.clone(),
                 kind,
                 interfaces,
@@ -1045,6 +1056,7 @@ impl Lab {
 }
 
 pub mod impair;
+mod ospf;
 mod rip;
 #[cfg(test)]
 mod tests;

@@ -116,6 +116,7 @@ pub fn render(
             admin_token_file: None,
             ttl: device.ttl,
             rip: device.rip.clone(),
+            ospf: device.ospf.clone(),
             interfaces,
             gateway: device.gateway,
             nameservers: device.nameservers.clone(),

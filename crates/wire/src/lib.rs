@@ -32,6 +32,7 @@ pub mod http;
 pub mod icmpv4;
 pub mod ip;
 pub mod ipv4;
+pub mod ospf;
 pub mod rip;
 pub mod tcp;
 pub mod tls;

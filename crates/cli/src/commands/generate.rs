@@ -102,11 +102,11 @@ pub enum GenCommand {
         /// A ring of N routers, each with a host on its own LAN.
         #[arg(long, value_name = "N")]
         ring: Option<usize>,
-        /// How the ring's routers learn routes: rip (heals around a cut
-        /// link) or static (the shorter way round; a cut stays cut).
+        /// How the ring's routers learn routes: rip or ospf (heal around a
+        /// cut link) or static (the shorter way round; a cut stays cut).
         #[arg(
             long,
-            value_name = "rip|static",
+            value_name = "rip|ospf|static",
             default_value = "rip",
             requires = "ring"
         )]

@@ -174,9 +174,10 @@ impl NetStack {
     /// and `false` returned.
     pub fn install_dynamic_route(&mut self, mut route: Route) -> bool {
         route.destination = route.destination.network();
+        // Administrative distance: a route of a more trusted kind stays
+        // (connected 0, static 1, OSPF 110, RIP 120).
         let shadowed = self.routes.routes().iter().any(|r| {
-            r.destination == route.destination
-                && matches!(r.kind, RouteKind::Connected | RouteKind::Static)
+            r.destination == route.destination && r.kind.distance() < route.kind.distance()
         });
         if !shadowed {
             self.routes.add(route);

@@ -196,6 +196,7 @@ fn start_dut(
         admin_token_file: None,
         ttl: None,
         rip: None,
+        ospf: None,
         interfaces: vec![
             iface(
                 "eth0",
