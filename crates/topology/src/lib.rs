@@ -21,6 +21,7 @@
 pub mod chain;
 pub mod compose;
 pub mod device;
+pub mod grid;
 pub mod k8s;
 pub mod lab;
 pub mod orchestrated;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use vnet_topology::Lab;
 use vnet_topology::chain::chain_topology;
 use vnet_topology::compose::{ComposeOptions, render_compose, render_offline_override};
+use vnet_topology::grid::grid_topology;
 use vnet_topology::k8s::{K8sOptions, render_k8s};
 use vnet_topology::ring::{Routing, ring_topology};
 use vnet_topology::swarm::{SwarmOptions, render_swarm, render_swarm_offline_override};
@@ -93,8 +94,10 @@ pub enum GenCommand {
         offline_collector: bool,
     },
     /// A topology file: `vnet gen topology --chain 16 > chain16.toml`,
-    /// `vnet gen topology --ring 6 --routing rip > ring6.toml`.
-    #[command(group(clap::ArgGroup::new("shape").required(true).args(["chain", "ring"])))]
+    /// `vnet gen topology --ring 6 --routing rip > ring6.toml`,
+    /// `vnet gen topology --grid 3x3 --routing ospf > grid.toml`.
+    #[command(group(clap::ArgGroup::new("shape").required(true).args(["chain", "ring", "grid"])))]
+    #[command(group(clap::ArgGroup::new("routed").args(["ring", "grid"])))]
     Topology {
         /// A chain of N routers between a client and a server (static routes).
         #[arg(long, value_name = "N")]
@@ -102,13 +105,18 @@ pub enum GenCommand {
         /// A ring of N routers, each with a host on its own LAN.
         #[arg(long, value_name = "N")]
         ring: Option<usize>,
-        /// How the ring's routers learn routes: rip or ospf (heal around a
-        /// cut link) or static (the shorter way round; a cut stays cut).
+        /// A grid of W×H routers (e.g. 3x3), each with a host on its own
+        /// LAN and links to its east and south neighbours.
+        #[arg(long, value_name = "WxH", value_parser = vnet_topology::grid::parse_shape)]
+        grid: Option<(usize, usize)>,
+        /// How the routers learn routes: rip or ospf (heal around a cut
+        /// link) or, for a ring, static (the shorter way round; a cut
+        /// stays cut).
         #[arg(
             long,
             value_name = "rip|ospf|static",
             default_value = "rip",
-            requires = "ring"
+            requires = "routed"
         )]
         routing: Routing,
         /// Write here instead of standard output.
@@ -175,13 +183,15 @@ pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
         GenCommand::Topology {
             chain,
             ring,
+            grid,
             routing,
             output,
         } => {
-            let text = match (chain, ring) {
-                (Some(n), _) => chain_topology(*n),
-                (None, Some(n)) => ring_topology(*n, *routing),
-                (None, None) => Err("give --chain N or --ring N".to_string()),
+            let text = match (chain, ring, grid) {
+                (Some(n), _, _) => chain_topology(*n),
+                (None, Some(n), _) => ring_topology(*n, *routing),
+                (None, None, Some((w, h))) => grid_topology(*w, *h, *routing),
+                (None, None, None) => Err("give --chain N, --ring N or --grid WxH".to_string()),
             }
             .map_err(|e| anyhow::anyhow!(e))?;
             emit(&text, output.as_deref())?;
