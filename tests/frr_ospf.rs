@@ -26,11 +26,10 @@
 
 mod common;
 
-use common::frr::{Daemon, Frr};
+use common::frr::Frr;
 use common::routes::wait_route;
-use common::tap::{Netns, missing_prerequisite, sh, skip_or_fail};
+use common::tap::{Netns, missing_prerequisite, skip_or_fail};
 use common::{LabRun, lab_variant};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const TOPOLOGY: &str = r#"
@@ -89,37 +88,6 @@ fn eventually<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<
     }
 }
 
-fn start_capture(ns: &Netns, tap: &str, file: &std::path::Path) -> Daemon {
-    use std::io::{BufRead, BufReader};
-    let file = file.display().to_string();
-    let mut child = ns
-        .command(&["dumpcap", "-p", "-i", tap, "-w", &file])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("dumpcap starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let capture = Daemon {
-        name: "dumpcap",
-        child,
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) if line.starts_with("File:") => return capture,
-            Ok(_) => {}
-            Err(e) => panic!("dumpcap did not start capturing: {e}"),
-        }
-    }
-}
-
 #[test]
 fn ospfd_and_a_vnet_router_reach_full_and_exchange_routes() {
     let test = "frr ospf interop";
@@ -138,33 +106,9 @@ fn ospfd_and_a_vnet_router_reach_full_and_exchange_routes() {
     let tap = format!("vospf{}", pid % 100_000);
     let (variant, topology) = lab_variant(&TOPOLOGY.replace("TAP", &tap));
     let lab = LabRun::up(&topology);
-    let name = ns.0.as_str();
-    for args in [
-        vec!["link", "set", tap.as_str(), "netns", name],
-        vec!["-n", name, "link", "set", "lo", "up"],
-        vec![
-            "-n",
-            name,
-            "addr",
-            "add",
-            "10.0.99.2/24",
-            "dev",
-            tap.as_str(),
-        ],
-        vec!["-n", name, "link", "set", tap.as_str(), "up"],
-        vec![
-            "-n", name, "link", "add", "stub0", "type", "veth", "peer", "name", "stub1",
-        ],
-        vec!["-n", name, "addr", "add", "192.168.77.1/24", "dev", "stub0"],
-        vec!["-n", name, "link", "set", "stub0", "up"],
-        vec!["-n", name, "link", "set", "stub1", "up"],
-    ] {
-        let run = sh("ip", &args);
-        assert_eq!(run.code, 0, "ip {args:?}: {run:?}");
-    }
-    let _ = ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
+    common::frr::plug(&ns, &tap, "10.0.99.2/24");
     let capture_file = variant.path().join("ospf.pcapng");
-    let mut capture = start_capture(&ns, &tap, &capture_file);
+    let mut capture = common::frr::start_capture(&ns, &tap, &capture_file);
     let started = Instant::now();
     let frr = Frr::start_ospfd(&ns, &ospfd_config(&tap));
     let diagnostics = || format!("{}\n{}", frr.logs(), lab.logs());

@@ -35,8 +35,6 @@ mod common;
 use common::frr::{Daemon, Frr};
 use common::tap::{Netns, missing_prerequisite, sh, skip_or_fail};
 use common::{LabRun, lab_variant};
-use std::path::Path;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -188,35 +186,9 @@ fn frr_lab(test: &str, vnet_password: Option<&str>, frr_password: Option<&str>) 
         .replace("PASSWORD", &password_setting);
     let (variant, topology) = lab_variant(&text);
     let lab = LabRun::up(&topology);
-    let name = ns.0.as_str();
-    for args in [
-        vec!["link", "set", tap.as_str(), "netns", name],
-        vec!["-n", name, "link", "set", "lo", "up"],
-        vec![
-            "-n",
-            name,
-            "addr",
-            "add",
-            "10.0.99.2/24",
-            "dev",
-            tap.as_str(),
-        ],
-        vec!["-n", name, "link", "set", tap.as_str(), "up"],
-        // The stub network: a veth pair inside the namespace (no dummy
-        // interfaces in every kernel), so ripd has a network of its own.
-        vec![
-            "-n", name, "link", "add", "stub0", "type", "veth", "peer", "name", "stub1",
-        ],
-        vec!["-n", name, "addr", "add", "192.168.77.1/24", "dev", "stub0"],
-        vec!["-n", name, "link", "set", "stub0", "up"],
-        vec!["-n", name, "link", "set", "stub1", "up"],
-    ] {
-        let run = sh("ip", &args);
-        assert_eq!(run.code, 0, "ip {args:?}: {run:?}");
-    }
-    let _ = ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
+    common::frr::plug(&ns, &tap, "10.0.99.2/24");
     let capture_file = variant.path().join("rip.pcapng");
-    let capture = start_capture(&ns, &tap, &capture_file);
+    let capture = common::frr::start_capture(&ns, &tap, &capture_file);
     let started = Instant::now();
     let frr = Frr::start_ripd(&ns, &ripd_config(&tap, frr_password));
     Some(FrrLab {
@@ -229,42 +201,6 @@ fn frr_lab(test: &str, vnet_password: Option<&str>, frr_password: Option<&str>) 
         tap,
         started,
     })
-}
-
-/// dumpcap on the TAP end inside the namespace, once it is capturing.
-/// `-p`: no promiscuous mode (a TAP hands the kernel every frame anyway).
-/// Leaving promiscuous mode when the capture stops changes the TAP's
-/// flags, zebra reports the interface changed, and ripd sends a new
-/// (unauthenticated) request that the capture would not hold.
-fn start_capture(ns: &Netns, tap: &str, file: &Path) -> Daemon {
-    use std::io::{BufRead, BufReader};
-    let file = file.display().to_string();
-    let mut child = ns
-        .command(&["dumpcap", "-p", "-i", tap, "-w", &file])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("dumpcap starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let capture = Daemon {
-        name: "dumpcap",
-        child,
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) if line.starts_with("File:") => return capture,
-            Ok(_) => {}
-            Err(e) => panic!("dumpcap did not start capturing: {e}"),
-        }
-    }
 }
 
 /// What vnet advertises, as FRR should see it: (network, RIP metric).

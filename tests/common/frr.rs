@@ -256,3 +256,62 @@ impl Frr {
         out
     }
 }
+
+/// Moves the TAP end `tap` into `ns` with address `addr` (the FRR side of
+/// the link), and gives the namespace a stub network 192.168.77.1/24 on a
+/// veth pair (no dummy interfaces in every kernel) for FRR to advertise.
+pub fn plug(ns: &Netns, tap: &str, addr: &str) {
+    let name = ns.0.as_str();
+    for args in [
+        vec!["link", "set", tap, "netns", name],
+        vec!["-n", name, "link", "set", "lo", "up"],
+        vec!["-n", name, "addr", "add", addr, "dev", tap],
+        vec!["-n", name, "link", "set", tap, "up"],
+        vec![
+            "-n", name, "link", "add", "stub0", "type", "veth", "peer", "name", "stub1",
+        ],
+        vec!["-n", name, "addr", "add", "192.168.77.1/24", "dev", "stub0"],
+        vec!["-n", name, "link", "set", "stub0", "up"],
+        vec!["-n", name, "link", "set", "stub1", "up"],
+    ] {
+        let run = sh("ip", &args);
+        assert_eq!(run.code, 0, "ip {args:?}: {run:?}");
+    }
+    let _ = ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
+}
+
+/// dumpcap on the TAP end inside the namespace, once it is capturing.
+/// `-p`: no promiscuous mode (a TAP hands the kernel every frame anyway).
+/// Leaving promiscuous mode when the capture stops changes the TAP's
+/// flags, zebra reports the interface changed, and ripd sends a new
+/// (unauthenticated) request that the capture would not hold.
+pub fn start_capture(ns: &Netns, tap: &str, file: &std::path::Path) -> Daemon {
+    use std::io::{BufRead, BufReader};
+    let file = file.display().to_string();
+    let mut child = ns
+        .command(&["dumpcap", "-p", "-i", tap, "-w", &file])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dumpcap starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let capture = Daemon {
+        name: "dumpcap",
+        child,
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.starts_with("File:") => return capture,
+            Ok(_) => {}
+            Err(e) => panic!("dumpcap did not start capturing: {e}"),
+        }
+    }
+}
