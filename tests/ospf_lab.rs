@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::routes::{ring_subnets, wait_route};
+use common::routes::{wait_ring_converged, wait_route};
 use common::{LabRun, generate_topology};
 use std::time::{Duration, Instant};
 
@@ -20,14 +20,7 @@ fn an_ospf_ring_of_six_converges_heals_around_a_cut_and_returns() {
     );
     let lab = LabRun::up(&topology);
     let start = Instant::now();
-    for r in 1..=6 {
-        let device = format!("r{r}");
-        for subnet in ring_subnets(6) {
-            wait_route(&lab, &device, &subnet, Duration::from_secs(30), |row| {
-                row.source == "ospf" || row.source == "connected"
-            });
-        }
-    }
+    wait_ring_converged(&lab, 6, "ospf", Duration::from_secs(30));
     println!("OSPF ring of 6 converged after {:?}", start.elapsed());
     // r1 → h2's LAN: out of eth1 (cost 10) to r2, whose LAN is a stub of
     // cost 10 (RFC 2328 §16.1: the sum of the outgoing interface costs).

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::routes::{ring_subnets, routes, wait_route};
+use common::routes::{routes, wait_ring_converged, wait_route};
 use common::{LabRun, generate_topology, repo_path};
 use std::time::{Duration, Instant};
 
@@ -78,14 +78,7 @@ fn a_generated_ring_of_six_converges_and_counts_hops_both_ways_round() {
     let start = Instant::now();
     // Every router reaches every subnet: its own as connected, the rest
     // learned by RIP.
-    for r in 1..=6 {
-        let device = format!("r{r}");
-        for subnet in ring_subnets(6) {
-            wait_route(&lab, &device, &subnet, Duration::from_secs(30), |row| {
-                row.source == "rip" || row.source == "connected"
-            });
-        }
-    }
+    wait_ring_converged(&lab, 6, "rip", Duration::from_secs(30));
     println!("ring of 6 converged after {:?}", start.elapsed());
     // r1 → h2's LAN: r2 is one hop clockwise, so metric 2 (RFC 2453 §3.6:
     // a directly connected network costs 1 at r2, r1 adds 1).

@@ -75,6 +75,20 @@ pub fn wait_route(
     }
 }
 
+/// Waits until every router r1…rN of a generated ring of `n` has a route
+/// to every subnet of the ring: its own as connected, the rest learned by
+/// `protocol` (`rip`, `ospf`), each within `limit`.
+pub fn wait_ring_converged(lab: &LabRun, n: usize, protocol: &str, limit: Duration) {
+    for r in 1..=n {
+        let device = format!("r{r}");
+        for subnet in ring_subnets(n) {
+            wait_route(lab, &device, &subnet, limit, |row| {
+                row.source == protocol || row.source == "connected"
+            });
+        }
+    }
+}
+
 /// Every subnet of a generated ring of `n` (`vnet gen topology --ring N`):
 /// the host LANs 10.0.i.0/24 and the ring links 10.1.i.0/30.
 pub fn ring_subnets(n: usize) -> Vec<String> {
