@@ -63,6 +63,9 @@ pub(crate) enum Transport {
     },
     /// A Linux TAP device: raw Ethernet frames (no FCS) to and from the kernel.
     Tap { device: tokio_tun::Tun },
+    /// An in-memory queue to the other end, in the same process (the
+    /// simulation, [`crate::memory`]).
+    Memory(crate::memory::MemoryTransport),
 }
 
 /// The parts of a cable end the delay line needs too.
@@ -94,6 +97,10 @@ impl Inner {
         if self.hold_if_holding(bytes, frame_start) {
             return;
         }
+        if let Transport::Memory(memory) = &self.transport {
+            self.transmit_memory(memory, bytes, frame_start);
+            return;
+        }
         if crate::batch::is_corked() && matches!(self.transport, Transport::Udp { .. }) {
             self.enqueue(bytes, frame_start);
             return;
@@ -107,6 +114,7 @@ impl Inner {
                 }
             },
             Transport::Tap { device } => device.try_send(bytes),
+            Transport::Memory(_) => return,
         };
         match result {
             Ok(_) => self.after_send(bytes, frame_start),
@@ -120,7 +128,7 @@ impl Inner {
 
     pub(crate) fn after_send(&self, bytes: &[u8], frame_start: usize) {
         match &self.transport {
-            Transport::Udp { .. } => {
+            Transport::Udp { .. } | Transport::Memory(_) => {
                 let wire = &bytes[frame_start..];
                 self.counters.count_out(wire.len());
                 self.capture
@@ -182,6 +190,9 @@ impl std::fmt::Debug for CableEnd {
             },
             Transport::Tap { device } => {
                 write!(f, "CableEnd({}, tap {})", self.inner.name, device.name())
+            }
+            Transport::Memory(m) => {
+                write!(f, "CableEnd({}, memory {})", self.inner.name, m.label())
             }
         }
     }
@@ -373,7 +384,7 @@ async fn refresh_loop(end: std::sync::Weak<Inner>, resolver: Resolver, policy: R
             let now = Activity::of(&inner.counters);
             let resolved = match &inner.transport {
                 Transport::Udp { peer, .. } => peer.current().is_some(),
-                Transport::Tap { .. } => return,
+                Transport::Tap { .. } | Transport::Memory(_) => return,
             };
             let wait = policy.next_wait(resolved, before, now);
             before = now;
@@ -436,7 +447,7 @@ impl CableEnd {
         Ok(CableEnd::with_transport(name, Transport::Tap { device }))
     }
 
-    fn with_transport(name: &str, transport: Transport) -> CableEnd {
+    pub(crate) fn with_transport(name: &str, transport: Transport) -> CableEnd {
         CableEnd {
             inner: Arc::new_cyclic(|me| Inner {
                 name: name.to_string(),
@@ -467,7 +478,7 @@ impl CableEnd {
     pub fn local_addr(&self) -> Option<SocketAddr> {
         match &self.inner.transport {
             Transport::Udp { socket, .. } => socket.get_ref().local_addr().ok(),
-            Transport::Tap { .. } => None,
+            Transport::Tap { .. } | Transport::Memory(_) => None,
         }
     }
 
@@ -476,7 +487,7 @@ impl CableEnd {
     pub fn peer(&self) -> Option<SocketAddr> {
         match &self.inner.transport {
             Transport::Udp { peer, .. } => peer.current(),
-            Transport::Tap { .. } => None,
+            Transport::Tap { .. } | Transport::Memory(_) => None,
         }
     }
 
@@ -484,7 +495,7 @@ impl CableEnd {
     pub fn tap_name(&self) -> Option<&str> {
         match &self.inner.transport {
             Transport::Tap { device } => Some(device.name()),
-            Transport::Udp { .. } => None,
+            Transport::Udp { .. } | Transport::Memory(_) => None,
         }
     }
 
@@ -568,6 +579,7 @@ impl CableEnd {
         match &self.inner.transport {
             Transport::Udp { socket, peer, .. } => self.recv_udp(socket, peer, buf).await,
             Transport::Tap { device } => self.recv_tap(device, buf).await,
+            Transport::Memory(memory) => self.recv_memory(memory, buf).await,
         }
     }
 
@@ -616,13 +628,23 @@ impl CableEnd {
         len: usize,
         from: SocketAddr,
     ) -> Option<(usize, usize, Option<TraceContext>)> {
-        let counters = &self.inner.counters;
         if peer.current() != Some(from) {
-            counters.drop_frame(DropReason::ForeignSource);
+            self.inner.counters.drop_frame(DropReason::ForeignSource);
             tracing::debug!(interface = %self.inner.name, %from, "dropped datagram from foreign source");
             return None;
         }
-        if len > MAX_DATAGRAM_LEN {
+        self.accept_datagram(buf, len)
+    }
+
+    /// Checks one datagram from the peer (size, envelope, link state, FCS),
+    /// counting and capturing it; as [`CableEnd::accept_udp`].
+    pub(crate) fn accept_datagram(
+        &self,
+        buf: &[u8],
+        len: usize,
+    ) -> Option<(usize, usize, Option<TraceContext>)> {
+        let counters = &self.inner.counters;
+        if len > MAX_DATAGRAM_LEN || len > buf.len() {
             counters.drop_frame(DropReason::Oversize);
             return None;
         }
@@ -714,7 +736,7 @@ impl CableEnd {
         match &self.inner.transport {
             // The kernel takes the bare frame.
             Transport::Tap { .. } => self.dispatch(frame, 0),
-            Transport::Udp { .. } => {
+            Transport::Udp { .. } | Transport::Memory(_) => {
                 let envelope = Envelope {
                     seq: self.tx_seq.fetch_add(1, Ordering::Relaxed) as u32,
                     trace: trace.copied(),

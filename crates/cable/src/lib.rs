@@ -6,6 +6,7 @@
 //! * [`batch`]: many datagrams per system call (`recvmmsg`/`sendmmsg`).
 //! * [`peer`] and [`resolve`]: a peer known by name, resolved without the
 //!   C library and again when it moves.
+//! * [`memory`]: in-memory cables for the simulation.
 //! * [`link`]: administrative up/down per direction.
 //! * [`impair`]: loss, delay, jitter, duplication, reordering, corruption, rate.
 //! * [`counters`]: per-interface counters, drops by reason.
@@ -26,6 +27,7 @@ pub mod envelope;
 pub mod hold;
 pub mod impair;
 pub mod link;
+pub mod memory;
 pub mod pcapng;
 pub mod peer;
 pub mod resolve;

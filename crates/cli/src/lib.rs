@@ -193,6 +193,11 @@ enum Command {
         #[command(subcommand)]
         what: commands::trace::TraceCommand,
     },
+    /// Run a lab as a deterministic simulation of its real device code on
+    /// virtual time: `vnet sim configs/lab.toml --seed 7 -- client browse
+    /// http://www.example.com/` prints the output and the trace timeline;
+    /// `--step` steps through every frame; `--events FILE` writes the log.
+    Sim(commands::sim::SimArgs),
     /// Benchmarks (not tests): `vnet bench forward`.
     Bench {
         #[command(subcommand)]
@@ -280,6 +285,10 @@ pub fn main() -> ExitCode {
         return vnet_collector::main_with_args(
             ["vnet-collector", "--listen", listen.as_str()].map(Into::into),
         );
+    }
+    if let Command::Sim(args) = &cli.command {
+        quiet_on_broken_pipe();
+        return report(commands::sim::run(args));
     }
     vnet_telemetry::init("vnet", "warn");
     quiet_on_broken_pipe();
@@ -376,9 +385,16 @@ pub fn main() -> ExitCode {
             Command::AdminRequest { admin, method, path, body } => {
                 commands::admin_request::run(admin, &method, &path, body).await
             }
-            Command::Device { .. } | Command::Collector { .. } => unreachable!("handled above"),
+            Command::Device { .. } | Command::Collector { .. } | Command::Sim(_) => {
+                unreachable!("handled above")
+            }
         }
     });
+    report(result)
+}
+
+/// The exit code of a command's result, printing its error.
+fn report(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {

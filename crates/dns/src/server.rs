@@ -62,7 +62,7 @@ pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
     let resolver =
         (state.role == DnsRole::Resolver).then(|| Arc::new(device_resolver(&handle, &state)));
     let limit = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
-    tokio::spawn({
+    vnet_telemetry::spawn({
         let (handle, state, resolver) = (handle.clone(), Arc::clone(&state), resolver.clone());
         async move {
             if let Err(e) = crate::tcp_server::serve_tcp(handle, state, resolver).await {
@@ -135,7 +135,7 @@ pub async fn serve(handle: DeviceHandle<DnsServer>) -> anyhow::Result<()> {
                 let socket = Arc::clone(&socket);
                 let counters = Arc::clone(&state.counters);
                 let task_span = span.clone();
-                tokio::spawn(
+                vnet_telemetry::spawn(
                     async move {
                         let _permit = permit;
                         let Some(question) = query.questions.first() else {

@@ -132,7 +132,7 @@ pub async fn serve_tcp(
         let state = Arc::clone(&state);
         let resolver = resolver.clone();
         let span = tracing::debug_span!("dns_tcp_connection", client = %peer);
-        tokio::spawn(
+        vnet_telemetry::spawn(
             async move {
                 let _slot = slot;
                 serve_connection(stream, peer, &state, resolver.as_deref()).await;

@@ -118,13 +118,15 @@ pub struct Exchange {
     pub rtt: Duration,
 }
 
-/// A random 16-bit query ID from the OS CSPRNG (a fast PRNG if that fails).
+/// A random 16-bit query ID from the OS CSPRNG (a fast PRNG if that
+/// fails; seeded in a simulation).
 pub fn random_id() -> u16 {
     random_u32() as u16
 }
 
 fn random_u32() -> u32 {
-    getrandom::u32().unwrap_or_else(|_| fastrand::u32(..))
+    // The OS CSPRNG, or the simulation's seeded generator.
+    vnet_runtime::entropy::u32()
 }
 
 /// Binds a UDP socket on a random port in 49152–65535, drawing again when

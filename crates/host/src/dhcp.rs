@@ -2,7 +2,6 @@
 //! applies the lease to the stack (address, default route, DNS servers).
 
 use crate::Host;
-use std::hash::{BuildHasher, Hasher};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use vnet_runtime::DeviceHandle;
 use vnet_runtime::net::UdpSocket;
@@ -22,10 +21,9 @@ pub(crate) struct HostDhcp {
 
 impl HostDhcp {
     pub(crate) fn new(port: usize, mac: vnet_wire::ethernet::EthernetAddress) -> HostDhcp {
-        // Transaction ids must not be predictable: seed from OS randomness.
-        let seed = std::collections::hash_map::RandomState::new()
-            .build_hasher()
-            .finish();
+        // Transaction ids must not be predictable: seed from OS randomness
+        // (from the simulation's seed in `vnet sim`).
+        let seed = vnet_runtime::entropy::u64();
         HostDhcp {
             port,
             client: DhcpClient::new(mac, seed),

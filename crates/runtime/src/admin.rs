@@ -79,7 +79,7 @@ fn schedule_restore(
     after: Duration,
     restore: impl FnOnce() + Send + 'static,
 ) {
-    tokio::spawn(async move {
+    vnet_telemetry::spawn(async move {
         tokio::time::sleep(after).await;
         let current = lock_generation(&generations[port][which]);
         if *current == generation {
@@ -309,15 +309,7 @@ async fn set_link<D: Device>(
 
 /// Sets directions of `port`'s cable end up or down and tells the device.
 fn set_link_state<D: Device>(handle: &DeviceHandle<D>, port: usize, changes: &[(Direction, bool)]) {
-    let end = &handle.shared.ports[port];
-    for (direction, up) in changes {
-        end.set_link(*direction, *up);
-    }
-    let status = end.link_status();
-    let fully_up = status.rx_up && status.tx_up;
-    handle
-        .shared
-        .with(None, |dev, now, _tx| dev.link_changed(now, port, fully_up));
+    handle.set_link(port, changes);
 }
 
 async fn set_impairments<D: Device>(
@@ -435,7 +427,7 @@ async fn run_exec<D: Device>(
     tracing::info!(argv = ?req.argv, id, "exec");
     let app = exec(s.handle.clone(), req.argv, output.clone());
     let running = Arc::clone(&s.running);
-    tokio::spawn(async move {
+    vnet_telemetry::spawn(async move {
         output.started(id).await;
         tokio::select! {
             code = app => output.exit(code).await,

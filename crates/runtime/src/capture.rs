@@ -76,7 +76,7 @@ pub(crate) async fn start_capture_dir(
             .map_err(|e| anyhow::anyhow!("creating capture file {}: {e}", path.display()))?;
         let mut rx = end.capture().subscribe(DEFAULT_CAPTURE_QUEUE);
         let shutdown = shutdown.clone();
-        tasks.push(tokio::spawn(async move {
+        tasks.push(vnet_telemetry::spawn(async move {
             let mut out = tokio::io::BufWriter::new(file);
             let mut ok = out.write_all(&header(&label)).await.is_ok();
             while ok {

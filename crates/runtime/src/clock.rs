@@ -12,12 +12,21 @@ pub struct Clock {
     epoch: std::time::SystemTime,
 }
 
+/// The wall-clock time of now: real, or the simulation's virtual time
+/// for a simulated device.
+pub fn wall_now() -> std::time::SystemTime {
+    match vnet_telemetry::current_scope() {
+        Some(scope) => scope.world.now(),
+        None => std::time::SystemTime::now(),
+    }
+}
+
 impl Clock {
     /// A clock whose zero is now.
     pub fn start() -> Clock {
         Clock {
             start: tokio::time::Instant::now(),
-            epoch: std::time::SystemTime::now(),
+            epoch: wall_now(),
         }
     }
 

@@ -73,52 +73,17 @@ pub async fn run<D: Device>(
         .await
         .with_context(|| format!("binding the admin API on {}", config.admin))?;
     let admin_addr = listener.local_addr()?;
-    let shared = Arc::new(Shared {
-        device: Mutex::new(device),
-        ports,
-        clock: Clock::start(),
-        config,
-        timer: Notify::new(),
-        armed: AtomicU64::new(u64::MAX),
-        tracing: crate::traced::Tracing::new(),
-    });
-
+    let capture_dir = config.capture_dir.clone();
+    let shared = share(device, ports, config);
     let mut tasks = Vec::new();
-    if let Some(dir) = shared.config.capture_dir.clone() {
+    if let Some(dir) = capture_dir {
         tasks.extend(
             capture::start_capture_dir(&shared.config.name, &shared.ports, &dir, shutdown.clone())
                 .await?,
         );
     }
-    for port in 0..shared.ports.len() {
-        tasks.push(tokio::spawn(receive_loop(
-            Arc::clone(&shared),
-            port,
-            shutdown.clone(),
-        )));
-    }
-    tasks.push(tokio::spawn(timer_loop(
-        Arc::clone(&shared),
-        shutdown.clone(),
-    )));
-    let handle = DeviceHandle {
-        shared: Arc::clone(&shared),
-    };
-    if let Some(start) = spec.start {
-        let service = start(handle.clone());
-        let stop = shutdown.clone();
-        tasks.push(tokio::spawn(async move {
-            tokio::select! {
-                code = service => {
-                    if code != 0 {
-                        tracing::error!(code, "device service stopped");
-                    }
-                }
-                _ = stop.cancelled() => {}
-            }
-        }));
-    }
-    let server = tokio::spawn(admin::serve(
+    let handle = spawn_device_tasks(&shared, spec, &shutdown, &mut tasks);
+    let server = vnet_telemetry::spawn(admin::serve(
         listener,
         handle,
         spec.exec,
@@ -141,6 +106,91 @@ pub async fn run<D: Device>(
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, task).await;
     }
     Ok(())
+}
+
+/// The state every task of a device shares.
+fn share<D: Device>(device: D, ports: Vec<Arc<CableEnd>>, config: DeviceConfig) -> Arc<Shared<D>> {
+    Arc::new(Shared {
+        device: Mutex::new(device),
+        ports,
+        clock: Clock::start(),
+        config,
+        timer: Notify::new(),
+        armed: AtomicU64::new(u64::MAX),
+        tracing: crate::traced::Tracing::new(),
+    })
+}
+
+/// Starts a device's receive loops, its timer and its service; returns
+/// the handle applications use.
+fn spawn_device_tasks<D: Device>(
+    shared: &Arc<Shared<D>>,
+    spec: &DeviceSpec<D>,
+    shutdown: &CancellationToken,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> DeviceHandle<D> {
+    for port in 0..shared.ports.len() {
+        tasks.push(vnet_telemetry::spawn(receive_loop(
+            Arc::clone(shared),
+            port,
+            shutdown.clone(),
+        )));
+    }
+    tasks.push(vnet_telemetry::spawn(timer_loop(
+        Arc::clone(shared),
+        shutdown.clone(),
+    )));
+    let handle = DeviceHandle {
+        shared: Arc::clone(shared),
+    };
+    if let Some(start) = spec.start {
+        let service = start(handle.clone());
+        let stop = shutdown.clone();
+        tasks.push(vnet_telemetry::spawn(async move {
+            tokio::select! {
+                biased;
+                _ = stop.cancelled() => {}
+                code = service => {
+                    if code != 0 {
+                        tracing::error!(code, "device service stopped");
+                    }
+                }
+            }
+        }));
+    }
+    handle
+}
+
+/// Starts a device of a simulation on the given cable ends (in memory):
+/// no admin API, no captures; the caller drives it through the returned
+/// handle and stops it with `shutdown`. Must run inside the simulation's
+/// runtime, within [`vnet_telemetry::in_device`] for the device.
+pub fn start_simulated<D: Device>(
+    config: DeviceConfig,
+    spec: &DeviceSpec<D>,
+    ports: Vec<CableEnd>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<DeviceHandle<D>> {
+    if config.kind != spec.kind {
+        bail!(
+            "config {} is for a {}, but the simulation built a {}",
+            config.name,
+            config.kind,
+            spec.kind
+        );
+    }
+    let device = (spec.build)(&config)
+        .with_context(|| format!("building {} {}", config.kind, config.name))?;
+    for (end, iface) in ports.iter().zip(&config.interfaces) {
+        end.hold_when_full(originates_traffic(config.kind));
+        if let Some(i) = &iface.impairments {
+            end.set_impairments(cable_impairments(i))
+                .map_err(|e| anyhow::anyhow!("{}: impairments: {e}", iface.name))?;
+        }
+    }
+    let shared = share(device, ports.into_iter().map(Arc::new).collect(), config);
+    let mut tasks = Vec::new();
+    Ok(spawn_device_tasks(&shared, spec, &shutdown, &mut tasks))
 }
 
 /// The topology's impairments of an interface as the cable's settings.
@@ -173,6 +223,7 @@ async fn receive_loop<D: Device>(shared: Arc<Shared<D>>, port: usize, shutdown: 
     let mut buf = vec![0u8; RECV_BUFFER_LEN];
     loop {
         let received = tokio::select! {
+            biased;
             r = end.recv(&mut buf) => r,
             _ = shutdown.cancelled() => return,
         };
@@ -207,6 +258,7 @@ async fn receive_batches<D: Device>(
     let mut batch = RecvBatch::default();
     loop {
         let received = tokio::select! {
+            biased;
             r = end.recv_batch(&mut batch) => r,
             _ = shutdown.cancelled() => return,
         };
@@ -267,6 +319,7 @@ async fn timer_loop<D: Device>(shared: Arc<Shared<D>>, shutdown: CancellationTok
             }
         };
         tokio::select! {
+            biased;
             _ = sleep => shared.with(None, |device, now, tx| device.poll(now, tx)),
             _ = shared.timer.notified() => {}
             _ = shutdown.cancelled() => return,

@@ -166,6 +166,43 @@ impl<D: Device> DeviceHandle<D> {
     pub fn system_time(&self, at: Instant) -> std::time::SystemTime {
         self.shared.clock.system_time(at)
     }
+
+    /// The cable end of interface `port`, if there is one.
+    pub fn port(&self, port: usize) -> Option<&CableEnd> {
+        self.shared.ports.get(port).map(|end| &**end)
+    }
+
+    /// Changes the link state of interface `port` (each direction given)
+    /// and tells the device whether the link is now fully up, as `vnet
+    /// link` does. Unknown ports are ignored.
+    pub fn set_link(&self, port: usize, changes: &[(vnet_cable::Direction, bool)]) {
+        let Some(end) = self.shared.ports.get(port) else {
+            return;
+        };
+        for (direction, up) in changes {
+            end.set_link(*direction, *up);
+        }
+        let status = end.link_status();
+        let fully_up = status.rx_up && status.tx_up;
+        self.shared
+            .with(None, |dev, now, _tx| dev.link_changed(now, port, fully_up));
+    }
+
+    /// One of the device's tables (`vnet show`), if it has one of that name.
+    pub fn table(&self, name: &str) -> Option<crate::api::Table> {
+        let now = self.now();
+        self.shared.lock().table(now, name)
+    }
+
+    /// Whether the device is ready for traffic ([`Device::ready`]).
+    pub fn ready(&self) -> bool {
+        self.shared.lock().ready()
+    }
+
+    /// The device's own counters ([`Device::counters`]).
+    pub fn counters(&self) -> serde_json::Value {
+        self.shared.lock().counters()
+    }
 }
 
 /// Frames a [`ReceivedFrames`] holds before dropping more (a capture's

@@ -119,8 +119,8 @@ pub fn build_stack(config: &crate::DeviceConfig, forwarding: bool) -> anyhow::Re
         stack_config.default_ttl = ttl;
     }
     // RFC 6528: the ISN hash key must be secret and unpredictable.
-    getrandom::fill(&mut stack_config.tcp.isn_secret)
-        .map_err(|e| anyhow::anyhow!("no OS randomness for the TCP ISN secret: {e}"))?;
+    // (seeded in a simulation, where runs must replay exactly)
+    crate::entropy::fill(&mut stack_config.tcp.isn_secret);
     let mut stack = NetStack::new(stack_config, interfaces);
     for r in &config.routes {
         stack

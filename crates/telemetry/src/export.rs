@@ -163,6 +163,16 @@ pub fn init_device(
     TelemetryGuard { provider }
 }
 
+/// Makes `tracer` this process's tracer and turns export on (the
+/// simulation's in-memory telemetry, [`crate::simulation`]). Only the
+/// first installation counts; returns whether this one did.
+pub(crate) fn install_simulated(tracer: SdkTracer, provider: SdkTracerProvider) -> bool {
+    let installed = TRACER.set(tracer).is_ok();
+    let _ = PROVIDER.set(provider);
+    EXPORTING.store(true, Ordering::Relaxed);
+    installed
+}
+
 fn build_provider(
     service: &str,
     kind: &str,

@@ -19,11 +19,13 @@
 
 mod export;
 pub mod log_limit;
+pub mod simulation;
 mod spans;
 
 pub use export::{
     ENDPOINT_ENV, TelemetryGuard, endpoint, exporting, flush, init_device, use_resolved_endpoint,
 };
+pub use simulation::{current_device, current_scope, in_device, spawn};
 pub use spans::{
     FrameSpan, add_event_to_current, context_of, continue_current, continue_remote,
     current_context, event_span, set_remote_parent,

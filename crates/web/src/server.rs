@@ -62,7 +62,7 @@ use std::io;
 use std::net::SocketAddrV4;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, timeout_at};
 use tracing::Instrument;
@@ -240,7 +240,8 @@ struct Conn<'a, S> {
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now()
+    // Virtual in a simulation, so replies replay exactly.
+    vnet_runtime::wall_now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)

@@ -64,7 +64,7 @@ pub async fn serve(handle: DeviceHandle<WebServer>) -> anyhow::Result<()> {
             let listener = TcpListener::bind(&handle, port, BACKLOG)
                 .map_err(|e| anyhow::anyhow!("listening on TCP port {port} (HTTPS): {e}"))?;
             tracing::info!(port, "HTTPS service listening");
-            Some(tokio::spawn(accept_loop(
+            Some(vnet_telemetry::spawn(accept_loop(
                 listener,
                 server.clone(),
                 Some(tls),
@@ -105,7 +105,7 @@ async fn accept_loop(
             tls = tls.is_some(),
         );
         let tls = tls.clone();
-        tokio::spawn(
+        vnet_telemetry::spawn(
             async move {
                 let trace = stream.trace_probe();
                 let Some(tls) = tls else {

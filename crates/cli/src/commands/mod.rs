@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod link;
 pub mod progress;
 pub mod show;
+pub mod sim;
 pub mod status;
 pub mod trace;
 pub mod up;
