@@ -11,6 +11,12 @@
 //!   filtered.
 //! * The MAC table is bounded; when full, new addresses are not learned and
 //!   frames to them are flooded (how real switches behave under CAM overflow).
+//! * When a port's link goes down, the addresses learned on it are flushed
+//!   (IEEE 802.1D §7.9), so frames to them are flooded until they are
+//!   learned again elsewhere.
+//!
+//! The decisions are [`vnet_stack::bridge::Bridge`]'s; this crate parses the
+//! frame, transmits it where the bridge says, and explains why in traces.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -20,70 +26,76 @@ use std::time::Duration;
 use vnet_runtime::api::Table;
 use vnet_runtime::{Device, DeviceConfig, DeviceKind, DeviceSpec};
 use vnet_stack::Transmit;
-use vnet_stack::bridge::{LearnOutcome, MacTable, MacTableConfig};
+use vnet_stack::bridge::{
+    Bridge, BridgeCounters, FloodReason, LearnOutcome, MacTableConfig, SwitchDecision,
+};
 use vnet_stack::time::Instant;
-use vnet_wire::ethernet;
+use vnet_wire::ethernet::{self, EthernetAddress};
 use vnet_wire::trace::{Direction, TraceEvent, TraceValue};
 
 /// The kind this crate runs.
 pub const KIND: DeviceKind = DeviceKind::Switch;
 
-/// Switch-level counters (per-port counters live on the cable ends).
+/// Switch-level counters (per-port counters live on the cable ends), as
+/// `vnet show` and the admin API report them: one flat JSON object.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct SwitchCounters {
-    /// Frames sent to exactly one known port.
-    pub forwarded: u64,
-    /// Frames flooded (broadcast, multicast or unknown destination).
-    pub flooded: u64,
-    /// Frames dropped because the destination is on the ingress port.
-    pub filtered: u64,
-    /// New addresses learned.
-    pub learned: u64,
-    /// Addresses that moved to another port.
-    pub moved: u64,
-    /// Addresses not learned because the table was full.
-    pub table_full: u64,
-    /// Entries removed by aging.
-    pub aged_out: u64,
+    /// The bridge's decisions (`forwarded`, `flooded`, `filtered`,
+    /// `learned`, `moved`, `table_full`, `aged_out`, `macs_flushed`).
+    #[serde(flatten)]
+    pub bridge: BridgeCounters,
     /// Frames too short to carry an Ethernet header.
     pub malformed: u64,
+    /// Entries in the MAC table now (expired ones not yet removed included).
+    pub mac_entries: usize,
 }
 
 /// The switch device.
 pub struct Switch {
-    table: MacTable,
+    bridge: Bridge,
     port_names: Vec<String>,
-    port_up: Vec<bool>,
-    counters: SwitchCounters,
+    malformed: u64,
 }
 
 impl Switch {
     /// A switch with the ports and table settings of `config`.
     pub fn new(config: &DeviceConfig) -> Switch {
         Switch {
-            table: MacTable::new(MacTableConfig {
-                capacity: config.switch.mac_table_capacity,
-                aging: Duration::from_secs(config.switch.mac_aging_secs),
-            }),
+            bridge: Bridge::new(
+                MacTableConfig {
+                    capacity: config.switch.mac_table_capacity,
+                    aging: Duration::from_secs(config.switch.mac_aging_secs),
+                },
+                config.interfaces.len(),
+            ),
             port_names: config.interfaces.iter().map(|i| i.name.clone()).collect(),
-            port_up: vec![true; config.interfaces.len()],
-            counters: SwitchCounters::default(),
+            malformed: 0,
         }
     }
 
-    fn flood(
-        &mut self,
-        now: Instant,
-        in_port: usize,
-        frame: &[u8],
-        tx: &mut dyn Transmit,
-        why: &str,
-    ) {
-        self.counters.flooded += 1;
+    /// The counters now.
+    pub fn counters(&self) -> SwitchCounters {
+        SwitchCounters {
+            bridge: self.bridge.counters(),
+            malformed: self.malformed,
+            mac_entries: self.bridge.table().len(),
+        }
+    }
+
+    /// The name of `port`, or its number if it has none.
+    fn port_name(&self, port: usize) -> String {
+        self.port_names
+            .get(port)
+            .cloned()
+            .unwrap_or_else(|| port.to_string())
+    }
+
+    fn flood(&self, now: Instant, in_port: usize, frame: &[u8], tx: &mut dyn Transmit, why: &str) {
         if tx.trace().is_some() {
-            let out: Vec<&str> = (0..self.port_names.len())
-                .filter(|&p| p != in_port && self.port_up[p])
-                .map(|p| self.port_names[p].as_str())
+            let out: Vec<String> = self
+                .bridge
+                .flood_ports(in_port)
+                .map(|p| self.port_name(p))
                 .collect();
             let out = out.join(", ");
             record(
@@ -97,11 +109,53 @@ impl Switch {
                 ],
             );
         }
-        for port in 0..self.port_names.len() {
-            if port != in_port && self.port_up[port] {
-                tx.transmit(port, frame);
-            }
+        for port in self.bridge.flood_ports(in_port) {
+            tx.transmit(port, frame);
         }
+    }
+
+    /// Logs and traces what learning did with the source of a frame.
+    fn note_source(
+        &self,
+        now: Instant,
+        port: usize,
+        (src, dst): (EthernetAddress, EthernetAddress),
+        learn: LearnOutcome,
+        tx: &mut dyn Transmit,
+    ) {
+        match learn {
+            LearnOutcome::Learned => {
+                tracing::debug!(mac = %src, port = %self.port_name(port), "learned");
+            }
+            LearnOutcome::Moved { from } => {
+                tracing::info!(mac = %src, old = %self.port_name(from),
+                    new = %self.port_name(port), "address moved to another port");
+            }
+            LearnOutcome::TableFull | LearnOutcome::Refreshed | LearnOutcome::Ignored => {}
+        }
+        if tx.trace().is_none() {
+            return;
+        }
+        let learned = match learn {
+            LearnOutcome::Learned => "learned (new)".to_string(),
+            LearnOutcome::Moved { from } => format!("moved from {}", self.port_name(from)),
+            LearnOutcome::TableFull => "not learned (table full)".to_string(),
+            LearnOutcome::Refreshed => "already known (refreshed)".to_string(),
+            LearnOutcome::Ignored => "not learned (not unicast)".to_string(),
+        };
+        let in_port = self.port_name(port);
+        record(
+            tx,
+            now,
+            Direction::In,
+            format!("in {in_port}: source {src} {learned}"),
+            vec![
+                ("switch.in_port", in_port.into()),
+                ("eth.src", src.to_string().into()),
+                ("eth.dst", dst.to_string().into()),
+                ("switch.source", learned.into()),
+            ],
+        );
     }
 }
 
@@ -130,60 +184,24 @@ fn record(
 impl Device for Switch {
     fn on_frame(&mut self, now: Instant, port: usize, frame: &mut [u8], tx: &mut dyn Transmit) {
         let Ok(view) = ethernet::EthernetFrame::new_checked(&*frame) else {
-            self.counters.malformed += 1;
+            self.malformed += 1;
             return;
         };
         let (src, dst) = (view.src_addr(), view.dst_addr());
-        let learn = self.table.learn(now, src, port);
-        match learn {
-            LearnOutcome::Learned => {
-                self.counters.learned += 1;
-                tracing::debug!(mac = %src, port = %self.port_names[port], "learned");
-            }
-            LearnOutcome::Moved { from } => {
-                self.counters.moved += 1;
-                tracing::info!(mac = %src, old = %self.port_names.get(from).map(String::as_str).unwrap_or("?"),
-                    new = %self.port_names[port], "address moved to another port");
-            }
-            LearnOutcome::TableFull => self.counters.table_full += 1,
-            LearnOutcome::Refreshed | LearnOutcome::Ignored => {}
-        }
-        if tx.trace().is_some() {
-            let learned = match learn {
-                LearnOutcome::Learned => "learned (new)".to_string(),
-                LearnOutcome::Moved { from } => format!(
-                    "moved from {}",
-                    self.port_names.get(from).map(String::as_str).unwrap_or("?")
-                ),
-                LearnOutcome::TableFull => "not learned (table full)".to_string(),
-                LearnOutcome::Refreshed => "already known (refreshed)".to_string(),
-                LearnOutcome::Ignored => "not learned (not unicast)".to_string(),
-            };
-            record(
-                tx,
-                now,
-                Direction::In,
-                format!("in {}: source {src} {learned}", self.port_names[port]),
-                vec![
-                    ("switch.in_port", self.port_names[port].clone().into()),
-                    ("eth.src", src.to_string().into()),
-                    ("eth.dst", dst.to_string().into()),
-                    ("switch.source", learned.into()),
-                ],
-            );
-        }
-        if dst.is_broadcast() || dst.is_multicast() {
-            return self.flood(
+        let (decision, learn) = self.bridge.decide(now, port, dst, src);
+        self.note_source(now, port, (src, dst), learn, tx);
+        match decision {
+            SwitchDecision::Flood(FloodReason::Group) => self.flood(
                 now,
                 port,
                 frame,
                 tx,
                 &format!("destination {dst} is broadcast"),
-            );
-        }
-        match self.table.lookup(now, dst) {
-            Some(out) if out == port => {
-                self.counters.filtered += 1;
+            ),
+            SwitchDecision::Flood(FloodReason::Unknown) => {
+                self.flood(now, port, frame, tx, &format!("destination {dst} unknown"))
+            }
+            SwitchDecision::Filter => {
                 if tx.trace().is_some() {
                     record(
                         tx,
@@ -194,36 +212,31 @@ impl Device for Switch {
                     );
                 }
             }
-            Some(out) if self.port_up.get(out).copied().unwrap_or(false) => {
-                self.counters.forwarded += 1;
+            SwitchDecision::Forward(out) => {
                 if tx.trace().is_some() {
+                    let out_port = self.port_name(out);
                     record(
                         tx,
                         now,
                         Direction::Out,
-                        format!(
-                            "destination {dst} known on {}: forwarded",
-                            self.port_names[out]
-                        ),
-                        vec![("switch.out_ports", self.port_names[out].clone().into())],
+                        format!("destination {dst} known on {out_port}: forwarded"),
+                        vec![("switch.out_ports", out_port.into())],
                     );
                 }
                 tx.transmit(out, frame);
             }
-            _ => self.flood(now, port, frame, tx, &format!("destination {dst} unknown")),
         }
     }
 
     fn poll(&mut self, now: Instant, _tx: &mut dyn Transmit) {
-        let aged = self.table.expire(now);
+        let aged = self.bridge.expire(now);
         if aged > 0 {
-            self.counters.aged_out += aged as u64;
             tracing::debug!(aged, "MAC entries aged out");
         }
     }
 
     fn poll_at(&self) -> Option<Instant> {
-        self.table.next_expiry()
+        self.bridge.next_expiry()
     }
 
     fn tables(&self) -> Vec<&'static str> {
@@ -233,13 +246,10 @@ impl Device for Switch {
     fn table(&self, now: Instant, name: &str) -> Option<Table> {
         (name == "mac").then(|| {
             let mut table = Table::new(&["MAC", "PORT", "AGE"]);
-            for e in self.table.entries(now) {
+            for e in self.bridge.table().entries(now) {
                 table.row(vec![
                     e.mac.to_string(),
-                    self.port_names
-                        .get(e.port)
-                        .cloned()
-                        .unwrap_or_else(|| e.port.to_string()),
+                    self.port_name(e.port),
                     format!("{}s", e.age.as_secs()),
                 ]);
             }
@@ -248,16 +258,14 @@ impl Device for Switch {
     }
 
     fn counters(&self) -> serde_json::Value {
-        let mut value = serde_json::to_value(&self.counters).unwrap_or_default();
-        if let Some(map) = value.as_object_mut() {
-            map.insert("mac_entries".into(), self.table.len().into());
-        }
-        value
+        serde_json::to_value(Switch::counters(self)).unwrap_or_default()
     }
 
     fn link_changed(&mut self, _now: Instant, port: usize, up: bool) {
-        if let Some(state) = self.port_up.get_mut(port) {
-            *state = up;
+        let flushed = self.bridge.set_port_up(port, up);
+        if flushed > 0 {
+            tracing::info!(port = %self.port_name(port), flushed,
+                "link down: addresses learned on the port flushed");
         }
     }
 }
