@@ -275,6 +275,21 @@ fn one_browse_is_one_causal_trace_through_every_device() {
     assert_eq!(served.len(), 5, "page + 4 resources served in this trace");
     // The timeline printed after the page names the devices.
     assert!(run.stdout.contains("dns-root"), "{}", run.stdout);
+    // Both ends of the connection close in the trace: the web server's
+    // last change (LAST-ACK → CLOSED, on the final ACK) sends nothing, and
+    // is in the trace all the same.
+    let closed = |service: &str| {
+        h.iter().any(|e| {
+            e.service == service
+                && e.name == "tcp.state"
+                && e.attrs.get("tcp.new_state").map(String::as_str) == Some("Closed")
+        })
+    };
+    assert!(closed("web"), "the web server's close is not in the trace");
+    // Spans end when their work ends: the browse took milliseconds, and
+    // so does its trace.
+    let took = trace.summary().duration_nanos;
+    assert!(took < 5_000_000_000, "the browse's trace lasts {took} ns");
 
     // A second browse: the resolver answers from its cache, the root is
     // not asked again.
@@ -288,6 +303,15 @@ fn one_browse_is_one_causal_trace_through_every_device() {
         "the root was asked again: {seen:?}"
     );
     assert!(spans_named(&second, "resolver", "dns.upstream").is_empty());
+    // The second browse's work released nothing the first one's devices
+    // still held back: the first trace is as it was.
+    let again = receiver.settled(&trace.trace_id);
+    assert_eq!(
+        again.spans.len(),
+        trace.spans.len(),
+        "the first trace grew after the second browse"
+    );
+    assert_eq!(again.summary().duration_nanos, took);
     let queries = spans_named(&second, "resolver", "dns.query");
     assert!(
         queries

@@ -159,14 +159,20 @@ impl NetStack {
     /// its checksum over the IPv4 pseudo-header (RFC 9293 §3.1) and an IP
     /// header with DF set (Path MTU Discovery, RFC 1191; the MSS already
     /// fits the egress MTU).
+    ///
+    /// The events the call recorded go to `tx` first, segments or not: a
+    /// state change that sends nothing (LAST-ACK → CLOSED on the final ACK,
+    /// the end of TIME-WAIT) belongs to this call's work and time, not to
+    /// whichever later call happens to send a segment. The work's trace
+    /// ends here too, so the next call (a timer) does not inherit it.
     pub(super) fn flush_tcp(&mut self, now: Instant, tx: &mut dyn Transmit) {
-        if self.tcp.out.is_empty() {
-            return;
-        }
         for event in self.tcp.events.drain(..) {
             tx.record(event);
         }
         self.tcp.trace_now = None;
+        if self.tcp.out.is_empty() {
+            return;
+        }
         let mut segs = core::mem::take(&mut self.tcp.out);
         let mut buf = Vec::new();
         for seg in segs.drain(..) {

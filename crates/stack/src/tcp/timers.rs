@@ -18,12 +18,12 @@ impl Tcb {
             // "When the time-wait timeout expires on a connection, delete
             // the TCB, enter the CLOSED state, and return."
             self.timewait_at = None;
-            self.set_state(ctx, TcpState::Closed);
+            self.forget(ctx);
             return;
         }
         if due(self.finwait2_at) {
             self.finwait2_at = None;
-            self.set_state(ctx, TcpState::Closed);
+            self.forget(ctx);
             return;
         }
         if due(self.rtx_at) {
@@ -46,6 +46,19 @@ impl Tcb {
             self.ack_now = true;
             self.output(ctx);
         }
+    }
+
+    /// Deletes a connection the application has released once its
+    /// quarantine ends (2·MSL of TIME-WAIT, the orphaned FIN-WAIT-2
+    /// timeout), outside any trace: the work of the trace that used the
+    /// connection ended when both sides closed, and waiting out the timer
+    /// is not part of it. Recording the change would stretch that trace by
+    /// a minute (docs/design.md, "Spans end when their work ends").
+    fn forget(&mut self, ctx: &mut Ctx<'_>) {
+        self.trace = None;
+        let work = ctx.trace.take();
+        self.set_state(ctx, TcpState::Closed);
+        ctx.trace = work;
     }
 
     /// The retransmission timer expired (RFC 6298 §5.4–5.6): retransmit the
