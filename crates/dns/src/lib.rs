@@ -45,10 +45,10 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use vnet_runtime::api::Table;
 use vnet_runtime::net::NetDevice;
-use vnet_runtime::stack_tables::{STACK_TABLES, build_stack, stack_table};
-use vnet_runtime::{Device, DeviceKind, DeviceSpec, DnsRole};
+use vnet_runtime::stack_tables::build_stack;
+use vnet_runtime::{DeviceKind, DeviceSpec, DnsRole};
+use vnet_stack::NetStack;
 use vnet_stack::time::Instant;
-use vnet_stack::{NetStack, Transmit};
 
 /// The kind this crate runs.
 pub const KIND: DeviceKind = DeviceKind::Dns;
@@ -100,24 +100,17 @@ impl DnsServer {
     }
 }
 
+/// A DNS server is its stack plus `zones` (served records), `cache` on a
+/// resolver, and the DNS counters under `"dns"`.
 impl NetDevice for DnsServer {
-    fn stack(&mut self) -> &mut NetStack {
+    fn stack(&self) -> &NetStack {
+        &self.stack
+    }
+    fn stack_mut(&mut self) -> &mut NetStack {
         &mut self.stack
     }
-}
-
-impl Device for DnsServer {
-    fn on_frame(&mut self, now: Instant, port: usize, frame: &mut [u8], tx: &mut dyn Transmit) {
-        self.stack.receive(now, port, frame, tx);
-    }
-    fn poll(&mut self, now: Instant, tx: &mut dyn Transmit) {
-        self.stack.poll(now, tx);
-    }
-    fn poll_at(&self) -> Option<Instant> {
-        self.stack.poll_at()
-    }
-    fn tables(&self) -> Vec<&'static str> {
-        let mut t = STACK_TABLES.to_vec();
+    fn extra_tables(&self) -> Vec<&'static str> {
+        let mut t = Vec::new();
         if !self.dns.authority.zones().is_empty() {
             t.push("zones");
         }
@@ -126,25 +119,20 @@ impl Device for DnsServer {
         }
         t
     }
-    fn table(&self, now: Instant, name: &str) -> Option<Table> {
+    fn extra_table(&self, now: Instant, name: &str) -> Option<Table> {
         match name {
             "zones" => Some(zones_table(&self.dns.authority)),
             "cache" if self.dns.role == DnsRole::Resolver => {
                 let cache = self.dns.cache.lock().unwrap_or_else(|p| p.into_inner());
                 Some(cache_table(&cache, now))
             }
-            _ => stack_table(&self.stack, now, name),
+            _ => None,
         }
     }
-    fn counters(&self) -> serde_json::Value {
-        let mut v = serde_json::to_value(self.stack.counters()).unwrap_or_default();
-        if let (Some(obj), Ok(dns)) = (
-            v.as_object_mut(),
-            serde_json::to_value(self.dns.counters.snapshot()),
-        ) {
-            obj.insert("dns".into(), dns);
+    fn extra_counters(&self, counters: &mut serde_json::Map<String, serde_json::Value>) {
+        if let Ok(dns) = serde_json::to_value(self.dns.counters.snapshot()) {
+            counters.insert("dns".into(), dns);
         }
-        v
     }
 }
 

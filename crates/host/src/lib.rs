@@ -20,8 +20,9 @@ mod dhcp;
 
 use std::process::ExitCode;
 use vnet_runtime::api::Table;
-use vnet_runtime::stack_tables::{STACK_TABLES, build_stack, stack_table};
-use vnet_runtime::{Device, DeviceKind, DeviceSpec};
+use vnet_runtime::net::NetDevice;
+use vnet_runtime::stack_tables::build_stack;
+use vnet_runtime::{DeviceKind, DeviceSpec};
 use vnet_stack::time::Instant;
 use vnet_stack::{NetStack, Transmit};
 
@@ -61,44 +62,30 @@ fn tls_client(
     ))
 }
 
-impl vnet_runtime::net::NetDevice for Host {
-    fn stack(&mut self) -> &mut NetStack {
+/// A host is its stack plus the `sockets` table, the DHCP client's state
+/// in the counters, its lease as the live address and a RELEASE on the
+/// way out.
+impl NetDevice for Host {
+    fn stack(&self) -> &NetStack {
+        &self.stack
+    }
+
+    fn stack_mut(&mut self) -> &mut NetStack {
         &mut self.stack
     }
-}
 
-impl Device for Host {
-    fn on_frame(&mut self, now: Instant, port: usize, frame: &mut [u8], tx: &mut dyn Transmit) {
-        self.stack.receive(now, port, frame, tx);
+    fn extra_tables(&self) -> Vec<&'static str> {
+        vec!["sockets"]
     }
 
-    fn poll(&mut self, now: Instant, tx: &mut dyn Transmit) {
-        self.stack.poll(now, tx);
+    fn extra_table(&self, _now: Instant, name: &str) -> Option<Table> {
+        (name == "sockets").then(|| apps::ss::socket_table(&self.stack))
     }
 
-    fn poll_at(&self) -> Option<Instant> {
-        self.stack.poll_at()
-    }
-
-    fn tables(&self) -> Vec<&'static str> {
-        let mut tables = STACK_TABLES.to_vec();
-        tables.push("sockets");
-        tables
-    }
-
-    fn table(&self, now: Instant, name: &str) -> Option<Table> {
-        match name {
-            "sockets" => Some(apps::ss::socket_table(&self.stack)),
-            _ => stack_table(&self.stack, now, name),
+    fn extra_counters(&self, counters: &mut serde_json::Map<String, serde_json::Value>) {
+        if let Some(d) = &self.dhcp {
+            counters.insert("dhcp_state".into(), d.client.state().name().into());
         }
-    }
-
-    fn counters(&self) -> serde_json::Value {
-        let mut value = serde_json::to_value(self.stack.counters()).unwrap_or_default();
-        if let (Some(map), Some(d)) = (value.as_object_mut(), &self.dhcp) {
-            map.insert("dhcp_state".into(), d.client.state().name().into());
-        }
-        value
     }
 
     fn live_address(&self, port: usize) -> Option<String> {

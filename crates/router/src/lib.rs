@@ -16,8 +16,9 @@ mod rip;
 
 use std::process::ExitCode;
 use vnet_runtime::api::Table;
-use vnet_runtime::stack_tables::{STACK_TABLES, build_stack, routes_table, stack_table};
-use vnet_runtime::{Device, DeviceKind, DeviceSpec};
+use vnet_runtime::net::NetDevice;
+use vnet_runtime::stack_tables::{build_stack, routes_table};
+use vnet_runtime::{DeviceKind, DeviceSpec};
 use vnet_stack::time::Instant;
 use vnet_stack::{NetStack, Transmit};
 
@@ -61,15 +62,20 @@ pub(crate) fn announce(protocol: &str, change: String) {
     drop(span);
 }
 
-impl vnet_runtime::net::NetDevice for Router {
-    fn stack(&mut self) -> &mut NetStack {
+/// A router is its stack (forwarding on) plus RIP and OSPF, which read
+/// their sockets after every frame and run their timers after the stack's,
+/// the DHCP servers' `leases`, the protocols' tables and counters, and
+/// `routes` with the protocols' metrics and ages.
+impl NetDevice for Router {
+    fn stack(&self) -> &NetStack {
+        &self.stack
+    }
+
+    fn stack_mut(&mut self) -> &mut NetStack {
         &mut self.stack
     }
-}
 
-impl Device for Router {
-    fn on_frame(&mut self, now: Instant, port: usize, frame: &mut [u8], tx: &mut dyn Transmit) {
-        self.stack.receive(now, port, frame, tx);
+    fn after_frame(&mut self, now: Instant, tx: &mut dyn Transmit) {
         if let Some(rip) = &mut self.rip {
             rip.drain(now, &mut self.stack, tx);
         }
@@ -78,8 +84,7 @@ impl Device for Router {
         }
     }
 
-    fn poll(&mut self, now: Instant, tx: &mut dyn Transmit) {
-        self.stack.poll(now, tx);
+    fn after_poll(&mut self, now: Instant, tx: &mut dyn Transmit) {
         if let Some(rip) = &mut self.rip {
             rip.poll(now, &mut self.stack, tx);
         }
@@ -88,13 +93,10 @@ impl Device for Router {
         }
     }
 
-    fn poll_at(&self) -> Option<Instant> {
+    fn extra_poll_at(&self) -> Option<Instant> {
         let rip = self.rip.as_ref().and_then(rip::RipService::poll_at);
         let ospf = self.ospf.as_ref().and_then(ospf::OspfService::poll_at);
-        [self.stack.poll_at(), rip, ospf]
-            .into_iter()
-            .flatten()
-            .min()
+        rip.into_iter().chain(ospf).min()
     }
 
     fn link_changed(&mut self, now: Instant, port: usize, up: bool) {
@@ -106,8 +108,8 @@ impl Device for Router {
         }
     }
 
-    fn tables(&self) -> Vec<&'static str> {
-        let mut tables = STACK_TABLES.to_vec();
+    fn extra_tables(&self) -> Vec<&'static str> {
+        let mut tables = Vec::new();
         if !self.dhcp.is_empty() {
             tables.push("leases");
         }
@@ -120,7 +122,7 @@ impl Device for Router {
         tables
     }
 
-    fn table(&self, now: Instant, name: &str) -> Option<Table> {
+    fn extra_table(&self, now: Instant, name: &str) -> Option<Table> {
         match name {
             "leases" if !self.dhcp.is_empty() => {
                 Some(dhcp::leases_table(self, now, &self.port_names))
@@ -131,42 +133,37 @@ impl Device for Router {
                 vnet_stack::RouteKind::Ospf => self.ospf.as_ref()?.route_detail(route, now),
                 _ => self.rip.as_ref()?.route_detail(route, now),
             })),
-            _ => stack_table(&self.stack, now, name),
+            _ => None,
         }
     }
 
-    fn counters(&self) -> serde_json::Value {
-        let mut value = serde_json::to_value(self.stack.counters()).unwrap_or_default();
-        if let (Some(map), Some(rip)) = (value.as_object_mut(), &self.rip)
+    fn extra_counters(&self, map: &mut serde_json::Map<String, serde_json::Value>) {
+        if let Some(rip) = &self.rip
             && let serde_json::Value::Object(c) = rip.counters()
         {
             for (k, v) in c {
                 map.insert(format!("rip_{k}"), v);
             }
         }
-        if let (Some(map), Some(ospf)) = (value.as_object_mut(), &self.ospf)
+        if let Some(ospf) = &self.ospf
             && let serde_json::Value::Object(c) = ospf.counters()
         {
             for (k, v) in c {
                 map.insert(format!("ospf_{k}"), v);
             }
         }
-        if let Some(map) = value.as_object_mut() {
-            for s in &self.dhcp {
-                if let Ok(serde_json::Value::Object(c)) = serde_json::to_value(s.server.counters())
-                {
-                    for (k, v) in c {
-                        let total = map
-                            .get(&format!("dhcp_{k}"))
-                            .and_then(|x| x.as_u64())
-                            .unwrap_or(0)
-                            + v.as_u64().unwrap_or(0);
-                        map.insert(format!("dhcp_{k}"), total.into());
-                    }
+        for s in &self.dhcp {
+            if let Ok(serde_json::Value::Object(c)) = serde_json::to_value(s.server.counters()) {
+                for (k, v) in c {
+                    let total = map
+                        .get(&format!("dhcp_{k}"))
+                        .and_then(|x| x.as_u64())
+                        .unwrap_or(0)
+                        + v.as_u64().unwrap_or(0);
+                    map.insert(format!("dhcp_{k}"), total.into());
                 }
             }
         }
-        value
     }
 }
 

@@ -4,9 +4,10 @@ use crate::api::{
     ApiError, DeviceStatus, ExecEvent, ExecRequest, InterfaceStatus, RestoreAfter, Table,
 };
 use crate::capture;
-use crate::device::{Device, ExecFn};
+use crate::device::Device;
 use crate::exec::ExecOutput;
 use crate::handle::DeviceHandle;
+use crate::spec::ExecFn;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};

@@ -1,13 +1,13 @@
 //! What a device implements.
+//!
+//! This module depends on nothing that drives a device: how a device is
+//! built and started ([`crate::DeviceSpec`], in `spec`) and the handle
+//! applications hold ([`crate::DeviceHandle`]) build on [`Device`], never
+//! the other way round.
 
 use crate::api::Table;
-use crate::exec::ExecOutput;
-use crate::handle::DeviceHandle;
-use std::future::Future;
-use std::pin::Pin;
 use vnet_stack::Transmit;
 use vnet_stack::time::Instant;
-use vnet_topology::device::{DeviceConfig, DeviceKind};
 
 /// The protocol logic of one device, driven by the runtime. All methods are
 /// synchronous and must not block: they run under the device lock on the
@@ -46,26 +46,4 @@ pub trait Device: Send + 'static {
     fn link_changed(&mut self, now: Instant, port: usize, up: bool) {
         let _ = (now, port, up);
     }
-}
-
-/// The future an exec'd application returns: its exit code.
-pub type ExecFuture = Pin<Box<dyn Future<Output = i32> + Send>>;
-
-/// Runs an application (`ping`, `traceroute`, …) inside the device.
-pub type ExecFn<D> = fn(DeviceHandle<D>, Vec<String>, ExecOutput) -> ExecFuture;
-
-/// A long-running service a device starts with (e.g. a DNS server loop).
-/// It runs until it returns or the device shuts down.
-pub type StartFn<D> = fn(DeviceHandle<D>) -> ExecFuture;
-
-/// How to build and drive one kind of device.
-pub struct DeviceSpec<D: Device> {
-    /// The kind this spec runs; the config's kind must match.
-    pub kind: DeviceKind,
-    /// Builds the device from its configuration.
-    pub build: fn(&DeviceConfig) -> anyhow::Result<D>,
-    /// Applications available through `vnet exec`, if any.
-    pub exec: Option<ExecFn<D>>,
-    /// A service started once the device is up, if any.
-    pub start: Option<StartFn<D>>,
 }

@@ -3,8 +3,9 @@
 use crate::admin;
 use crate::capture;
 use crate::clock::Clock;
-use crate::device::{Device, DeviceSpec};
+use crate::device::Device;
 use crate::handle::{DeviceHandle, Shared};
+use crate::spec::DeviceSpec;
 use anyhow::{Context, bail};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -22,17 +22,20 @@ mod exec;
 mod handle;
 mod main_entry;
 pub mod net;
+pub mod net_device;
 pub mod net_tcp;
 pub mod resolver;
+mod spec;
 pub mod stack_tables;
 mod traced;
 
 pub use clock::{Clock, wall_now};
-pub use device::{Device, DeviceSpec, ExecFn, ExecFuture, StartFn};
+pub use device::Device;
 pub use event_loop::{run, start_simulated};
 pub use exec::{Disconnected, ExecOutput};
 pub use handle::{DeviceHandle, ReceivedFrames};
 pub use main_entry::{device_main, device_main_with_args};
+pub use spec::{DeviceSpec, ExecFn, ExecFuture, StartFn};
 pub use traced::{DEFAULT_FRAME_BUDGET, FRAME_BUDGET_ENV};
 pub use vnet_topology::device::{
     DeviceConfig, DeviceKind, DnsConfig, DnsRole, InterfaceConfig, ZoneText,

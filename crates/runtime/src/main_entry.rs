@@ -1,6 +1,7 @@
 //! The `main` of every device binary.
 
-use crate::device::{Device, DeviceSpec};
+use crate::device::Device;
+use crate::spec::DeviceSpec;
 use anyhow::Context;
 use clap::Parser;
 use std::ffi::OsString;

@@ -1,25 +1,19 @@
-//! Async sockets over a device's sans-IO [`NetStack`], for applications
-//! and servers running inside a device process (ping, traceroute, DNS, …).
+//! Async sockets over a device's sans-IO [`NetStack`](vnet_stack::NetStack),
+//! for applications and servers running inside a device process (ping,
+//! traceroute, DNS, …).
 //!
 //! The stack keeps a waker per socket and wakes it when an event is queued;
 //! these wrappers poll under the device lock, transmit through the device's
 //! cables, and close their socket when dropped (also when an exec client
 //! disconnects and the application future is dropped).
 
-use crate::device::Device;
 use crate::handle::DeviceHandle;
 use std::future::poll_fn;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::task::Poll;
-use vnet_stack::{
-    NetStack, PingEvent, PingHandle, SendOptions, StackError, UdpEvent, UdpHandle, UdpMeta,
-};
+use vnet_stack::{PingEvent, PingHandle, SendOptions, StackError, UdpEvent, UdpHandle, UdpMeta};
 
-/// A device whose protocol logic is a [`NetStack`] (host, router, DNS, web).
-pub trait NetDevice: Device {
-    /// The device's stack.
-    fn stack(&mut self) -> &mut NetStack;
-}
+pub use crate::net_device::NetDevice;
 
 /// An ICMP echo socket.
 pub struct PingSocket<D: NetDevice> {
@@ -30,7 +24,7 @@ pub struct PingSocket<D: NetDevice> {
 impl<D: NetDevice> PingSocket<D> {
     /// Opens an echo socket with its own identifier.
     pub fn open(handle: &DeviceHandle<D>) -> Result<PingSocket<D>, StackError> {
-        let socket = handle.with(|dev, _, _| dev.stack().ping_open())?;
+        let socket = handle.with(|dev, _, _| dev.stack_mut().ping_open())?;
         Ok(PingSocket {
             handle: handle.clone(),
             socket,
@@ -47,7 +41,7 @@ impl<D: NetDevice> PingSocket<D> {
     ) -> Result<(), StackError> {
         let socket = self.socket;
         self.handle.with(|dev, now, tx| {
-            dev.stack()
+            dev.stack_mut()
                 .ping_send(now, socket, dst, seq, payload, opts, tx)
         })
     }
@@ -57,10 +51,10 @@ impl<D: NetDevice> PingSocket<D> {
         let socket = self.socket;
         poll_fn(|cx| {
             self.handle
-                .with(|dev, _, _| match dev.stack().ping_recv(socket) {
+                .with(|dev, _, _| match dev.stack_mut().ping_recv(socket) {
                     Some(event) => Poll::Ready(event),
                     None => {
-                        dev.stack().ping_register_waker(socket, cx.waker());
+                        dev.stack_mut().ping_register_waker(socket, cx.waker());
                         Poll::Pending
                     }
                 })
@@ -72,7 +66,8 @@ impl<D: NetDevice> PingSocket<D> {
 impl<D: NetDevice> Drop for PingSocket<D> {
     fn drop(&mut self) {
         let socket = self.socket;
-        self.handle.with(|dev, _, _| dev.stack().ping_close(socket));
+        self.handle
+            .with(|dev, _, _| dev.stack_mut().ping_close(socket));
     }
 }
 
@@ -85,7 +80,7 @@ pub struct UdpSocket<D: NetDevice> {
 impl<D: NetDevice> UdpSocket<D> {
     /// Binds `port` (0 = the stack's next free ephemeral port in 49152..=65535, handed out in sequence; code that needs an unpredictable port, such as a DNS client, picks a random one itself).
     pub fn bind(handle: &DeviceHandle<D>, port: u16) -> Result<UdpSocket<D>, StackError> {
-        let socket = handle.with(|dev, _, _| dev.stack().udp_bind(port))?;
+        let socket = handle.with(|dev, _, _| dev.stack_mut().udp_bind(port))?;
         Ok(UdpSocket {
             handle: handle.clone(),
             socket,
@@ -96,7 +91,7 @@ impl<D: NetDevice> UdpSocket<D> {
     pub fn local_port(&self) -> u16 {
         let socket = self.socket;
         self.handle
-            .with(|dev, _, _| dev.stack().udp_local_port(socket))
+            .with(|dev, _, _| dev.stack_mut().udp_local_port(socket))
             .unwrap_or(0)
     }
 
@@ -108,8 +103,10 @@ impl<D: NetDevice> UdpSocket<D> {
         opts: SendOptions,
     ) -> Result<(), StackError> {
         let socket = self.socket;
-        self.handle
-            .with(|dev, now, tx| dev.stack().udp_send_to(now, socket, dst, payload, opts, tx))
+        self.handle.with(|dev, now, tx| {
+            dev.stack_mut()
+                .udp_send_to(now, socket, dst, payload, opts, tx)
+        })
     }
 
     /// Waits for the next datagram or ICMP error.
@@ -117,10 +114,10 @@ impl<D: NetDevice> UdpSocket<D> {
         let socket = self.socket;
         poll_fn(|cx| {
             self.handle
-                .with(|dev, _, _| match dev.stack().udp_recv(socket) {
+                .with(|dev, _, _| match dev.stack_mut().udp_recv(socket) {
                     Some(event) => Poll::Ready(event),
                     None => {
-                        dev.stack().udp_register_waker(socket, cx.waker());
+                        dev.stack_mut().udp_register_waker(socket, cx.waker());
                         Poll::Pending
                     }
                 })
@@ -132,14 +129,15 @@ impl<D: NetDevice> UdpSocket<D> {
     pub async fn next_event_with_meta(&self) -> (UdpEvent, UdpMeta) {
         let socket = self.socket;
         poll_fn(|cx| {
-            self.handle
-                .with(|dev, _, _| match dev.stack().udp_recv_with_meta(socket) {
+            self.handle.with(
+                |dev, _, _| match dev.stack_mut().udp_recv_with_meta(socket) {
                     Some(event) => Poll::Ready(event),
                     None => {
-                        dev.stack().udp_register_waker(socket, cx.waker());
+                        dev.stack_mut().udp_register_waker(socket, cx.waker());
                         Poll::Pending
                     }
-                })
+                },
+            )
         })
         .await
     }
@@ -154,7 +152,7 @@ impl<D: NetDevice> UdpSocket<D> {
     ) -> Result<(), StackError> {
         let socket = self.socket;
         self.handle.with(|dev, now, tx| {
-            dev.stack()
+            dev.stack_mut()
                 .udp_send_via(now, socket, port, src, dst, payload, tx)
         })
     }
@@ -194,6 +192,7 @@ impl<D: NetDevice> UdpSocket<D> {
 impl<D: NetDevice> Drop for UdpSocket<D> {
     fn drop(&mut self) {
         let socket = self.socket;
-        self.handle.with(|dev, _, _| dev.stack().udp_close(socket));
+        self.handle
+            .with(|dev, _, _| dev.stack_mut().udp_close(socket));
     }
 }

@@ -41,7 +41,7 @@ impl<D: NetDevice> TcpListener<D> {
     /// Listens on `port` of every address, with at most `backlog` connections waiting.
     pub fn bind(handle: &DeviceHandle<D>, port: u16, backlog: usize) -> io::Result<TcpListener<D>> {
         let socket = handle
-            .with(|dev, _, _| dev.stack().tcp_listen(port, backlog))
+            .with(|dev, _, _| dev.stack_mut().tcp_listen(port, backlog))
             .map_err(io_error)?;
         Ok(TcpListener {
             handle: handle.clone(),
@@ -60,7 +60,7 @@ impl<D: NetDevice> TcpListener<D> {
         let socket = self.socket;
         let conn = poll_fn(|cx| {
             self.handle.with(|dev, _, _| {
-                let stack = dev.stack();
+                let stack = dev.stack_mut();
                 match stack.tcp_accept(socket) {
                     Some(conn) => Poll::Ready(conn),
                     None => {
@@ -82,7 +82,7 @@ impl<D: NetDevice> Drop for TcpListener<D> {
     fn drop(&mut self) {
         let socket = self.socket;
         self.handle
-            .with(|dev, now, tx| dev.stack().tcp_close(now, socket, tx));
+            .with(|dev, now, tx| dev.stack_mut().tcp_close(now, socket, tx));
     }
 }
 
@@ -96,7 +96,7 @@ impl<D: NetDevice> TcpStream<D> {
     /// Opens a connection to `dst` and waits for the handshake to finish.
     pub async fn connect(handle: &DeviceHandle<D>, dst: SocketAddrV4) -> io::Result<TcpStream<D>> {
         let socket = handle
-            .with(|dev, now, tx| dev.stack().tcp_connect(now, dst, tx))
+            .with(|dev, now, tx| dev.stack_mut().tcp_connect(now, dst, tx))
             .map_err(io_error)?;
         let stream = TcpStream {
             handle: handle.clone(),
@@ -104,7 +104,7 @@ impl<D: NetDevice> TcpStream<D> {
         };
         poll_fn(|cx| {
             stream.handle.with(|dev, _, _| {
-                let stack = dev.stack();
+                let stack = dev.stack_mut();
                 if let Some(e) = stack.tcp_error(socket) {
                     return Poll::Ready(Err(io_error(StackError::Connection(e))));
                 }
@@ -128,14 +128,15 @@ impl<D: NetDevice> TcpStream<D> {
     /// A snapshot of the connection (state, cwnd, srtt, retransmissions…).
     pub fn info(&self) -> Option<TcpInfo> {
         let socket = self.socket;
-        self.handle.with(|dev, _, _| dev.stack().tcp_info(socket))
+        self.handle
+            .with(|dev, _, _| dev.stack_mut().tcp_info(socket))
     }
 
     /// Disables Nagle's algorithm when `nodelay` is true.
     pub fn set_nodelay(&self, nodelay: bool) {
         let socket = self.socket;
         self.handle
-            .with(|dev, _, _| dev.stack().tcp_set_nodelay(socket, nodelay));
+            .with(|dev, _, _| dev.stack_mut().tcp_set_nodelay(socket, nodelay));
     }
 
     /// Local address and port.
@@ -164,7 +165,7 @@ impl<D: NetDevice> TcpStream<D> {
         move || {
             handle
                 .shared
-                .with(None, |dev, _, _| dev.stack().tcp_trace(socket))
+                .with(None, |dev, _, _| dev.stack_mut().tcp_trace(socket))
         }
     }
 
@@ -172,7 +173,7 @@ impl<D: NetDevice> TcpStream<D> {
     pub fn abort(self) {
         let socket = self.socket;
         self.handle
-            .with(|dev, now, tx| dev.stack().tcp_abort(now, socket, tx));
+            .with(|dev, now, tx| dev.stack_mut().tcp_abort(now, socket, tx));
         std::mem::forget(self);
     }
 }
@@ -185,7 +186,7 @@ impl<D: NetDevice> AsyncRead for TcpStream<D> {
     ) -> Poll<io::Result<()>> {
         let socket = self.socket;
         self.handle.with(|dev, now, tx| {
-            let stack = dev.stack();
+            let stack = dev.stack_mut();
             // Initialise (zero) only what can be filled now: a caller's
             // `read_buf` on a Vec's spare capacity would otherwise cost a
             // memset of all of it on every read. At least one byte, so
@@ -215,7 +216,7 @@ impl<D: NetDevice> AsyncWrite for TcpStream<D> {
     ) -> Poll<io::Result<usize>> {
         let socket = self.socket;
         self.handle.with(|dev, now, tx| {
-            let stack = dev.stack();
+            let stack = dev.stack_mut();
             match stack.tcp_send(now, socket, data, tx) {
                 Ok(n) => Poll::Ready(Ok(n)),
                 Err(StackError::WouldBlock) => {
@@ -236,7 +237,7 @@ impl<D: NetDevice> AsyncWrite for TcpStream<D> {
         let socket = self.socket;
         let result = self
             .handle
-            .with(|dev, now, tx| dev.stack().tcp_shutdown(now, socket, tx));
+            .with(|dev, now, tx| dev.stack_mut().tcp_shutdown(now, socket, tx));
         Poll::Ready(match result {
             Ok(()) | Err(StackError::Shutdown) => Ok(()),
             Err(e) => Err(io_error(e)),
@@ -248,6 +249,6 @@ impl<D: NetDevice> Drop for TcpStream<D> {
     fn drop(&mut self) {
         let socket = self.socket;
         self.handle
-            .with(|dev, now, tx| dev.stack().tcp_close(now, socket, tx));
+            .with(|dev, now, tx| dev.stack_mut().tcp_close(now, socket, tx));
     }
 }

@@ -1,5 +1,13 @@
 //! Errors returned synchronously by the stack's API.
+//!
+//! This module is a leaf of the crate (it uses only [`crate::icmp`]):
+//! [`TcpError`] lives here rather than in [`crate::tcp`], which re-exports
+//! it, so that sockets and TCP can both return [`StackError`] without a
+//! circle between `error`, `tcp` and `socket`.
 
+use crate::icmp::IcmpError;
+use core::fmt;
+use serde::Serialize;
 use std::net::Ipv4Addr;
 use thiserror::Error;
 
@@ -86,7 +94,7 @@ pub enum StackError {
     Shutdown,
     /// The connection failed: reset, refused, timed out or aborted.
     #[error("{0}")]
-    Connection(crate::tcp::TcpError),
+    Connection(TcpError),
     /// A group to join is not an IPv4 multicast address (224.0.0.0/4).
     #[error("{group} is not a multicast group")]
     NotMulticast {
@@ -99,4 +107,36 @@ pub enum StackError {
         /// The limit.
         limit: usize,
     },
+}
+
+/// Why a connection failed; kept on the socket and returned by
+/// [`crate::NetStack::tcp_error`] and as [`StackError::Connection`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum TcpError {
+    /// The peer answered our SYN with a RST (RFC 9293 §3.10.7.3: "error:
+    /// connection reset"; Linux `ECONNREFUSED`).
+    Refused,
+    /// The peer reset an established connection (RFC 9293 §3.10.7.4,
+    /// "connection reset"; `ECONNRESET`).
+    Reset,
+    /// Retransmissions were exhausted (RFC 1122 §4.2.3.5 R2; `ETIMEDOUT`).
+    TimedOut,
+    /// The application aborted the connection (RFC 9293 §3.10.5 ABORT).
+    Aborted,
+    /// A hard ICMP error while connecting (RFC 1122 §4.2.3.9: protocol or
+    /// port unreachable).
+    Unreachable(IcmpError),
+}
+
+impl fmt::Display for TcpError {
+    /// Wording of the matching `strerror`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TcpError::Refused => f.write_str("Connection refused"),
+            TcpError::Reset => f.write_str("Connection reset by peer"),
+            TcpError::TimedOut => f.write_str("Connection timed out"),
+            TcpError::Aborted => f.write_str("Software caused connection abort"),
+            TcpError::Unreachable(e) => write!(f, "{e}"),
+        }
+    }
 }

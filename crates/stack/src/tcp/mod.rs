@@ -127,12 +127,12 @@ mod timer_index;
 mod timers;
 mod user;
 
+pub use crate::error::TcpError;
 pub use config::TcpConfig;
 pub use state::{HISTORY_LEN, TcpState};
 
 use crate::icmp::IcmpError;
 use crate::socket::Handle;
-use core::fmt;
 use core::time::Duration;
 use serde::Serialize;
 use std::net::SocketAddrV4;
@@ -140,38 +140,6 @@ use std::net::SocketAddrV4;
 /// Names a TCP socket (listener or connection) of a [`crate::NetStack`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TcpHandle(pub(crate) Handle);
-
-/// Why a connection failed; kept on the socket and returned by
-/// [`crate::NetStack::tcp_error`] and as [`crate::StackError::Connection`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum TcpError {
-    /// The peer answered our SYN with a RST (RFC 9293 §3.10.7.3: "error:
-    /// connection reset"; Linux `ECONNREFUSED`).
-    Refused,
-    /// The peer reset an established connection (RFC 9293 §3.10.7.4,
-    /// "connection reset"; `ECONNRESET`).
-    Reset,
-    /// Retransmissions were exhausted (RFC 1122 §4.2.3.5 R2; `ETIMEDOUT`).
-    TimedOut,
-    /// The application aborted the connection (RFC 9293 §3.10.5 ABORT).
-    Aborted,
-    /// A hard ICMP error while connecting (RFC 1122 §4.2.3.9: protocol or
-    /// port unreachable).
-    Unreachable(IcmpError),
-}
-
-impl fmt::Display for TcpError {
-    /// Wording of the matching `strerror`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TcpError::Refused => f.write_str("Connection refused"),
-            TcpError::Reset => f.write_str("Connection reset by peer"),
-            TcpError::TimedOut => f.write_str("Connection timed out"),
-            TcpError::Aborted => f.write_str("Software caused connection abort"),
-            TcpError::Unreachable(e) => write!(f, "{e}"),
-        }
-    }
-}
 
 /// A snapshot of one TCP socket, like Linux `struct tcp_info` / `ss -ti`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
