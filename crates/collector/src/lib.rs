@@ -5,21 +5,22 @@
 //! on a loopback port and points the devices at it; `vnet trace` reads the
 //! traces back over its JSON API and prints them as a timeline.
 //!
-//! * [`model`]: the stored span and the JSON API's types.
 //! * [`decode`]: `ExportTraceServiceRequest` → [`model::SpanRecord`]s.
 //! * [`store`]: the bounded in-memory store.
 //! * [`server`]: the axum app ([`server::serve`], [`server::Collector`]).
-//! * [`client`]: a minimal HTTP/1.1 client for the JSON API.
-//! * [`timeline`]: the terminal timeline.
+//!
+//! The data model ([`model`]), the JSON API's client ([`client`]) and the
+//! terminal timeline ([`timeline`]) live in `vnet-timeline`, so hosts and
+//! the CLI can read traces without linking the receiver; they are
+//! re-exported here under their old paths.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod client;
 pub mod decode;
-pub mod model;
 pub mod server;
 pub mod store;
-pub mod timeline;
+
+pub use vnet_timeline::{client, model, timeline};
 
 use clap::Parser;
 use std::ffi::OsString;

@@ -8,7 +8,6 @@
 //! (an exporter's retry) is stored once.
 
 use crate::model::{self, SpanRecord, TraceData, TraceSummary};
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
@@ -35,26 +34,9 @@ impl Default for StoreLimits {
     }
 }
 
-/// Counters of the store (`GET /api/stats`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoreStats {
-    /// Traces held.
-    pub traces: usize,
-    /// Spans held.
-    pub spans: usize,
-    /// Approximate bytes held.
-    pub bytes: usize,
-    /// Spans received (including duplicates and drops).
-    pub received_spans: u64,
-    /// Traces evicted to make room.
-    pub evicted_traces: u64,
-    /// Spans evicted with them.
-    pub evicted_spans: u64,
-    /// Spans dropped because their own trace alone filled the store.
-    pub dropped_spans: u64,
-    /// Spans ignored because the same span id was already held.
-    pub duplicate_spans: u64,
-}
+/// Counters of the store (`GET /api/stats`); the type lives in
+/// [`vnet_timeline::model`] so the client can read it without the collector.
+pub use crate::model::StoreStats;
 
 #[derive(Debug, Default)]
 struct Trace {
@@ -241,7 +223,30 @@ fn evict_oldest(inner: &mut Inner, keep: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::tests::span;
+    use std::collections::BTreeMap;
+
+    /// A span for tests: `id` and `parent` are short names padded to hex ids.
+    fn span(
+        trace: &str,
+        id: &str,
+        parent: Option<&str>,
+        service: &str,
+        name: &str,
+        start: u64,
+        end: u64,
+    ) -> SpanRecord {
+        SpanRecord {
+            trace_id: format!("{trace:0>32}"),
+            span_id: format!("{id:0>16}"),
+            parent_span_id: parent.map(|p| format!("{p:0>16}")),
+            name: name.to_string(),
+            service: service.to_string(),
+            start_unix_nanos: start,
+            end_unix_nanos: end,
+            attributes: BTreeMap::new(),
+            events: Vec::new(),
+        }
+    }
 
     fn id(t: &str) -> String {
         format!("{t:0>32}")

@@ -302,10 +302,18 @@ async fn export_list_fetch_and_render() {
         lines[1],
         "     2.000 ms  r1           L3  ip    forward 10.0.1.100 -> 10.0.2.53"
     );
-    assert_eq!(lines[2], "             in L2 eth frame from sw1");
+    // Per-layer lines at their own time: in, the TTL event, out.
+    assert_eq!(
+        lines[2],
+        "     2.010 ms  r1             in L2 eth frame from sw1"
+    );
     assert_eq!(
         lines[3],
-        "             out L3 ip next hop 10.0.2.53 ip.ttl=63"
+        "     2.050 ms  r1           L3  ip    ttl ip.ttl_after=63 ip.ttl_before=64"
+    );
+    assert_eq!(
+        lines[4],
+        "     2.090 ms  r1             out L3 ip next hop 10.0.2.53 ip.ttl=63"
     );
     assert_eq!(lines.len(), 5, "{layers}");
 

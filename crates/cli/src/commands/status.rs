@@ -255,7 +255,7 @@ fn render_table(state: &LabState, views: &[View]) -> Table {
 /// (true when the lab has none).
 async fn collector_line(source: &StateSource, state: &LabState) -> (String, bool) {
     let counts = |endpoint: String| async move {
-        match vnet_collector::client::stats(&endpoint).await {
+        match vnet_timeline::client::stats(&endpoint).await {
             Ok(s) => (
                 format!(
                     "{endpoint}  running  {} traces, {} spans",
@@ -311,7 +311,7 @@ async fn orchestrated_collector_line(swarm: Option<&str>, k8s: Option<&str>) -> 
         std::net::SocketAddr::from(([127, 0, 0, 1], vnet_topology::compose::OTLP_HTTP_PORT)),
         Some(prefix),
     );
-    match client::get_json::<vnet_collector::store::StoreStats>(&collector, "/api/stats").await {
+    match client::get_json::<vnet_timeline::model::StoreStats>(&collector, "/api/stats").await {
         Ok(s) => (
             format!("collector  running  {} traces, {} spans", s.traces, s.spans),
             true,

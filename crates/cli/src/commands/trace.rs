@@ -11,10 +11,10 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use std::process::ExitCode;
 use std::time::Duration;
-use vnet_collector::client;
-use vnet_collector::model::{TraceData, TraceSummary, is_trace_id};
-use vnet_collector::timeline::{self, TimelineOptions};
 use vnet_runtime::api::Table;
+use vnet_timeline::client;
+use vnet_timeline::model::{TraceData, TraceSummary, is_trace_id};
+use vnet_timeline::timeline::{self, TimelineOptions};
 
 /// `vnet trace ...`.
 #[derive(Subcommand, Debug)]
@@ -32,7 +32,7 @@ pub enum TraceCommand {
         #[arg(long, value_delimiter = ',', value_name = "PROTOS")]
         proto: Vec<String>,
         /// Also print each frame's per-layer details ("In Layers / Out
-        /// Layers") under the device that handled it.
+        /// Layers"), each at its own time with the device that handled it.
         #[arg(long)]
         layers: bool,
         /// Wait up to SECONDS for the trace to appear and stop growing

@@ -325,7 +325,7 @@ pub(crate) async fn wait_collector(c: &CollectorState, deadline: Instant) -> any
                 log_tail(&c.log, 10)
             );
         }
-        match vnet_collector::client::health(&c.endpoint).await {
+        match vnet_timeline::client::health(&c.endpoint).await {
             Ok(()) => return Ok(()),
             Err(e) if Instant::now() >= deadline => bail!(
                 "the trace collector at {} is not ready: {e:#} (see {}; or start with --no-trace)",

@@ -2,8 +2,8 @@
 //! device, read back from the trace collector the devices export to.
 
 use std::time::Duration;
-use vnet_collector::timeline::{TimelineOptions, render};
 use vnet_runtime::{Disconnected, ExecOutput};
+use vnet_timeline::timeline::{TimelineOptions, render};
 
 /// How long the trace must stop growing before it is printed: devices
 /// export in batches every 200 ms.
@@ -27,7 +27,7 @@ pub(crate) async fn print_trace(
     out.line(format!("trace {id}")).await?;
     // Our own spans first: the root span just ended.
     let _ = tokio::task::spawn_blocking(vnet_telemetry::flush).await;
-    match vnet_collector::client::wait_for_trace(&endpoint, id, SETTLE, MAX_WAIT).await {
+    match vnet_timeline::client::wait_for_trace(&endpoint, id, SETTLE, MAX_WAIT).await {
         Ok(Some(trace)) => {
             let text = render(&trace, &TimelineOptions::default());
             for line in text.lines() {

@@ -1,7 +1,7 @@
 //! The collector's data model, which is also its JSON API.
 //!
 //! Span and event attributes are kept as strings (every OTLP `AnyValue` is
-//! stringified by [`crate::decode`]), which is all a timeline needs and keeps
+//! stringified by the collector's `decode` module), which is all a timeline needs and keeps
 //! the JSON flat.
 
 use serde::{Deserialize, Serialize};
@@ -67,6 +67,27 @@ pub struct TraceData {
     pub trace_id: String,
     /// Spans sorted by start time (then span id).
     pub spans: Vec<SpanRecord>,
+}
+
+/// Counters of the collector's store, as `GET /api/stats` returns them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreStats {
+    /// Traces held.
+    pub traces: usize,
+    /// Spans held.
+    pub spans: usize,
+    /// Approximate bytes held.
+    pub bytes: usize,
+    /// Spans received (including duplicates and drops).
+    pub received_spans: u64,
+    /// Traces evicted to make room.
+    pub evicted_traces: u64,
+    /// Spans evicted with them.
+    pub evicted_spans: u64,
+    /// Spans dropped because their own trace alone filled the store.
+    pub dropped_spans: u64,
+    /// Spans ignored because the same span id was already held.
+    pub duplicate_spans: u64,
 }
 
 /// The error body of the JSON API: `{"error": "..."}`.

@@ -1,19 +1,22 @@
 //! A tiny HTTP/1.1 client for the collector's JSON API.
 //!
 //! One `GET` per connection (`Connection: close`) over a tokio `TcpStream`,
-//! read to the end; bodies delimited by `Content-Length`, chunked encoding
-//! or the close. The endpoint is the same value as
+//! read to the end; the head and the body's framing (`Content-Length`,
+//! chunked encoding or the close) are read with [`vnet_wire::http`]. The
+//! endpoint is the same value as
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` (`http://127.0.0.1:4318`); its host must be
 //! an IP address (or `localhost`): vnet's binaries are static and do no DNS.
 
-use crate::model::{ApiError, TraceData, TraceSummary};
-use crate::store::StoreStats;
+use crate::model::{ApiError, StoreStats, TraceData, TraceSummary};
 use anyhow::{Context, bail};
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use vnet_wire::http::{
+    BodyFraming, ChunkedDecoder, Method, Parse, parse_response_head, response_framing,
+};
 
 /// Time allowed for one request, connection to last byte.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -148,16 +151,31 @@ impl HttpResponse {
 }
 
 /// `GET path` (appended to the endpoint's base path) with a
-/// [`REQUEST_TIMEOUT`].
+/// [`REQUEST_TIMEOUT`]; answers larger than [`MAX_RESPONSE_BYTES`] are
+/// refused.
 pub async fn get(endpoint: &Endpoint, path: &str) -> Result<HttpResponse, ClientError> {
+    get_limited(endpoint, path, REQUEST_TIMEOUT, MAX_RESPONSE_BYTES).await
+}
+
+/// [`get`] with its time and size limits as arguments (tests use small ones).
+async fn get_limited(
+    endpoint: &Endpoint,
+    path: &str,
+    timeout: Duration,
+    max_bytes: u64,
+) -> Result<HttpResponse, ClientError> {
     let addr = endpoint.addr;
-    match tokio::time::timeout(REQUEST_TIMEOUT, get_inner(endpoint, path)).await {
+    match tokio::time::timeout(timeout, get_inner(endpoint, path, max_bytes)).await {
         Ok(result) => result,
         Err(_) => Err(ClientError::Timeout { addr }),
     }
 }
 
-async fn get_inner(endpoint: &Endpoint, path: &str) -> Result<HttpResponse, ClientError> {
+async fn get_inner(
+    endpoint: &Endpoint,
+    path: &str,
+    max_bytes: u64,
+) -> Result<HttpResponse, ClientError> {
     let addr = endpoint.addr;
     let io = |error| ClientError::Io { addr, error };
     let mut stream = TcpStream::connect(addr)
@@ -170,93 +188,84 @@ async fn get_inner(endpoint: &Endpoint, path: &str) -> Result<HttpResponse, Clie
     stream.write_all(request.as_bytes()).await.map_err(io)?;
     let mut raw = Vec::new();
     (&mut stream)
-        .take(MAX_RESPONSE_BYTES + 1)
+        .take(max_bytes + 1)
         .read_to_end(&mut raw)
         .await
         .map_err(io)?;
-    if raw.len() as u64 > MAX_RESPONSE_BYTES {
+    if raw.len() as u64 > max_bytes {
         return Err(ClientError::Malformed {
             addr,
-            reason: format!("response larger than {} MiB", MAX_RESPONSE_BYTES >> 20),
+            reason: too_large(max_bytes),
         });
     }
-    parse_response(&raw).map_err(|reason| ClientError::Malformed { addr, reason })
+    parse_response_limited(&raw, max_bytes)
+        .map_err(|reason| ClientError::Malformed { addr, reason })
 }
 
-/// Parses a complete HTTP/1.x response (everything up to the close).
-pub fn parse_response(raw: &[u8]) -> Result<HttpResponse, String> {
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("the header section never ends (connection closed early?)")?;
-    let head = std::str::from_utf8(&raw[..end]).map_err(|_| "header section is not UTF-8")?;
-    let rest = &raw[end + 4..];
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts.next().unwrap_or_default();
-    if !version.starts_with("HTTP/1.") {
-        return Err(format!("bad status line {status_line:?}"));
-    }
-    let status = parts
-        .next()
-        .and_then(|s| s.parse::<u16>().ok())
-        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
-    let mut headers = Vec::new();
-    for line in lines {
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| format!("bad header line {line:?}"))?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
-    }
-    let mut response = HttpResponse {
-        status,
-        headers,
-        body: Vec::new(),
-    };
-    let chunked = response
-        .header("transfer-encoding")
-        .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
-    response.body = if chunked {
-        dechunk(rest)?
-    } else if let Some(length) = response.header("content-length") {
-        let length: usize = length
-            .parse()
-            .map_err(|_| format!("bad content-length {length:?}"))?;
-        if rest.len() < length {
-            return Err(format!(
-                "body cut short: {} of {length} bytes (connection closed early)",
-                rest.len()
-            ));
-        }
-        rest[..length].to_vec()
+fn too_large(max_bytes: u64) -> String {
+    if max_bytes >= 1 << 20 {
+        format!("response larger than {} MiB", max_bytes >> 20)
     } else {
-        rest.to_vec()
-    };
-    Ok(response)
+        format!("response larger than {max_bytes} bytes")
+    }
 }
 
-fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    loop {
-        let line_end = data
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or("chunked body cut short")?;
-        let size_text = std::str::from_utf8(&data[..line_end]).map_err(|_| "bad chunk size")?;
-        let size_text = size_text.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16)
-            .map_err(|_| format!("bad chunk size {size_text:?}"))?;
-        data = &data[line_end + 2..];
-        if size == 0 {
-            return Ok(body);
+/// Parses a complete HTTP/1.x response to a `GET` (everything up to the
+/// close) with [`vnet_wire::http`]: the head with
+/// [`parse_response_head`], the body as [`response_framing`] says
+/// (RFC 9112 §6.3): `Content-Length` octets (bytes after them are
+/// ignored), the chunked coding decoded with [`ChunkedDecoder`] (at most
+/// [`MAX_RESPONSE_BYTES`]), or everything up to the close.
+pub fn parse_response(raw: &[u8]) -> Result<HttpResponse, String> {
+    parse_response_limited(raw, MAX_RESPONSE_BYTES)
+}
+
+fn parse_response_limited(raw: &[u8], max_bytes: u64) -> Result<HttpResponse, String> {
+    let (head, len) = match parse_response_head(raw) {
+        Ok(Parse::Complete { head, len }) => (head, len),
+        Ok(Parse::Incomplete) => {
+            return Err("the header section never ends (connection closed early?)".into());
         }
-        if data.len() < size + 2 {
-            return Err("chunked body cut short".into());
+        Err(e) => return Err(format!("bad response head: {e}")),
+    };
+    let rest = &raw[len..];
+    let body = match response_framing(&head, &Method::Get).map_err(|e| e.to_string())? {
+        BodyFraming::None => Vec::new(),
+        BodyFraming::ContentLength(length) => {
+            let Some(body) = usize::try_from(length).ok().and_then(|n| rest.get(..n)) else {
+                return Err(format!(
+                    "body cut short: {} of {length} bytes (connection closed early)",
+                    rest.len()
+                ));
+            };
+            body.to_vec()
         }
-        body.extend_from_slice(&data[..size]);
-        data = &data[size + 2..];
-    }
+        BodyFraming::Chunked => {
+            let mut decoder = ChunkedDecoder::new(max_bytes);
+            let mut body = Vec::new();
+            let progress = decoder.decode(rest, &mut body).map_err(|e| e.to_string())?;
+            if !progress.done {
+                return Err("chunked body cut short (connection closed early)".into());
+            }
+            body
+        }
+        BodyFraming::Close => rest.to_vec(),
+    };
+    let headers = head
+        .headers
+        .iter()
+        .map(|h| {
+            (
+                h.name.to_ascii_lowercase(),
+                String::from_utf8_lossy(&h.value).into_owned(),
+            )
+        })
+        .collect();
+    Ok(HttpResponse {
+        status: head.status,
+        headers,
+        body,
+    })
 }
 
 fn api_error(body: &[u8]) -> Option<String> {
@@ -428,6 +437,150 @@ mod tests {
         assert!(
             parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_err()
         );
+    }
+
+    #[test]
+    fn response_framing_follows_rfc_9112() {
+        // Header names are lowercased, values trimmed; a bare LF ends a line.
+        let r = parse_response(
+            b"HTTP/1.1 200 OK\nContent-Type:  application/json \nContent-Length: 2\n\n{}",
+        )
+        .expect("valid");
+        assert_eq!(
+            r.headers,
+            vec![
+                ("content-type".to_string(), "application/json".to_string()),
+                ("content-length".to_string(), "2".to_string())
+            ]
+        );
+        assert_eq!(r.body, b"{}");
+        // No reason phrase; 204 and 304 have no body whatever follows.
+        let r = parse_response(b"HTTP/1.1 204\r\n\r\nignored").expect("valid");
+        assert_eq!((r.status, r.body.len()), (204, 0));
+        let r =
+            parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nextra").expect("valid");
+        assert!(r.body.is_empty());
+        // Chunked wins over Content-Length; trailers are skipped; bytes
+        // after the last chunk are not body.
+        let r = parse_response(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwxyz\r\n0\r\nX-Trailer: 1\r\n\r\nnext",
+        )
+        .expect("valid");
+        assert_eq!(r.body, b"wxyz");
+        // A transfer coding other than chunked: the body runs to the close.
+        let r = parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nraw")
+            .expect("valid");
+        assert_eq!(r.body, b"raw");
+        let err = |raw: &[u8]| parse_response(raw).expect_err("malformed");
+        assert!(
+            err(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab")
+                .contains("Content-Length")
+        );
+        assert!(err(b"HTTP/2.0 200 OK\r\n\r\n").contains("not supported"));
+        assert!(
+            err(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+                .contains("cut short")
+        );
+        assert!(err(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort").contains("5 of 9 bytes"));
+        assert!(err(b"HTTP/1.1 200 OK\r\nContent-Length: 2").contains("never ends"));
+    }
+
+    #[test]
+    fn chunked_bodies_are_bounded() {
+        let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n";
+        assert_eq!(
+            parse_response_limited(raw, 16).map(|r| r.body.len()),
+            Ok(16)
+        );
+        let err = parse_response_limited(raw, 15).expect_err("over the limit");
+        assert!(err.contains("larger than 15"), "{err}");
+    }
+
+    /// A one-shot server on loopback: reads the request head, answers
+    /// `answer` (then waits `linger` before closing), and hands back the
+    /// request it read.
+    async fn serve_once(
+        answer: Vec<u8>,
+        linger: Duration,
+    ) -> (Endpoint, tokio::task::JoinHandle<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let task = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.expect("accept");
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.ends_with(b"\r\n\r\n") {
+                let n = stream.read(&mut buf).await.expect("read");
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buf[..n]);
+            }
+            // The peer may give up (timeout) before the answer is sent.
+            let _ = stream.write_all(&answer).await;
+            tokio::time::sleep(linger).await;
+            String::from_utf8_lossy(&request).into_owned()
+        });
+        let endpoint = Endpoint::parse(&format!("http://{addr}/base/")).expect("endpoint");
+        (endpoint, task)
+    }
+
+    #[tokio::test]
+    async fn get_reads_chunked_and_close_delimited_answers() {
+        let (ep, server) = serve_once(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n".to_vec(),
+            Duration::ZERO,
+        )
+        .await;
+        let r = get(&ep, "/api/traces").await.expect("answer");
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"[]"[..]));
+        let request = server.await.expect("server");
+        assert!(
+            request.starts_with("GET /base/api/traces HTTP/1.1\r\n"),
+            "{request}"
+        );
+        assert!(request.contains("\r\nConnection: close\r\n"), "{request}");
+
+        let (ep, _server) = serve_once(
+            b"HTTP/1.0 503 Service Unavailable\r\n\r\nbusy".to_vec(),
+            Duration::ZERO,
+        )
+        .await;
+        let r = get(&ep, "/health").await.expect("answer");
+        assert_eq!((r.status, r.body.as_slice()), (503, &b"busy"[..]));
+    }
+
+    #[tokio::test]
+    async fn oversized_answers_are_refused() {
+        let mut answer = b"HTTP/1.1 200 OK\r\n\r\n".to_vec();
+        answer.extend_from_slice(&[b'x'; 200]);
+        let (ep, _server) = serve_once(answer, Duration::ZERO).await;
+        let err = get_limited(&ep, "/api/traces", REQUEST_TIMEOUT, 100)
+            .await
+            .expect_err("too large");
+        assert!(
+            matches!(&err, ClientError::Malformed { reason, .. } if reason.contains("larger than 100 bytes")),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_collector_that_never_closes_times_out() {
+        // Close-delimited: the answer is not complete before the close.
+        let (ep, _server) =
+            serve_once(b"HTTP/1.1 200 OK\r\n\r\n[".to_vec(), Duration::from_secs(5)).await;
+        let err = get_limited(
+            &ep,
+            "/api/traces",
+            Duration::from_millis(200),
+            MAX_RESPONSE_BYTES,
+        )
+        .await
+        .expect_err("timeout");
+        assert!(matches!(err, ClientError::Timeout { .. }), "{err}");
+        assert!(err.to_string().contains("did not answer"), "{err}");
     }
 
     #[tokio::test]
