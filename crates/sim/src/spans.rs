@@ -5,8 +5,8 @@ use opentelemetry::Value;
 use opentelemetry::trace::SpanId;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
-use vnet_collector::model::{EventRecord, SpanRecord, TraceData, sort_spans};
 use vnet_telemetry::simulation::SimSpan;
+use vnet_timeline::model::{EventRecord, SpanRecord, TraceData, sort_spans};
 
 fn nanos(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
@@ -80,7 +80,7 @@ pub fn traces_of(traces: &[TraceData], device: &str, from_nanos: u64) -> Vec<Tra
     traces
         .iter()
         .filter(|t| {
-            vnet_collector::model::root_span(&t.spans)
+            vnet_timeline::model::root_span(&t.spans)
                 .is_some_and(|r| r.service == device && r.start_unix_nanos >= from_nanos)
         })
         .cloned()

@@ -45,10 +45,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use vnet_runtime::api::Table;
 use vnet_runtime::net::NetDevice;
-use vnet_runtime::stack_tables::{STACK_TABLES, build_stack, stack_table};
-use vnet_runtime::{Device, DeviceKind, DeviceSpec};
+use vnet_runtime::stack_tables::build_stack;
+use vnet_runtime::{DeviceKind, DeviceSpec};
+use vnet_stack::NetStack;
 use vnet_stack::time::Instant;
-use vnet_stack::{NetStack, Transmit};
 
 /// The kind this crate runs.
 pub const KIND: DeviceKind = DeviceKind::Web;
@@ -99,43 +99,34 @@ impl WebServer {
     }
 }
 
+/// A web server is its stack plus `connections` (open HTTP connections)
+/// and the web counters under `"web"`, when it serves HTTP.
 impl NetDevice for WebServer {
-    fn stack(&mut self) -> &mut NetStack {
+    fn stack(&self) -> &NetStack {
+        &self.stack
+    }
+    fn stack_mut(&mut self) -> &mut NetStack {
         &mut self.stack
     }
-}
-
-impl Device for WebServer {
-    fn on_frame(&mut self, now: Instant, port: usize, frame: &mut [u8], tx: &mut dyn Transmit) {
-        self.stack.receive(now, port, frame, tx);
-    }
-    fn poll(&mut self, now: Instant, tx: &mut dyn Transmit) {
-        self.stack.poll(now, tx);
-    }
-    fn poll_at(&self) -> Option<Instant> {
-        self.stack.poll_at()
-    }
-    fn tables(&self) -> Vec<&'static str> {
-        let mut t = STACK_TABLES.to_vec();
+    fn extra_tables(&self) -> Vec<&'static str> {
         if self.http.is_some() {
-            t.push("connections");
+            vec!["connections"]
+        } else {
+            Vec::new()
         }
-        t
     }
-    fn table(&self, now: Instant, name: &str) -> Option<Table> {
+    fn extra_table(&self, _now: Instant, name: &str) -> Option<Table> {
         match (name, &self.http) {
             ("connections", Some(h)) => Some(h.server.counters().connections_table()),
-            _ => stack_table(&self.stack, now, name),
+            _ => None,
         }
     }
-    fn counters(&self) -> serde_json::Value {
-        let mut v = serde_json::to_value(self.stack.counters()).unwrap_or_default();
-        if let (Some(obj), Some(h)) = (v.as_object_mut(), &self.http)
+    fn extra_counters(&self, counters: &mut serde_json::Map<String, serde_json::Value>) {
+        if let Some(h) = &self.http
             && let Ok(web) = serde_json::to_value(h.server.counters().snapshot())
         {
-            obj.insert("web".into(), web);
+            counters.insert("web".into(), web);
         }
-        v
     }
 }
 

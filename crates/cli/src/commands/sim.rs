@@ -9,10 +9,10 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use vnet_collector::timeline::{TimelineOptions, render};
 use vnet_sim::events::EventLog;
 use vnet_sim::script::Step;
 use vnet_sim::{OutputLine, SimCommand, SimOptions};
+use vnet_timeline::timeline::{TimelineOptions, render};
 use vnet_topology::lab::Lab;
 
 /// `vnet sim` arguments.
