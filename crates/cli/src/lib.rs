@@ -198,6 +198,10 @@ enum Command {
     /// http://www.example.com/` prints the output and the trace timeline;
     /// `--step` steps through every frame; `--events FILE` writes the log.
     Sim(commands::sim::SimArgs),
+    /// Grade a lab: run CHECKS.toml's scenario in the simulation (or on the
+    /// running lab with --live) and print PASS/FAIL per assertion; exits 1
+    /// if any fails.
+    Check(commands::check::CheckArgs),
     /// Benchmarks (not tests): `vnet bench forward`.
     Bench {
         #[command(subcommand)]
@@ -289,6 +293,11 @@ pub fn main() -> ExitCode {
     if let Command::Sim(args) = &cli.command {
         quiet_on_broken_pipe();
         return report(commands::sim::run(args));
+    }
+    if let Command::Check(args) = &cli.command
+        && !args.live
+    {
+        return report(commands::check::run_simulated(args));
     }
     vnet_telemetry::init("vnet", "warn");
     quiet_on_broken_pipe();
@@ -382,6 +391,7 @@ pub fn main() -> ExitCode {
                 commands::trace::run(&source, endpoint.as_deref(), what).await
             }
             Command::Bench { what } => commands::bench::run(what).await,
+            Command::Check(args) => commands::check::run_live(&source, &args).await,
             Command::AdminRequest { admin, method, path, body } => {
                 commands::admin_request::run(admin, &method, &path, body).await
             }

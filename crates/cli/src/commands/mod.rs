@@ -3,6 +3,7 @@
 pub mod admin_request;
 pub mod bench;
 pub mod capture;
+pub mod check;
 pub mod device;
 pub mod down;
 pub mod exec;

@@ -64,7 +64,7 @@ pub async fn run(
 }
 
 /// The collector's base URL (see the module docs).
-fn resolve_endpoint(source: &StateSource, flag: Option<&str>) -> anyhow::Result<String> {
+pub(crate) fn resolve_endpoint(source: &StateSource, flag: Option<&str>) -> anyhow::Result<String> {
     if let Some(endpoint) = flag {
         return Ok(endpoint.to_string());
     }
