@@ -266,8 +266,8 @@ async fn run(
     }
     let booted_micros = boot(&nodes, options.boot_limit, &log).await?;
     let command_micros = log.now_micros();
-    for step in &options.script {
-        schedule(step, &nodes, &log)?;
+    for (index, step) in options.script.iter().enumerate() {
+        schedule(step, index, options.seed, &nodes, &log)?;
     }
     let mut output = Vec::new();
     let exit = match command {
@@ -342,7 +342,13 @@ async fn boot(nodes: &[Box<dyn Node>], limit: Duration, log: &EventLog) -> anyho
 }
 
 /// Starts the task that applies `step` at its time.
-fn schedule(step: &Step, nodes: &[Box<dyn Node>], log: &Arc<EventLog>) -> anyhow::Result<()> {
+fn schedule(
+    step: &Step,
+    index: usize,
+    seed: u64,
+    nodes: &[Box<dyn Node>],
+    log: &Arc<EventLog>,
+) -> anyhow::Result<()> {
     let node = nodes
         .iter()
         .find(|n| n.name() == step.device)
@@ -351,7 +357,13 @@ fn schedule(step: &Step, nodes: &[Box<dyn Node>], log: &Arc<EventLog>) -> anyhow
         .port_of(&step.iface)
         .with_context(|| format!("--at: {} has no interface {:?}", step.device, step.iface))?;
     let control = node.control();
-    let step = step.clone();
+    let mut step = step.clone();
+    if let Action::Impair(imp) = &mut step.action {
+        // Seeded like the topology's impairments: the same run loses the
+        // same frames.
+        imp.seed
+            .get_or_insert(mix(seed, index + 1, port) ^ 0x5c41_7000_0000_0000);
+    }
     let log = Arc::clone(log);
     let at = tokio::time::Instant::now() + step.at;
     tokio::spawn(async move {
