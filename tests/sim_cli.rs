@@ -166,3 +166,58 @@ fn check_live_grades_the_running_lab_from_its_trace() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("5/5 checks passed"), "{}", run.stdout);
 }
+
+/// The first row of `timeline` shown for `device` whose text contains
+/// `needle` (rows: `TIME ms  DEVICE  LAYER PROTO TEXT`).
+fn row_of(timeline: &str, device: &str, needle: &str) -> Option<usize> {
+    timeline
+        .lines()
+        .position(|line| line.split_whitespace().nth(2) == Some(device) && line.contains(needle))
+}
+
+/// The rows of one browse's milestones, which must come in this order.
+fn milestones(timeline: &str) -> Vec<usize> {
+    [
+        ("r1", "DNS query A www.example.com"),
+        ("resolver", "ask 10.0.3.20"),
+        ("web", "[SYN]"),
+        ("web", "GET / HTTP/1.1"),
+        ("web", "GET /style.css"),
+        ("web", "[FIN, ACK]"),
+    ]
+    .iter()
+    .map(|(device, needle)| {
+        row_of(timeline, device, needle)
+            .unwrap_or_else(|| panic!("no {device} row with {needle:?} in\n{timeline}"))
+    })
+    .collect()
+}
+
+#[test]
+fn live_timeline_and_simulation_agree_on_the_order_of_a_browse() {
+    let sim = vnet(&[
+        "sim",
+        &lab(),
+        "--",
+        "client",
+        "browse",
+        "http://www.example.com/",
+    ]);
+    assert_eq!(sim.code, 0, "{}{}", sim.stdout, sim.stderr);
+    let lab_run = LabRun::default_lab();
+    let browse = lab_run.exec("client", &["browse", "http://www.example.com/"]);
+    assert_eq!(browse.code, 0, "{browse:?}");
+    let live = lab_run.vnet(&["trace", "show", "last", "--wait", "5"]);
+    assert_eq!(live.code, 0, "{live:?}");
+    let (in_sim, in_live) = (milestones(&sim.stdout), milestones(&live.stdout));
+    assert!(
+        in_sim.windows(2).all(|w| w[0] < w[1]),
+        "simulation out of order: {in_sim:?}\n{}",
+        sim.stdout
+    );
+    assert!(
+        in_live.windows(2).all(|w| w[0] < w[1]),
+        "live timeline out of order: {in_live:?}\n{}",
+        live.stdout
+    );
+}
