@@ -28,16 +28,7 @@ pub async fn run<D: Device>(
     spec: &DeviceSpec<D>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    if config.kind != spec.kind {
-        bail!(
-            "config {} is for a {}, but this binary runs a {}",
-            config.name,
-            config.kind,
-            spec.kind
-        );
-    }
-    let device = (spec.build)(&config)
-        .with_context(|| format!("building {} {}", config.kind, config.name))?;
+    let device = build(&config, spec, "this binary runs")?;
     let mut ports = Vec::with_capacity(config.interfaces.len());
     for iface in &config.interfaces {
         let end = match (&iface.tap, &iface.peer) {
@@ -57,13 +48,7 @@ pub async fn run<D: Device>(
                 .await?
             }
         };
-        // A device's own traffic waits for a refusing kernel (as in Linux's
-        // qdisc); forwarded traffic is dropped like a real router's.
-        end.hold_when_full(originates_traffic(config.kind));
-        if let Some(i) = &iface.impairments {
-            end.set_impairments(cable_impairments(i))
-                .map_err(|e| anyhow::anyhow!("{}: impairments: {e}", iface.name))?;
-        }
+        configure_end(&end, iface, config.kind)?;
         ports.push(Arc::new(end));
     }
     let token = match &config.admin_token_file {
@@ -172,29 +157,50 @@ pub fn start_simulated<D: Device>(
     ports: Vec<CableEnd>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<DeviceHandle<D>> {
-    if config.kind != spec.kind {
-        bail!(
-            "config {} is for a {}, but the simulation built a {}",
-            config.name,
-            config.kind,
-            spec.kind
-        );
-    }
-    let device = (spec.build)(&config)
-        .with_context(|| format!("building {} {}", config.kind, config.name))?;
+    let device = build(&config, spec, "the simulation built")?;
     for (end, iface) in ports.iter().zip(&config.interfaces) {
-        end.hold_when_full(originates_traffic(config.kind));
-        if let Some(i) = &iface.impairments {
-            end.set_impairments(cable_impairments(i))
-                .map_err(|e| anyhow::anyhow!("{}: impairments: {e}", iface.name))?;
-        }
+        configure_end(end, iface, config.kind)?;
     }
     let shared = share(device, ports.into_iter().map(Arc::new).collect(), config);
     let mut tasks = Vec::new();
     Ok(spawn_device_tasks(&shared, spec, &shutdown, &mut tasks))
 }
 
-/// The topology's impairments of an interface as the cable's settings.
+/// Builds the device `config` describes, after checking it is of the
+/// kind `spec` runs (`runner` says who runs it, for the error).
+fn build<D: Device>(
+    config: &DeviceConfig,
+    spec: &DeviceSpec<D>,
+    runner: &str,
+) -> anyhow::Result<D> {
+    if config.kind != spec.kind {
+        bail!(
+            "config {} is for a {}, but {runner} a {}",
+            config.name,
+            config.kind,
+            spec.kind
+        );
+    }
+    (spec.build)(config).with_context(|| format!("building {} {}", config.kind, config.name))
+}
+
+/// Sets up one cable end of a device of `kind` as its interface says: a
+/// device's own traffic waits for a refusing kernel (as in Linux's qdisc),
+/// forwarded traffic is dropped like a real router's; the topology's
+/// impairments apply to what the end sends.
+fn configure_end(
+    end: &CableEnd,
+    iface: &vnet_topology::device::InterfaceConfig,
+    kind: DeviceKind,
+) -> anyhow::Result<()> {
+    end.hold_when_full(originates_traffic(kind));
+    if let Some(i) = &iface.impairments {
+        end.set_impairments(cable_impairments(i))
+            .map_err(|e| anyhow::anyhow!("{}: impairments: {e}", iface.name))?;
+    }
+    Ok(())
+}
+
 /// Whether a device of `kind` sends only traffic of its own (hosts and
 /// servers), which its cable ends hold instead of dropping
 /// ([`vnet_cable::hold`]).
@@ -202,6 +208,7 @@ fn originates_traffic(kind: DeviceKind) -> bool {
     matches!(kind, DeviceKind::Host | DeviceKind::Dns | DeviceKind::Web)
 }
 
+/// The topology's impairments of an interface as the cable's settings.
 fn cable_impairments(i: &LinkImpairments) -> vnet_cable::Impairments {
     vnet_cable::Impairments {
         loss_percent: i.loss_percent,

@@ -168,13 +168,6 @@ fn split_label(label: &str) -> (String, String) {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
 impl WireLog for EventLog {
     fn sent(&self, from: &str, to: &str, wire: &[u8], trace: Option<&TraceContext>) {
         let frame = &wire[..wire.len().saturating_sub(4)];
@@ -193,7 +186,7 @@ impl WireLog for EventLog {
             summary: summary.text,
             len: wire.len(),
             head: frame[..frame.len().min(HEAD_BYTES)].to_vec(),
-            trace: trace.map(|t| (hex(&t.trace_id), hex(&t.span_id))),
+            trace: trace.map(|t| (t.trace_id_hex(), t.span_id_hex())),
         });
     }
 }

@@ -294,10 +294,7 @@ async fn run(
         .tables
         .iter()
         .map(|(device, table)| {
-            let found = nodes
-                .iter()
-                .find(|n| n.name() == device)
-                .and_then(|n| n.table(table));
+            let found = node(&nodes, device).and_then(|n| n.table(table));
             ((device.clone(), table.clone()), found)
         })
         .collect();
@@ -316,6 +313,20 @@ async fn run(
         spans: world.spans.take(),
         tables,
     })
+}
+
+/// The device named `name`.
+fn node<'a>(nodes: &'a [Box<dyn Node>], name: &str) -> Option<&'a dyn Node> {
+    nodes.iter().find(|n| n.name() == name).map(|n| &**n)
+}
+
+/// A line of the command's output, for the events that are one.
+fn output_line(event: ExecEvent) -> Option<OutputLine> {
+    match event {
+        ExecEvent::Out(line) => Some(OutputLine::Out(line)),
+        ExecEvent::Err(line) => Some(OutputLine::Err(line)),
+        _ => None,
+    }
 }
 
 /// Waits (in virtual time) until every device is ready.
@@ -349,9 +360,7 @@ fn schedule(
     nodes: &[Box<dyn Node>],
     log: &Arc<EventLog>,
 ) -> anyhow::Result<()> {
-    let node = nodes
-        .iter()
-        .find(|n| n.name() == step.device)
+    let node = node(nodes, &step.device)
         .with_context(|| format!("--at: no device {:?} in the lab", step.device))?;
     let port = node
         .port_of(&step.iface)
@@ -385,9 +394,7 @@ async fn run_command(
     limit: Duration,
     on_line: &mut dyn FnMut(OutputLine),
 ) -> anyhow::Result<i32> {
-    let node = nodes
-        .iter()
-        .find(|n| n.name() == cmd.device)
+    let node = node(nodes, &cmd.device)
         .with_context(|| format!("no device {:?} in the lab", cmd.device))?;
     let (out, mut rx) = ExecOutput::channel(1024);
     let app = node
@@ -403,10 +410,8 @@ async fn run_command(
     let code = loop {
         tokio::select! {
             biased;
-            event = rx.recv() => match event {
-                Some(ExecEvent::Out(line)) => on_line(OutputLine::Out(line)),
-                Some(ExecEvent::Err(line)) => on_line(OutputLine::Err(line)),
-                Some(_) | None => {}
+            event = rx.recv() => if let Some(line) = event.and_then(output_line) {
+                on_line(line);
             },
             code = &mut task => break code.unwrap_or(101),
             _ = tokio::time::sleep_until(deadline) => {
@@ -426,10 +431,8 @@ async fn run_command(
     };
     drop(out);
     while let Ok(event) = rx.try_recv() {
-        match event {
-            ExecEvent::Out(line) => on_line(OutputLine::Out(line)),
-            ExecEvent::Err(line) => on_line(OutputLine::Err(line)),
-            _ => {}
+        if let Some(line) = output_line(event) {
+            on_line(line);
         }
     }
     Ok(code)
