@@ -14,14 +14,16 @@ binaries=(vnet vnet-host vnet-switch vnet-router vnet-dns vnet-web vnet-collecto
 
 echo "--- building static binaries ($target)"
 # --target keeps RUSTFLAGS away from build scripts and proc macros, and keeps
-# these artifacts apart from the normal (dynamic) build.
+# these artifacts apart from the normal (dynamic) build. The `image` profile
+# is `release` with whole-program LTO and one codegen unit: smaller code, so
+# less resident memory per device (Cargo.toml, docs/design.md).
 RUSTFLAGS="-C target-feature=+crt-static" \
-  cargo build --release --locked --target "$target" --bins
+  cargo build --profile image --locked --target "$target" --bins
 
 context="$(mktemp -d)"
 trap 'rm -rf "$context"' EXIT
 for b in "${binaries[@]}"; do
-  cp "$target_dir/$target/release/$b" "$context/"
+  cp "$target_dir/$target/image/$b" "$context/"
   if command -v strip >/dev/null 2>&1; then strip --strip-debug "$context/$b"; fi
   # A scratch image has no loader: the binary must be static.
   if command -v file >/dev/null 2>&1 && ! file "$context/$b" | grep -Eq 'static(-pie)? linked'; then

@@ -23,11 +23,11 @@ pub const ENDPOINT_ENV: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
 /// Spans waiting for export at most; beyond, new spans are dropped. The
 /// SDK's queue is a `std::sync::mpsc::sync_channel`, which writes every
 /// slot when it is made: 8192 slots kept 2.9 MiB resident in every idle
-/// device, 2048 (the SDK's default) keep 0.7 MiB; with batches of 512
-/// leaving as soon as they fill, a device would have to emit 2048 spans
-/// faster than one export takes to drop any (frame budgets cap a trace far
-/// below that).
-const MAX_QUEUE: usize = 2048;
+/// device, 2048 (the SDK's default) 0.7 MiB, 1024 keep 0.35 MiB. Batches
+/// of 512 leave as soon as they fill, so a device would have to emit 1024
+/// spans faster than one export takes to drop any; frame budgets cap one
+/// trace at 200 frame spans per device (`VNET_TRACE_FRAME_BUDGET`).
+const MAX_QUEUE: usize = 1024;
 /// How often the exporter sends a batch: short, so `browse --trace` and
 /// `vnet trace show` see a request's spans within a fraction of a second.
 const EXPORT_DELAY: Duration = Duration::from_millis(200);

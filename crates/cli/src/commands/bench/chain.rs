@@ -6,7 +6,7 @@
 //! measured in the same run. The kernel column needs root and `ip`, `ping`
 //! and `nc`; without them it says why and is left out.
 
-use super::{between, exec_lines, tcp_transfer};
+use super::{between, exec_lines, relay_chain, tcp_transfer};
 use crate::commands::progress::Steps;
 use crate::state::{DeviceState, LabState};
 use anyhow::{Context, bail};
@@ -14,10 +14,17 @@ use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+/// Pings per chain, and the time between them (as `ping -i 0.02`).
+const PINGS: usize = 20;
+const PING_GAP: Duration = Duration::from_millis(20);
+
 /// One chain length's figures.
 #[derive(Debug, Default)]
 struct Figures {
     rtt_ms: f64,
+    /// The same pings through N + 2 bare relay processes (the routers and
+    /// the two switches): the process-hop floor.
+    relay_rtt_ms: f64,
     mbit: f64,
     retransmissions: u64,
     cpu_us_per_packet_hop: f64,
@@ -35,15 +42,19 @@ struct Figures {
 pub async fn chain_bench(routers: &[usize], bytes: &str) -> anyhow::Result<ExitCode> {
     let kernel_missing = kernel_prerequisite();
     let mut rows = Vec::new();
-    let columns = if kernel_missing.is_none() { 2 } else { 1 };
+    let mut slopes = Vec::new();
+    let columns = if kernel_missing.is_none() { 3 } else { 2 };
     let steps = Steps::for_stdout((routers.len() * columns) as u64);
     for &n in routers {
         steps.start(format!(
             "vnet chain of {n} routers: boot, 20 pings, TCP {bytes}"
         ));
-        let vnet = vnet_chain(n, bytes)
+        let mut vnet = vnet_chain(n, bytes)
             .await
             .with_context(|| format!("chain of {n}"))?;
+        steps.start(format!("{} bare relay processes: 20 pings", n + 2));
+        vnet.relay_rtt_ms = relay_chain::relay_chain_rtt_ms(n + 2, PINGS, PING_GAP)
+            .with_context(|| format!("relay chain of {}", n + 2))?;
         let kernel = match &kernel_missing {
             None => Some({
                 steps.start(format!("kernel chain of {n} namespaces"));
@@ -56,7 +67,7 @@ pub async fn chain_bench(routers: &[usize], bytes: &str) -> anyhow::Result<ExitC
             None => ("-".into(), "-".into()),
         };
         rows.push(format!(
-            "{n:>5}  {:>6.3} ms {:>5.0} Mbit/s {:>7} {:>9.2} us {:>6.1}/{:>5.1} MiB {:>8.1} MiB   {k_rtt:>10} {k_tcp:>12}",
+            "{n:>5}  {:>6.3} ms {:>5.0} Mbit/s {:>7} {:>9.2} us {:>6.1}/{:>5.1} MiB {:>8.1} MiB   {:>6.3} ms   {k_rtt:>10} {k_tcp:>12}",
             vnet.rtt_ms,
             vnet.mbit,
             vnet.retransmissions,
@@ -64,13 +75,15 @@ pub async fn chain_bench(routers: &[usize], bytes: &str) -> anyhow::Result<ExitC
             vnet.idle_rss_mib,
             vnet.busy_rss_mib,
             vnet.idle_pss_mib,
+            vnet.relay_rtt_ms,
         ));
+        slopes.push((n, vnet.rtt_ms, vnet.relay_rtt_ms, kernel.map(|k| k.0)));
     }
     steps.finish();
     println!();
-    println!("vnet bench chain: client -> N routers -> web, TCP {bytes} and 20 pings per N");
+    println!("vnet bench chain: client -> N routers -> web, TCP {bytes} and {PINGS} pings per N");
     println!(
-        "{:>5}  {:>9} {:>12} {:>7} {:>12} {:>17} {:>12}   {:>10} {:>12}",
+        "{:>5}  {:>9} {:>12} {:>7} {:>12} {:>17} {:>12}   {:>9}   {:>10} {:>12}",
         "N",
         "vnet RTT",
         "vnet TCP",
@@ -78,6 +91,7 @@ pub async fn chain_bench(routers: &[usize], bytes: &str) -> anyhow::Result<ExitC
         "CPU/pkt/hop",
         "RSS/dev idle/busy",
         "PSS/dev idle",
+        "relay RTT",
         "kernel RTT",
         "kernel TCP"
     );
@@ -88,9 +102,39 @@ pub async fn chain_bench(routers: &[usize], bytes: &str) -> anyhow::Result<ExitC
         println!("kernel column left out: {why}");
     }
     println!(
+        "relay RTT: the same pings through N+2 bare relay processes (same runtime, no protocol work): the floor of a process hop"
+    );
+    if let Some(line) = added_per_hop(&slopes) {
+        println!("{line}");
+    }
+    println!(
         "goals: 16 routers >= 300 Mbit/s, added RTT per hop <= 60 us, 64 routers carry TCP; 0 retransmissions"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// What one more router adds to the RTT, between the shortest and the
+/// longest chain measured: vnet, the bare relay processes and the kernel.
+fn added_per_hop(points: &[(usize, f64, f64, Option<f64>)]) -> Option<String> {
+    let first = points.iter().min_by_key(|p| p.0)?;
+    let last = points.iter().max_by_key(|p| p.0)?;
+    if last.0 == first.0 {
+        return None;
+    }
+    let hops = (last.0 - first.0) as f64;
+    let per_hop = |a: f64, b: f64| (b - a) * 1e3 / hops;
+    let kernel = match (first.3, last.3) {
+        (Some(a), Some(b)) => format!(", kernel {:.0} us", per_hop(a, b)),
+        _ => String::new(),
+    };
+    let vnet = per_hop(first.1, last.1);
+    let relay = per_hop(first.2, last.2);
+    Some(format!(
+        "added RTT per router (N {} -> {}): vnet {vnet:.0} us, bare relay processes {relay:.0} us ({:.2}x){kernel}",
+        first.0,
+        last.0,
+        vnet / relay
+    ))
 }
 
 /// Why the kernel chain cannot be built here, if it cannot.
@@ -138,7 +182,8 @@ async fn measure_vnet(run_dir: &Path, bytes: &str) -> anyhow::Result<Figures> {
     let idle_pss_mib = average_mib(&state.devices, "smaps_rollup", "Pss:");
     // Warm up ARP along the path, then time.
     let _ = exec_lines(&client, &["ping", "-c", "1", "-W", "5", "10.0.3.10"]).await?;
-    let (_, lines) = exec_lines(&client, &["ping", "-c", "20", "-i", "0.02", "10.0.3.10"]).await?;
+    let (count, gap) = (PINGS.to_string(), PING_GAP.as_secs_f64().to_string());
+    let (_, lines) = exec_lines(&client, &["ping", "-c", &count, "-i", &gap, "10.0.3.10"]).await?;
     let rtt_ms = ping_avg(&lines).context("vnet ping summary")?;
 
     let cpu_before = cpu_seconds(&routers);
@@ -160,6 +205,7 @@ async fn measure_vnet(run_dir: &Path, bytes: &str) -> anyhow::Result<Figures> {
         idle_rss_mib,
         busy_rss_mib: average_mib(&state.devices, "status", "VmRSS:"),
         idle_pss_mib,
+        relay_rtt_ms: 0.0,
     })
 }
 
@@ -347,10 +393,10 @@ fn kernel_chain(n: usize, bytes: &str) -> anyhow::Result<(f64, f64)> {
                 .status();
         }
     }
+    let (count, gap) = (PINGS.to_string(), PING_GAP.as_secs_f64().to_string());
     let ping = Command::new("ip")
-        .args([
-            "netns", "exec", client, "ping", "-c", "20", "-i", "0.02", &server,
-        ])
+        .args(["netns", "exec", client, "ping", "-c", &count, "-i", &gap])
+        .arg(&server)
         .output()?;
     let text = String::from_utf8_lossy(&ping.stdout).to_string();
     let lines: Vec<String> = text.lines().map(String::from).collect();
@@ -399,4 +445,41 @@ pub(super) fn nc_transfer(from: &str, to: &str, to_addr: &str, size: u64) -> any
         bail!("nc from {from} to {to_addr} failed");
     }
     Ok(started.elapsed().as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{added_per_hop, ping_avg};
+
+    #[test]
+    fn added_rtt_per_router_is_the_slope_between_the_shortest_and_longest_chain() {
+        // N, vnet RTT ms, relay RTT ms, kernel RTT ms; given out of order.
+        let points = [
+            (16, 2.5, 1.9, Some(0.2)),
+            (1, 0.5, 0.4, Some(0.05)),
+            (4, 0.9, 0.7, None),
+        ];
+        let line = added_per_hop(&points).expect("two lengths");
+        assert_eq!(
+            line,
+            "added RTT per router (N 1 -> 16): vnet 133 us, bare relay processes 100 us (1.33x), kernel 10 us"
+        );
+    }
+
+    #[test]
+    fn one_chain_length_has_no_slope_and_a_missing_kernel_row_is_left_out() {
+        assert_eq!(added_per_hop(&[(4, 1.0, 0.8, None)]), None);
+        let line = added_per_hop(&[(1, 0.5, 0.4, None), (2, 0.6, 0.5, None)]).expect("slope");
+        assert!(!line.contains("kernel"), "{line}");
+    }
+
+    #[test]
+    fn ping_summary_average_is_read_from_the_rtt_line() {
+        let lines = vec![
+            "--- 10.0.3.10 ping statistics ---".to_string(),
+            "rtt min/avg/max/mdev = 1.479/2.127/2.556/0.275 ms".to_string(),
+        ];
+        assert_eq!(ping_avg(&lines), Some(2.127));
+        assert_eq!(ping_avg(&lines[..1]), None);
+    }
 }

@@ -95,7 +95,7 @@ async fn relay_batches(from: &tokio::net::UdpSocket, to: &tokio::net::UdpSocket,
     }
 }
 
-fn free_udp() -> anyhow::Result<SocketAddr> {
+pub(super) fn free_udp() -> anyhow::Result<SocketAddr> {
     Ok(UdpSocket::bind("127.0.0.1:0")?.local_addr()?)
 }
 
