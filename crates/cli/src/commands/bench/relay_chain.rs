@@ -79,9 +79,30 @@ fn start_relays(
             .args(["--b", &b.to_string(), "--b-peer", &b_peer.to_string()])
             .arg("--marker")
             .arg(&marker);
-        relays.pids.push(procs::spawn(cmd, &log)?);
+        relays.pids.push(spawn_in_our_group(cmd, &log)?);
     }
     Ok((ends[0].0, relays))
+}
+
+/// Starts a relay in this process's group (unlike devices, which
+/// `procs::spawn` detaches): a Ctrl-C at the terminal stops the relays
+/// with the benchmark instead of leaving them behind.
+fn spawn_in_our_group(
+    mut cmd: std::process::Command,
+    log: &std::path::Path,
+) -> anyhow::Result<u32> {
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .with_context(|| format!("opening {}", log.display()))?;
+    let child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(out.try_clone()?)
+        .stderr(out)
+        .spawn()
+        .context("starting a relay process")?;
+    Ok(child.id())
 }
 
 /// Sends every datagram it receives back to its sender until `stop`.
