@@ -65,6 +65,7 @@ pub fn start_with_env(
         admin,
         admin_token_file: None,
         ttl: None,
+        cpus: None,
         rip: None,
         ospf: None,
         interfaces: peers

@@ -46,6 +46,32 @@ pub struct Impairments {
 pub const DEFAULT_QUEUE_LIMIT: usize = 1000;
 /// Largest delay or jitter accepted, milliseconds.
 pub const MAX_DELAY_MS: f64 = 60_000.0;
+/// Largest `queue_limit` accepted, frames.
+pub const MAX_QUEUE_LIMIT: usize = 1_000_000;
+
+/// An impairment setting out of range: names the field and the value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ImpairmentError {
+    /// A percentage outside 0..=100.
+    #[error("{field} = {value} is outside 0..=100")]
+    Percent {
+        /// The setting's name.
+        field: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A delay or jitter outside 0..=MAX_DELAY_MS.
+    #[error("{field} = {value} is outside 0..={MAX_DELAY_MS}")]
+    Delay {
+        /// The setting's name.
+        field: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A queue bound above MAX_QUEUE_LIMIT.
+    #[error("queue_limit = {0} is above {MAX_QUEUE_LIMIT}")]
+    QueueLimit(usize),
+}
 
 impl Impairments {
     /// Whether any impairment is set.
@@ -60,7 +86,7 @@ impl Impairments {
     }
 
     /// Checks ranges; the error names the field and the value.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ImpairmentError> {
         for (field, value) in [
             ("loss_percent", self.loss_percent),
             ("duplicate_percent", self.duplicate_percent),
@@ -68,19 +94,16 @@ impl Impairments {
             ("corrupt_percent", self.corrupt_percent),
         ] {
             if !(0.0..=100.0).contains(&value) {
-                return Err(format!("{field} = {value} is outside 0..=100"));
+                return Err(ImpairmentError::Percent { field, value });
             }
         }
         for (field, value) in [("delay_ms", self.delay_ms), ("jitter_ms", self.jitter_ms)] {
             if !(0.0..=MAX_DELAY_MS).contains(&value) {
-                return Err(format!("{field} = {value} is outside 0..={MAX_DELAY_MS}"));
+                return Err(ImpairmentError::Delay { field, value });
             }
         }
-        if self.queue_limit > 1_000_000 {
-            return Err(format!(
-                "queue_limit = {} is above 1000000",
-                self.queue_limit
-            ));
+        if self.queue_limit > MAX_QUEUE_LIMIT {
+            return Err(ImpairmentError::QueueLimit(self.queue_limit));
         }
         Ok(())
     }
@@ -318,11 +341,16 @@ mod tests {
             loss_percent: 150.0,
             ..Default::default()
         };
-        assert!(bad.validate().unwrap_err().contains("loss_percent = 150"));
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("loss_percent = 150")
+        );
         let bad = Impairments {
             delay_ms: -1.0,
             ..Default::default()
         };
-        assert!(bad.validate().unwrap_err().contains("delay_ms"));
+        assert!(bad.validate().unwrap_err().to_string().contains("delay_ms"));
     }
 }

@@ -11,7 +11,7 @@
 //! * [`impair`]: loss, delay, jitter, duplication, reordering, corruption, rate.
 //! * [`counters`]: per-interface counters, drops by reason.
 //! * [`capture`] and [`pcapng`]: taps that write Wireshark-readable captures.
-// Audited exceptions: in `end.rs`, registering a cable socket for
+// Audited exceptions: in `socket.rs`, registering a cable socket for
 // readability only (tokio's `AsyncFd::register_with_interest`) and letting
 // the kernel fragment carrier datagrams (`setsockopt(IP_MTU_DISCOVER)`); in
 // `batch.rs`, `recvmmsg`/`sendmmsg` over preallocated headers.
@@ -32,11 +32,12 @@ pub mod pcapng;
 pub mod peer;
 pub mod resolve;
 mod runt;
+mod socket;
 
 pub use counters::{CountersSnapshot, DropReason, InterfaceCounters};
 pub use end::{CableEnd, Received};
 pub use envelope::{Envelope, TraceContext};
-pub use impair::Impairments;
-pub use link::{Direction, LinkStatus};
+pub use impair::{ImpairmentError, Impairments};
+pub use link::{BadDirection, Direction, LinkStatus};
 pub use peer::{PeerChange, RefreshPolicy};
 pub use resolve::{ResolveError, Resolver};

@@ -28,14 +28,19 @@ impl fmt::Display for Direction {
     }
 }
 
+/// A direction that is not `in`, `out` or `both`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("direction must be in, out or both, not {0:?}")]
+pub struct BadDirection(pub String);
+
 impl FromStr for Direction {
-    type Err = String;
+    type Err = BadDirection;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "in" => Ok(Direction::In),
             "out" => Ok(Direction::Out),
             "both" => Ok(Direction::Both),
-            other => Err(format!("direction must be in, out or both, not {other:?}")),
+            other => Err(BadDirection(other.to_string())),
         }
     }
 }

@@ -121,13 +121,49 @@ pub fn reverse_name(addr: Ipv4Addr) -> DnsName {
     DnsName::from_labels(labels).unwrap_or_default()
 }
 
+/// Words of a `dig` command line that do not make a query; the message is
+/// what dig would print.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DigError {
+    /// `-t` names no record type dig knows.
+    #[error("invalid type: {0}")]
+    InvalidType(String),
+    /// `@server` is neither an address nor a name.
+    #[error("couldn't get address for '{0}': not found")]
+    ServerNotFound(String),
+    /// A `+option` that does not exist or lacks its value.
+    #[error("Invalid option: +{option}{}", needs.map(|n| format!(" (needs {n})")).unwrap_or_default())]
+    InvalidOption {
+        /// The option as given, without `+`.
+        option: String,
+        /// What its value must be, when it takes one.
+        needs: Option<&'static str>,
+    },
+    /// A query name that is not a legal domain name.
+    #[error("'{word}' is not a legal name ({reason})")]
+    IllegalName {
+        /// The word as given.
+        word: String,
+        /// Why it is not a name.
+        reason: String,
+    },
+    /// A second query name.
+    #[error("only one name per query here (got {word:?} after {first})")]
+    SecondName {
+        /// The extra word.
+        word: String,
+        /// The name already given.
+        first: String,
+    },
+}
+
 impl DigArgs {
     /// Interprets the words; the error is what dig would print.
-    pub fn request(&self) -> Result<DigRequest, String> {
+    pub fn request(&self) -> Result<DigRequest, DigError> {
         let mut server = None;
         let mut name: Option<DnsName> = None;
         let mut qtype = match &self.qtype {
-            Some(t) => Some(parse_qtype(t).ok_or_else(|| format!("invalid type: {t}"))?),
+            Some(t) => Some(parse_qtype(t).ok_or_else(|| DigError::InvalidType(t.clone()))?),
             None => None,
         };
         let mut req = DigRequest {
@@ -157,7 +193,7 @@ impl DigArgs {
                             .parse::<DnsName>()
                             .ok()
                             .filter(|n| !n.is_root())
-                            .ok_or_else(|| format!("couldn't get address for '{s}': not found"))?;
+                            .ok_or_else(|| DigError::ServerNotFound(s.to_string()))?;
                         req.server_name = Some(name);
                     }
                 }
@@ -166,15 +202,15 @@ impl DigArgs {
             } else if let Some(t) = parse_qtype(w).filter(|_| qtype.is_none()) {
                 qtype = Some(t);
             } else if name.is_none() {
-                name = Some(
-                    w.parse()
-                        .map_err(|e| format!("'{w}' is not a legal name ({e})"))?,
-                );
+                name = Some(w.parse().map_err(|e| DigError::IllegalName {
+                    word: w.clone(),
+                    reason: format!("{e}"),
+                })?);
             } else {
-                return Err(format!(
-                    "only one name per query here (got {w:?} after {})",
-                    name.as_ref().map(|n| n.to_string()).unwrap_or_default()
-                ));
+                return Err(DigError::SecondName {
+                    word: w.clone(),
+                    first: name.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+                });
             }
         }
         req.server = server;
@@ -189,15 +225,19 @@ impl DigArgs {
     }
 }
 
-fn apply_option(req: &mut DigRequest, opt: &str) -> Result<(), String> {
+fn apply_option(req: &mut DigRequest, opt: &str) -> Result<(), DigError> {
     let (key, value) = match opt.split_once('=') {
         Some((k, v)) => (k, Some(v)),
         None => (opt, None),
     };
-    let number = |v: Option<&str>| -> Result<u64, String> {
+    let invalid = |needs| DigError::InvalidOption {
+        option: opt.to_string(),
+        needs,
+    };
+    let number = |v: Option<&str>| -> Result<u64, DigError> {
         v.and_then(|v| v.parse().ok())
             .filter(|&n| n <= 300)
-            .ok_or_else(|| format!("Invalid option: +{opt} (needs a number 0..=300)"))
+            .ok_or_else(|| invalid(Some("a number 0..=300")))
     };
     match key {
         "norecurse" | "norec" => req.recurse = false,
@@ -215,13 +255,13 @@ fn apply_option(req: &mut DigRequest, opt: &str) -> Result<(), String> {
         "bufsize" => {
             let size = value
                 .and_then(|v| v.parse::<u16>().ok())
-                .ok_or_else(|| format!("Invalid option: +{opt} (needs a size 0..=65535)"))?;
+                .ok_or_else(|| invalid(Some("a size 0..=65535")))?;
             req.edns = Some(size);
         }
         "time" | "timeout" => req.timeout = Duration::from_secs(number(value)?.max(1)),
         "tries" => req.tries = number(value)?.max(1) as usize,
         "retry" => req.tries = number(value)? as usize + 1,
-        _ => return Err(format!("Invalid option: +{opt}")),
+        _ => return Err(invalid(None)),
     }
     Ok(())
 }

@@ -15,7 +15,7 @@
 #![warn(missing_docs)]
 
 mod apps;
-pub use apps::byte_count;
+pub use apps::{BadByteCount, byte_count};
 mod dhcp;
 
 use std::process::ExitCode;

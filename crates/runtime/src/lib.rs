@@ -12,6 +12,7 @@
 
 mod admin;
 pub mod admin_auth;
+pub mod affinity;
 pub mod api;
 mod capture;
 mod clock;

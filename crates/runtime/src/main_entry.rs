@@ -81,6 +81,11 @@ fn run_blocking<D: Device>(spec: DeviceSpec<D>, args: DeviceArgs) -> anyhow::Res
             DeviceConfig::load_text(&text, CONFIG_ENV)?
         }
     };
+    // First, while this is the only thread: the threads started below
+    // (the trace exporter's) inherit the CPU set.
+    if let Some(cpus) = &config.cpus {
+        crate::affinity::pin_process(cpus)?;
+    }
     resolve_trace_endpoint();
     // Before the async runtime: the OTLP client is blocking and owns a thread.
     let telemetry = vnet_telemetry::init_device(

@@ -166,7 +166,7 @@ fn parse_impairments(settings: &[&str]) -> Result<Impairments, String> {
             }
         }
     }
-    imp.validate()?;
+    imp.validate().map_err(|e| e.to_string())?;
     Ok(imp)
 }
 

@@ -36,6 +36,19 @@ pub fn format_ms(micros: u64) -> String {
     format!("{}.{:03}", micros / 1000, micros % 1000)
 }
 
+/// A filter line that does not read: a keyword without its value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    /// `proto`, `device`, `dev` or `at` at the end of the line.
+    #[error("`{word}` needs a value, e.g. `{word} {example}`")]
+    MissingValue {
+        /// The keyword as typed.
+        word: String,
+        /// A value that would fit.
+        example: &'static str,
+    },
+}
+
 /// Which events are shown: those of a protocol and/or of a device.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -455,7 +468,7 @@ impl StepModel {
     /// `dev D`, `at D`); a bare word is a device when the log has a device
     /// of that name, else a protocol. Empty: no filter. Apply the result
     /// with [`StepModel::set_filter`].
-    pub fn parse_filter(&self, text: &str) -> Result<Filter, String> {
+    pub fn parse_filter(&self, text: &str) -> Result<Filter, FilterError> {
         let devices = self.devices();
         let mut filter = Filter::default();
         let mut words = text.split_whitespace();
@@ -468,8 +481,9 @@ impl StepModel {
                     } else {
                         "r2"
                     };
-                    let value = words.next().ok_or_else(|| {
-                        format!("`{word}` needs a value, e.g. `{word} {example}`")
+                    let value = words.next().ok_or_else(|| FilterError::MissingValue {
+                        word: word.to_string(),
+                        example,
                     })?;
                     if key.starts_with("proto") {
                         filter.proto = Some(value.to_string());

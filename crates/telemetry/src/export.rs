@@ -173,17 +173,31 @@ pub(crate) fn install_simulated(tracer: SdkTracer, provider: SdkTracerProvider) 
     installed
 }
 
+/// Why trace export could not start.
+#[derive(Debug, thiserror::Error)]
+enum ExportSetupError {
+    /// The endpoint is not an HTTP URL.
+    #[error("{ENDPOINT_ENV}={0:?} is not an http:// or https:// URL")]
+    NotHttp(String),
+    /// The OTLP exporter refused its settings.
+    #[error("building the OTLP exporter for {endpoint}: {source}")]
+    Exporter {
+        /// The endpoint given.
+        endpoint: String,
+        /// What the exporter said.
+        source: opentelemetry_otlp::ExporterBuildError,
+    },
+}
+
 fn build_provider(
     service: &str,
     kind: &str,
     topology: &str,
     endpoint: &str,
-) -> Result<SdkTracerProvider, String> {
+) -> Result<SdkTracerProvider, ExportSetupError> {
     let base = endpoint.trim_end_matches('/');
     if !(base.starts_with("http://") || base.starts_with("https://")) {
-        return Err(format!(
-            "{ENDPOINT_ENV}={endpoint:?} is not an http:// or https:// URL"
-        ));
+        return Err(ExportSetupError::NotHttp(endpoint.to_string()));
     }
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
@@ -191,7 +205,10 @@ fn build_provider(
         .with_timeout(EXPORT_TIMEOUT)
         .with_headers(Default::default())
         .build()
-        .map_err(|e| format!("building the OTLP exporter for {endpoint}: {e}"))?;
+        .map_err(|source| ExportSetupError::Exporter {
+            endpoint: endpoint.to_string(),
+            source,
+        })?;
     let batch = BatchConfigBuilder::default()
         .with_max_queue_size(MAX_QUEUE)
         .with_max_export_batch_size(512)

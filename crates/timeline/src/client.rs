@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use vnet_wire::http::{
-    BodyFraming, ChunkedDecoder, Method, Parse, parse_response_head, response_framing,
+    BodyFraming, ChunkedDecoder, HttpError, Method, Parse, parse_response_head, response_framing,
 };
 
 /// Time allowed for one request, connection to last byte.
@@ -62,8 +62,45 @@ pub enum ClientError {
         /// Collector address.
         addr: SocketAddr,
         /// What is wrong with it.
-        reason: String,
+        reason: ResponseError,
     },
+}
+
+/// What is wrong with a collector's HTTP/1.x response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResponseError {
+    /// No blank line ends the head before the connection closed.
+    #[error("the header section never ends (connection closed early?)")]
+    HeadNeverEnds,
+    /// The status line or a header field does not parse.
+    #[error("bad response head: {0}")]
+    Head(HttpError),
+    /// The framing headers or the chunked coding are invalid.
+    #[error("{0}")]
+    Body(HttpError),
+    /// Fewer body bytes than `Content-Length` said.
+    #[error("body cut short: {got} of {expected} bytes (connection closed early)")]
+    BodyCutShort {
+        /// Bytes received.
+        got: usize,
+        /// `Content-Length`.
+        expected: u64,
+    },
+    /// The last chunk never came.
+    #[error("chunked body cut short (connection closed early)")]
+    ChunkedCutShort,
+    /// More than the client reads.
+    #[error("response larger than {}", size_text(*.0))]
+    TooLarge(u64),
+}
+
+/// `n` bytes as `N MiB` when a whole number of MiB or more, else bytes.
+fn size_text(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{} MiB", n >> 20)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 /// A parsed collector endpoint.
@@ -195,19 +232,11 @@ async fn get_inner(
     if raw.len() as u64 > max_bytes {
         return Err(ClientError::Malformed {
             addr,
-            reason: too_large(max_bytes),
+            reason: ResponseError::TooLarge(max_bytes),
         });
     }
     parse_response_limited(&raw, max_bytes)
         .map_err(|reason| ClientError::Malformed { addr, reason })
-}
-
-fn too_large(max_bytes: u64) -> String {
-    if max_bytes >= 1 << 20 {
-        format!("response larger than {} MiB", max_bytes >> 20)
-    } else {
-        format!("response larger than {max_bytes} bytes")
-    }
 }
 
 /// Parses a complete HTTP/1.x response to a `GET` (everything up to the
@@ -216,36 +245,36 @@ fn too_large(max_bytes: u64) -> String {
 /// (RFC 9112 §6.3): `Content-Length` octets (bytes after them are
 /// ignored), the chunked coding decoded with [`ChunkedDecoder`] (at most
 /// [`MAX_RESPONSE_BYTES`]), or everything up to the close.
-pub fn parse_response(raw: &[u8]) -> Result<HttpResponse, String> {
+pub fn parse_response(raw: &[u8]) -> Result<HttpResponse, ResponseError> {
     parse_response_limited(raw, MAX_RESPONSE_BYTES)
 }
 
-fn parse_response_limited(raw: &[u8], max_bytes: u64) -> Result<HttpResponse, String> {
+fn parse_response_limited(raw: &[u8], max_bytes: u64) -> Result<HttpResponse, ResponseError> {
     let (head, len) = match parse_response_head(raw) {
         Ok(Parse::Complete { head, len }) => (head, len),
-        Ok(Parse::Incomplete) => {
-            return Err("the header section never ends (connection closed early?)".into());
-        }
-        Err(e) => return Err(format!("bad response head: {e}")),
+        Ok(Parse::Incomplete) => return Err(ResponseError::HeadNeverEnds),
+        Err(e) => return Err(ResponseError::Head(e)),
     };
     let rest = &raw[len..];
-    let body = match response_framing(&head, &Method::Get).map_err(|e| e.to_string())? {
+    let body = match response_framing(&head, &Method::Get).map_err(ResponseError::Body)? {
         BodyFraming::None => Vec::new(),
         BodyFraming::ContentLength(length) => {
             let Some(body) = usize::try_from(length).ok().and_then(|n| rest.get(..n)) else {
-                return Err(format!(
-                    "body cut short: {} of {length} bytes (connection closed early)",
-                    rest.len()
-                ));
+                return Err(ResponseError::BodyCutShort {
+                    got: rest.len(),
+                    expected: length,
+                });
             };
             body.to_vec()
         }
         BodyFraming::Chunked => {
             let mut decoder = ChunkedDecoder::new(max_bytes);
             let mut body = Vec::new();
-            let progress = decoder.decode(rest, &mut body).map_err(|e| e.to_string())?;
+            let progress = decoder
+                .decode(rest, &mut body)
+                .map_err(ResponseError::Body)?;
             if !progress.done {
-                return Err("chunked body cut short (connection closed early)".into());
+                return Err(ResponseError::ChunkedCutShort);
             }
             body
         }
@@ -471,7 +500,7 @@ mod tests {
         let r = parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nraw")
             .expect("valid");
         assert_eq!(r.body, b"raw");
-        let err = |raw: &[u8]| parse_response(raw).expect_err("malformed");
+        let err = |raw: &[u8]| parse_response(raw).expect_err("malformed").to_string();
         assert!(
             err(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab")
                 .contains("Content-Length")
@@ -493,7 +522,7 @@ mod tests {
             Ok(16)
         );
         let err = parse_response_limited(raw, 15).expect_err("over the limit");
-        assert!(err.contains("larger than 15"), "{err}");
+        assert!(err.to_string().contains("larger than 15"), "{err}");
     }
 
     /// A one-shot server on loopback: reads the request head, answers
@@ -560,8 +589,15 @@ mod tests {
         let err = get_limited(&ep, "/api/traces", REQUEST_TIMEOUT, 100)
             .await
             .expect_err("too large");
+        assert!(err.to_string().contains("larger than 100 bytes"), "{err}");
         assert!(
-            matches!(&err, ClientError::Malformed { reason, .. } if reason.contains("larger than 100 bytes")),
+            matches!(
+                &err,
+                ClientError::Malformed {
+                    reason: ResponseError::TooLarge(100),
+                    ..
+                }
+            ),
             "{err}"
         );
     }

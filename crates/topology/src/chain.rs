@@ -6,6 +6,8 @@
 //!   10.0.1.0/24    10.1.i.0/30 between ci and ci+1    10.0.3.0/24
 //! ```
 
+use crate::GenerateError;
+
 /// Most routers a generated chain may have (transit subnets are 10.1.i.0/30).
 pub const MAX_CHAIN: usize = 250;
 
@@ -20,9 +22,14 @@ pub fn chain_ttl(n: usize) -> Option<u8> {
 }
 
 /// The topology TOML of a chain of `n` routers (1..=[`MAX_CHAIN`]).
-pub fn chain_topology(n: usize) -> Result<String, String> {
+pub fn chain_topology(n: usize) -> Result<String, GenerateError> {
     if !(1..=MAX_CHAIN).contains(&n) {
-        return Err(format!("--chain {n}: a chain has 1..={MAX_CHAIN} routers"));
+        return Err(GenerateError::Size {
+            shape: "chain",
+            given: n.to_string(),
+            min: 1,
+            max: MAX_CHAIN,
+        });
     }
     let mut out = String::new();
     out.push_str(&format!(
@@ -94,6 +101,11 @@ mod tests {
             assert_eq!(lab.links.len(), n + 3);
         }
         assert!(chain_topology(0).is_err());
-        assert!(chain_topology(MAX_CHAIN + 1).is_err());
+        assert_eq!(
+            chain_topology(MAX_CHAIN + 1)
+                .expect_err("too long")
+                .to_string(),
+            "--chain 251: a chain has 1..=250 routers"
+        );
     }
 }

@@ -94,6 +94,11 @@ pub struct DeviceConfig {
     /// §3.2.1.7; absent: 64, as Linux). Long router chains need more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<u8>,
+    /// The CPUs the device's process may run on (`0`, `0-3`); absent: any.
+    /// Pinning a whole lab to one CPU trades throughput for latency: a
+    /// frame then passes from device to device without waking another CPU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<crate::cpus::CpuList>,
     /// Default gateway (hosts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<Ipv4Addr>,

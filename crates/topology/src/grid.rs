@@ -12,6 +12,7 @@
 //!   r7 ── r8 ── r9        north end, .2 on the other.
 //! ```
 
+use crate::GenerateError;
 use crate::ring::Routing;
 use std::fmt::Write as _;
 
@@ -20,25 +21,31 @@ use std::fmt::Write as _;
 pub const MAX_CELLS: usize = 36;
 
 /// Parses `WxH` (e.g. `3x3`): both at least 1, at least two routers.
-pub fn parse_shape(text: &str) -> Result<(usize, usize), String> {
-    let err = || format!("--grid {text:?}: expected WIDTHxHEIGHT, e.g. 3x3");
+pub fn parse_shape(text: &str) -> Result<(usize, usize), GenerateError> {
+    let err = || GenerateError::GridShape(text.to_string());
     let (w, h) = text.split_once(['x', 'X']).ok_or_else(err)?;
     let (w, h): (usize, usize) = (w.parse().map_err(|_| err())?, h.parse().map_err(|_| err())?);
-    if w == 0 || h == 0 || w * h < 2 {
-        return Err(format!("--grid {text}: a grid needs at least two routers"));
-    }
-    if w * h > MAX_CELLS {
-        return Err(format!(
-            "--grid {text}: {} routers; a generated grid has at most {MAX_CELLS}",
-            w * h
-        ));
-    }
+    check_cells(w, h)?;
     Ok((w, h))
+}
+
+/// Both sides at least 1 and 2..=[`MAX_CELLS`] routers in all.
+fn check_cells(w: usize, h: usize) -> Result<(), GenerateError> {
+    let cells = w.saturating_mul(h);
+    if w == 0 || h == 0 || !(2..=MAX_CELLS).contains(&cells) {
+        return Err(GenerateError::Size {
+            shape: "grid",
+            given: format!("{w}x{h}"),
+            min: 2,
+            max: MAX_CELLS,
+        });
+    }
+    Ok(())
 }
 
 /// Lab-friendly protocol settings, as the ring's; `eth0` (the host LAN) is
 /// passive and every grid link point-to-point for OSPF.
-fn protocol_line(routing: Routing, links: &[String]) -> Result<String, String> {
+fn protocol_line(routing: Routing, links: &[String]) -> Result<String, GenerateError> {
     Ok(match routing {
         Routing::Rip => {
             "rip = { update_secs = 2, timeout_secs = 12, garbage_secs = 8, passive = [\"eth0\"] }"
@@ -53,22 +60,15 @@ fn protocol_line(routing: Routing, links: &[String]) -> Result<String, String> {
                 .join(", ")
         ),
         Routing::Static => {
-            return Err(
-                "--grid with --routing static: a grid has many equal paths and no single way round; use rip or ospf"
-                    .into(),
-            );
+            return Err(GenerateError::StaticGrid);
         }
     })
 }
 
 /// The topology TOML of a `w`×`h` grid (see [`parse_shape`]).
-pub fn grid_topology(w: usize, h: usize, routing: Routing) -> Result<String, String> {
+pub fn grid_topology(w: usize, h: usize, routing: Routing) -> Result<String, GenerateError> {
+    check_cells(w, h)?;
     let n = w * h;
-    if !(2..=MAX_CELLS).contains(&n) {
-        return Err(format!(
-            "--grid {w}x{h}: a grid has 2..={MAX_CELLS} routers"
-        ));
-    }
     let kind = match routing {
         Routing::Rip => "rip",
         Routing::Ospf => "ospf",
@@ -159,10 +159,21 @@ mod tests {
     fn shapes_and_routings_are_checked() {
         assert_eq!(parse_shape("3x2"), Ok((3, 2)));
         assert_eq!(parse_shape("2X4"), Ok((2, 4)));
-        for bad in ["3", "x3", "0x4", "1x1", "7x7", "axb"] {
-            assert!(parse_shape(bad).is_err(), "{bad}");
+        for bad in ["3", "x3", "axb", "99999999999999999999x2"] {
+            assert_eq!(parse_shape(bad), Err(GenerateError::GridShape(bad.into())));
         }
+        for bad in ["0x4", "1x1", "7x7", "4294967296x4294967296"] {
+            let e = parse_shape(bad).expect_err(bad);
+            assert!(
+                matches!(e, GenerateError::Size { shape: "grid", .. }),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(
+            parse_shape("7x7").expect_err("too big").to_string(),
+            "--grid 7x7: a grid has 2..=36 routers"
+        );
         let e = grid_topology(2, 2, Routing::Static).expect_err("static");
-        assert!(e.contains("use rip or ospf"), "{e}");
+        assert!(e.to_string().contains("use rip or ospf"), "{e}");
     }
 }

@@ -127,6 +127,8 @@ pub struct LabDevice {
     pub web: Option<crate::device::WebConfig>,
     /// Initial TTL of the packets the device originates (None: 64).
     pub ttl: Option<u8>,
+    /// CPUs the device's process may run on (None: any).
+    pub cpus: Option<crate::cpus::CpuList>,
     /// RIPv2 settings (routers).
     pub rip: Option<crate::device::RipSettings>,
     /// OSPFv2 settings (routers).

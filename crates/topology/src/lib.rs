@@ -14,13 +14,16 @@
 //!   holds what Swarm and Kubernetes labs share (peers by name).
 //! * [`k8s`]: the same lab as Kubernetes manifests (namespace, a
 //!   Deployment, ConfigMap and headless Service per device).
+//! * [`cpus`]: CPU lists (`0-3,6`) for pinning devices.
 //! * [`chain`]: generated chains of N routers for scaling experiments.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod chain;
 pub mod compose;
+pub mod cpus;
 pub mod device;
+pub mod generate_error;
 pub mod grid;
 pub mod k8s;
 pub mod lab;
@@ -32,4 +35,5 @@ mod serde_text;
 pub mod swarm;
 
 pub use device::{DeviceConfig, DeviceKind};
+pub use generate_error::GenerateError;
 pub use lab::{Lab, TopologyError};

@@ -115,6 +115,7 @@ pub fn render(
             admin: plan.admin(di, device),
             admin_token_file: None,
             ttl: device.ttl,
+            cpus: device.cpus.clone(),
             rip: device.rip.clone(),
             ospf: device.ospf.clone(),
             interfaces,

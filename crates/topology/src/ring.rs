@@ -15,6 +15,7 @@
 //! `eth1` = 10.1.i.1/30 towards r(i+1), `eth2` = 10.1.(i−1).2/30 towards
 //! r(i−1) (ring link N closes the ring from rN to r1).
 
+use crate::GenerateError;
 use std::fmt::Write as _;
 
 /// Fewest routers a ring may have (two routers would be a double link).
@@ -35,13 +36,13 @@ pub enum Routing {
 }
 
 impl std::str::FromStr for Routing {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Routing, String> {
+    type Err = GenerateError;
+    fn from_str(s: &str) -> Result<Routing, GenerateError> {
         match s {
             "rip" => Ok(Routing::Rip),
             "static" => Ok(Routing::Static),
             "ospf" => Ok(Routing::Ospf),
-            other => Err(format!("--routing {other:?}: expected rip, ospf or static")),
+            other => Err(GenerateError::Routing(other.to_string())),
         }
     }
 }
@@ -58,11 +59,14 @@ const RIP_SETTINGS: &str =
 const OSPF_SETTINGS: &str = "ospf = { hello_secs = 1, dead_secs = 4, retransmit_secs = 2, passive = [\"eth0\"], point_to_point = [\"eth1\", \"eth2\"] }";
 
 /// The topology TOML of a ring of `n` routers ([`MIN_RING`]..=[`MAX_RING`]).
-pub fn ring_topology(n: usize, routing: Routing) -> Result<String, String> {
+pub fn ring_topology(n: usize, routing: Routing) -> Result<String, GenerateError> {
     if !(MIN_RING..=MAX_RING).contains(&n) {
-        return Err(format!(
-            "--ring {n}: a ring has {MIN_RING}..={MAX_RING} routers"
-        ));
+        return Err(GenerateError::Size {
+            shape: "ring",
+            given: n.to_string(),
+            min: MIN_RING,
+            max: MAX_RING,
+        });
     }
     let kind = match routing {
         Routing::Rip => "rip",
@@ -190,6 +194,9 @@ mod tests {
         assert_eq!("ospf".parse::<Routing>(), Ok(Routing::Ospf));
         assert_eq!("rip".parse::<Routing>(), Ok(Routing::Rip));
         let e = "isis".parse::<Routing>().expect_err("unknown");
-        assert!(e.contains("rip, ospf or static"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "--routing \"isis\": expected rip, ospf or static"
+        );
     }
 }

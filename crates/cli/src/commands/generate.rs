@@ -157,7 +157,7 @@ fn load_lab(verb: &str, args: &RenderArgs) -> anyhow::Result<Result<(Lab, String
     let topology = &args.topology;
     Ok(match args.chain {
         Some(n) => {
-            let text = chain_topology(n).map_err(|e| anyhow::anyhow!(e))?;
+            let text = chain_topology(n)?;
             let lab = Lab::parse(Path::new(&format!("chain{n}.toml")), &text)?;
             Ok((lab, format!("vnet gen {verb} --chain {n}")))
         }
@@ -188,12 +188,11 @@ pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
             output,
         } => {
             let text = match (chain, ring, grid) {
-                (Some(n), _, _) => chain_topology(*n),
-                (None, Some(n), _) => ring_topology(*n, *routing),
-                (None, None, Some((w, h))) => grid_topology(*w, *h, *routing),
-                (None, None, None) => Err("give --chain N, --ring N or --grid WxH".to_string()),
-            }
-            .map_err(|e| anyhow::anyhow!(e))?;
+                (Some(n), _, _) => chain_topology(*n)?,
+                (None, Some(n), _) => ring_topology(*n, *routing)?,
+                (None, None, Some((w, h))) => grid_topology(*w, *h, *routing)?,
+                (None, None, None) => anyhow::bail!("give --chain N, --ring N or --grid WxH"),
+            };
             emit(&text, output.as_deref())?;
             return Ok(ExitCode::SUCCESS);
         }
@@ -226,7 +225,7 @@ pub fn run(what: GenCommand) -> anyhow::Result<ExitCode> {
                 tls,
             };
             // Rendered in both cases: the override belongs to a valid lab.
-            let text = render_compose(&lab, &options).map_err(|e| anyhow::anyhow!(e))?;
+            let text = render_compose(&lab, &options)?;
             if offline_override {
                 render_offline_override(&options)
             } else {

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use vnet_topology::Lab;
+use vnet_topology::cpus::CpuList;
 use vnet_topology::render::render;
 
 /// Starts the lab described by `topology`, with a trace collector unless
@@ -19,13 +20,15 @@ pub async fn run(
     timeout_secs: u64,
     bin_dir: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
-    run_with_trace(run_dir, topology, timeout_secs, bin_dir, true, false).await
+    run_with_trace(run_dir, topology, timeout_secs, bin_dir, true, false, None).await
 }
 
 /// Starts the lab described by `topology`. With `trace`, and unless the
 /// environment already names an OTLP endpoint, a trace collector is started
 /// first and the devices export their spans to it. With `keylog`, hosts
 /// and web devices append their TLS secrets to `<run-dir>/tls-keylog.txt`.
+/// With `cpus`, every device runs on those CPUs only (`--cpus`), whatever
+/// its topology entry says.
 pub async fn run_with_trace(
     run_dir: &Path,
     topology: &Path,
@@ -33,6 +36,7 @@ pub async fn run_with_trace(
     bin_dir: Option<&Path>,
     trace: bool,
     keylog: bool,
+    cpus: Option<&CpuList>,
 ) -> anyhow::Result<ExitCode> {
     let lab = match Lab::load(topology) {
         Ok(lab) => lab,
@@ -42,7 +46,8 @@ pub async fn run_with_trace(
             return Ok(ExitCode::from(2));
         }
     };
-    let problems = crate::preflight::check_lab(topology, &lab);
+    let mut problems = crate::preflight::check_lab(topology, &lab);
+    problems.extend(cpu_problems(&lab, cpus));
     if !problems.is_empty() {
         for p in &problems {
             eprintln!("error: {p}");
@@ -107,6 +112,7 @@ pub async fn run_with_trace(
             Extras {
                 collector: start_collector,
                 keylog,
+                cpus,
             },
         )
         .await
@@ -158,13 +164,33 @@ pub async fn run_with_trace(
     Ok(ExitCode::SUCCESS)
 }
 
-/// What starts besides the devices.
+/// What starts besides the devices, and how.
 #[derive(Debug, Clone, Copy)]
-struct Extras {
+struct Extras<'a> {
     /// The trace collector.
     collector: bool,
     /// The TLS key log (`--keylog`).
     keylog: bool,
+    /// `--cpus`: every device pinned to these CPUs.
+    cpus: Option<&'a CpuList>,
+}
+
+/// CPUs named by `--cpus` or a device's `cpus` that this machine does not
+/// have online, one line each (the device would fail to start).
+fn cpu_problems(lab: &Lab, cpus: Option<&CpuList>) -> Vec<String> {
+    let named = cpus.map(|c| ("--cpus".to_string(), c)).into_iter().chain(
+        lab.devices
+            .iter()
+            .filter(|_| cpus.is_none())
+            .filter_map(|d| d.cpus.as_ref().map(|c| (format!("devices.{}", d.name), c))),
+    );
+    named
+        .filter_map(|(whose, c)| {
+            vnet_runtime::affinity::check(c)
+                .err()
+                .map(|e| format!("{whose}: {e}"))
+        })
+        .collect()
 }
 
 /// Renders configs with fresh ports, starts the trace collector (if asked)
@@ -177,7 +203,7 @@ async fn start_devices(
     capture_dir: Option<&Path>,
     bin_dir: Option<&Path>,
     timeout_secs: u64,
-    extras: Extras,
+    extras: Extras<'_>,
 ) -> anyhow::Result<LabState> {
     let start_collector = extras.collector;
     let mut plan = LoopbackPlan::default();
@@ -190,6 +216,9 @@ async fn start_devices(
     for cfg in &mut configs {
         cfg.state_dir = Some(state_dir.clone());
         cfg.admin_token_file = Some(token_file.clone());
+        if let Some(cpus) = extras.cpus {
+            cfg.cpus = Some(cpus.clone());
+        }
     }
     if let Some(e) = plan.error.take() {
         bail!("allocating loopback ports: {e}");

@@ -84,8 +84,8 @@ pub async fn run<D: NetDevice>(
     };
     let req = match args.request() {
         Ok(r) => r,
-        Err(msg) => {
-            out.error(msg).await?;
+        Err(e) => {
+            out.error(e.to_string()).await?;
             return Ok(EXIT_USAGE);
         }
     };

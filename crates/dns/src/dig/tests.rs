@@ -10,7 +10,10 @@ fn req(words: &[&str]) -> Result<DigRequest, String> {
         .chain(words.iter().copied())
         .map(String::from)
         .collect();
-    dig_args(&argv).map_err(|e| e.to_string())?.request()
+    dig_args(&argv)
+        .map_err(|e| e.to_string())?
+        .request()
+        .map_err(|e| e.to_string())
 }
 
 #[test]

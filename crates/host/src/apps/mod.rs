@@ -8,7 +8,7 @@ mod ping;
 pub(crate) mod ss;
 mod tcp;
 mod tcp_probe;
-pub use tcp::byte_count;
+pub use tcp::{BadByteCount, byte_count};
 mod trace;
 mod traceroute;
 

@@ -62,8 +62,13 @@ enum Mode {
 /// How often a transfer reports progress to `vnet exec`.
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
+/// A byte count that does not parse (or overflows 64 bits).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a byte count (e.g. 4096, 16M)")]
+pub struct BadByteCount(pub String);
+
 /// A byte count with an optional binary suffix: `4096`, `64K`, `16M`, `1G`.
-pub fn byte_count(text: &str) -> Result<u64, String> {
+pub fn byte_count(text: &str) -> Result<u64, BadByteCount> {
     let (num, scale) = match text.chars().last() {
         Some('K' | 'k') => (&text[..text.len() - 1], 1u64 << 10),
         Some('M' | 'm') => (&text[..text.len() - 1], 1 << 20),
@@ -73,7 +78,7 @@ pub fn byte_count(text: &str) -> Result<u64, String> {
     num.parse::<u64>()
         .ok()
         .and_then(|n| n.checked_mul(scale))
-        .ok_or_else(|| format!("{text:?} is not a byte count (e.g. 4096, 16M)"))
+        .ok_or_else(|| BadByteCount(text.to_string()))
 }
 
 /// A cheap deterministic byte stream (xorshift64*).

@@ -10,7 +10,7 @@ pub mod client;
 pub mod server;
 
 pub use client::{ClientEvent, DhcpClient, Lease};
-pub use server::{DhcpServer, DhcpServerConfig, LeaseEntry};
+pub use server::{DhcpPoolError, DhcpServer, DhcpServerConfig, LeaseEntry};
 
 /// Where a DHCP message goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

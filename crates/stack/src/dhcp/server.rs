@@ -26,6 +26,29 @@ pub struct DhcpServerConfig {
     pub lease_time: Duration,
 }
 
+/// A pool that does not fit its interface.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DhcpPoolError {
+    /// `pool_start` or `pool_end` is not in the interface's subnet.
+    #[error("{field} {address} is outside {network}")]
+    Outside {
+        /// `pool_start` or `pool_end`.
+        field: &'static str,
+        /// The address given.
+        address: Ipv4Addr,
+        /// The interface's subnet.
+        network: Ipv4Cidr,
+    },
+    /// The pool ends before it starts.
+    #[error("pool_start {start} is after pool_end {end}")]
+    Reversed {
+        /// `pool_start`.
+        start: Ipv4Addr,
+        /// `pool_end`.
+        end: Ipv4Addr,
+    },
+}
+
 /// How long an offer stays reserved for the client it was made to.
 pub const OFFER_HOLD: Duration = Duration::from_secs(60);
 
@@ -80,21 +103,25 @@ pub struct DhcpServer {
 
 impl DhcpServer {
     /// A server; the pool must lie in the interface's subnet.
-    pub fn new(config: DhcpServerConfig) -> Result<DhcpServer, String> {
+    pub fn new(config: DhcpServerConfig) -> Result<DhcpServer, DhcpPoolError> {
         let net = config.interface.network();
-        for (name, ip) in [
+        for (field, address) in [
             ("pool_start", config.pool_start),
             ("pool_end", config.pool_end),
         ] {
-            if !net.contains(ip) {
-                return Err(format!("{name} {ip} is outside {net}"));
+            if !net.contains(address) {
+                return Err(DhcpPoolError::Outside {
+                    field,
+                    address,
+                    network: net,
+                });
             }
         }
         if u32::from(config.pool_start) > u32::from(config.pool_end) {
-            return Err(format!(
-                "pool_start {} is after pool_end {}",
-                config.pool_start, config.pool_end
-            ));
+            return Err(DhcpPoolError::Reversed {
+                start: config.pool_start,
+                end: config.pool_end,
+            });
         }
         Ok(DhcpServer {
             config,
@@ -380,6 +407,33 @@ mod tests {
 
     fn mac(n: u8) -> EthernetAddress {
         EthernetAddress([2, 0, 0, 0, 0, n])
+    }
+
+    #[test]
+    fn a_pool_outside_the_subnet_or_reversed_is_refused() {
+        let config = |start: Ipv4Addr, end: Ipv4Addr| DhcpServerConfig {
+            interface: "10.0.1.1/24".parse().expect("cidr"),
+            pool_start: start,
+            pool_end: end,
+            router: Ipv4Addr::new(10, 0, 1, 1),
+            dns_servers: Vec::new(),
+            lease_time: Duration::from_secs(60),
+        };
+        let refused = |start, end| match DhcpServer::new(config(start, end)) {
+            Ok(_) => panic!("pool {start}..{end} accepted"),
+            Err(e) => e,
+        };
+        assert_eq!(
+            refused(Ipv4Addr::new(10, 0, 1, 100), Ipv4Addr::new(10, 0, 2, 9)).to_string(),
+            "pool_end 10.0.2.9 is outside 10.0.1.0/24"
+        );
+        assert_eq!(
+            refused(Ipv4Addr::new(10, 0, 1, 200), Ipv4Addr::new(10, 0, 1, 100)),
+            DhcpPoolError::Reversed {
+                start: Ipv4Addr::new(10, 0, 1, 200),
+                end: Ipv4Addr::new(10, 0, 1, 100),
+            }
+        );
     }
 
     fn request(n: u8, kind: DhcpMessageType, options: Vec<DhcpOption>) -> DhcpMessage {

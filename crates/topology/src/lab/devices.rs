@@ -49,6 +49,7 @@ pub(super) fn device(
         dns: None,
         web: None,
         ttl: None,
+        cpus: cpus(loc, &field, raw_dev)?,
         rip: None,
         ospf: None,
     };
@@ -88,6 +89,21 @@ fn name_and_kind(
             ),
         )
     })
+}
+
+/// The CPUs the device is pinned to, any kind (`cpus = "0-1"`).
+fn cpus(
+    loc: &Locator<'_>,
+    field: &str,
+    raw_dev: &RawDevice,
+) -> Result<Option<crate::cpus::CpuList>, TopologyError> {
+    let Some(c) = &raw_dev.cpus else {
+        return Ok(None);
+    };
+    c.get_ref()
+        .parse()
+        .map(Some)
+        .map_err(|e| loc.error(Some(c.span()), format!("{field}.cpus"), format!("{e}")))
 }
 
 /// The default gateway as written (checked against the interfaces later).

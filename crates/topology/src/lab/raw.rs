@@ -54,6 +54,7 @@ pub(super) struct RawDevice {
     pub(super) idle_timeout_secs: Option<Spanned<u64>>,
     pub(super) max_requests_per_connection: Option<Spanned<u32>>,
     pub(super) ttl: Option<Spanned<u8>>,
+    pub(super) cpus: Option<Spanned<String>>,
     pub(super) rip: Option<Spanned<rip::RawRip>>,
     pub(super) ospf: Option<Spanned<ospf::RawOspf>>,
 }

@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
+use vnet_topology::cpus::CpuList;
 
 /// Pings per chain, and the time between them (as `ping -i 0.02`).
 const PINGS: usize = 20;
@@ -39,7 +40,16 @@ struct Figures {
 }
 
 /// Runs the benchmark for every length in `routers`, `bytes` per transfer.
-pub async fn chain_bench(routers: &[usize], bytes: &str) -> anyhow::Result<ExitCode> {
+/// With `cpus`, this process is pinned to those CPUs first, so that every
+/// device, relay and kernel ping it starts runs there too.
+pub async fn chain_bench(
+    routers: &[usize],
+    bytes: &str,
+    cpus: Option<&CpuList>,
+) -> anyhow::Result<ExitCode> {
+    if let Some(cpus) = cpus {
+        vnet_runtime::affinity::pin_process(cpus).context("--cpus")?;
+    }
     let kernel_missing = kernel_prerequisite();
     let mut rows = Vec::new();
     let mut slopes = Vec::new();
@@ -81,7 +91,12 @@ pub async fn chain_bench(routers: &[usize], bytes: &str) -> anyhow::Result<ExitC
     }
     steps.finish();
     println!();
-    println!("vnet bench chain: client -> N routers -> web, TCP {bytes} and {PINGS} pings per N");
+    let pinned = cpus.map_or(String::new(), |c| {
+        format!(", everything on CPUs {c} (--cpus)")
+    });
+    println!(
+        "vnet bench chain: client -> N routers -> web, TCP {bytes} and {PINGS} pings per N{pinned}"
+    );
     println!(
         "{:>5}  {:>9} {:>12} {:>7} {:>12} {:>17} {:>12}   {:>9}   {:>10} {:>12}",
         "N",
@@ -154,7 +169,7 @@ async fn vnet_chain(n: usize, bytes: &str) -> anyhow::Result<Figures> {
     let dir = std::env::temp_dir().join(format!("vnet-bench-chain-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let topology = dir.join("chain.toml");
-    let text = vnet_topology::chain::chain_topology(n).map_err(|e| anyhow::anyhow!(e))?;
+    let text = vnet_topology::chain::chain_topology(n)?;
     std::fs::write(&topology, text)?;
     let run_dir = dir.join("run");
     let quiet = crate::commands::up::run(&run_dir, &topology, 60 + n as u64, None).await;
@@ -401,7 +416,7 @@ fn kernel_chain(n: usize, bytes: &str) -> anyhow::Result<(f64, f64)> {
     let text = String::from_utf8_lossy(&ping.stdout).to_string();
     let lines: Vec<String> = text.lines().map(String::from).collect();
     let rtt = ping_avg(&lines).with_context(|| format!("kernel ping: {text}"))?;
-    let size = vnet_host::byte_count(bytes).map_err(|e| anyhow::anyhow!(e))?;
+    let size = vnet_host::byte_count(bytes)?;
     let mbit =
         size as f64 * 8.0 / nc_transfer(client, &names[names.len() - 1], &server, size)? / 1e6;
     Ok((rtt, mbit))

@@ -195,6 +195,7 @@ fn start_dut(
         admin,
         admin_token_file: None,
         ttl: None,
+        cpus: None,
         rip: None,
         ospf: None,
         interfaces: vec![

@@ -194,7 +194,8 @@ async fn http_bench_vnet(
     let run_dir = dir.join("run");
     // No trace collector: the benchmark measures the devices, not export.
     let code =
-        crate::commands::up::run_with_trace(&run_dir, &topology, 30, None, false, false).await?;
+        crate::commands::up::run_with_trace(&run_dir, &topology, 30, None, false, false, None)
+            .await?;
     if code != ExitCode::SUCCESS {
         bail!("the benchmark lab did not start");
     }

@@ -18,7 +18,7 @@ use std::process::{Command, ExitCode};
 /// Runs the comparison: `loss` percent and `delay_ms` each way, `bytes`
 /// per transfer.
 pub async fn loss_bench(loss: f64, delay_ms: f64, bytes: &str) -> anyhow::Result<ExitCode> {
-    let size = vnet_host::byte_count(bytes).map_err(|e| anyhow::anyhow!(e))?;
+    let size = vnet_host::byte_count(bytes)?;
     let kernel_missing = kernel_prerequisite();
     let tag = format!("vl{}", std::process::id() % 100_000);
     let taps = (format!("{tag}a"), format!("{tag}b"));

@@ -71,6 +71,11 @@ pub enum BenchCommand {
         /// 300 Mbit/s, most of it ramping up).
         #[arg(long, default_value = "64M")]
         bytes: String,
+        /// Run the whole benchmark (vnet's devices, the relays, the kernel's
+        /// pings) on these CPUs only, e.g. `--cpus 0`: the latency of a lab
+        /// started with `vnet up --cpus 0`.
+        #[arg(long, value_name = "LIST")]
+        cpus: Option<vnet_topology::cpus::CpuList>,
     },
     /// TCP over an impaired path: vnet's TCP (h1 -> h2) next to the Linux
     /// kernel's TCP between two namespaces on TAP link ends, both through
@@ -123,7 +128,11 @@ pub async fn run(what: BenchCommand) -> anyhow::Result<ExitCode> {
             ..
         } => forward::relay(a, a_peer, b, b_peer, batched).await,
         BenchCommand::Tcp { bytes } => tcp_goodput(&bytes).await,
-        BenchCommand::Chain { routers, bytes } => chain::chain_bench(&routers, &bytes).await,
+        BenchCommand::Chain {
+            routers,
+            bytes,
+            cpus,
+        } => chain::chain_bench(&routers, &bytes, cpus.as_ref()).await,
         BenchCommand::Loss {
             loss,
             delay_ms,
@@ -273,7 +282,8 @@ async fn lab_transfer(
 ) -> anyhow::Result<Transfer> {
     let run_dir = dir.join(if trace { "run" } else { "run-untraced" });
     let code =
-        crate::commands::up::run_with_trace(&run_dir, topology, 30, None, trace, false).await?;
+        crate::commands::up::run_with_trace(&run_dir, topology, 30, None, trace, false, None)
+            .await?;
     if code != ExitCode::SUCCESS {
         bail!("the benchmark lab did not start");
     }
