@@ -74,3 +74,42 @@ fn bench_chain_measures_vnet_the_relay_floor_and_the_kernel_side_by_side() {
         assert!(stdout.contains(", kernel "), "{stdout}");
     }
 }
+
+#[test]
+fn bench_chain_runs_on_the_cpus_it_is_given_and_refuses_missing_ones() {
+    let out = Command::new(vnet_bin())
+        .args([
+            "bench",
+            "chain",
+            "--routers",
+            "1",
+            "--bytes",
+            "256K",
+            "--cpus",
+            "0",
+        ])
+        .output()
+        .expect("vnet bench runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("everything on CPUs 0 (--cpus)"),
+        "the header names the CPUs:\n{stdout}"
+    );
+    assert!(before_unit(&row(&stdout, 1), "Mbit/s", 0) > 0.0, "{stdout}");
+
+    let out = Command::new(vnet_bin())
+        .args(["bench", "chain", "--routers", "1", "--cpus", "0,1000"])
+        .output()
+        .expect("vnet bench runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "CPU 1000 accepted: {stderr}");
+    assert!(
+        stderr.contains("--cpus") && stderr.contains("CPU [1000] not online"),
+        "{stderr}"
+    );
+}
