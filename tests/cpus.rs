@@ -109,8 +109,9 @@ fn cpus_the_machine_lacks_are_refused_before_anything_starts() {
     let (run_dir, run) = up(&topology, &["--cpus", "0,1000"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
-        run.stderr
-            .contains("error: --cpus: cpus = \"0,1000\": CPU [1000] not online"),
+        run.stderr.contains(
+            "error: --cpus: cpus = \"0,1000\": not online: 1000 (this machine's online CPUs: "
+        ),
         "{run:?}"
     );
     assert!(run.stderr.contains("nothing was started"), "{run:?}");

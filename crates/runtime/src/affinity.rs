@@ -13,12 +13,12 @@ const ONLINE_CPUS: &str = "/sys/devices/system/cpu/online";
 #[derive(Debug, thiserror::Error)]
 pub enum PinError {
     /// A CPU this machine does not have online.
-    #[error("cpus = \"{cpus}\": CPU {missing:?} not online (this machine's online CPUs: {online})")]
+    #[error("cpus = \"{cpus}\": not online: {missing} (this machine's online CPUs: {online})")]
     NotOnline {
         /// The list asked for.
         cpus: CpuList,
         /// The CPUs of it that are not online.
-        missing: Vec<usize>,
+        missing: CpuList,
         /// What is online.
         online: CpuList,
     },
@@ -39,13 +39,16 @@ pub fn online_cpus() -> Option<CpuList> {
 
 /// Checks `cpus` against the online CPUs (when known), without pinning.
 pub fn check(cpus: &CpuList) -> Result<(), PinError> {
-    match online_cpus() {
-        Some(online) if !cpus.is_subset_of(&online) => Err(PinError::NotOnline {
+    let Some(online) = online_cpus() else {
+        return Ok(());
+    };
+    match cpus.missing_from(&online) {
+        Some(missing) => Err(PinError::NotOnline {
             cpus: cpus.clone(),
-            missing: cpus.missing_from(&online),
+            missing,
             online,
         }),
-        _ => Ok(()),
+        None => Ok(()),
     }
 }
 
@@ -79,7 +82,7 @@ mod tests {
         let err = check(&cpus).expect_err("not online");
         assert!(
             err.to_string().contains(&format!(
-                "CPU [{beyond}] not online (this machine's online CPUs: {online})"
+                "not online: {beyond} (this machine's online CPUs: {online})"
             )),
             "{err}"
         );

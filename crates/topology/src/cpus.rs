@@ -36,18 +36,15 @@ impl CpuList {
         &self.0
     }
 
-    /// Whether every CPU of `self` is in `other`.
-    pub fn is_subset_of(&self, other: &CpuList) -> bool {
-        self.0.iter().all(|c| other.0.binary_search(c).is_ok())
-    }
-
-    /// The CPUs of `self` that are not in `other`.
-    pub fn missing_from(&self, other: &CpuList) -> Vec<usize> {
-        self.0
+    /// The CPUs of `self` that are not in `other`; None when there are none.
+    pub fn missing_from(&self, other: &CpuList) -> Option<CpuList> {
+        let missing: Vec<usize> = self
+            .0
             .iter()
             .copied()
             .filter(|c| other.0.binary_search(c).is_err())
-            .collect()
+            .collect();
+        (!missing.is_empty()).then_some(CpuList(missing))
     }
 }
 
@@ -162,9 +159,8 @@ mod tests {
     #[test]
     fn subsets() {
         let online = list("0-1");
-        assert!(list("1").is_subset_of(&online));
-        assert!(!list("0,2-3").is_subset_of(&online));
-        assert_eq!(list("0,2-3").missing_from(&online), vec![2, 3]);
+        assert_eq!(list("0,2-3").missing_from(&online), Some(list("2-3")));
+        assert_eq!(list("1").missing_from(&online), None);
     }
 
     #[test]

@@ -178,13 +178,17 @@ struct Extras<'a> {
 /// CPUs named by `--cpus` or a device's `cpus` that this machine does not
 /// have online, one line each (the device would fail to start).
 fn cpu_problems(lab: &Lab, cpus: Option<&CpuList>) -> Vec<String> {
-    let named = cpus.map(|c| ("--cpus".to_string(), c)).into_iter().chain(
-        lab.devices
+    // `--cpus` replaces every device's own setting, so only one is checked.
+    let named: Vec<(String, &CpuList)> = match cpus {
+        Some(c) => vec![("--cpus".into(), c)],
+        None => lab
+            .devices
             .iter()
-            .filter(|_| cpus.is_none())
-            .filter_map(|d| d.cpus.as_ref().map(|c| (format!("devices.{}", d.name), c))),
-    );
+            .filter_map(|d| Some((format!("devices.{}", d.name), d.cpus.as_ref()?)))
+            .collect(),
+    };
     named
+        .into_iter()
         .filter_map(|(whose, c)| {
             vnet_runtime::affinity::check(c)
                 .err()
