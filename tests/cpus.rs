@@ -59,6 +59,13 @@ fn vnet_up_cpus_pins_every_thread_of_every_device() {
     }
     let ping = lab.exec("client", &["ping", "-c", "2", "-i", "0.2", "10.0.3.10"]);
     assert!(ping.stdout.contains(" 0% packet loss"), "{ping:?}");
+    let status = lab.vnet(&["status"]);
+    assert!(
+        status
+            .stdout
+            .contains("\ncpus       every device on CPUs 0\n"),
+        "{status:?}"
+    );
 }
 
 #[test]
@@ -79,6 +86,13 @@ fn a_device_pinned_in_the_topology_keeps_its_cpu_across_a_restart() {
         let expected = if name == "c1" { "0" } else { everyone.as_str() };
         assert_eq!(allowed_cpus(pid), vec![expected], "{name}");
     }
+    let status = lab.vnet(&["status"]);
+    assert!(
+        status
+            .stdout
+            .contains("\ncpus       c1 on 0; the others on any\n"),
+        "{status:?}"
+    );
     let restart = lab.vnet(&["restart", "c1"]);
     assert_eq!(restart.code, 0, "{restart:?}");
     let (_, c1) = pids(&lab).into_iter().find(|(n, _)| n == "c1").expect("c1");

@@ -196,6 +196,7 @@ async fn status<D: Device>(State(s): State<AdminState<D>>) -> Json<DeviceStatus>
         kind: cfg.kind.to_string(),
         pid: std::process::id(),
         uptime_ms: s.started.elapsed().as_millis() as u64,
+        cpus: cfg.cpus.clone(),
         ready,
         interfaces: (0..cfg.interfaces.len())
             .map(|p| interface_status(&s.handle, p))

@@ -33,6 +33,9 @@ pub struct DeviceStatus {
     pub pid: u32,
     /// Milliseconds since start.
     pub uptime_ms: u64,
+    /// The CPUs the device is pinned to (its `cpus` setting); absent: any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<vnet_topology::cpus::CpuList>,
     /// Ready for traffic (a DHCP host holds its lease); `/health` is 503 until then.
     #[serde(default = "ready_default")]
     pub ready: bool,

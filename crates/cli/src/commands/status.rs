@@ -134,6 +134,9 @@ pub async fn run(source: &StateSource, json: bool) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        if let Some(line) = cpu_line(&state, &views) {
+            println!("{line}");
+        }
         println!("{collector_text}");
     }
     Ok(if all_up {
@@ -162,6 +165,30 @@ fn print_json(state: &LabState, views: &[View]) -> anyhow::Result<()> {
         .collect();
     println!("{}", serde_json::to_string_pretty(&values)?);
     Ok(())
+}
+
+/// Which devices are pinned to which CPUs (`vnet up --cpus`, a device's
+/// `cpus`); None when none is.
+fn cpu_line(state: &LabState, views: &[View]) -> Option<String> {
+    let pinned: Vec<(&str, String)> = state
+        .devices
+        .iter()
+        .zip(views)
+        .filter_map(|(d, v)| {
+            let cpus = v.status.as_ref()?.cpus.as_ref()?;
+            Some((d.name.as_str(), cpus.to_string()))
+        })
+        .collect();
+    let first = pinned.first()?;
+    let answering = views.iter().filter(|v| v.status.is_some()).count();
+    if pinned.len() == answering && pinned.iter().all(|(_, c)| *c == first.1) {
+        return Some(format!("cpus       every device on CPUs {}", first.1));
+    }
+    let each: Vec<String> = pinned
+        .iter()
+        .map(|(name, cpus)| format!("{name} on {cpus}"))
+        .collect();
+    Some(format!("cpus       {}; the others on any", each.join(", ")))
 }
 
 /// Every drop counter of an interface, summed.
