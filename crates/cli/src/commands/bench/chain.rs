@@ -121,6 +121,11 @@ pub async fn chain_bench(
     );
     if let Some(line) = added_per_hop(&slopes) {
         println!("{line}");
+        if cpus.is_none() {
+            println!(
+                "(devices spread over the CPUs wake an idle one at most hops; --cpus 0 runs the chain on one CPU: lower latency, less throughput)"
+            );
+        }
     }
     println!(
         "goals: 16 routers >= 300 Mbit/s, added RTT per hop <= 60 us, 64 routers carry TCP; 0 retransmissions"
