@@ -51,13 +51,18 @@ check() { # name, command...
 
 remove_stack() { # waits until no container or network of the stack is left
   docker stack rm "$1" >/dev/null 2>&1
-  for _ in $(seq 1 60); do
+  # Up to 120 s: on 2 busy cores Swarm took over 30 s to remove the 20
+  # containers and the overlay network of the chain.
+  for _ in $(seq 1 240); do
     if [ -z "$(docker ps -aq --filter "label=com.docker.stack.namespace=$1")" ] &&
       ! docker network ls --format '{{.Name}}' | grep -q "^$1_"; then
       return 0
     fi
     sleep 0.5
   done
+  echo "left of stack $1 after 120 s:"
+  docker ps -a --filter "label=com.docker.stack.namespace=$1" --format '  {{.Names}} {{.Status}}'
+  docker network ls --format '  {{.Name}}' | grep "^  $1_"
   return 1
 }
 
