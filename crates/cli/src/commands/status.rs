@@ -15,6 +15,7 @@ use crate::state::{COMPOSE_TRACE_ENDPOINT, DeviceState, LabState, StateSource, u
 use std::process::ExitCode;
 use vnet_cable::CountersSnapshot;
 use vnet_runtime::api::{DeviceStatus, Table};
+use vnet_topology::cpus::CpuList;
 
 /// What is known about one device.
 struct View {
@@ -170,14 +171,11 @@ fn print_json(state: &LabState, views: &[View]) -> anyhow::Result<()> {
 /// Which devices are pinned to which CPUs (`vnet up --cpus`, a device's
 /// `cpus`); None when none is.
 fn cpu_line(state: &LabState, views: &[View]) -> Option<String> {
-    let pinned: Vec<(&str, String)> = state
+    let pinned: Vec<(&str, &CpuList)> = state
         .devices
         .iter()
         .zip(views)
-        .filter_map(|(d, v)| {
-            let cpus = v.status.as_ref()?.cpus.as_ref()?;
-            Some((d.name.as_str(), cpus.to_string()))
-        })
+        .filter_map(|(d, v)| Some((d.name.as_str(), v.status.as_ref()?.cpus.as_ref()?)))
         .collect();
     let first = pinned.first()?;
     let answering = views.iter().filter(|v| v.status.is_some()).count();
